@@ -1,0 +1,130 @@
+"""Validation of a generator f: f(1) = 0, real and convex on (0, oo), smooth at 1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from .numeric import compile_expr
+from .pieces import Piece
+from .symbolic import T, attempt, is_finite_number, simplify
+
+GRID = np.logspace(-6, 6, 2401)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One validation result. ``method`` says how it was established."""
+
+    name: str
+    ok: bool
+    method: str  # "symbolic", "numeric", or "finding"
+    detail: str
+
+    def as_dict(self):
+        return {"ok": self.ok, "method": self.method, "detail": self.detail}
+
+
+def check_f_at_1(f) -> Check:
+    value = simplify(f.subs(T, 1))
+    ok = value == 0
+    return Check("f(1)=0", ok, "symbolic", "f(1) = 0" if ok else f"f(1) = {value}, not 0")
+
+
+def check_real(pieces: list[Piece]) -> Check:
+    for piece in pieces:
+        t = _grid_on(piece)
+        with np.errstate(all="ignore"):
+            values = compile_expr(piece.f, [T], stable=False)(t)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            return Check("real", False, "numeric", f"f is not finite and real at t = {t[bad][0]:.6g}")
+    return Check("real", True, "numeric", "f is finite on a log grid over [1e-6, 1e6]")
+
+
+def _grid_on(piece: Piece):
+    lo = float(piece.lo)
+    hi = float(piece.hi) if piece.hi is not sp.oo else np.inf
+    return GRID[(GRID > lo) & (GRID < hi)]
+
+
+def _nonnegative_symbolically(expr) -> bool | None:
+    """True if sympy proves expr >= 0 for t > 0, False if it proves expr < 0, else None."""
+    for form in (lambda: expr, lambda: sp.factor(sp.together(expr)), lambda: sp.simplify(expr)):
+        candidate = attempt(form, 3.0)
+        if candidate is None:
+            continue
+        verdict = candidate.is_nonnegative
+        if verdict is not None:
+            return verdict
+    return None
+
+
+def check_convex(pieces: list[Piece]) -> Check:
+    """f'' >= 0 on every piece and f' jumps upward at every kink."""
+    for left, right in zip(pieces[:-1], pieces[1:]):
+        c = left.hi
+        jump = sp.N(right.fp.subs(T, c) - left.fp.subs(T, c), 30)
+        if jump < 0:
+            return Check("convexity", False, "symbolic", f"f' jumps down at the kink t = {c}")
+    proven = [_nonnegative_symbolically(sp.diff(p.f, T, 2)) for p in pieces]
+    if all(proven):
+        return Check("convexity", True, "symbolic", "sympy proves f''(t) >= 0 for t > 0")
+    for piece in pieces:
+        t = _grid_on(piece)
+        with np.errstate(all="ignore"):
+            f2 = compile_expr(sp.diff(piece.f, T, 2), [T])(t)
+            scale = 1 + np.abs(compile_expr(piece.fp, [T])(t)) / t
+        bad = f2 < -1e-10 * scale
+        if bad.any():
+            t0 = t[bad][0]
+            return Check("convexity", False, "numeric", f"f''({t0:.6g}) = {f2[bad][0]:.6g} < 0")
+    return Check(
+        "convexity", True, "numeric", "f'' >= 0 on 2401 log-spaced points in [1e-6, 1e6]"
+    )
+
+
+@dataclass(frozen=True)
+class Smoothness:
+    """f', f'' and f''' at t = 1 from both sides; None where a side differs or is infinite."""
+
+    f1: sp.Expr | None
+    f2: sp.Expr | None
+    f3: sp.Expr | None
+    check: Check
+
+
+def _one_sided(pieces: list[Piece], order: int):
+    """(left, right) values of the order-th derivative at t = 1."""
+    values = []
+    for direction in ("-", "+"):
+        piece = next(
+            p for p in pieces if (p.lo < 1 < p.hi) or (p.hi == 1 and direction == "-")
+            or (p.lo == 1 and direction == "+")
+        )
+        d = sp.diff(piece.f, T, order)
+        value = simplify(d.subs(T, 1))
+        if not is_finite_number(value):
+            value = attempt(lambda d=d, direction=direction: sp.limit(d, T, 1, direction), 4.0)
+        values.append(value)
+    return values
+
+
+def check_smooth_at_1(pieces: list[Piece]) -> Smoothness:
+    derivs = []
+    for order in (1, 2, 3):
+        left, right = _one_sided(pieces, order)
+        same = is_finite_number(left) and is_finite_number(right) and sp.simplify(left - right) == 0
+        derivs.append(left if same else None)
+    f1, f2, f3 = derivs
+    if f1 is None:
+        check = Check("smooth at 1", False, "finding", "f' jumps at t = 1 (a kink): f''(1) is undefined")
+    elif f2 is None:
+        check = Check("smooth at 1", False, "finding", "f'' is discontinuous or infinite at t = 1")
+    elif f2 == 0:
+        check = Check("smooth at 1", False, "finding", "f''(1) = 0: the local theory needs f''(1) > 0")
+    else:
+        check = Check("smooth at 1", True, "symbolic", f"f''(1) = {f2} > 0")
+    return Smoothness(f1, f2, f3, check)

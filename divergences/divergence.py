@@ -1,0 +1,230 @@
+"""The Divergence object: a generator f and everything febm derives from it, lazily."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import sympy as sp
+
+from . import checks as _checks
+from .conjugate import Conjugate, derive, derive_parametric
+from .errors import InputError
+from .fstar import conjugate_function
+from .numeric import compile_expr
+from .pieces import Piece, split
+from .symbolic import T, U, attempt, simplify
+from .verify import ConjugateCheck, verify, verify_parametric
+
+_U_SAMPLES = [sp.Rational(v) for v in ("-3", "-1", "-3/10", "0", "2/5", "3/2", "4")]
+FUNCTIONS = ("f", "f_prime", "f_double_prime", "g", "h", "g_prime", "h_prime", "f_star")
+
+
+def _same_function(a, b, var) -> bool:
+    """Whether a and b agree to 1e-20 at sample points (30-digit evaluation)."""
+    for x in _U_SAMPLES:
+        va, vb = complex(sp.N(a.subs(var, x), 30)), complex(sp.N(b.subs(var, x), 30))
+        if not abs(va - vb) <= 1e-20 * max(1.0, abs(vb)):
+            return False
+    return True
+
+
+def _tidy(expr, var=U):
+    """The shortest of a few simplified forms that numerically equals ``expr``.
+
+    ``expand_log(force=True)`` can be wrong off the positive reals, so every form is
+    compared with the raw expression at sample points before it is accepted. Forms with
+    free parameters are accepted unchecked here; the tests check their identities.
+    """
+    forms = [
+        lambda: simplify(sp.expand_log(sp.factor_terms(expr), force=True)),
+        lambda: simplify(expr),
+    ]
+    best = expr
+    for form in forms:
+        candidate = attempt(form, 4.0)
+        if candidate is None or candidate.has(sp.nan, sp.zoo):
+            continue
+        if expr.free_symbols - {var} or _same_function(candidate, expr, var):
+            if sp.count_ops(candidate) < sp.count_ops(best):
+                best = candidate
+    return best
+
+
+class Divergence:
+    """An f-divergence D_f(P‖Q) = E_Q[f(p/q)] given by its generator f(t).
+
+    Everything else is derived on first use and cached: derivatives, the conjugate f*
+    and its domain, the f-EBM links g(u) = f'(e^u) and h(u) = f*(f'(e^u)), validation
+    checks, and numpy/torch callables. ``params`` lists free parameters (e.g. alpha);
+    bind them with :meth:`bind` before evaluating numerically.
+    """
+
+    def __init__(self, name: str, f: sp.Expr, expression: str, param_tests=()):
+        self.name = name
+        self.f = f
+        self.expression = expression
+        self.param_tests = list(param_tests)
+        self._functions: dict = {}
+
+    def __repr__(self):
+        return f"Divergence({self.name!r}, f={self.f})"
+
+    @property
+    def params(self) -> tuple[sp.Symbol, ...]:
+        return tuple(sorted(self.f.free_symbols - {T}, key=str))
+
+    # --- derivatives -------------------------------------------------------------
+    @cached_property
+    def f_prime(self) -> sp.Expr:
+        return sp.diff(self.f, T)
+
+    @cached_property
+    def f_double_prime(self) -> sp.Expr:
+        return simplify(sp.diff(self.f, T, 2))
+
+    @cached_property
+    def pieces(self) -> list[Piece]:
+        return split(self.f)
+
+    @cached_property
+    def smoothness(self) -> _checks.Smoothness:
+        return _checks.check_smooth_at_1(self.pieces)
+
+    @property
+    def f2_at_1(self) -> sp.Expr | None:
+        """f''(1), or None where f'' is undefined at 1 (a kink or a jump)."""
+        return self.smoothness.f2
+
+    @property
+    def f3_at_1(self) -> sp.Expr | None:
+        return self.smoothness.f3
+
+    # --- validation --------------------------------------------------------------
+    @cached_property
+    def checks(self) -> dict[str, _checks.Check]:
+        result = {"f_at_1": _checks.check_f_at_1(self.f)}
+        if self.params:
+            bound = [self.bind(**{str(k): v for k, v in b.items()}) for b in self.param_tests]
+            result["real"] = _all_bound(bound, "real", "real")
+            result["convex"] = _all_bound(bound, "convex", "convexity")
+        else:
+            result["real"] = _checks.check_real(self.pieces)
+            result["convex"] = _checks.check_convex(self.pieces)
+        result["smooth_at_1"] = self.smoothness.check
+        return result
+
+    def validate(self) -> "Divergence":
+        """Raise :class:`InputError` unless f is real and convex on (0, oo) with f(1) = 0."""
+        for key in ("real", "f_at_1", "convex"):
+            check = self.checks[key]
+            if not check.ok:
+                raise InputError(f"{self.name}: {check.detail}")
+        return self
+
+    # --- conjugate and links -----------------------------------------------------
+    @cached_property
+    def conjugate(self) -> Conjugate:
+        if self.params:
+            return derive_parametric(self.f, self.param_tests)
+        return derive(self.f)
+
+    @cached_property
+    def conjugate_check(self) -> ConjugateCheck:
+        if self.params:
+            expr = self.conjugate.expr
+            return verify_parametric(expr, self.f, self.param_tests)
+        return verify(self.conjugate, self.f, self.pieces, self.function("f_star"))
+
+    @cached_property
+    def g(self) -> sp.Expr:
+        """g(u) = f'(e^u)."""
+        return _tidy(self.f_prime.subs(T, sp.exp(U)))
+
+    @cached_property
+    def h(self) -> sp.Expr:
+        """h(u) = f*(f'(e^u)) = e^u g(u) − f(e^u) (Fenchel–Young equality; no f* needed)."""
+        return _tidy(sp.exp(U) * self.f_prime.subs(T, sp.exp(U)) - self.f.subs(T, sp.exp(U)))
+
+    @cached_property
+    def g_prime(self) -> sp.Expr:
+        return _tidy(sp.diff(self.g, U))
+
+    @cached_property
+    def h_prime(self) -> sp.Expr:
+        return _tidy(sp.diff(self.h, U))
+
+    def function(self, name: str, backend: str = "numpy"):
+        """An elementwise numpy or torch function for one of :data:`FUNCTIONS`."""
+        if name not in FUNCTIONS:
+            raise ValueError(f"unknown function {name!r}; choose from {FUNCTIONS}")
+        if self.params:
+            raise ValueError(f"bind {', '.join(map(str, self.params))} first (see Divergence.bind)")
+        key = (name, backend)
+        if key not in self._functions:
+            if name == "f_star":
+                self._functions[key] = conjugate_function(self.conjugate, backend)
+            else:
+                var = T if name.startswith("f") else U
+                self._functions[key] = compile_expr(getattr(self, name), [var], backend)
+        return self._functions[key]
+
+    # --- parameters --------------------------------------------------------------
+    def bind(self, **values) -> "Divergence":
+        """Fix parameters, e.g. ``alpha.bind(alpha=0.5)``; singular values use the limit."""
+        from .parser import parse_number
+
+        f = self.f
+        labels = []
+        for key, raw in values.items():
+            sym = next((p for p in self.params if str(p) == key), None)
+            if sym is None:
+                raise InputError(f"{self.name} has no parameter {key!r}")
+            value = parse_number(raw) if isinstance(raw, str) else sp.nsimplify(raw)
+            direct = sp.simplify(f.subs(sym, value))
+            f = direct if not direct.has(sp.zoo, sp.nan) else sp.limit(f, sym, value)
+            labels.append(f"{key}={raw}")
+        label = ",".join(labels)
+        name = label if [str(p) for p in self.params] == [self.name] else f"{self.name}({label})"
+        return Divergence(name, f, self.expression)
+
+    # --- reporting ---------------------------------------------------------------
+    def as_dict(self) -> dict:
+        """The JSON record of ``febm show`` (stable keys)."""
+        conj = self.conjugate
+        checks = {k: c.as_dict() for k, c in self.checks.items()}
+        checks["conjugate"] = self.conjugate_check.as_dict()
+        return {
+            "name": self.name,
+            "expression": self.expression,
+            "f": str(self.f),
+            "f_prime": str(simplify(self.f_prime)),
+            "f_double_prime": str(self.f_double_prime),
+            "f2_at_1": number(self.f2_at_1),
+            "f3_at_1": number(self.f3_at_1),
+            "conjugate": None if conj.expr is None else str(conj.expr),
+            "conjugate_domain": conj.domain_text,
+            "conjugate_method": conj.method,
+            "conjugate_notes": list(conj.notes),
+            "g": str(self.g),
+            "h": str(self.h),
+            "params": [str(p) for p in self.params],
+            "checks": checks,
+        }
+
+
+def _all_bound(bound, key, label):
+    failed = [b for b in bound if not b.checks[key].ok]
+    names = ", ".join(b.name for b in bound)
+    if failed:
+        return _checks.Check(label, False, "numeric", f"{failed[0].name}: {failed[0].checks[key].detail}")
+    return _checks.Check(label, True, "numeric", f"holds at {names}")
+
+
+def number(x):
+    """A JSON-friendly value: int, float, a string for symbolic values, or None."""
+    if x is None:
+        return None
+    if x.free_symbols:
+        return str(x)
+    value = float(x)
+    return int(value) if value.is_integer() else value

@@ -1,0 +1,134 @@
+"""The ``febm`` command line. Every command has ``--json``; bad input exits 2 with one line.
+
+Imports of the scientific layers happen inside the commands, so ``febm --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+class UsageError(Exception):
+    """Bad command-line usage (argparse's own errors are routed here)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        if "generator" in message:
+            message += " (put -- before an expression that starts with '-')"
+        raise UsageError(message)
+
+
+def _cmd_divergences(args) -> int:
+    from divergences import catalog, divergence
+    from divergences.divergence import number
+
+    rows = []
+    for name in catalog.names():
+        d = divergence(name)
+        rows.append(
+            {
+                "name": name,
+                "f": str(d.f),
+                "conjugate": None if d.conjugate.expr is None else str(d.conjugate.expr),
+                "conjugate_domain": d.conjugate.domain_text,
+                "conjugate_method": d.conjugate.method,
+                "f2_at_1": number(d.f2_at_1),
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'name':18} {'f(t)':44} {'dom f*':18} {'f´´(1)':>7}  f*(s)")
+    for r in rows:
+        conj = r["conjugate"] if r["conjugate"] is not None else "(numeric)"
+        print(f"{r['name']:18} {_clip(r['f'], 44):44} {_clip(r['conjugate_domain'], 18):18} "
+              f"{str(r['f2_at_1']):>7}  {_clip(conj, 70)}")
+    return 0
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _cmd_show(args) -> int:
+    from divergences import divergence
+
+    d = divergence(args.generator).validate()
+    record = d.as_dict()
+    if args.latex:
+        record["latex"] = _latex(d)
+    if args.json:
+        print(json.dumps(record, indent=2))
+        return 0
+    print(_report(d, record, args.latex))
+    return 0
+
+
+def _latex(d) -> dict:
+    import sympy as sp
+
+    conj = d.conjugate.expr
+    return {
+        "f": sp.latex(d.f),
+        "f_prime": sp.latex(d.f_prime),
+        "f_double_prime": sp.latex(d.f_double_prime),
+        "conjugate": None if conj is None else sp.latex(conj),
+        "g": sp.latex(d.g),
+        "h": sp.latex(d.h),
+    }
+
+
+def _report(d, r, latex: bool) -> str:
+    show = r["latex"] if latex else r
+    conj = show["conjugate"] if show["conjugate"] is not None else "no closed form: evaluated numerically"
+    lines = [
+        f"{r['name']}   (from {r['expression']!r})",
+        f"  f(t)          = {show['f']}",
+        f"  f'(t)         = {show['f_prime']}",
+        f"  f''(t)        = {show['f_double_prime']}",
+        f"  f''(1)        = {r['f2_at_1']}        f'''(1) = {r['f3_at_1']}",
+        f"  f*(s)         = {conj}   [{r['conjugate_method']}]",
+        f"  dom f*        = {r['conjugate_domain']}",
+        f"  g(u) = f'(e^u)      = {show['g']}",
+        f"  h(u) = f*(f'(e^u))  = {show['h']}",
+        "checks",
+    ]
+    for key, check in r["checks"].items():
+        mark = "ok" if check["ok"] else "!!"
+        how = f" ({check['method']})" if "method" in check else ""
+        lines.append(f"  [{mark}] {key}{how}: {check['detail']}")
+    for note in r["conjugate_notes"]:
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="febm", description="Check the theory of f-EBM training.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("divergences", help="list the catalog with f*, dom f* and f''(1)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_cmd_divergences)
+    p = sub.add_parser("show", help="derive and check one generator (catalog name or expression in t)")
+    p.add_argument("generator", help='a catalog name, alpha=VALUE, or an expression such as "(t-1)*log(t)"')
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--latex", action="store_true", help="LaTeX forms of f, f', f'', f*, g, h")
+    p.set_defaults(run=_cmd_show)
+    return parser
+
+
+def main(argv=None) -> int:
+    from divergences.errors import InputError
+
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except (UsageError, InputError) as exc:
+        print(f"febm: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Low-dimensional energy-based models whose expectations are exact (torch)."""
