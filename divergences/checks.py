@@ -38,10 +38,12 @@ def check_real(pieces: list[Piece]) -> Check:
         t = _grid_on(piece)
         with np.errstate(all="ignore"):
             values = compile_expr(piece.f, [T], stable=False)(t)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            return Check("real", False, "numeric", f"f is not finite and real at t = {t[bad][0]:.6g}")
-    return Check("real", True, "numeric", "f is finite on a log grid over [1e-6, 1e6]")
+        for t0 in t[~np.isfinite(values)][:20]:
+            exact = sp.N(piece.f.subs(T, sp.Float(t0, 30)), 30)  # sympy Floats do not overflow
+            if not (exact.is_finite and abs(sp.im(exact)) < 1e-20):
+                return Check("real", False, "numeric", f"f is not finite and real at t = {t0:.6g}")
+    # float overflow (e.g. cosh(700)) is re-checked at 30 digits above, not counted
+    return Check("real", True, "numeric", "f is finite and real on a log grid over [1e-6, 1e6]")
 
 
 def _grid_on(piece: Piece):
@@ -112,12 +114,20 @@ def _one_sided(pieces: list[Piece], order: int):
     return values
 
 
+def _defined(value) -> bool:
+    """A finite value, numeric or symbolic in parameters (e.g. alpha − 2)."""
+    if value is None or value.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.Limit):
+        return False
+    return is_finite_number(value) if value.is_number else True
+
+
 def check_smooth_at_1(pieces: list[Piece]) -> Smoothness:
     derivs = []
     for order in (1, 2, 3):
         left, right = _one_sided(pieces, order)
-        same = is_finite_number(left) and is_finite_number(right) and sp.simplify(left - right) == 0
-        derivs.append(left if same else None)
+        same = _defined(left) and _defined(right) and sp.simplify(left - right) == 0
+        # once a derivative is undefined at 1, every higher one is too
+        derivs.append(left if same and (not derivs or derivs[-1] is not None) else None)
     f1, f2, f3 = derivs
     if f1 is None:
         check = Check("smooth at 1", False, "finding", "f' jumps at t = 1 (a kink): f''(1) is undefined")
@@ -125,6 +135,10 @@ def check_smooth_at_1(pieces: list[Piece]) -> Smoothness:
         check = Check("smooth at 1", False, "finding", "f'' is discontinuous or infinite at t = 1")
     elif f2 == 0:
         check = Check("smooth at 1", False, "finding", "f''(1) = 0: the local theory needs f''(1) > 0")
+    elif f2.free_symbols:
+        check = Check("smooth at 1", True, "symbolic", f"f''(1) = {f2}")
+    elif f2 < 0:
+        check = Check("smooth at 1", False, "finding", f"f''(1) = {f2} < 0: f is not convex at 1")
     else:
         check = Check("smooth at 1", True, "symbolic", f"f''(1) = {f2} > 0")
     return Smoothness(f1, f2, f3, check)

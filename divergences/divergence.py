@@ -22,7 +22,10 @@ FUNCTIONS = ("f", "f_prime", "f_double_prime", "g", "h", "g_prime", "h_prime", "
 def _same_function(a, b, var) -> bool:
     """Whether a and b agree to 1e-20 at sample points (30-digit evaluation)."""
     for x in _U_SAMPLES:
-        va, vb = complex(sp.N(a.subs(var, x), 30)), complex(sp.N(b.subs(var, x), 30))
+        try:
+            va, vb = complex(sp.N(a.subs(var, x), 30)), complex(sp.N(b.subs(var, x), 30))
+        except TypeError:  # not a number there (e.g. a kink)
+            return False
         if not abs(va - vb) <= 1e-20 * max(1.0, abs(vb)):
             return False
     return True
@@ -48,6 +51,10 @@ def _tidy(expr, var=U):
             if sp.count_ops(candidate) < sp.count_ops(best):
                 best = candidate
     return best
+
+
+def _drop_dirac(expr):
+    return expr.replace(lambda n: isinstance(n, sp.DiracDelta), lambda n: sp.S.Zero)
 
 
 class Divergence:
@@ -137,21 +144,41 @@ class Divergence:
 
     @cached_property
     def g(self) -> sp.Expr:
-        """g(u) = f'(e^u)."""
-        return _tidy(self.f_prime.subs(T, sp.exp(U)))
+        """g(u) = f'(e^u); at a kink, the midpoint of the subdifferential."""
+        return self._by_piece(lambda f: _tidy(sp.diff(f, T).subs(T, sp.exp(U))))
 
     @cached_property
     def h(self) -> sp.Expr:
         """h(u) = f*(f'(e^u)) = e^u g(u) − f(e^u) (Fenchel–Young equality; no f* needed)."""
-        return _tidy(sp.exp(U) * self.f_prime.subs(T, sp.exp(U)) - self.f.subs(T, sp.exp(U)))
+        return self._by_piece(
+            lambda f: _tidy(sp.exp(U) * sp.diff(f, T).subs(T, sp.exp(U)) - f.subs(T, sp.exp(U)))
+        )
+
+    def _by_piece(self, link):
+        """A link built on each smooth piece of f, so kinks leave no cancellation behind.
+
+        With a single piece this is just ``link(f)``. At a kink c the value is the mean of
+        both sides (for total variation, the same convention as sign(0) = 0).
+        """
+        if self.params or len(self.pieces) == 1:
+            return link(self.f)
+        branches = []
+        for left, right in zip(self.pieces[:-1], self.pieces[1:]):
+            c = sp.log(left.hi)
+            branches.append((link(left.f), U < c))
+            branches.append(((link(left.f) + link(right.f)).subs(U, c) / 2, sp.Eq(U, c)))
+        branches.append((link(self.pieces[-1].f), True))
+        return sp.Piecewise(*branches)
 
     @cached_property
     def g_prime(self) -> sp.Expr:
-        return _tidy(sp.diff(self.g, U))
+        """g'(u), away from kinks (the Dirac mass of a kink's f'' is dropped)."""
+        return _tidy(_drop_dirac(sp.diff(self.g, U)))
 
     @cached_property
     def h_prime(self) -> sp.Expr:
-        return _tidy(sp.diff(self.h, U))
+        """h'(u) = e^u g'(u), away from kinks."""
+        return _tidy(_drop_dirac(sp.diff(self.h, U)))
 
     def function(self, name: str, backend: str = "numpy"):
         """An elementwise numpy or torch function for one of :data:`FUNCTIONS`."""

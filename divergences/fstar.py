@@ -15,17 +15,24 @@ import numpy as np
 import sympy as sp
 
 from .conjugate import Conjugate, Region
-from .numeric import compile_expr
+from .numeric import as_float_array, compile_expr
 from .symbolic import S, T
 
-_XMAX = 300.0  # |log t| searched: t in [e^-300, e^300]
+_LADDER = (300.0, 100.0, 40.0, 20.0, 10.0, 5.0)  # candidate |log t| ends of the bracket
 
 
 def _bracket(region: Region):
+    """The widest bracket in x = log t on which f' is finite (f' may overflow, e.g. cosh)."""
     lo, hi = region.piece.lo, region.piece.hi
-    xl = math.log(float(lo)) if lo != 0 else -_XMAX
-    xr = math.log(float(hi)) if hi is not sp.oo else _XMAX
-    return xl, xr
+    fp = compile_expr(region.piece.fp, [T])
+
+    def widest(sign, limit):
+        if limit is not None:
+            return math.log(float(limit))
+        with np.errstate(all="ignore"):
+            return next((sign * x for x in _LADDER if np.isfinite(fp(np.exp([sign * x]))[0])), sign)
+
+    return widest(-1, lo if lo != 0 else None), widest(1, hi if hi is not sp.oo else None)
 
 
 def _numpy_branch(region: Region):
@@ -95,7 +102,7 @@ def _by_regions(conj: Conjugate, backend: str):
 
     def fstar(s):
         if backend == "numpy":
-            s = np.asarray(s, dtype=np.result_type(s, np.float64))
+            s = as_float_array(s)
             out = np.full_like(s, np.nan)
             free = np.ones_like(s, dtype=bool)
             for region, fn, _ in parts:

@@ -16,7 +16,6 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen.numpy_nodes import logaddexp
-from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
 BACKENDS = ("numpy", "torch")
 
@@ -57,6 +56,35 @@ class wright_omega(sp.Function):
     """ω(x) = W(e^x), the Wright omega function: Lambert W of an exponential, overflow-free."""
 
 
+def _expm1_form(expr):
+    """k exp(x) − k -> k expm1(x) inside a sum, leaving the other terms alone."""
+
+    def rewrite(node):
+        const = next((a for a in node.args if a.is_number), None)
+        if const is None:
+            return node
+        for term in node.args:
+            k, rest = term.as_coeff_Mul()
+            if isinstance(rest, sp.exp) and k == -const:
+                others = [a for a in node.args if a is not term and a is not const]
+                return sp.Add(*others, k * expm1(rest.args[0]), evaluate=False)
+        return node
+
+    return expr.replace(lambda n: n.is_Add, rewrite)
+
+
+def _log1p_form(expr):
+    """log(1 + x) -> log1p(x), accurate for small x."""
+
+    def rewrite(node):
+        arg = node.args[0]
+        if arg.is_Add and sp.S.One in arg.args:
+            return log1p(arg - 1)
+        return node
+
+    return expr.replace(lambda n: isinstance(n, sp.log), rewrite)
+
+
 def stabilize(expr: sp.Expr) -> sp.Expr:
     """Rewrite ``expr`` into a form that is accurate in floating point."""
     expr = sp.powsimp(expr, combine="exp")  # exp(a)*exp(b) -> exp(a+b): no inf*0
@@ -65,7 +93,7 @@ def stabilize(expr: sp.Expr) -> sp.Expr:
         lambda n: wright_omega(n.args[0].args[0]),
     )
     expr = _softplus_form(expr)
-    return optimize(expr, [expm1_opt, log1p_opt])
+    return _log1p_form(_expm1_form(expr))
 
 
 class _Ops:
@@ -272,6 +300,12 @@ def _build_piecewise(node, index, ops):
     return evaluate
 
 
+def as_float_array(a) -> np.ndarray:
+    """``a`` as a numpy array, keeping float32/float64 and promoting anything else to float64."""
+    arr = np.asarray(a)
+    return arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(np.float64)
+
+
 def compile_expr(expr: sp.Expr, variables, backend: str = "numpy", stable: bool = True):
     """Return ``fn(*arrays)`` evaluating ``expr`` elementwise in ``backend``.
 
@@ -289,7 +323,7 @@ def compile_expr(expr: sp.Expr, variables, backend: str = "numpy", stable: bool 
 
     def fn(*arrays):
         if backend == "numpy":
-            arrays = tuple(np.asarray(a, dtype=np.result_type(a, np.float64)) for a in arrays)
+            arrays = tuple(as_float_array(a) for a in arrays)
         return _as_array(ops, arrays, body(arrays))
 
     return fn

@@ -76,7 +76,7 @@ def sample_s(conj: Conjugate, pieces: list[Piece]) -> tuple[list[float], list[fl
         elif r.kind == "kink":
             inside += [lower + (upper - lower) * w for w in (0.0, 0.25, 0.5, 1.0)]
         lower = upper
-    return inside, beyond
+    return [s for s in inside if np.isfinite(s)], beyond  # f' can overflow float64
 
 
 def _endpoint_error(conj: Conjugate, f_np, fstar_np) -> float:
@@ -111,6 +111,8 @@ def verify(conj: Conjugate, f: sp.Expr, pieces: list[Piece], fstar_np) -> Conjug
         if min(direct_sup(f_np, s) for s in beyond) < 1e6:
             problems.append("the direct sup stays bounded beyond the domain")
     ts = [t for p in pieces for t in p.sample_points()]
+    with np.errstate(all="ignore"):
+        ts = [t for t in ts if np.isfinite(f_np(np.array([float(t)]))[0])]
     fy = []
     for t in ts:
         piece = next(p for p in pieces if p.lo < t < p.hi)
