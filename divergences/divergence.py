@@ -31,6 +31,9 @@ def _same_function(a, b, var) -> bool:
     return True
 
 
+_SHORT = 3  # links with at most this many operations are final; simplify costs ~0.1 s a call
+
+
 def _tidy(expr, var=U):
     """The shortest of a few simplified forms that numerically equals ``expr``.
 
@@ -38,6 +41,11 @@ def _tidy(expr, var=U):
     compared with the raw expression at sample points before it is accepted. Forms with
     free parameters are accepted unchecked here; the tests check their identities.
     """
+    if sp.count_ops(expr) <= _SHORT:
+        return expr
+    expanded = sp.expand(expr)  # exact, and enough for many links (KL's h = e^u)
+    if sp.count_ops(expanded) <= _SHORT:
+        return expanded
     forms = [
         lambda: simplify(sp.expand_log(sp.factor_terms(expr), force=True)),
         lambda: simplify(expr),

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
-from scipy.optimize import minimize_scalar
 
 from .conjugate import Conjugate
 from .numeric import compile_expr
@@ -50,6 +49,8 @@ def direct_sup(f_np, s: float, xmax: float = 36.0) -> float:
     k = int(np.argmax(values))
     if k in (0, len(x) - 1):
         return float(values[k])  # sup approached at the boundary t -> 0 or t -> oo
+    from scipy.optimize import minimize_scalar  # lazy: 0.4 s of import on every CLI call
+
     res = minimize_scalar(
         lambda y: -(s * np.exp(y) - f_np(np.exp(y))),
         bounds=(x[k - 1], x[k + 1]),

@@ -105,6 +105,28 @@ def _report(d, r, latex: bool) -> str:
     return "\n".join(lines)
 
 
+def _cmd_check(args) -> int:
+    from toy_models import SETUPS
+
+    from .check import check
+
+    if args.model not in SETUPS:
+        raise UsageError(f"unknown model {args.model!r}; choose from {', '.join(SETUPS)}")
+    if not (args.lr_ratio > 0 and args.lr_ratio < float("inf")):
+        raise UsageError(f"--lr-ratio must be a positive number, not {args.lr_ratio}")
+    report = check(args.generator, args.model, args.lr_ratio, simulate_runs=not args.no_simulation,
+                   seed=args.seed)
+    record = report.as_dict()
+    if args.plot:
+        from .check_plots import write_plots
+
+        record["plots"] = write_plots(report, args.plot)
+    print(json.dumps(record, indent=2) if args.json else report.text())
+    if args.plot and not args.json:
+        print("plots: " + ", ".join(record["plots"]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="febm", description="Check the theory of f-EBM training.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -116,6 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--latex", action="store_true", help="LaTeX forms of f, f', f'', f*, g, h")
     p.set_defaults(run=_cmd_show)
+    p = sub.add_parser("check", help="linearize the f-EBM game at its equilibrium and read the spectrum")
+    p.add_argument("generator", help='a catalog name, alpha=VALUE, or an expression such as "(t-1)*log(t)"')
+    p.add_argument("--model", default="gaussian-1d", help="toy set-up (default: gaussian-1d; see docs)")
+    p.add_argument("--lr-ratio", type=float, default=1.0, help="η_ω/η_θ (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the equilibrium root-solve's start")
+    p.add_argument("--no-simulation", action="store_true", help="skip the flow and discrete runs")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--plot", metavar="DIR", help="write the spectrum and the convergence curve here")
+    p.set_defaults(run=_cmd_check)
     return parser
 
 

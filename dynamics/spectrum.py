@@ -1,0 +1,145 @@
+"""Spectral analysis of a linearized f-EBM game.
+
+All functions take the *unit-rate* Jacobian G of z' = (−∇_θ L, ∇_ω L) at an equilibrium
+(as a numpy array) and the number of θ coordinates; learning rates enter explicitly.
+Gauge directions (null vectors along which the equilibrium is not isolated) are removed
+by passing ``gauge``, an orthonormal basis of them: every verdict is then transverse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.linalg import null_space
+from scipy.optimize import brentq
+
+ZERO_TOL = 1e-9  # |λ| below ZERO_TOL·‖J‖ counts as zero; stated in every report
+
+
+def rate_matrix(n_theta: int, n: int, eta_theta: float, eta_omega: float) -> np.ndarray:
+    return np.diag([eta_theta] * n_theta + [eta_omega] * (n - n_theta))
+
+
+def transverse(A: np.ndarray, gauge: np.ndarray | None) -> np.ndarray:
+    """The map induced by A on the quotient by the invariant subspace span(gauge)."""
+    if gauge is None or gauge.shape[1] == 0:
+        return A
+    Q = null_space(gauge.T)  # orthonormal basis of the orthogonal complement
+    return Q.T @ A @ Q
+
+
+def flow_jacobian(G, n_theta, eta_theta=1.0, eta_omega=1.0):
+    return rate_matrix(n_theta, len(G), eta_theta, eta_omega) @ G
+
+
+def alternating_matrix(G, n_theta, eta_theta, eta_omega) -> np.ndarray:
+    """Linearization of one alternating step (ω first, then θ at the new ω)."""
+    Gtt, Gto = G[:n_theta, :n_theta], G[:n_theta, n_theta:]
+    Got, Goo = G[n_theta:, :n_theta], G[n_theta:, n_theta:]
+    It, Io = np.eye(n_theta), np.eye(len(G) - n_theta)
+    omega_row = np.hstack([eta_omega * Got, Io + eta_omega * Goo])
+    theta_row = np.hstack([It + eta_theta * Gtt, eta_theta * Gto]) + eta_theta * Gto @ np.hstack(
+        [eta_omega * Got, eta_omega * Goo]
+    )
+    return np.vstack([theta_row, omega_row])
+
+
+def spectral_radius(M) -> float:
+    return float(np.max(np.abs(np.linalg.eigvals(M)))) if M.size else 0.0
+
+
+def max_real(J) -> float:
+    return float(np.max(np.linalg.eigvals(J).real)) if J.size else -np.inf
+
+
+@dataclass
+class Spectrum:
+    """Eigenvalues of the flow Jacobian and what they imply."""
+
+    eigenvalues: np.ndarray
+    transverse_eigenvalues: np.ndarray
+    max_real: float  # over all eigenvalues
+    transverse_max_real: float  # the predicted local rate: distance ~ exp(rate·t)
+    tolerance: float  # |Re λ| <= tolerance counts as zero
+    zero_modes: int
+    gauge_modes: int
+    verdict: str
+    reason: str
+    notes: list[str] = field(default_factory=list)
+
+
+def analyse(J: np.ndarray, gauge: np.ndarray | None = None, scale: float | None = None) -> Spectrum:
+    """Continuous-time verdict from the eigenvalues of J, transverse to ``gauge``.
+
+    Eigenvalues with |Re λ| <= ZERO_TOL·scale count as zero; ``scale`` defaults to ‖J‖₂
+    (pass the norm of the f''(1) = 1 Jacobian so that a Jacobian that vanishes with
+    f''(1) reads as zero rather than as rounding noise with a sign).
+    """
+    eig = np.linalg.eigvals(J)
+    scale = max(np.linalg.norm(J, 2) if scale is None else scale, 1e-300)
+    tol = ZERO_TOL * scale
+    zero = int(np.sum(np.abs(eig) <= tol))
+    n_gauge = 0 if gauge is None else gauge.shape[1]
+    teig = np.linalg.eigvals(transverse(J, gauge)) if len(J) > n_gauge else np.array([])
+    tmax = float(np.max(teig.real)) if teig.size else -np.inf
+    notes = []
+    if n_gauge:
+        notes.append(
+            f"{n_gauge} zero eigenvalue(s) from gauge directions (a non-isolated equilibrium); "
+            "stability is judged transverse to them"
+        )
+    if np.linalg.norm(J) <= tol:
+        return Spectrum(eig, teig, 0.0, 0.0, tol, len(eig), n_gauge, "inconclusive",
+                        "the Jacobian is zero: the linearization decides nothing", notes)
+    if tmax < -tol:
+        verdict, reason = "stable", f"every transverse eigenvalue has Re λ <= {tmax:.4g} < 0"
+    elif tmax > tol:
+        verdict, reason = "unstable", f"an eigenvalue has Re λ = {tmax:.4g} > 0"
+    else:
+        verdict = "inconclusive"
+        reason = f"the largest transverse Re λ is zero within {tol:.1e}: a center direction"
+    return Spectrum(eig, teig, float(np.max(eig.real)), tmax, tol, zero, n_gauge, verdict, reason, notes)
+
+
+def eta_max_simultaneous(J: np.ndarray, gauge=None) -> float | None:
+    """Largest step η with |1 + ηλ| < 1 for all transverse λ of J; None if no step works."""
+    eig = np.linalg.eigvals(transverse(J, gauge))
+    if eig.size == 0 or np.any(eig.real >= 0):
+        return None
+    return float(np.min(2 * np.abs(eig.real) / np.abs(eig) ** 2))
+
+
+def eta_max_alternating(G, n_theta, ratio: float = 1.0, gauge=None, eta_hi: float = 1e3) -> float | None:
+    """Largest η_θ (with η_ω = ratio·η_θ) such that alternating steps are stable on (0, η].
+
+    Scans a log grid for the first unstable step, then bisects. None if even tiny steps
+    are unstable.
+    """
+
+    def radius(eta):
+        return spectral_radius(transverse(alternating_matrix(G, n_theta, eta, ratio * eta), gauge)) - 1
+
+    grid = np.logspace(-6, np.log10(eta_hi), 241)
+    values = [radius(e) for e in grid]
+    if values[0] >= 0:
+        return None
+    for k in range(1, len(grid)):
+        if values[k] >= 0:
+            return float(brentq(radius, grid[k - 1], grid[k], xtol=1e-12, rtol=1e-10))
+    return float(grid[-1])
+
+
+def critical_ratios(G, n_theta, gauge=None, lo=1e-4, hi=1e4, points=161) -> list[float]:
+    """Values of η_ω/η_θ where the flow's transverse max Re λ changes sign."""
+
+    def growth(log_ratio):
+        return max_real(transverse(flow_jacobian(G, n_theta, 1.0, np.exp(log_ratio)), gauge))
+
+    xs = np.linspace(np.log(lo), np.log(hi), points)
+    ys = [growth(x) for x in xs]
+    roots = []
+    for k in range(1, len(xs)):
+        if np.sign(ys[k]) != np.sign(ys[k - 1]) and ys[k] != 0:
+            roots.append(float(np.exp(brentq(growth, xs[k - 1], xs[k], xtol=1e-13))))
+    return roots

@@ -1,0 +1,33 @@
+"""Shared reference problems for the toy-model and dynamics tests."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from divergences import catalog, divergence
+from dynamics.fields import GDAField
+from dynamics.game import Game
+from toy_models import setup
+
+# every catalog entry with f''(1) > 0 that needs no parameter
+SMOOTH = [n for n in catalog.names() if n != "alpha" and divergence(n).f2_at_1 not in (None, 0)]
+# realizable set-ups with exact expectations where f-independence is checked for every divergence
+CORE_MODELS = ["gaussian-1d", "gaussian-2d", "expfam-finite"]
+ALL_MODELS = ["gaussian-1d", "gaussian-1d-natural", "gaussian-2d", "expfam-finite", "shifted-linear",
+              "gauge", "mlp-1d"]
+# a generator outside the catalog whose conjugate has no closed form
+NUMERIC_CONJUGATE = "(t-1)*atan(t-1)"
+
+
+@cache
+def cached_setup(model: str):
+    return setup(model)
+
+
+@cache
+def game(name: str, model: str) -> Game:
+    return Game.from_setup(divergence(name).validate(), cached_setup(model))
+
+
+def field(name: str, model: str, eta_theta: float = 1.0, eta_omega: float = 1.0) -> GDAField:
+    return GDAField(game(name, model), eta_theta, eta_omega)

@@ -1,0 +1,103 @@
+"""Data distributions p with exact expectations: E_p[φ] = sum_i w_i φ(x_i) over fixed nodes."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .quadrature import DTYPE, gauss_hermite, gauss_hermite_2d
+
+
+@dataclass(frozen=True)
+class Nodes:
+    """Quadrature nodes x (n,) or (n, d) and normalized weights w (n,)."""
+
+    x: torch.Tensor
+    w: torch.Tensor
+
+    def mean(self, values: torch.Tensor) -> torch.Tensor:
+        """E[values] where values has the nodes on its first axis."""
+        return (self.w @ values.reshape(len(self.w), -1)).reshape(values.shape[1:])
+
+
+class Gaussian:
+    """N(mu, sd²) in 1-D."""
+
+    def __init__(self, mu: float, sd: float, n: int = 60):
+        self.mu, self.sd = float(mu), float(sd)
+        z, w = gauss_hermite(n)
+        self._nodes = Nodes(self.mu + self.sd * z, w)
+
+    def nodes(self) -> Nodes:
+        return self._nodes
+
+    def log_prob(self, x):
+        return -0.5 * ((x - self.mu) / self.sd) ** 2 - math.log(self.sd * math.sqrt(2 * math.pi))
+
+    def sample(self, n: int, generator: torch.Generator, device=None, dtype=DTYPE):
+        return self.mu + self.sd * torch.randn(n, generator=generator, device=device, dtype=dtype)
+
+
+class GaussianMixture:
+    """sum_k π_k N(m_k, s_k²) in 1-D; expectations are weighted per-component Gauss–Hermite sums."""
+
+    def __init__(self, weights, means, sds, n: int = 60):
+        total = sum(weights)
+        self.weights = [float(p) / total for p in weights]
+        self.means = [float(m) for m in means]
+        self.sds = [float(s) for s in sds]
+        z, w = gauss_hermite(n)
+        xs = [m + s * z for m, s in zip(self.means, self.sds)]
+        ws = [p * w for p in self.weights]
+        self._nodes = Nodes(torch.cat(xs), torch.cat(ws))
+
+    def nodes(self) -> Nodes:
+        return self._nodes
+
+    def log_prob(self, x):
+        comps = [
+            math.log(p) - 0.5 * ((x - m) / s) ** 2 - math.log(s * math.sqrt(2 * math.pi))
+            for p, m, s in zip(self.weights, self.means, self.sds)
+        ]
+        return torch.logsumexp(torch.stack(comps), dim=0)
+
+    def sample(self, n: int, generator: torch.Generator, device=None, dtype=DTYPE):
+        probs = torch.tensor(self.weights, dtype=dtype)
+        k = torch.multinomial(probs, n, replacement=True, generator=generator)
+        m = torch.tensor(self.means, dtype=dtype)[k]
+        s = torch.tensor(self.sds, dtype=dtype)[k]
+        return (m + s * torch.randn(n, generator=generator, dtype=dtype)).to(device)
+
+
+def paper_mixture(n: int = 60) -> GaussianMixture:
+    """The paper's 1-D data: 0.33 N(−1, 0.25²) + 0.67 N(2, (√2)²)."""
+    return GaussianMixture([0.33, 0.67], [-1.0, 2.0], [0.25, math.sqrt(2.0)], n)
+
+
+class Gaussian2D:
+    """N(mean, cov) in 2-D with a tensor Gauss–Hermite rule."""
+
+    def __init__(self, mean, cov, n: int = 24):
+        self.mean = torch.as_tensor(mean, dtype=DTYPE)
+        self.cov = torch.as_tensor(cov, dtype=DTYPE)
+        chol = torch.linalg.cholesky(self.cov)
+        z, w = gauss_hermite_2d(n)
+        self._nodes = Nodes(self.mean + z @ chol.T, w)
+
+    def nodes(self) -> Nodes:
+        return self._nodes
+
+
+class Realizable:
+    """p = q_{θ*}: the model itself at a known parameter (the realizable case)."""
+
+    def __init__(self, model, theta_star):
+        self.model = model
+        self.theta_star = torch.as_tensor(theta_star, dtype=DTYPE)
+        nodes = model.nodes(self.theta_star)
+        self._nodes = Nodes(nodes.x.detach(), nodes.w.detach())
+
+    def nodes(self) -> Nodes:
+        return self._nodes
