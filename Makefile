@@ -21,6 +21,9 @@ demo: $(STAMP)
 	$(BIN)/febm show jeffreys
 	$(BIN)/febm show "(t-1)*atan(t-1)"
 	$(BIN)/febm show total_variation
+	$(BIN)/febm check kl
+	$(BIN)/febm check kl --model shifted-linear
+	$(BIN)/febm check "(t-1)**4" --no-simulation
 
 test: $(STAMP)
 	$(BIN)/ruff check .

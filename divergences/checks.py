@@ -82,7 +82,7 @@ def check_convex(pieces: list[Piece]) -> Check:
         bad = f2 < -1e-10 * scale
         if bad.any():
             t0 = t[bad][0]
-            return Check("convexity", False, "numeric", f"f''({t0:.6g}) = {f2[bad][0]:.6g} < 0")
+            return Check("convexity", False, "numeric", f"not convex: f''({t0:.6g}) = {f2[bad][0]:.6g} < 0")
     return Check(
         "convexity", True, "numeric", "f'' >= 0 on 2401 log-spaced points in [1e-6, 1e6]"
     )

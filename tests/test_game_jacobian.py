@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 import torch
-from problems import ALL_MODELS, CORE_MODELS, NUMERIC_CONJUGATE, SMOOTH, cached_setup, field, game
 
 from divergences import divergence
 from dynamics import equilibrium, jacobian
 from dynamics.fields import AlternatingMap, CDField, GDAField, SimultaneousMap
 from dynamics.game import Game
+
+from problems import ALL_MODELS, CORE_MODELS, NUMERIC_CONJUGATE, SMOOTH, cached_setup, field, game
 
 
 def _off_equilibrium(model, seed=1, size=0.2):

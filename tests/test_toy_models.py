@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 import torch
-from problems import ALL_MODELS
 from torch.func import jacfwd
 
 from toy_models import (
@@ -24,6 +23,8 @@ from toy_models import (
     setup,
 )
 from toy_models.quadrature import DTYPE
+
+from problems import ALL_MODELS
 
 TOL = 1e-10
 
