@@ -36,8 +36,9 @@ class Gaussian:
     def log_prob(self, x):
         return -0.5 * ((x - self.mu) / self.sd) ** 2 - math.log(self.sd * math.sqrt(2 * math.pi))
 
-    def sample(self, n: int, generator: torch.Generator, device=None, dtype=DTYPE):
-        return self.mu + self.sd * torch.randn(n, generator=generator, device=device, dtype=dtype)
+    def sample(self, shape, generator: torch.Generator, device=None, dtype=DTYPE):
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        return self.mu + self.sd * torch.randn(shape, generator=generator, device=device, dtype=dtype)
 
 
 class GaussianMixture:
@@ -63,12 +64,15 @@ class GaussianMixture:
         ]
         return torch.logsumexp(torch.stack(comps), dim=0)
 
-    def sample(self, n: int, generator: torch.Generator, device=None, dtype=DTYPE):
-        probs = torch.tensor(self.weights, dtype=dtype)
-        k = torch.multinomial(probs, n, replacement=True, generator=generator)
-        m = torch.tensor(self.means, dtype=dtype)[k]
-        s = torch.tensor(self.sds, dtype=dtype)[k]
-        return (m + s * torch.randn(n, generator=generator, dtype=dtype)).to(device)
+    def sample(self, shape, generator: torch.Generator, device=None, dtype=DTYPE):
+        """Samples of the given shape, drawn on the generator's device."""
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        kw = {"generator": generator, "device": device, "dtype": dtype}
+        cdf = torch.tensor(self.weights, dtype=dtype, device=device).cumsum(0)
+        k = torch.searchsorted(cdf[:-1].contiguous(), torch.rand(shape, **kw).contiguous(), right=True)
+        m = torch.tensor(self.means, dtype=dtype, device=device)[k]
+        s = torch.tensor(self.sds, dtype=dtype, device=device)[k]
+        return m + s * torch.randn(shape, **kw)
 
 
 def paper_mixture(n: int = 60) -> GaussianMixture:

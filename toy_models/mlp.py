@@ -32,3 +32,31 @@ def init(sizes: tuple[int, ...], generator: torch.Generator, dtype=DTYPE) -> tor
         bound = 1 / i**0.5
         parts.append((torch.rand(i * o + o, generator=generator, dtype=dtype) * 2 - 1) * bound)
     return torch.cat(parts)
+
+
+def forward_batched(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...]) -> torch.Tensor:
+    """R independent tanh MLPs at once: params (R, P), x (R, n) for 1-D inputs; returns (R, n).
+
+    Same parameter layout as :func:`forward`, so run r equals ``forward(params[r], x[r])``.
+    """
+    h = x.unsqueeze(-1)
+    k = 0
+    for layer, (i, o) in enumerate(zip(sizes[:-1], sizes[1:])):
+        w = params[:, k : k + i * o].reshape(-1, i, o)
+        b = params[:, k + i * o : k + i * o + o].unsqueeze(1)
+        k += i * o + o
+        h = torch.baddbmm(b, h, w)
+        if layer < len(sizes) - 2:
+            h = torch.tanh(h)
+    return h.squeeze(-1)
+
+
+def init_batched(runs: int, sizes: tuple[int, ...], generator: torch.Generator, dtype=DTYPE,
+                 device=None) -> torch.Tensor:
+    """``runs`` independent initialisations, drawn in one call (on the generator's device)."""
+    parts = []
+    for i, o in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / i**0.5
+        u = torch.rand(runs, i * o + o, generator=generator, dtype=dtype, device=device)
+        parts.append((u * 2 - 1) * bound)
+    return torch.cat(parts, dim=1)
