@@ -127,6 +127,39 @@ def _cmd_check(args) -> int:
     return 0
 
 
+def _cmd_reproduce(args) -> int:
+    from . import paper1d
+
+    if args.seeds < 1:
+        raise UsageError("--seeds must be at least 1")
+    try:
+        from .train import resolve_device
+
+        resolve_device(args.device)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.steps is not None and args.steps < 1:
+        raise UsageError("--steps must be at least 1")
+    config = paper1d.DEFAULT if args.steps is None else paper1d.with_steps(args.steps)
+    out = paper1d.run(seeds=args.seeds, device=args.device, seed=args.seed, config=config,
+                      progress=not args.json)
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"paper-1d on {out['device']}, {out['seeds']} seed(s), {out['elapsed_s']:.1f} s"
+          f"  (target: |error| <= {out['tolerance']} in μ and σ)")
+    print(f"{'divergence':18} {'exact μ, σ':>17} {'f-EBM μ, σ (± sd)':>32} {'reference':>17}  error")
+    for r in out["rows"]:
+        e, f, ref = r["exact"], r["febm"], r["reference"]
+        mark = "ok" if r["within_tolerance"] else "MISSED"
+        bad = [s for s in r["status"] if s != "ok"]
+        print(f"{r['divergence']:18} {e['mu']:8.4f} {e['sigma']:8.4f}   "
+              f"{f['mu']:7.4f}±{f['mu_sd']:.4f} {f['sigma']:7.4f}±{f['sigma_sd']:.4f}   "
+              f"{ref['mu']:8.4f} {ref['sigma']:8.4f}  {r['error']:.4f} {mark}"
+              + (f"  ({bad[0]})" if bad else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="febm", description="Check the theory of f-EBM training.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -147,6 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--plot", metavar="DIR", help="write the spectrum and the convergence curve here")
     p.set_defaults(run=_cmd_check)
+    p = sub.add_parser("reproduce", help="rerun an experiment of the paper")
+    p.add_argument("experiment", choices=["paper-1d"], help="which experiment")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (auto picks CUDA when present)")
+    p.add_argument("--seeds", type=int, default=2, help="runs per divergence (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="master seed")
+    p.add_argument("--steps", type=int, default=None, help="training steps (default 3000)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_cmd_reproduce)
     return parser
 
 

@@ -176,3 +176,13 @@ def test_sampling_is_seeded():
     b = p.sample(1000, torch.Generator().manual_seed(3))
     assert torch.equal(a, b)
     assert abs(float(a.mean()) - (0.33 * -1 + 0.67 * 2)) < 0.15
+
+
+def test_mlp_critic_is_the_functional_mlp_plus_offset():
+    from toy_models import MLPCritic
+
+    critic = MLPCritic((1, 5, 1), offset=lambda x: -0.5 * x**2)
+    omega = mlp.init(critic.sizes, torch.Generator().manual_seed(2))
+    x = torch.linspace(-2, 2, 7, dtype=DTYPE)
+    assert omega.numel() == critic.dim
+    assert torch.allclose(critic.value(omega, x), mlp.forward(omega, x, critic.sizes) - 0.5 * x**2)

@@ -107,3 +107,30 @@ def test_exact_fit_of_kl_is_moment_matching():
     mean = 0.33 * -1 + 0.67 * 2
     var = 0.33 * (0.25**2 + 1) + 0.67 * (2 + 4) - mean**2
     assert abs(fit.mu - mean) < 1e-6 and abs(fit.sigma - math.sqrt(var)) < 1e-6
+
+
+def test_reproduce_paper_1d_json_keys(capsys):
+    import json
+
+    from dynamics.cli import main
+
+    code = main(["reproduce", "paper-1d", "--json", "--steps", "30", "--seeds", "2", "--device", "cpu"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and {"rows", "elapsed_s"} <= set(out)
+    names = [r["divergence"] for r in out["rows"]]
+    assert names == ["kl", "reverse_kl", "jensen_shannon", "squared_hellinger", "alpha=-0.5", "alpha=-1",
+                     "alpha=0.9", "neyman_chi2", "pearson_chi2"]
+    row = out["rows"][0]
+    assert set(row["exact"]) == {"mu", "sigma"} and set(row["reference"]) == {"mu", "sigma"}
+    assert set(row["febm"]) == {"mu", "sigma", "mu_sd", "sigma_sd"}
+    assert abs(row["exact"]["mu"] - 1.01) < 1e-6  # KL's minimizer matches moments
+
+
+@pytest.mark.parametrize("argv", [["reproduce", "paper-2d"], ["reproduce", "paper-1d", "--seeds", "0"],
+                                  ["reproduce", "paper-1d", "--device", "tpu"]])
+def test_reproduce_bad_input_exits_2(capsys, argv):
+    from dynamics.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("febm: error:")
