@@ -160,6 +160,33 @@ def _cmd_reproduce(args) -> int:
     return 0
 
 
+def _cmd_confirm(args) -> int:
+    from toy_models import SETUPS
+
+    from .confirm import as_json, confirm
+
+    if args.model not in SETUPS:
+        raise UsageError(f"unknown model {args.model!r}; choose from {', '.join(SETUPS)}")
+    if not (0 < args.lr_ratio < float("inf")) or args.runs < 2 or args.batch < 2:
+        raise UsageError("--lr-ratio must be positive, --runs and --batch at least 2")
+    try:
+        out = confirm(args.generator, args.model, args.lr_ratio, runs=args.runs, batch=args.batch,
+                      seed=args.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(as_json(out), indent=2))
+        return 0
+    print(f"febm confirm {out['name']} on {out['model']} (η_ω/η_θ = {out['lr_ratio']:g}): "
+          f"{out['runs']} coupled run pairs, batch {out['batch']}, {out['elapsed_s']:.1f} s")
+    for res in out["results"].values():
+        measured = "n/a" if res.measured_rate is None else f"{res.measured_rate:.5g} ± {res.rate_sd:.1g}"
+        err = "" if res.relative_error is None else f"  (relative error {res.relative_error:.1%})"
+        print(f"  {res.update:12} η_θ = {res.eta_theta:.4g}: predicted {res.predicted_rate:.5g} per step, "
+              f"measured {measured} over {res.steps} steps{err}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="febm", description="Check the theory of f-EBM training.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -180,6 +207,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--plot", metavar="DIR", help="write the spectrum and the convergence curve here")
     p.set_defaults(run=_cmd_check)
+    p = sub.add_parser("confirm", help="stochastic minibatch runs near the equilibrium vs the predicted rate")
+    p.add_argument("generator", help='a catalog name, alpha=VALUE, or an expression such as "(t-1)*log(t)"')
+    p.add_argument("--model", default="gaussian-1d", help="toy set-up with an exact sampler")
+    p.add_argument("--lr-ratio", type=float, default=1.0, help="η_ω/η_θ (default 1)")
+    p.add_argument("--runs", type=int, default=128, help="coupled run pairs (default 128)")
+    p.add_argument("--batch", type=int, default=4096, help="minibatch size per player and run (default 4096)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the minibatches")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_cmd_confirm)
     p = sub.add_parser("reproduce", help="rerun an experiment of the paper")
     p.add_argument("experiment", choices=["paper-1d"], help="which experiment")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (auto picks CUDA when present)")

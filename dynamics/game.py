@@ -9,6 +9,7 @@ import torch
 from torch.func import jacfwd, jacrev
 
 from divergences import Divergence
+from toy_models import Nodes
 
 
 def gradient(obj, fn: str, params, x):
@@ -58,7 +59,17 @@ class Game:
 
     def gradients(self, theta, omega):
         """(∇_θ L, ∇_ω L) by the f-EBM estimator with exact expectations."""
-        p, q = self.data.nodes(), self.model.nodes(theta)
+        return self.estimate(theta, omega, self.data.nodes(), self.model.nodes(theta))
+
+    def sample_gradients(self, theta, omega, x_p, x_q):
+        """The same estimator on samples: x_p from p, x_q from q_θ (held fixed, so the θ-dependence
+        of q enters only through the covariance term). torch.func.vmap batches it over runs."""
+        w_p = torch.full_like(x_p[..., 0] if x_p.dim() > 1 else x_p, 1.0 / len(x_p))
+        w_q = torch.full_like(x_q[..., 0] if x_q.dim() > 1 else x_q, 1.0 / len(x_q))
+        return self.estimate(theta, omega, Nodes(x_p, w_p), Nodes(x_q.detach(), w_q))
+
+    def estimate(self, theta, omega, p, q):
+        """E_p[g'(r)∇E] − E_q[h'(r)∇E] + Cov_q(h(r), ∇E) and E_p[g'(r)∇H] − E_q[h'(r)∇H] over nodes."""
         a_p, b_p = self._features(theta, omega, p.x)
         a_q, b_q = self._features(theta, omega, q.x)
         r_p, r_q = self.r(theta, omega, p.x), self.r(theta, omega, q.x)

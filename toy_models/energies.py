@@ -52,6 +52,11 @@ class Gaussian1D:
         mu, sd = self.mean_sd(theta)
         return Nodes(mu + sd * self._z, self._w)
 
+    def sample(self, theta, z):
+        """Exact samples of q_θ from standard normals z."""
+        mu, sd = self.mean_sd(theta)
+        return mu + sd * z
+
     def log_partition(self, theta):
         mu, sd = self.mean_sd(theta)
         log_z = torch.log(sd * math.sqrt(2 * math.pi))
@@ -99,6 +104,10 @@ class Gaussian2D:
     def log_partition(self, theta):
         return math.log(2 * math.pi) - theta[2] - theta[4]
 
+    def sample(self, theta, z):
+        """Exact samples from standard normals z of shape (n, 2): x = μ + L⁻ᵀ z."""
+        return theta[:2] + z @ torch.linalg.inv(self.cholesky(theta))
+
     @staticmethod
     def theta_from(mean, cov) -> torch.Tensor:
         precision = torch.linalg.inv(torch.as_tensor(cov, dtype=DTYPE))
@@ -137,8 +146,10 @@ class GridEnergy1D:
     """
 
     def __init__(self, energy_fn, dim: int, lo: float = -12.0, hi: float = 12.0, n: int = 400,
-                 gradient_fn=None):
+                 gradient_fn=None, sampler=None):
         self.energy = energy_fn
+        if sampler is not None:  # exact sampling from standard normals, where q_θ is known
+            self.sample = sampler
         if gradient_fn is not None:
             self.gradient = gradient_fn
         self.dim = dim
@@ -182,6 +193,9 @@ class WithConstant:
 
     def nodes(self, theta) -> Nodes:
         return self.model.nodes(theta[:-1])
+
+    def sample(self, theta, z):
+        return self.model.sample(theta[:-1], z)
 
     def log_partition(self, theta):
         return self.model.log_partition(theta[:-1]) - theta[-1]

@@ -88,7 +88,8 @@ def shifted_linear(c0: float = 3.0, k: float = 0.5) -> Setup:
     q_θ = N(−θ, 1). The θ-feature x + c0 has mean c0 against spread 1, so C − μμᵀ < 0 and
     simultaneous GDA is stable only above η_ω/η_θ = (μ² − v) / (k² (v + μ²)).
     """
-    model = exp_family_1d(lambda x: (x + c0).unsqueeze(-1), lo=-14.0, hi=14.0, n=300)
+    model = exp_family_1d(lambda x: (x + c0).unsqueeze(-1), lo=-14.0, hi=14.0, n=300,
+                          sampler=lambda theta, z: z - theta[0])  # q_θ = N(−θ, 1)
     critic = LinearCritic(lambda x: (k * (x + c0)).unsqueeze(-1), offset=lambda x: -0.5 * x**2)
     return _realizable(
         "shifted-linear",
