@@ -1,0 +1,66 @@
+"""Throughput of the batched f-EBM trainer, measured side by side in one run.
+
+Prints, for the paper-1d trainer configuration (MLP critic 1-16-16-1, batch 500):
+  * batched R runs in one computation vs the same R runs as a Python loop of single-run trainers,
+  * run-steps per second as R grows (scaling),
+  * the same on CUDA when torch sees a GPU,
+  * optionally (--paper) the wall time of `febm reproduce paper-1d`.
+
+    python benchmarks/trainer_throughput.py [--steps 100] [--paper]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from divergences import divergence
+from dynamics.train import BatchedGaussianFEBM, TrainConfig
+from toy_models import paper_mixture
+
+NAMES = ["kl", "jensen_shannon", "squared_hellinger", "reverse_kl"]
+
+
+def _time(runs: int, steps: int, device: str, loop: bool) -> float:
+    cfg = TrainConfig(steps=steps, batch=500, critic_sizes=(1, 16, 16, 1), device=device, record_every=steps)
+    divs = [divergence(NAMES[k % len(NAMES)]) for k in range(runs)]
+    data = paper_mixture()
+    start = time.perf_counter()
+    if loop:
+        for k, d in enumerate(divs):
+            BatchedGaussianFEBM([d], data, cfg, seed=k).train()
+    else:
+        BatchedGaussianFEBM(divs, data, cfg, seed=0).train()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--paper", action="store_true", help="also time the full paper-1d reproduction")
+    args = parser.parse_args()
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, steps {args.steps}")
+    for device in devices:
+        _time(2, 5, device, False)  # warm-up
+        r = 16
+        loop, batched = _time(r, args.steps, device, True), _time(r, args.steps, device, False)
+        print(f"[{device}] {r} runs: Python loop {loop:.2f} s, batched {batched:.2f} s, "
+              f"speed-up x{loop / batched:.1f}")
+        for runs in (1, 4, 16, 64, 256):
+            t = _time(runs, args.steps, device, False)
+            print(f"[{device}] R = {runs:4d}: {t:.2f} s, {runs * args.steps / t:9.0f} run-steps/s")
+    if args.paper:
+        from dynamics import paper1d
+
+        out = paper1d.run(device="auto")
+        print(f"paper-1d: {out['elapsed_s']:.1f} s on {out['device']} "
+              f"({sum(r['within_tolerance'] for r in out['rows'])}/{len(out['rows'])} within tolerance)")
+
+
+if __name__ == "__main__":
+    main()
