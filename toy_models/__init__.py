@@ -5,6 +5,7 @@ from .data import Gaussian, Gaussian2D, GaussianMixture, Nodes, Realizable, pape
 from .energies import ExpFamilyFinite, Gaussian1D, GridEnergy1D, WithConstant, exp_family_1d
 from .energies import Gaussian2D as Gaussian2DEnergy
 from .setups import SETUPS, Setup, setup
+from .toy2d import TOY2D, Mixture2D, toy2d
 
 __all__ = [
     "SETUPS",
@@ -16,6 +17,9 @@ __all__ = [
     "GaussianMixture",
     "GridEnergy1D",
     "LinearCritic",
+    "Mixture2D",
+    "TOY2D",
+    "toy2d",
     "MLPCritic",
     "NegatedEnergyCritic",
     "Nodes",

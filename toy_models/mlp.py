@@ -35,11 +35,10 @@ def init(sizes: tuple[int, ...], generator: torch.Generator, dtype=DTYPE) -> tor
 
 
 def forward_batched(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...]) -> torch.Tensor:
-    """R independent tanh MLPs at once: params (R, P), x (R, n) for 1-D inputs; returns (R, n).
-
-    Same parameter layout as :func:`forward`, so run r equals ``forward(params[r], x[r])``.
+    """R independent tanh MLPs at once: params (R, P), x (R, n) for 1-D or (R, n, d) inputs;
+    returns (R, n). Same parameter layout as :func:`forward`: run r is ``forward(params[r], x[r])``.
     """
-    h = x.unsqueeze(-1)
+    h = x.unsqueeze(-1) if x.dim() == 2 else x
     k = 0
     for layer, (i, o) in enumerate(zip(sizes[:-1], sizes[1:])):
         w = params[:, k : k + i * o].reshape(-1, i, o)
