@@ -20,10 +20,11 @@ demo: $(STAMP)
 	$(BIN)/febm divergences
 	$(BIN)/febm show jeffreys
 	$(BIN)/febm show "(t-1)*atan(t-1)"
-	$(BIN)/febm show total_variation
 	$(BIN)/febm check kl
 	$(BIN)/febm check kl --model shifted-linear
 	$(BIN)/febm check "(t-1)**4" --no-simulation
+	$(BIN)/febm confirm kl --model shifted-linear --lr-ratio 5
+	$(BIN)/febm reproduce paper-1d
 
 test: $(STAMP)
 	$(BIN)/ruff check .
