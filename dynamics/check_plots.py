@@ -29,14 +29,8 @@ def _spectrum(plt, report, path):
     ax.axhline(0, color="0.85", lw=1)
     ax.scatter(eig.real, eig.imag, color="C3" if report.verdict == "unstable" else "C0", zorder=3,
                label=f"eigenvalues of J ({report.verdict})")
-    ax.set_xlabel("Re λ")
-    ax.set_ylabel("Im λ")
-    ax.set_title(f"{report.name} on {report.model}, η_ω/η_θ = {report.lr_ratio:g}")
-    ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    title = f"{report.name} on {report.model}, η_ω/η_θ = {report.lr_ratio:g}"
+    return _finish(plt, fig, ax, ("Re λ", "Im λ", title), path)
 
 
 def _convergence(plt, report, path):
@@ -47,9 +41,17 @@ def _convergence(plt, report, path):
     t = np.asarray(traj.times)
     ax.semilogy(t, traj.distances[0] * np.exp(flow["predicted_rate"] * t), "--",
                 label=f"predicted exp({flow['predicted_rate']:.4g} t)")
-    ax.set_xlabel("time t (η_θ = 1)")
-    ax.set_ylabel("distance to the equilibrium")
-    ax.set_title(f"{report.name} on {report.model}: convergence")
+    title = f"{report.name} on {report.model}: convergence"
+    labels = ("time t (η_θ = 1)", "distance to the equilibrium", title)
+    return _finish(plt, fig, ax, labels, path)
+
+
+def _finish(plt, fig, ax, labels, path):
+    """Axis labels, title and legend, then save and close."""
+    xlabel, ylabel, title = labels
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
