@@ -25,6 +25,8 @@ demo: $(STAMP)
 	$(BIN)/febm check "(t-1)**4" --no-simulation
 	$(BIN)/febm confirm kl --model shifted-linear --lr-ratio 5
 	$(BIN)/febm reproduce paper-1d
+	$(BIN)/febm figures --fast --out figures-out
+	@echo "figures written to $(CURDIR)/figures-out"
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -227,6 +227,29 @@ def _cmd_toy2d(args) -> int:
     return 0
 
 
+def _cmd_figures(args) -> int:
+    from .figures import FIGURES, render
+
+    if args.list:
+        rows = [{"name": f.name, "title": f.title} for f in FIGURES.values()]
+        text = "\n".join(f"{r['name']:16} {r['title']}" for r in rows)
+        print(json.dumps(rows, indent=2) if args.json else text)
+        return 0
+    unknown = [n for n in args.only or [] if n not in FIGURES]
+    if unknown:
+        raise UsageError(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
+    if args.device not in ("auto", "cpu", "cuda"):
+        raise UsageError(f"device must be auto, cpu or cuda, not {args.device!r}")
+    manifest = render(args.out, args.only, fast=args.fast, seed=args.seed)
+    if args.json:
+        print(json.dumps(manifest, indent=2))
+        return 0
+    for entry in manifest["figures"]:
+        print(f"{entry['name']:16} {entry['elapsed_s']:6.1f} s  {entry['files'][0]}")
+    print(f"manifest: {args.out}/manifest.json")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="febm", description="Check the theory of f-EBM training.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -266,6 +289,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--plot", metavar="DIR", help="write the samples over the data density here")
     p.set_defaults(run=_cmd_toy2d)
+    p = sub.add_parser("figures", help="regenerate the named figures (PNG and PDF) and a manifest")
+    p.add_argument("--out", default="figures-out", help="output folder (default figures-out)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (the figures run on the CPU for now)")
+    p.add_argument("--fast", action="store_true", help="smaller stochastic and training runs")
+    p.add_argument("--seed", type=int, default=0, help="seed of every stochastic figure")
+    p.add_argument("--list", action="store_true", help="list the figures and exit")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_cmd_figures)
     p = sub.add_parser("reproduce", help="rerun an experiment of the paper")
     p.add_argument("experiment", choices=["paper-1d"], help="which experiment")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (auto picks CUDA when present)")

@@ -1,0 +1,347 @@
+"""A registry of named figures. Each is a function of explicit parameters and a seed that
+returns the numbers it plots; :func:`render` writes PNG and PDF files and a manifest.
+
+``fast=True`` shrinks the stochastic and training figures so that the whole set regenerates in
+minutes on a CPU; the plotted quantities are the same.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+FIGURES: dict[str, "Figure"] = {}
+
+
+@dataclass
+class Figure:
+    name: str
+    title: str
+    draw: callable  # (plt, params, seed) -> (fig, data)
+    params: dict
+    fast_params: dict
+
+
+def figure(name, title, params=None, fast=None):
+    def register(draw):
+        FIGURES[name] = Figure(name, title, draw, params or {}, {**(params or {}), **(fast or {})})
+        return draw
+
+    return register
+
+
+# --- helpers ---------------------------------------------------------------------------
+def _unit_game(name, model="gaussian-1d"):
+    from divergences import divergence
+    from toy_models import setup
+
+    from .fields import GDAField
+    from .game import Game
+    from .jacobian import autodiff
+
+    s = setup(model)
+    game = Game.from_setup(divergence(name).validate(), s)
+    return game, s, autodiff(GDAField(game), s.z_star).numpy()
+
+
+# --- (a) spectra -------------------------------------------------------------------------
+@figure("spectra", "Eigenvalues of J for several divergences: the f''(1) scaling",
+        {"divergences": ["jensen_shannon", "kl", "pearson_chi2", "symmetric_chi2"], "model": "gaussian-1d"})
+def spectra(plt, params, seed):
+    from divergences import divergence
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    data = {}
+    for k, name in enumerate(params["divergences"]):
+        _, _, J = _unit_game(name, params["model"])
+        eig = np.linalg.eigvals(J)
+        f2 = float(divergence(name).f2_at_1)
+        data[name] = eig
+        ax1.scatter(eig.real, eig.imag, label=f"{name} (f''(1) = {f2:g})", color=f"C{k}", s=25)
+        ax2.scatter((eig / f2).real, (eig / f2).imag, color=f"C{k}", s=60 - 12 * k, label=name)
+    ax1.set(xlabel="Re λ", ylabel="Im λ", title="eigenvalues of the flow Jacobian J")
+    ax2.set(xlabel="Re λ / f''(1)", ylabel="Im λ / f''(1)", title="rescaled by f''(1): one spectrum")
+    for ax in (ax1, ax2):
+        ax.axvline(0, color="0.7", lw=1)
+        ax.legend(fontsize=7)
+    return fig, data
+
+
+# --- (b) phase portraits -----------------------------------------------------------------
+@figure("phase-portrait", "The 1-D Gaussian's (μ, σ) plane: f-EBM trajectories and the CD stream plot",
+        {"divergence": "kl", "starts": 8, "radius": 0.6, "t_end": 12.0, "grid": 21})
+def phase_portrait(plt, params, seed):
+    from scipy.integrate import solve_ivp
+
+    from .fields import CDField, GDAField
+    from .simulate import start_point
+
+    game, s, _ = _unit_game(params["divergence"])
+    F, z_star = GDAField(game), s.z_star
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
+    data = {"trajectories": []}
+
+    for k in range(params["starts"]):
+        z0 = start_point(z_star, params["radius"], seed + k)
+        sol = solve_ivp(lambda t, y: F(torch.as_tensor(y)).numpy(), (0, params["t_end"]), z0.numpy(),
+                        method="LSODA", rtol=1e-6, t_eval=np.linspace(0, params["t_end"], 300))
+        mu, sigma = sol.y[0], np.exp(sol.y[1])
+        data["trajectories"].append(np.stack([mu, sigma]))
+        ax1.plot(mu, sigma, lw=1, color=f"C{k % 10}")
+        ax1.plot(mu[0], sigma[0], "o", ms=3, color=f"C{k % 10}")
+    ax1.plot(0.5, 1.3, "k*", ms=12, label="equilibrium q = p")
+    ax1.set(xlabel="μ", ylabel="σ", title=f"f-EBM ({params['divergence']}) GDA flow, projected on θ")
+    ax1.legend(fontsize=8)
+    cd = CDField(game)
+    mus = np.linspace(-0.5, 1.5, params["grid"])
+    logs = np.log(np.linspace(0.6, 2.2, params["grid"]))
+    U = np.zeros((len(logs), len(mus)))
+    V = np.zeros_like(U)
+    for i, ls in enumerate(logs):
+        for j, m in enumerate(mus):
+            d = cd(torch.tensor([m, ls], dtype=torch.float64)).numpy()
+            U[i, j], V[i, j] = d[0], d[1] * np.exp(ls)  # dσ/dt = σ · d(log σ)/dt
+    data["cd_field"] = np.stack([U, V])
+    ax2.streamplot(mus, np.exp(logs), U, V, density=1.0, color=np.hypot(U, V), cmap="viridis")
+    ax2.plot(0.5, 1.3, "k*", ms=12, label="maximum likelihood")
+    ax2.set(xlabel="μ", ylabel="σ", title="contrastive divergence flow (stream plot)")
+    ax2.legend(fontsize=8)
+    return fig, data
+
+
+# --- (c) convergence ---------------------------------------------------------------------
+@figure("convergence", "Distance to the equilibrium: predicted vs measured; ODE, discrete and stochastic",
+        {"divergence": "kl", "model": "gaussian-1d", "runs": 128, "batch": 4096},
+        {"runs": 32, "batch": 1024})
+def convergence(plt, params, seed):
+    from .check import check
+    from .confirm import confirm
+
+    report = check(params["divergence"], params["model"])
+    flow = report.simulation["flow"]
+    traj = flow["_trajectory"]
+    stoch = confirm(params["divergence"], params["model"], runs=params["runs"], batch=params["batch"],
+                    seed=seed)
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    ax.semilogy(traj.times, traj.distances / traj.distances[0], color="k", label="ODE (exact flow, LSODA)")
+    ax.semilogy(traj.times, np.exp(flow["predicted_rate"] * traj.times), "k:", label="predicted e^{Re λ t}")
+    data = {"ode": traj.distances}
+    for k, (update, res) in enumerate(stoch["results"].items()):
+        t = np.arange(len(res.mean_deviation)) * res.eta_theta
+        ax.semilogy(t, res.mean_deviation / res.mean_deviation[0], "o", ms=3, color=f"C{k}",
+                    label=f"stochastic {update} (η = {res.eta_theta:.3g}, {stoch['runs']} runs)")
+        ax.semilogy(t, np.exp(res.predicted_rate * t / res.eta_theta), "--", color=f"C{k}",
+                    label=f"predicted {update}: |μ|^step")
+        data[update] = res.mean_deviation
+    ax.set(xlabel="time (steps × η_θ)", ylabel="distance / initial distance",
+           title=f"{params['divergence']} on {params['model']}: linearization vs runs")
+    ax.legend(fontsize=7)
+    return fig, data
+
+
+# --- (d) stability regions ---------------------------------------------------------------
+@figure("stability-map", "Where discrete GDA is stable: step size η_θ against the ratio η_ω/η_θ",
+        {"divergence": "kl", "model": "shifted-linear", "points": 120})
+def stability_map(plt, params, seed):
+    from .spectrum import alternating_matrix, flow_jacobian, spectral_radius
+
+    game, _, G = _unit_game(params["divergence"], params["model"])
+    n = game.dim_theta
+    etas = np.logspace(-3, 0.5, params["points"])
+    ratios = np.logspace(-1, 2, params["points"])
+    rho = {kind: np.zeros((len(ratios), len(etas))) for kind in ("simultaneous", "alternating")}
+    eye = np.eye(len(G))
+    for i, r in enumerate(ratios):
+        for j, e in enumerate(etas):
+            rho["simultaneous"][i, j] = spectral_radius(eye + flow_jacobian(G, n, e, r * e))
+            rho["alternating"][i, j] = spectral_radius(alternating_matrix(G, n, e, r * e))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True, layout="constrained")
+    for ax, (kind, R) in zip(axes, rho.items()):
+        im = ax.pcolormesh(etas, ratios, np.log10(R), cmap="RdBu_r", vmin=-0.3, vmax=0.3, shading="auto")
+        ax.contour(etas, ratios, R, levels=[1.0], colors="k")
+        ax.set(xscale="log", yscale="log", xlabel="η_θ", title=f"{kind} GDA: log10 ρ (black: ρ = 1)")
+    axes[0].set_ylabel("η_ω / η_θ")
+    fig.colorbar(im, ax=axes, label="log10 spectral radius (blue: stable)")
+    return fig, rho
+
+
+# --- (e) paper 1-D fits ------------------------------------------------------------------
+@figure("paper-1d", "The paper's 1-D experiment: exact minimizers and f-EBM fits, one panel per divergence",
+        {"steps": 3000, "seeds": 2}, {"steps": 600})
+def paper_fits(plt, params, seed):
+    from toy_models import paper_mixture
+
+    from . import paper1d
+
+    out = paper1d.run(seeds=params["seeds"], seed=seed, config=paper1d.with_steps(params["steps"]))
+    p = paper_mixture()
+    x = np.linspace(-4, 7, 400)
+    px = np.exp(p.log_prob(torch.as_tensor(x)).numpy())
+    fig, axes = plt.subplots(3, 3, figsize=(11, 8.5), sharex=True, sharey=True)
+    for ax, row in zip(axes.flat, out["rows"]):
+        ax.fill_between(x, px, color="0.85", label="data p")
+        for key, style in (("exact", "k-"), ("febm", "C3--")):
+            m, s = row[key]["mu"], row[key]["sigma"]
+            ax.plot(x, np.exp(-0.5 * ((x - m) / s) ** 2) / (s * np.sqrt(2 * np.pi)), style,
+                    label=f"{key} ({m:.3f}, {s:.3f})")
+        ax.set_title(row["divergence"], fontsize=9)
+        ax.legend(fontsize=6)
+    for ax in axes[-1]:
+        ax.set_xlabel("x")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("density")
+    fig.suptitle(f"paper-1d, {params['steps']} steps, {params['seeds']} seeds")
+    return fig, {r["divergence"]: (r["febm"]["mu"], r["febm"]["sigma"]) for r in out["rows"]}
+
+
+# --- (f) 2-D toys ------------------------------------------------------------------------
+@figure("toy2d", "2-D toy: f-EBM samples per divergence beside contrastive divergence",
+        {"dataset": "8gaussians", "methods": ["cd", "kl", "jensen_shannon", "squared_hellinger"],
+         "steps": 2000},
+        {"steps": 300})
+def toy2d_samples(plt, params, seed):
+    from toy_models import toy2d
+
+    from .toy2d_train import Toy2DConfig, train_toy2d
+
+    out = train_toy2d(params["dataset"], params["methods"], Toy2DConfig(steps=params["steps"]), seed=seed)
+    box = out["config"].box
+    data = toy2d(params["dataset"])
+    ticks = torch.linspace(-box, box, 200, dtype=torch.float64)
+    dens = data.log_prob(torch.cartesian_prod(ticks, ticks)).exp().reshape(200, 200).T
+    fig, axes = plt.subplots(1, len(params["methods"]), figsize=(3.2 * len(params["methods"]), 3.4))
+    for ax, m, smp, sc in zip(axes, params["methods"], out["samples"], out["scores"]):
+        ax.contourf(ticks, ticks, dens, levels=10, cmap="Greys")
+        ax.scatter(smp[:, 0], smp[:, 1], s=3, color="C3", label="samples")
+        ax.set(xlim=(-box, box), ylim=(-box, box), xlabel="x1", ylabel="x2",
+               title=f"{m}: JS {sc['js']:.2f}, modes {sc['mode_coverage']:.2f}")
+        ax.title.set_fontsize(9)
+    axes[0].legend(fontsize=7, loc="lower left")
+    return fig, {m: sc for m, sc in zip(params["methods"], out["scores"])}
+
+
+# --- (g) α atlas -------------------------------------------------------------------------
+@figure("alpha-atlas",
+        "Stability across the α-family: the linearization is blind to α, finite perturbations are not",
+        {"alphas": [-2, -1, -0.5, 0.5, 0.9, 1.5, 2, 3], "model": "gaussian-1d", "size": 0.5})
+def alpha_atlas(plt, params, seed):
+    from divergences import divergence
+    from toy_models import setup
+
+    from .fields import GDAField
+    from .game import Game
+    from .jacobian import autodiff
+    from .simulate import flow, mode_start
+    from .spectrum import eta_max_simultaneous
+
+    base = divergence("alpha")
+    rows = {"max_real": [], "eta_max": [], "time_to_1e-2": []}
+    s = setup(params["model"])
+    for a in params["alphas"]:
+        d = base.bind(alpha=a)
+        F = GDAField(Game.from_setup(d, s))
+        J = autodiff(F, s.z_star).numpy()
+        rows["max_real"].append(float(np.max(np.linalg.eigvals(J).real)))
+        rows["eta_max"].append(eta_max_simultaneous(J))
+        z0, _ = mode_start(s.z_star, J, params["size"])
+        traj = flow(F, s.z_star, z0, 40.0, jac=J, blowup=50.0)
+        below = np.flatnonzero(traj.distances <= 1e-2 * params["size"])
+        rows["time_to_1e-2"].append(float(traj.times[below[0]]) if below.size else np.nan)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.plot(params["alphas"], rows["max_real"], "o-", label="max Re λ (predicted rate)")
+    ax1.plot(params["alphas"], rows["eta_max"], "s-", label="η_max (simultaneous)")
+    ax1.set(xlabel="α", ylabel="value", title="linearization: identical for every α (f''(1) = 1)")
+    ax1.legend(fontsize=8)
+    ax2.plot(params["alphas"], rows["time_to_1e-2"], "o-", color="C3",
+             label=f"from distance {params['size']} along the slowest mode")
+    ax2.set(xlabel="α", ylabel="time to reach 1% of the start",
+            title="nonlinear flow: f'''(1) = α − 2 matters far away")
+    ax2.legend(fontsize=8)
+    return fig, rows
+
+
+# --- (h) where the claim fails -----------------------------------------------------------
+@figure("failures", "Where the local claim fails: f''(1) = 0, and an unstable parametrization",
+        {"t_end": 60.0})
+def failures(plt, params, seed):
+    from divergences import divergence
+    from toy_models import setup
+
+    from .fields import GDAField
+    from .game import Game
+    from .simulate import flow, start_point
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    data = {}
+    s = setup("gaussian-1d")
+    for k, name in enumerate(["kl", "(t-1)**4"]):
+        F = GDAField(Game.from_setup(divergence(name).validate(), s))
+        traj = flow(F, s.z_star, start_point(s.z_star, 0.05, seed), params["t_end"], blowup=10.0)
+        data[name] = traj.distances
+        ax1.semilogy(traj.times, traj.distances, color=f"C{k}", label=f"{name}")
+    ax1.set(xlabel="time", ylabel="distance to the equilibrium", title="f''(1) = 0: no exponential rate")
+    ax1.legend(fontsize=8)
+    s = setup("shifted-linear")
+    for k, ratio in enumerate([1.0, 3.0, 3.4, 5.0]):
+        F = GDAField(Game.from_setup(divergence("kl"), s), 1.0, ratio)
+        traj = flow(F, s.z_star, start_point(s.z_star, 1e-3, seed), 15.0, blowup=1.0)
+        data[f"ratio={ratio}"] = traj.distances
+        ax2.semilogy(traj.times, traj.distances, color=f"C{k}", label=f"η_ω/η_θ = {ratio:g}")
+    ax2.axhline(1e-3, color="0.7", lw=1)
+    ax2.set(xlabel="time", ylabel="distance", title="shifted-linear: unstable below η_ω/η_θ = 3.2")
+    ax2.legend(fontsize=8)
+    return fig, data
+
+
+# --- rendering ---------------------------------------------------------------------------
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def render(out_dir, only=None, fast: bool = False, seed: int = 0) -> dict:
+    """Draw the chosen figures into ``out_dir`` (PNG and PDF) and write manifest.json."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from importlib.metadata import version
+
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    names = list(FIGURES) if not only else list(only)
+    unknown = [n for n in names if n not in FIGURES]
+    if unknown:
+        raise KeyError(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
+    entries = []
+    for name in names:
+        fig_def = FIGURES[name]
+        params = fig_def.fast_params if fast else fig_def.params
+        t0 = time.perf_counter()
+        fig, _ = fig_def.draw(plt, params, seed)
+        if not fig._suptitle:
+            fig.suptitle(fig_def.title, fontsize=10)
+        if fig.get_layout_engine() is None:
+            fig.tight_layout()
+        files = []
+        for ext in ("png", "pdf"):
+            path = out / f"{name}.{ext}"
+            fig.savefig(path, dpi=120)
+            files.append(str(path))
+        plt.close(fig)
+        entries.append({"name": name, "files": files, "params": params, "seed": seed,
+                        "elapsed_s": time.perf_counter() - t0})
+    manifest = {"figures": entries, "version": version("febm"), "git_commit": _git_commit(), "fast": fast}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return manifest
