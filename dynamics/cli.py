@@ -238,9 +238,13 @@ def _cmd_figures(args) -> int:
     unknown = [n for n in args.only or [] if n not in FIGURES]
     if unknown:
         raise UsageError(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
-    if args.device not in ("auto", "cpu", "cuda"):
-        raise UsageError(f"device must be auto, cpu or cuda, not {args.device!r}")
-    manifest = render(args.out, args.only, fast=args.fast, seed=args.seed)
+    try:
+        from .train import resolve_device
+
+        resolve_device(args.device)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    manifest = render(args.out, args.only, fast=args.fast, seed=args.seed, device=args.device)
     if args.json:
         print(json.dumps(manifest, indent=2))
         return 0
@@ -292,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("figures", help="regenerate the named figures (PNG and PDF) and a manifest")
     p.add_argument("--out", default="figures-out", help="output folder (default figures-out)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda (the figures run on the CPU for now)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda, for the figures that train")
     p.add_argument("--fast", action="store_true", help="smaller stochastic and training runs")
     p.add_argument("--seed", type=int, default=0, help="seed of every stochastic figure")
     p.add_argument("--list", action="store_true", help="list the figures and exit")

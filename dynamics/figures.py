@@ -173,13 +173,14 @@ def stability_map(plt, params, seed):
 
 # --- (e) paper 1-D fits ------------------------------------------------------------------
 @figure("paper-1d", "The paper's 1-D experiment: exact minimizers and f-EBM fits, one panel per divergence",
-        {"steps": 3000, "seeds": 2}, {"steps": 600})
+        {"steps": 3000, "seeds": 2, "device": "auto"}, {"steps": 600})
 def paper_fits(plt, params, seed):
     from toy_models import paper_mixture
 
     from . import paper1d
 
-    out = paper1d.run(seeds=params["seeds"], seed=seed, config=paper1d.with_steps(params["steps"]))
+    out = paper1d.run(seeds=params["seeds"], device=params["device"], seed=seed,
+                      config=paper1d.with_steps(params["steps"]))
     p = paper_mixture()
     x = np.linspace(-4, 7, 400)
     px = np.exp(p.log_prob(torch.as_tensor(x)).numpy())
@@ -203,14 +204,15 @@ def paper_fits(plt, params, seed):
 # --- (f) 2-D toys ------------------------------------------------------------------------
 @figure("toy2d", "2-D toy: f-EBM samples per divergence beside contrastive divergence",
         {"dataset": "8gaussians", "methods": ["cd", "kl", "jensen_shannon", "squared_hellinger"],
-         "steps": 2000},
+         "steps": 2000, "device": "auto"},
         {"steps": 300})
 def toy2d_samples(plt, params, seed):
     from toy_models import toy2d
 
     from .toy2d_train import Toy2DConfig, train_toy2d
 
-    out = train_toy2d(params["dataset"], params["methods"], Toy2DConfig(steps=params["steps"]), seed=seed)
+    config = Toy2DConfig(steps=params["steps"], device=params["device"])
+    out = train_toy2d(params["dataset"], params["methods"], config, seed=seed)
     box = out["config"].box
     data = toy2d(params["dataset"])
     ticks = torch.linspace(-box, box, 200, dtype=torch.float64)
@@ -309,8 +311,11 @@ def _git_commit() -> str | None:
         return None
 
 
-def render(out_dir, only=None, fast: bool = False, seed: int = 0) -> dict:
-    """Draw the chosen figures into ``out_dir`` (PNG and PDF) and write manifest.json."""
+def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = "auto") -> dict:
+    """Draw the chosen figures into ``out_dir`` (PNG and PDF) and write manifest.json.
+
+    ``device`` reaches the figures that train (paper-1d, toy2d); "auto" picks CUDA when present.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -327,7 +332,9 @@ def render(out_dir, only=None, fast: bool = False, seed: int = 0) -> dict:
     entries = []
     for name in names:
         fig_def = FIGURES[name]
-        params = fig_def.fast_params if fast else fig_def.params
+        params = dict(fig_def.fast_params if fast else fig_def.params)
+        if "device" in params:
+            params["device"] = device
         t0 = time.perf_counter()
         fig, _ = fig_def.draw(plt, params, seed)
         if not fig._suptitle:

@@ -1,8 +1,7 @@
 """Every python and bash block in docs/ runs; the site builds with mkdocs --strict.
 
 Python blocks of one page run together, in order, in a fresh interpreter (as a reader would
-paste them). Bash blocks run `febm ...` commands without a shell. ``console`` blocks are the
-set-up commands (make demo / make test), which CI runs itself.
+paste them). Bash blocks run `febm ...` commands without a shell.
 """
 
 import re
@@ -40,17 +39,18 @@ def test_bash_blocks_run(page, blocks, tmp_path):
     febm = shutil.which("febm") or str(Path(sys.executable).with_name("febm"))
     for block in blocks:
         for line in block.strip().splitlines():
-            argv = shlex.split(line.split("#", 1)[0] if not line.count('"') else line)
+            argv = shlex.split(line, comments=True)
             assert argv[0] == "febm", f"docs may only run febm commands: {line}"
             proc = subprocess.run([febm, *argv[1:]], capture_output=True, text=True, cwd=tmp_path,
                                   timeout=600)
             assert proc.returncode == 0, f"{line}: {proc.stderr[-1000:]}"
 
 
-def test_every_fenced_block_is_python_bash_or_console():
+def test_every_fenced_block_is_python_or_bash():
+    """So that every block is one that the tests above run."""
     for page in DOCS.rglob("*.md"):
         for kind, _ in FENCE.findall(page.read_text()):
-            assert kind in ("python", "bash", "console"), (page, kind)
+            assert kind in ("python", "bash"), (page, kind)
 
 
 def test_site_builds_strict(tmp_path):

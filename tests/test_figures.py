@@ -59,6 +59,8 @@ def test_figures_cli_list_and_errors(capsys):
     assert names == list(FIGURES)
     assert main(["figures", "--only", "nope"]) == 2
     assert capsys.readouterr().err.startswith("febm: error: unknown figure")
+    assert main(["figures", "--device", "tpu", "--only", "spectra"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
 
 
 @pytest.mark.slow
