@@ -11,7 +11,6 @@ norm decays (or grows) like |μ|^t for the eigenvalue μ of v. Runs are batched 
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -164,4 +163,4 @@ def as_json(out: dict) -> dict:
     return d
 
 
-__all__ = ["Confirmation", "as_json", "confirm", "math"]
+__all__ = ["Confirmation", "as_json", "confirm"]

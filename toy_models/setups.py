@@ -5,7 +5,6 @@ These are the shared reference problems of the tests and of ``febm check --model
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -158,6 +157,3 @@ def setup(name: str) -> Setup:
         raise KeyError(f"unknown model {name!r}; choose from {', '.join(SETUPS)}")
     return SETUPS[name]()
 
-
-def paper_sd() -> float:
-    return math.sqrt(2.0)
