@@ -160,49 +160,61 @@ class BatchedGaussianFEBM:
         grads = torch.autograd.grad(S, inputs)
         return tuple(_clip(g, self.config.clip) for g in grads)
 
+    def _warmup(self, opt_o):
+        """ω-only steps at the initial θ (the critic's target log p + const does not move with θ)."""
+        for _ in range(self.config.critic_warmup):
+            x_p, z = self.sample(self.config.batch)
+            x_q = self.theta[:, :1] + torch.exp(self.theta[:, 1:]) * z
+            (g_o,) = self._grads(self.theta, self.omega, x_p, x_q, ("omega",))
+            self.omega = self.omega + self.config.lr_omega * self.lr_scale * opt_o.direction(g_o)
+
+    def _step(self, step, opt_t, opt_o, alive, status):
+        """One update of every live run; returns the new mask of live runs."""
+        cfg = self.config
+        factor = _cosine(step, cfg.steps, cfg.decay)
+        lr_t = cfg.lr_theta * factor * self.lr_scale * alive[:, None]
+        lr_o = cfg.lr_omega * factor * self.lr_scale * alive[:, None]
+        x_p, z = self.sample(cfg.batch)
+        x_q = (self.theta[:, :1] + torch.exp(self.theta[:, 1:]) * z).detach()
+        if cfg.update == "simultaneous":
+            g_t, g_o = self._grads(self.theta, self.omega, x_p, x_q, ("theta", "omega"))
+            self.omega = self.omega + lr_o * opt_o.direction(g_o)
+        else:  # ω first, then θ at the new ω
+            (g_o,) = self._grads(self.theta, self.omega, x_p, x_q, ("omega",))
+            self.omega = self.omega + lr_o * opt_o.direction(g_o)
+            (g_t,) = self._grads(self.theta, self.omega, x_p, x_q, ("theta",))
+        theta_new = self.theta - lr_t * opt_t.direction(g_t)
+        alive = _check_finite(theta_new, self.omega, alive, status, step)
+        # dead runs stay at their last finite θ; their ω is zeroed so NaN cannot spread in sums
+        self.theta = torch.where(alive[:, None], theta_new, self.theta)
+        self.omega = torch.where(alive[:, None], self.omega, 0.0)
+        return alive
+
     def train(self, progress: bool = False) -> TrainResult:
         cfg = self.config
         opt_t, opt_o = _optimizer(cfg.optimizer, self.theta), _optimizer(cfg.optimizer, self.omega)
         alive = torch.ones(self.runs, dtype=torch.bool, device=self.device)
         status = ["ok"] * self.runs
         history, steps_rec = [self.theta.clone()], [0]
-        avg, n_avg = torch.zeros_like(self.theta), 0
+        total, count = torch.zeros_like(self.theta), torch.zeros_like(self.theta[:, :1])
         start_avg = int(cfg.steps * (1 - cfg.average_from))
         bar = _progress(cfg.steps, progress)
         t0 = time.perf_counter()
-        for _ in range(cfg.critic_warmup):
-            x_p, z = self.sample(cfg.batch)
-            x_q = self.theta[:, :1] + torch.exp(self.theta[:, 1:]) * z
-            (g_o,) = self._grads(self.theta, self.omega, x_p, x_q, ("omega",))
-            self.omega = self.omega + cfg.lr_omega * self.lr_scale * opt_o.direction(g_o)
+        self._warmup(opt_o)
         for step in range(cfg.steps):
-            factor = _cosine(step, cfg.steps, cfg.decay)
-            lr_t = cfg.lr_theta * factor * self.lr_scale * alive[:, None]
-            lr_o = cfg.lr_omega * factor * self.lr_scale * alive[:, None]
-            x_p, z = self.sample(cfg.batch)
-            x_q = (self.theta[:, :1] + torch.exp(self.theta[:, 1:]) * z).detach()
-            if cfg.update == "simultaneous":
-                g_t, g_o = self._grads(self.theta, self.omega, x_p, x_q, ("theta", "omega"))
-                self.omega = self.omega + lr_o * opt_o.direction(g_o)
-            else:
-                (g_o,) = self._grads(self.theta, self.omega, x_p, x_q, ("omega",))
-                self.omega = self.omega + lr_o * opt_o.direction(g_o)
-                (g_t,) = self._grads(self.theta, self.omega, x_p, x_q, ("theta",))
-            theta_new = self.theta - lr_t * opt_t.direction(g_t)
-            alive = _check_finite(theta_new, self.omega, alive, status, step)
-            # dead runs stay at their last finite θ; their ω is zeroed so NaN cannot spread in sums
-            self.theta = torch.where(alive[:, None], theta_new, self.theta)
-            self.omega = torch.where(alive[:, None], self.omega, 0.0)
-            if step >= start_avg:
-                avg, n_avg = avg + torch.where(alive[:, None], self.theta, 0.0), n_avg + 1
+            alive = self._step(step, opt_t, opt_o, alive, status)
+            if step >= start_avg:  # each run averages over the steps it was alive
+                total = total + torch.where(alive[:, None], self.theta, 0.0)
+                count = count + alive[:, None].to(count.dtype)
             if (step + 1) % cfg.record_every == 0:
                 history.append(self.theta.clone())
                 steps_rec.append(step + 1)
             bar.update(1)
         bar.close()
+        average = torch.where(count > 0, total / count.clamp(min=1), self.theta)
         return TrainResult(
             theta=self.theta.detach().cpu(),
-            theta_average=(avg / max(n_avg, 1)).detach().cpu(),
+            theta_average=average.detach().cpu(),
             history=torch.stack(history, dim=1).detach().cpu(),
             history_steps=torch.tensor(steps_rec),
             status=status,

@@ -82,6 +82,8 @@ def test_non_finite_runs_are_reported_and_frozen():
     res = t.train()
     assert res.status[0] == "ok" and "run 1" in res.status[1] and "step 1" in res.status[1]
     assert torch.isfinite(res.theta).all()
+    # a run that died before the averaging window reports its last finite θ, not a biased zero
+    assert torch.equal(res.theta_average[1], res.theta[1])
 
 
 def test_device_resolution():
