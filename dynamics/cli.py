@@ -140,7 +140,14 @@ def _cmd_reproduce(args) -> int:
         raise UsageError(str(exc)) from None
     if args.steps is not None and args.steps < 1:
         raise UsageError("--steps must be at least 1")
-    config = paper1d.DEFAULT if args.steps is None else paper1d.with_steps(args.steps)
+    bad_warmup = args.warmup is not None and args.warmup < 0
+    if bad_warmup or (args.init_sigma is not None and args.init_sigma <= 0):
+        raise UsageError("--warmup must be >= 0 and --init-sigma > 0")
+    import torch
+
+    clip = "default" if args.clip is None else (None if args.clip <= 0 else args.clip)
+    config = paper1d.configure(args.steps, args.warmup, clip, args.init_sigma,
+                               None if args.dtype is None else getattr(torch, args.dtype))
     out = paper1d.run(seeds=args.seeds, device=args.device, seed=args.seed, config=config,
                       progress=not args.json)
     if args.json:
@@ -308,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=2, help="runs per divergence (default 2)")
     p.add_argument("--seed", type=int, default=0, help="master seed")
     p.add_argument("--steps", type=int, default=None, help="training steps (default 3000)")
+    p.add_argument("--warmup", type=int, default=None, help="critic-only steps first (default 300)")
+    p.add_argument("--clip", type=float, default=None, help="per-run gradient cap; 0: off (default 10)")
+    p.add_argument("--init-sigma", type=float, default=None, help="initial σ (default 1, as the paper)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default=None, help="default float32")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_cmd_reproduce)
     return parser

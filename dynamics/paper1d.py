@@ -35,6 +35,16 @@ def with_steps(steps: int) -> TrainConfig:
     return TrainConfig(**{**DEFAULT.__dict__, "steps": steps, "critic_warmup": warmup})
 
 
+def configure(steps=None, warmup=None, clip="default", init_sigma=None, dtype=None) -> TrainConfig:
+    """DEFAULT with the knobs that matter most for the hard divergences overridden (None: keep)."""
+    cfg = DEFAULT if steps is None else with_steps(steps)
+    changes = {"critic_warmup": warmup, "init_sigma": init_sigma, "dtype": dtype}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if clip != "default":
+        changes["clip"] = clip  # None switches clipping off
+    return TrainConfig(**{**cfg.__dict__, **changes})
+
+
 def run(seeds: int = 2, device: str = "auto", seed: int = 0, config: TrainConfig = DEFAULT,
         names=DIVERGENCES, progress: bool = False) -> dict:
     from toy_models import paper_mixture
