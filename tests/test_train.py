@@ -136,3 +136,19 @@ def test_reproduce_bad_input_exits_2(capsys, argv):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("febm: error:")
+
+
+def test_reproduce_knobs_reach_the_config():
+    from dynamics import paper1d
+
+    cfg = paper1d.configure(steps=100, warmup=50, clip=None, init_sigma=1.4, dtype=torch.float64)
+    assert (cfg.steps, cfg.critic_warmup, cfg.clip, cfg.init_sigma, cfg.dtype) == (
+        100, 50, None, 1.4, torch.float64)
+    assert paper1d.configure().clip == paper1d.DEFAULT.clip
+
+
+def test_reproduce_knob_errors_exit_2(capsys):
+    from dynamics.cli import main
+
+    assert main(["reproduce", "paper-1d", "--init-sigma", "0"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
