@@ -145,7 +145,7 @@ def _jacobians(F, z_star, f2):
 def _equilibrium_report(F, z_star, gauge, seed):
     start = simulate.start_point(z_star, 0.05, seed, gauge)
     solved = equilibrium.solve(F, start)
-    P = simulate._projector(len(z_star), gauge)
+    P = simulate.projector(len(z_star), gauge)
     return {
         "known_residual": equilibrium.residual(F, z_star),
         "solved_residual": solved.residual,

@@ -105,15 +105,29 @@ def _report(d, r, latex: bool) -> str:
     return "\n".join(lines)
 
 
-def _cmd_check(args) -> int:
+def _check_game_args(args) -> None:
+    """--model names a set-up and --lr-ratio is positive and finite (check, confirm)."""
     from toy_models import SETUPS
-
-    from .check import check
 
     if args.model not in SETUPS:
         raise UsageError(f"unknown model {args.model!r}; choose from {', '.join(SETUPS)}")
-    if not (args.lr_ratio > 0 and args.lr_ratio < float("inf")):
+    if not (0 < args.lr_ratio < float("inf")):
         raise UsageError(f"--lr-ratio must be a positive number, not {args.lr_ratio}")
+
+
+def _check_device(device: str) -> None:
+    from .train import resolve_device
+
+    try:
+        resolve_device(device)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _cmd_check(args) -> int:
+    from .check import check
+
+    _check_game_args(args)
     report = check(args.generator, args.model, args.lr_ratio, simulate_runs=not args.no_simulation,
                    seed=args.seed)
     record = report.as_dict()
@@ -132,12 +146,7 @@ def _cmd_reproduce(args) -> int:
 
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")
-    try:
-        from .train import resolve_device
-
-        resolve_device(args.device)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    _check_device(args.device)
     if args.steps is not None and args.steps < 1:
         raise UsageError("--steps must be at least 1")
     bad_warmup = args.warmup is not None and args.warmup < 0
@@ -168,14 +177,11 @@ def _cmd_reproduce(args) -> int:
 
 
 def _cmd_confirm(args) -> int:
-    from toy_models import SETUPS
-
     from .confirm import as_json, confirm
 
-    if args.model not in SETUPS:
-        raise UsageError(f"unknown model {args.model!r}; choose from {', '.join(SETUPS)}")
-    if not (0 < args.lr_ratio < float("inf")) or args.runs < 2 or args.batch < 2:
-        raise UsageError("--lr-ratio must be positive, --runs and --batch at least 2")
+    _check_game_args(args)
+    if args.runs < 2 or args.batch < 2:
+        raise UsageError("--runs and --batch must be at least 2")
     try:
         out = confirm(args.generator, args.model, args.lr_ratio, runs=args.runs, batch=args.batch,
                       seed=args.seed)
@@ -211,11 +217,9 @@ def _cmd_toy2d(args) -> int:
     for m in methods:
         if m != "cd":
             divergence(m).validate()  # bad names exit 2 before any training
-    try:
-        cfg = Toy2DConfig(steps=args.steps, device=args.device)
-        out = train_toy2d(args.dataset, methods, cfg, seed=args.seed)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    _check_device(args.device)
+    config = Toy2DConfig(steps=args.steps, device=args.device)
+    out = train_toy2d(args.dataset, methods, config, seed=args.seed)
     record = {"dataset": args.dataset, "elapsed_s": out["elapsed_s"],
               "scores": dict(zip(methods, out["scores"]))}
     if args.plot:
@@ -245,12 +249,7 @@ def _cmd_figures(args) -> int:
     unknown = [n for n in args.only or [] if n not in FIGURES]
     if unknown:
         raise UsageError(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
-    try:
-        from .train import resolve_device
-
-        resolve_device(args.device)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    _check_device(args.device)
     manifest = render(args.out, args.only, fast=args.fast, seed=args.seed, device=args.device)
     if args.json:
         print(json.dumps(manifest, indent=2))
@@ -261,6 +260,16 @@ def _cmd_figures(args) -> int:
     return 0
 
 
+GENERATOR_HELP = 'a catalog name, alpha=VALUE, or an expression such as "(t-1)*log(t)"'
+
+
+def _game_arguments(p, model_help: str) -> None:
+    """The generator, --model and --lr-ratio of the commands that play the game."""
+    p.add_argument("generator", help=GENERATOR_HELP)
+    p.add_argument("--model", default="gaussian-1d", help=model_help)
+    p.add_argument("--lr-ratio", type=float, default=1.0, help="η_ω/η_θ (default 1)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="febm", description="Check the theory of f-EBM training.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -268,23 +277,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_cmd_divergences)
     p = sub.add_parser("show", help="derive and check one generator (catalog name or expression in t)")
-    p.add_argument("generator", help='a catalog name, alpha=VALUE, or an expression such as "(t-1)*log(t)"')
+    p.add_argument("generator", help=GENERATOR_HELP)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--latex", action="store_true", help="LaTeX forms of f, f', f'', f*, g, h")
     p.set_defaults(run=_cmd_show)
     p = sub.add_parser("check", help="linearize the f-EBM game at its equilibrium and read the spectrum")
-    p.add_argument("generator", help='a catalog name, alpha=VALUE, or an expression such as "(t-1)*log(t)"')
-    p.add_argument("--model", default="gaussian-1d", help="toy set-up (default: gaussian-1d; see docs)")
-    p.add_argument("--lr-ratio", type=float, default=1.0, help="η_ω/η_θ (default 1)")
+    _game_arguments(p, "toy set-up (default: gaussian-1d; see docs)")
     p.add_argument("--seed", type=int, default=0, help="seed of the equilibrium root-solve's start")
     p.add_argument("--no-simulation", action="store_true", help="skip the flow and discrete runs")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--plot", metavar="DIR", help="write the spectrum and the convergence curve here")
     p.set_defaults(run=_cmd_check)
     p = sub.add_parser("confirm", help="stochastic minibatch runs near the equilibrium vs the predicted rate")
-    p.add_argument("generator", help='a catalog name, alpha=VALUE, or an expression such as "(t-1)*log(t)"')
-    p.add_argument("--model", default="gaussian-1d", help="toy set-up with an exact sampler")
-    p.add_argument("--lr-ratio", type=float, default=1.0, help="η_ω/η_θ (default 1)")
+    _game_arguments(p, "toy set-up with an exact sampler")
     p.add_argument("--runs", type=int, default=128, help="coupled run pairs (default 128)")
     p.add_argument("--batch", type=int, default=4096, help="minibatch size per player and run (default 4096)")
     p.add_argument("--seed", type=int, default=0, help="seed of the minibatches")

@@ -120,7 +120,7 @@ def confirm(spec_text: str, model: str = "gaussian-1d", lr_ratio: float = 1.0, r
     z_star = s.z_star
     G = jacobian.autodiff(GDAField(game), z_star).numpy()
     gauge = equilibrium.gauge_directions(GDAField(game), z_star, torch.as_tensor(G))
-    P = simulate._projector(len(z_star), gauge)
+    P = simulate.projector(len(z_star), gauge)
     event = tuple(s.data.nodes().x.shape[1:])  # () in 1-D, (2,) in 2-D
     sample_p = _DataSampler(s.model, s.theta_star, event)
     eta_sim = spectrum.eta_max_simultaneous(spectrum.flow_jacobian(G, game.dim_theta, 1.0, lr_ratio), gauge)

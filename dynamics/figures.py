@@ -207,25 +207,11 @@ def paper_fits(plt, params, seed):
          "steps": 2000, "device": "auto"},
         {"steps": 300})
 def toy2d_samples(plt, params, seed):
-    from toy_models import toy2d
-
-    from .toy2d_train import Toy2DConfig, train_toy2d
+    from .toy2d_train import Toy2DConfig, draw_samples, train_toy2d
 
     config = Toy2DConfig(steps=params["steps"], device=params["device"])
     out = train_toy2d(params["dataset"], params["methods"], config, seed=seed)
-    box = out["config"].box
-    data = toy2d(params["dataset"])
-    ticks = torch.linspace(-box, box, 200, dtype=torch.float64)
-    dens = data.log_prob(torch.cartesian_prod(ticks, ticks)).exp().reshape(200, 200).T
-    fig, axes = plt.subplots(1, len(params["methods"]), figsize=(3.2 * len(params["methods"]), 3.4))
-    for ax, m, smp, sc in zip(axes, params["methods"], out["samples"], out["scores"]):
-        ax.contourf(ticks, ticks, dens, levels=10, cmap="Greys")
-        ax.scatter(smp[:, 0], smp[:, 1], s=3, color="C3", label="samples")
-        ax.set(xlim=(-box, box), ylim=(-box, box), xlabel="x1", ylabel="x2",
-               title=f"{m}: JS {sc['js']:.2f}, modes {sc['mode_coverage']:.2f}")
-        ax.title.set_fontsize(9)
-    axes[0].legend(fontsize=7, loc="lower left")
-    return fig, {m: sc for m, sc in zip(params["methods"], out["scores"])}
+    return draw_samples(plt, out), {m: sc for m, sc in zip(params["methods"], out["scores"])}
 
 
 # --- (g) α atlas -------------------------------------------------------------------------

@@ -20,6 +20,11 @@ def gradient(obj, fn: str, params, x):
     return jacfwd(getattr(obj, fn), argnums=0)(params, x)
 
 
+def _empirical(x) -> Nodes:
+    """Samples (n,) or (n, d) as nodes with equal weights 1/n."""
+    return Nodes(x, torch.full(x.shape[:1], 1.0 / len(x), dtype=x.dtype, device=x.device))
+
+
 class Game:
     """A divergence and a toy set-up (model, critic, data) with exact expectations.
 
@@ -64,9 +69,7 @@ class Game:
     def sample_gradients(self, theta, omega, x_p, x_q):
         """The same estimator on samples: x_p from p, x_q from q_θ (held fixed, so the θ-dependence
         of q enters only through the covariance term). torch.func.vmap batches it over runs."""
-        w_p = torch.full_like(x_p[..., 0] if x_p.dim() > 1 else x_p, 1.0 / len(x_p))
-        w_q = torch.full_like(x_q[..., 0] if x_q.dim() > 1 else x_q, 1.0 / len(x_q))
-        return self.estimate(theta, omega, Nodes(x_p, w_p), Nodes(x_q.detach(), w_q))
+        return self.estimate(theta, omega, _empirical(x_p), _empirical(x_q.detach()))
 
     def estimate(self, theta, omega, p, q):
         """E_p[g'(r)∇E] − E_q[h'(r)∇E] + Cov_q(h(r), ∇E) and E_p[g'(r)∇H] − E_q[h'(r)∇H] over nodes."""

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from scipy.integrate import solve_ivp
-from scipy.linalg import null_space
+
+from .spectrum import complement
 
 FLOOR = 1e-10  # float64 distances below this are close to rounding noise around |z| ~ 1
 
@@ -39,17 +40,16 @@ class RateMeasurement:
     trajectory: Trajectory
 
 
-def _projector(n, gauge):
-    if gauge is None or gauge.shape[1] == 0:
-        return np.eye(n)
-    Q = null_space(gauge.T)
+def projector(n, gauge):
+    """Orthogonal projector onto the directions transverse to the gauge."""
+    Q = complement(n, gauge)
     return Q @ Q.T
 
 
 def start_point(z_star: torch.Tensor, size: float, seed: int, gauge=None) -> torch.Tensor:
     """z* plus a seeded random perturbation of norm ``size``, transverse to the gauge."""
     rng = np.random.default_rng(seed)
-    v = _projector(len(z_star), gauge) @ rng.standard_normal(len(z_star))
+    v = projector(len(z_star), gauge) @ rng.standard_normal(len(z_star))
     return z_star + torch.as_tensor(size * v / np.linalg.norm(v), dtype=z_star.dtype)
 
 
@@ -61,7 +61,7 @@ def mode_start(z_star: torch.Tensor, A: np.ndarray, size: float, gauge=None, dis
     pair), so the rate can be read on a short run even when A has Jordan blocks or a
     small spectral gap, where a random start converges to its rate only like 1/t.
     """
-    Q = null_space(gauge.T) if gauge is not None and gauge.shape[1] else np.eye(len(A))
+    Q = complement(len(A), gauge)
     lam, V = np.linalg.eig(Q.T @ A @ Q)
     k = np.argmax(np.abs(lam) if discrete else lam.real)
     v = Q @ np.real(V[:, k] * np.exp(-1j * np.angle(V[np.argmax(np.abs(V[:, k])), k])))
@@ -77,7 +77,7 @@ def flow(field, z_star, z0, t_end, jac=None, gauge=None, blowup=1e-2, points=200
     the toy set-ups, LSODA needs 5–30x fewer field evaluations than DOP853 or Radau,
     whose error control chases the ~1e-16 rounding noise in F.
     """
-    P = _projector(len(z_star), gauge)
+    P = projector(len(z_star), gauge)
     base = field(z_star).numpy()  # residual at z* (~1e-16), removed so it does not act as a drift
 
     evals = [0]
@@ -105,7 +105,7 @@ def flow(field, z_star, z0, t_end, jac=None, gauge=None, blowup=1e-2, points=200
 
 
 def iterate(step, z_star, z0, steps, gauge=None, blowup=1e-2) -> Trajectory:
-    P = _projector(len(z_star), gauge)
+    P = projector(len(z_star), gauge)
     z, d = z0.clone(), [float(np.linalg.norm(P @ (z0 - z_star).numpy()))]
     diverged = False
     for _ in range(steps):

@@ -21,11 +21,18 @@ def rate_matrix(n_theta: int, n: int, eta_theta: float, eta_omega: float) -> np.
     return np.diag([eta_theta] * n_theta + [eta_omega] * (n - n_theta))
 
 
+def complement(n: int, gauge: np.ndarray | None) -> np.ndarray:
+    """Orthonormal basis (n × k) of the orthogonal complement of span(gauge); I without a gauge."""
+    if gauge is None or gauge.shape[1] == 0:
+        return np.eye(n)
+    return null_space(gauge.T)
+
+
 def transverse(A: np.ndarray, gauge: np.ndarray | None) -> np.ndarray:
     """The map induced by A on the quotient by the invariant subspace span(gauge)."""
     if gauge is None or gauge.shape[1] == 0:
         return A
-    Q = null_space(gauge.T)  # orthonormal basis of the orthogonal complement
+    Q = complement(len(A), gauge)
     return Q.T @ A @ Q
 
 

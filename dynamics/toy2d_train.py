@@ -18,6 +18,7 @@ from divergences import divergence as resolve
 from toy_models import mlp, toy2d
 
 from .samplers import langevin
+from .train import Adam, febm_surrogate, resolve_device
 
 
 @dataclass
@@ -37,18 +38,8 @@ class Toy2DConfig:
     device: str = "cpu"
 
 
-def _adam(param, state, grad, lr, t, betas=(0.9, 0.999), eps=1e-8):
-    m, v = state
-    m.mul_(betas[0]).add_(grad, alpha=1 - betas[0])
-    v.mul_(betas[1]).addcmul_(grad, grad, value=1 - betas[1])
-    step = (m / (1 - betas[0] ** t)) / ((v / (1 - betas[1] ** t)).sqrt() + eps)
-    return param - lr * step
-
-
 def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: int = 0) -> dict:
     """Train one run per method ("cd" or a divergence spec) on ``dataset``; returns samples and scores."""
-    from .train import resolve_device
-
     config = config or Toy2DConfig()
     device = resolve_device(config.device)
     data = toy2d(dataset)
@@ -57,21 +48,20 @@ def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: 
     R = len(methods)
     theta = mlp.init_batched(R, config.sizes, gen, **kw)
     omega = mlp.init_batched(R, config.sizes, gen, **kw)
-    links = {m: (resolve(m).validate().function("g", "torch"), resolve(m).validate().function("h", "torch"))
-             for m in methods if m != "cd"}
+    divs = {m: resolve(m).validate() for m in methods if m != "cd"}
+    links = {m: (d.function("g", "torch"), d.function("h", "torch")) for m, d in divs.items()}
     chains = (torch.rand(R, config.chains, 2, generator=gen, **kw) * 2 - 1) * config.box
-    state_t = [torch.zeros_like(theta), torch.zeros_like(theta)]
-    state_o = [torch.zeros_like(omega), torch.zeros_like(omega)]
+    opt_t, opt_o = Adam(theta), Adam(omega)
     t0 = time.perf_counter()
-    for step in range(1, config.steps + 1):
+    for _ in range(config.steps):
         chains = _refresh(chains, config, gen, kw)
         chains = langevin(lambda x: mlp.forward_batched(theta, x, config.sizes), chains,
                           config.langevin_steps, config.langevin_step, gen).x
         x_p = data.sample((R, config.batch), gen, device=device, dtype=config.dtype)
         x_q = chains[:, : config.batch]
         g_t, g_o = _gradients(theta, omega, x_p, x_q, methods, links, config)
-        omega = _adam(omega, state_o, -g_o, config.lr * config.critic_lr_ratio, step)  # ascent on ω
-        theta = _adam(theta, state_t, g_t, config.lr, step)
+        omega = omega + config.lr * config.critic_lr_ratio * opt_o.direction(g_o)  # ascent on ω
+        theta = theta - config.lr * opt_t.direction(g_t)
     elapsed = time.perf_counter() - t0
     scores = [score(data, lambda x, r=r: mlp.forward(theta[r], x, config.sizes), chains[r], config.box)
               for r in range(R)]
@@ -96,14 +86,12 @@ def _gradients(theta, omega, x_p, x_q, methods, links, config):
     for k, m in enumerate(methods):
         e_p, e_q = E[k, :n], E[k, n:]
         if m == "cd":
-            total = total + e_p.mean() - e_q.mean() + 0 * H[k].sum()
+            total = total + e_p.mean() - e_q.mean()
             continue
         g, h = links[m]
-        r_p, r_q = H[k, :n] + e_p, H[k, n:] + e_q
-        hq = h(r_q)
-        c = (hq - hq.mean()).detach()
-        total = total + g(r_p).mean() - hq.mean() + (c * e_q).mean()
-    return torch.autograd.grad(total, (theta, omega))
+        total = total + febm_surrogate(g, h, H[k, :n] + e_p, H[k, n:] + e_q, e_q)
+    # a CD run's critic gets no gradient: materialized as zeros
+    return torch.autograd.grad(total, (theta, omega), materialize_grads=True)
 
 
 def score(data, energy, samples, box: float, grid: int = 160) -> dict:
@@ -131,12 +119,21 @@ def score(data, energy, samples, box: float, grid: int = 160) -> dict:
 
 
 def plot_samples(out: dict, path) -> str:
-    """One panel per method: model samples over the data density."""
+    """Write :func:`draw_samples` to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig = draw_samples(plt, out)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return str(path)
+
+
+def draw_samples(plt, out: dict):
+    """One panel per method: model samples over the data density."""
     data, box = toy2d(out["dataset"]), out["config"].box
     ticks = torch.linspace(-box, box, 200, dtype=torch.float64)
     xy = torch.cartesian_prod(ticks, ticks)
@@ -154,7 +151,4 @@ def plot_samples(out: dict, path) -> str:
         ax.set_ylabel("x2")
     axes[0][0].legend(loc="lower left", fontsize=7)
     fig.suptitle(f"{out['dataset']}: f-EBM and CD after {out['config'].steps} steps")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return str(path)
+    return fig

@@ -69,7 +69,18 @@ def resolve_device(device: str) -> str:
     return device
 
 
-class _Adam:
+def febm_surrogate(g, h, r_p, r_q, e_q):
+    """Mean over the last axis of g(r_p) − h(r_q) + stopgrad(h(r_q) − mean h(r_q))·E_θ(x_q).
+
+    With samples of q held fixed, its θ-gradient is the f-EBM estimator, covariance term
+    included, and its ω-gradient is ∇_ω L.
+    """
+    hq = h(r_q)
+    c = (hq - hq.mean(dim=-1, keepdim=True)).detach()
+    return g(r_p).mean(dim=-1) - hq.mean(dim=-1) + (c * e_q).mean(dim=-1)
+
+
+class Adam:
     """Adam on stacked run parameters with a per-run learning rate (torch.optim takes one scalar)."""
 
     def __init__(self, param, betas=(0.9, 0.999), eps=1e-8):
@@ -93,7 +104,7 @@ class _SGD:
 
 def _optimizer(kind, param):
     if kind == "adam":
-        return _Adam(param)
+        return Adam(param)
     if kind == "sgd":
         return _SGD()
     raise ValueError(f"optimizer must be adam or sgd, not {kind!r}")
@@ -146,10 +157,8 @@ class BatchedGaussianFEBM:
         out = torch.empty(self.runs, dtype=r.dtype, device=r.device)
         for name, (_, index) in self.groups.items():
             g, h = self.links[name]
-            hq = h(r_q[index])
-            c = (hq - hq.mean(dim=1, keepdim=True)).detach()
-            score = (c * self.energy(theta[index], x_q[index])).mean(dim=1)
-            out[index] = g(r_p[index]).mean(dim=1) - hq.mean(dim=1) + score
+            e_q = self.energy(theta[index], x_q[index])
+            out[index] = febm_surrogate(g, h, r_p[index], r_q[index], e_q)
         return out
 
     def _grads(self, theta, omega, x_p, x_q, wrt):
