@@ -156,9 +156,14 @@ def _cmd_reproduce(args) -> int:
 
     clip = "default" if args.clip is None else (None if args.clip <= 0 else args.clip)
     config = paper1d.configure(args.steps, args.warmup, clip, args.init_sigma,
-                               None if args.dtype is None else getattr(torch, args.dtype))
+                               None if args.dtype is None else getattr(torch, args.dtype), args.update)
     out = paper1d.run(seeds=args.seeds, device=args.device, seed=args.seed, config=config,
                       progress=not args.json)
+    if args.plot:
+        from pathlib import Path
+
+        Path(args.plot).mkdir(parents=True, exist_ok=True)
+        out["plot"] = paper1d.plot(out, Path(args.plot) / "paper-1d.png")
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
@@ -173,6 +178,12 @@ def _cmd_reproduce(args) -> int:
               f"{f['mu']:7.4f}±{f['mu_sd']:.4f} {f['sigma']:7.4f}±{f['sigma_sd']:.4f}   "
               f"{ref['mu']:8.4f} {ref['sigma']:8.4f}  {r['error']:.4f} {mark}"
               + (f"  ({bad[0]})" if bad else ""))
+        if r["cd"] is not None:
+            c, ref = r["cd"], paper1d.CD_REFERENCE
+            print(f"{'  CD (kl)':18} {'':17}   {c['mu']:7.4f}±{c['mu_sd']:.4f} "
+                  f"{c['sigma']:7.4f}±{c['sigma_sd']:.4f}   {ref[0]:8.4f} {ref[1]:8.4f}")
+    if args.plot:
+        print(f"plot: {out['plot']}")
     return 0
 
 
@@ -211,8 +222,11 @@ def _cmd_toy2d(args) -> int:
         raise UsageError(f"unknown dataset {args.dataset!r}; choose from {', '.join(TOY2D)}")
     if args.steps < 1:
         raise UsageError("--steps must be at least 1")
-    methods = args.methods.split(",")
     from divergences import divergence
+
+    from .toy2d_train import all_methods
+
+    methods = all_methods() if args.methods == "all" else args.methods.split(",")
 
     for m in methods:
         if m != "cd":
@@ -298,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("toy2d", help="train MLP EBMs on a 2-D toy with f-EBM and contrastive divergence")
     p.add_argument("dataset", help="8gaussians, 25gaussians, moons or rings")
     p.add_argument("--methods", default="cd,kl,jensen_shannon,reverse_kl,squared_hellinger",
-                   help="comma-separated divergences, and cd for contrastive divergence")
+                   help="comma-separated divergences and cd (contrastive divergence), or all: "
+                        "cd and every catalog divergence with f''(1) > 0")
     p.add_argument("--steps", type=int, default=1000, help="training steps (default 1000)")
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda")
     p.add_argument("--seed", type=int, default=0, help="seed")
@@ -317,13 +332,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reproduce", help="rerun an experiment of the paper")
     p.add_argument("experiment", choices=["paper-1d"], help="which experiment")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (auto picks CUDA when present)")
-    p.add_argument("--seeds", type=int, default=2, help="runs per divergence (default 2)")
+    p.add_argument("--seeds", type=int, default=4, help="runs per divergence (default 4)")
     p.add_argument("--seed", type=int, default=0, help="master seed")
-    p.add_argument("--steps", type=int, default=None, help="training steps (default 3000)")
+    p.add_argument("--steps", type=int, default=None, help="training steps (default 4000)")
     p.add_argument("--warmup", type=int, default=None, help="critic-only steps first (default 300)")
-    p.add_argument("--clip", type=float, default=None, help="per-run gradient cap; 0: off (default 10)")
-    p.add_argument("--init-sigma", type=float, default=None, help="initial σ (default 1, as the paper)")
+    p.add_argument("--clip", type=float, default=None, help="per-run θ-gradient cap; 0: off (default 10)")
+    p.add_argument("--init-sigma", type=float, default=None,
+                   help="initial σ (default 1.4; the paper's 1 makes Pearson χ² infinite)")
+    p.add_argument("--update", choices=["simultaneous", "alternating"], default=None,
+                   help="default simultaneous; the reference code alternates")
     p.add_argument("--dtype", choices=["float32", "float64"], default=None, help="default float32")
+    p.add_argument("--plot", metavar="DIR", help="write the fits and critics figure here")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_cmd_reproduce)
     return parser

@@ -172,33 +172,15 @@ def stability_map(plt, params, seed):
 
 
 # --- (e) paper 1-D fits ------------------------------------------------------------------
-@figure("paper-1d", "The paper's 1-D experiment: exact minimizers and f-EBM fits, one panel per divergence",
-        {"steps": 3000, "seeds": 2, "device": "auto"}, {"steps": 600})
+@figure("paper-1d", "The paper's 1-D experiment: exact and f-EBM fits, and each critic H + E against log p/q",
+        {"steps": 4000, "seeds": 4, "device": "auto"}, {"steps": 600, "seeds": 2})
 def paper_fits(plt, params, seed):
-    from toy_models import paper_mixture
-
     from . import paper1d
 
     out = paper1d.run(seeds=params["seeds"], device=params["device"], seed=seed,
                       config=paper1d.with_steps(params["steps"]))
-    p = paper_mixture()
-    x = np.linspace(-4, 7, 400)
-    px = np.exp(p.log_prob(torch.as_tensor(x)).numpy())
-    fig, axes = plt.subplots(3, 3, figsize=(11, 8.5), sharex=True, sharey=True)
-    for ax, row in zip(axes.flat, out["rows"]):
-        ax.fill_between(x, px, color="0.85", label="data p")
-        for key, style in (("exact", "k-"), ("febm", "C3--")):
-            m, s = row[key]["mu"], row[key]["sigma"]
-            ax.plot(x, np.exp(-0.5 * ((x - m) / s) ** 2) / (s * np.sqrt(2 * np.pi)), style,
-                    label=f"{key} ({m:.3f}, {s:.3f})")
-        ax.set_title(row["divergence"], fontsize=9)
-        ax.legend(fontsize=6)
-    for ax in axes[-1]:
-        ax.set_xlabel("x")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("density")
-    fig.suptitle(f"paper-1d, {params['steps']} steps, {params['seeds']} seeds")
-    return fig, {r["divergence"]: (r["febm"]["mu"], r["febm"]["sigma"]) for r in out["rows"]}
+    fits = {r["divergence"]: (r["febm"]["mu"], r["febm"]["sigma"]) for r in out["rows"]}
+    return paper1d.draw(plt, out), fits
 
 
 # --- (f) 2-D toys ------------------------------------------------------------------------

@@ -38,6 +38,14 @@ class Toy2DConfig:
     device: str = "cpu"
 
 
+def all_methods() -> list[str]:
+    """"cd" and every catalog divergence with f''(1) > 0 (a non-degenerate linearization)."""
+    from divergences import names
+
+    curved = [n for n in names() if _curvature(resolve(n)) > 0]
+    return ["cd", *curved]
+
+
 def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: int = 0) -> dict:
     """Train one run per method ("cd" or a divergence spec) on ``dataset``; returns samples and scores."""
     config = config or Toy2DConfig()
@@ -49,24 +57,51 @@ def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: 
     theta = mlp.init_batched(R, config.sizes, gen, **kw)
     omega = mlp.init_batched(R, config.sizes, gen, **kw)
     divs = {m: resolve(m).validate() for m in methods if m != "cd"}
-    links = {m: (d.function("g", "torch"), d.function("h", "torch")) for m, d in divs.items()}
+    # each f-EBM run plays L/f''(1) (f's minimizer, unit curvature), so one lr suits every f
+    links = {m: ((d.function("g", "torch"), d.function("h", "torch")), _inverse_curvature(d))
+             for m, d in divs.items()}
     chains = (torch.rand(R, config.chains, 2, generator=gen, **kw) * 2 - 1) * config.box
     opt_t, opt_o = Adam(theta), Adam(omega)
+    alive, status = torch.ones(R, dtype=torch.bool, device=device), ["ok"] * R
     t0 = time.perf_counter()
-    for _ in range(config.steps):
+    for step in range(config.steps):
         chains = _refresh(chains, config, gen, kw)
         chains = langevin(lambda x: mlp.forward_batched(theta, x, config.sizes), chains,
                           config.langevin_steps, config.langevin_step, gen).x
         x_p = data.sample((R, config.batch), gen, device=device, dtype=config.dtype)
         x_q = chains[:, : config.batch]
         g_t, g_o = _gradients(theta, omega, x_p, x_q, methods, links, config)
-        omega = omega + config.lr * config.critic_lr_ratio * opt_o.direction(g_o)  # ascent on ω
-        theta = theta - config.lr * opt_t.direction(g_t)
+        new_omega = omega + config.lr * config.critic_lr_ratio * opt_o.direction(g_o)  # ascent on ω
+        new_theta = theta - config.lr * opt_t.direction(g_t)
+        alive = _still_finite(alive, status, step, methods, new_theta, new_omega, chains)
+        # a run that stops being finite keeps its last finite state and its chains
+        theta = torch.where(alive[:, None], new_theta, theta)
+        omega = torch.where(alive[:, None], new_omega, omega)
+        chains = torch.where(alive[:, None, None], chains, torch.nan_to_num(chains))
     elapsed = time.perf_counter() - t0
     scores = [score(data, lambda x, r=r: mlp.forward(theta[r], x, config.sizes), chains[r], config.box)
               for r in range(R)]
     return {"dataset": dataset, "methods": list(methods), "theta": theta, "samples": chains,
-            "scores": scores, "elapsed_s": elapsed, "config": config}
+            "scores": scores, "status": status, "elapsed_s": elapsed, "config": config}
+
+
+def _curvature(d) -> float:
+    """f''(1), with 0 where it vanishes or f has a kink at 1."""
+    return 0.0 if d.f2_at_1 is None else float(d.f2_at_1)
+
+
+def _inverse_curvature(d) -> float:
+    f2 = _curvature(d)
+    return 1.0 / f2 if f2 > 0 else 1.0  # no curvature to normalize by: left unscaled
+
+
+def _still_finite(alive, status, step, methods, *tensors):
+    ok = alive.clone()
+    for t in tensors:
+        ok &= torch.isfinite(t.reshape(len(alive), -1)).all(dim=1)
+    for k in torch.nonzero(alive & ~ok).flatten().tolist():
+        status[k] = f"{methods[k]} became non-finite at step {step + 1}"
+    return ok
 
 
 def _refresh(chains, config, gen, kw):
@@ -88,8 +123,8 @@ def _gradients(theta, omega, x_p, x_q, methods, links, config):
         if m == "cd":
             total = total + e_p.mean() - e_q.mean()
             continue
-        g, h = links[m]
-        total = total + febm_surrogate(g, h, H[k, :n] + e_p, H[k, n:] + e_q, e_q)
+        (g, h), scale = links[m]
+        total = total + scale * febm_surrogate(g, h, H[k, :n] + e_p, H[k, n:] + e_q, e_q)
     # a CD run's critic gets no gradient: materialized as zeros
     return torch.autograd.grad(total, (theta, omega), materialize_grads=True)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from divergences import divergence
 from toy_models import mlp
 
 
@@ -27,16 +28,20 @@ class TrainConfig:
     batch: int = 1000
     lr_theta: float = 1e-2
     lr_omega: float = 1e-2
-    optimizer: str = "adam"  # "adam" or "sgd"
+    optimizer: str = "adam"  # "adam" or "sgd", for both players unless theta_optimizer is set
+    theta_optimizer: str | None = None  # the model's optimizer, when it differs from the critic's
+    per_f2: bool = False  # each run ascends/descends L/f''(1): same minimizer, unit-curvature linearization
     update: str = "alternating"  # ω first, then θ at the new ω (the reference code); or "simultaneous"
     decay: float = 0.01  # final lr factor of a cosine schedule (1 = constant)
     average_from: float = 0.5  # θ is also reported as the average over this last fraction of steps
     critic_sizes: tuple = (1, 64, 64, 1)
     record_every: int = 10
     critic_warmup: int = 0  # ω-only steps first: H* = log p + const does not depend on θ
+    warmup_divergence: str | None = None  # warm up with this f's objective (None: each run's own)
     init_mu: float = 0.0  # the reference code starts at μ = 0, σ = 1
     init_sigma: float = 1.0
     quadratic_skip: bool = True  # H = MLP(x) + a x + b x²: log p has quadratic tails, tanh saturates
+    skip_lr_factor: float = 1.0  # after warm-up, the skip's (a, b) move this much slower than the MLP
     clip: float | None = 10.0  # per-run gradient-norm cap: χ²-type links give heavy-tailed estimates
     dtype: torch.dtype = torch.float32
     device: str = "cpu"
@@ -121,8 +126,6 @@ class BatchedGaussianFEBM:
         self.data = data
         self.runs = len(divergences)
         self.groups = _group(divergences)
-        self.links = {name: (d.function("g", "torch"), d.function("h", "torch"))
-                      for name, (d, _) in self.groups.items()}
         kw = {"dtype": config.dtype, "device": self.device}
         self.generator = torch.Generator(device=self.device).manual_seed(int(seed))
         self.theta = torch.tensor([[config.init_mu, math.log(config.init_sigma)]], **kw).repeat(self.runs, 1)
@@ -131,6 +134,10 @@ class BatchedGaussianFEBM:
             self.omega = torch.cat([self.omega, torch.zeros(self.runs, 2, **kw)], dim=1)
         ones = torch.ones(self.runs, **kw)
         self.lr_scale = (ones if lr_scale is None else torch.as_tensor(lr_scale, **kw))[:, None]
+        self.omega_lr_mask = torch.ones(self.omega.shape[1], **kw)
+        if config.quadratic_skip:
+            self.omega_lr_mask[-2:] = config.skip_lr_factor
+        self.objective_scale = _objective_scale(divergences, config.per_f2, **kw)
 
     def sample(self, n):
         """Data samples and standard normals for the exact model samples, each (R, n)."""
@@ -148,41 +155,53 @@ class BatchedGaussianFEBM:
         h = mlp.forward_batched(omega[:, :-2], x, self.config.critic_sizes)
         return h + omega[:, -2:-1] * x + omega[:, -1:] * x**2
 
-    def surrogate(self, theta, omega, x_p, x_q):
-        """Per-run S (R,): its gradients are (∇_θ L, ∇_ω L) of every run."""
+    def surrogate(self, theta, omega, x_p, x_q, groups=None):
+        """Per-run S (R,): its gradients are (∇_θ L, ∇_ω L) of every run. ``groups`` maps each
+        divergence to its links (g, h) and runs; default: each run's own."""
         n = x_p.shape[1]
         x = torch.cat([x_p, x_q], dim=1)
         r = self.critic(omega, x) + self.energy(theta, x)
         r_p, r_q = r[:, :n], r[:, n:]
         out = torch.empty(self.runs, dtype=r.dtype, device=r.device)
-        for name, (_, index) in self.groups.items():
-            g, h = self.links[name]
+        for (g, h), index in (groups or self.groups).values():
             e_q = self.energy(theta[index], x_q[index])
             out[index] = febm_surrogate(g, h, r_p[index], r_q[index], e_q)
         return out
 
-    def _grads(self, theta, omega, x_p, x_q, wrt):
+    def _grads(self, theta, omega, x_p, x_q, wrt, groups=None, scale=None):
         theta = theta.detach().requires_grad_("theta" in wrt)
         omega = omega.detach().requires_grad_("omega" in wrt)
-        S = self.surrogate(theta, omega, x_p, x_q).sum()
+        scale = self.objective_scale if scale is None else scale
+        S = (self.surrogate(theta, omega, x_p, x_q, groups) * scale).sum()
         inputs = [t for t, k in ((theta, "theta"), (omega, "omega")) if k in wrt]
         grads = torch.autograd.grad(S, inputs)
         return tuple(_clip(g, self.config.clip) for g in grads)
 
-    def _warmup(self, opt_o):
-        """ω-only steps at the initial θ (the critic's target log p + const does not move with θ)."""
-        for _ in range(self.config.critic_warmup):
-            x_p, z = self.sample(self.config.batch)
+    def _warmup(self):
+        """ω-only steps at the initial θ (the critic's target log p + const does not move with θ).
+
+        Every strictly convex f has the same maximizing critic, H + E = log p/q, so the warm-up
+        may use a better-behaved f (``warmup_divergence``) than the run's own."""
+        cfg = self.config
+        groups, scale = self.groups, self.objective_scale
+        if cfg.warmup_divergence is not None:
+            d = divergence(cfg.warmup_divergence)
+            (links, _), = _group([d]).values()
+            groups = {d.name: (links, slice(None))}
+            scale = _objective_scale([d] * self.runs, cfg.per_f2, dtype=cfg.dtype, device=self.device)
+        opt_o = _optimizer(cfg.optimizer, self.omega)
+        for _ in range(cfg.critic_warmup):
+            x_p, z = self.sample(cfg.batch)
             x_q = self.theta[:, :1] + torch.exp(self.theta[:, 1:]) * z
-            (g_o,) = self._grads(self.theta, self.omega, x_p, x_q, ("omega",))
+            (g_o,) = self._grads(self.theta, self.omega, x_p, x_q, ("omega",), groups, scale)
             self.omega = self.omega + self.config.lr_omega * self.lr_scale * opt_o.direction(g_o)
 
     def _step(self, step, opt_t, opt_o, alive, status):
         """One update of every live run; returns the new mask of live runs."""
         cfg = self.config
-        factor = _cosine(step, cfg.steps, cfg.decay)
+        factor = cosine_schedule(step, cfg.steps, cfg.decay)
         lr_t = cfg.lr_theta * factor * self.lr_scale * alive[:, None]
-        lr_o = cfg.lr_omega * factor * self.lr_scale * alive[:, None]
+        lr_o = cfg.lr_omega * factor * self.lr_scale * alive[:, None] * self.omega_lr_mask
         x_p, z = self.sample(cfg.batch)
         x_q = (self.theta[:, :1] + torch.exp(self.theta[:, 1:]) * z).detach()
         if cfg.update == "simultaneous":
@@ -201,7 +220,8 @@ class BatchedGaussianFEBM:
 
     def train(self, progress: bool = False) -> TrainResult:
         cfg = self.config
-        opt_t, opt_o = _optimizer(cfg.optimizer, self.theta), _optimizer(cfg.optimizer, self.omega)
+        opt_t = _optimizer(cfg.theta_optimizer or cfg.optimizer, self.theta)
+        opt_o = _optimizer(cfg.optimizer, self.omega)
         alive = torch.ones(self.runs, dtype=torch.bool, device=self.device)
         status = ["ok"] * self.runs
         history, steps_rec = [self.theta.clone()], [0]
@@ -209,7 +229,7 @@ class BatchedGaussianFEBM:
         start_avg = int(cfg.steps * (1 - cfg.average_from))
         bar = _progress(cfg.steps, progress)
         t0 = time.perf_counter()
-        self._warmup(opt_o)
+        self._warmup()
         for step in range(cfg.steps):
             alive = self._step(step, opt_t, opt_o, alive, status)
             if step >= start_avg:  # each run averages over the steps it was alive
@@ -233,11 +253,29 @@ class BatchedGaussianFEBM:
 
 
 def _group(divergences):
-    """{name: (divergence, run indices)} in first-seen order."""
+    """{name: ((g, h) torch links, run indices)} in first-seen order."""
     groups: dict = {}
     for k, d in enumerate(divergences):
         groups.setdefault(d.name, (d, []))[1].append(k)
-    return {name: (d, torch.tensor(idx)) for name, (d, idx) in groups.items()}
+    return {name: ((d.function("g", "torch"), d.function("h", "torch")), _index(idx))
+            for name, (d, idx) in groups.items()}
+
+
+def _objective_scale(divergences, per_f2, **kw):
+    """1/f''(1) per run when ``per_f2`` (D_f/f''(1) has f's minimizer), else ones."""
+    if not per_f2:
+        return torch.ones(len(divergences), **kw)
+    flat = sorted({d.name for d in divergences if d.f2_at_1 is None or not float(d.f2_at_1) > 0})
+    if flat:
+        raise ValueError(f"per_f2 needs f''(1) > 0; {', '.join(flat)} has none")
+    return 1 / torch.tensor([float(d.f2_at_1) for d in divergences], **kw)
+
+
+def _index(idx):
+    """A slice when the runs are contiguous (a view, no gather), else an index tensor."""
+    if idx == list(range(idx[0], idx[-1] + 1)):
+        return slice(idx[0], idx[-1] + 1)
+    return torch.tensor(idx)
 
 
 def _clip(grad, cap):
@@ -249,7 +287,8 @@ def _clip(grad, cap):
     return grad * torch.clamp(cap / (norm + 1e-30), max=1.0)
 
 
-def _cosine(step, steps, final):
+def cosine_schedule(step, steps, final):
+    """The learning-rate factor at ``step``: 1 at the start, ``final`` at the last step."""
     return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * step / max(steps - 1, 1)))
 
 
