@@ -229,13 +229,13 @@ def _cmd_toy2d(args) -> int:
     methods = all_methods() if args.methods == "all" else args.methods.split(",")
 
     for m in methods:
-        if m != "cd":
-            divergence(m).validate()  # bad names exit 2 before any training
+        if m != "cd" and divergence(m).validate().params:  # bad names exit 2 before any training
+            raise UsageError(f"{m} has a free parameter: give its value, e.g. alpha=0.5")
     _check_device(args.device)
     config = Toy2DConfig(steps=args.steps, device=args.device)
     out = train_toy2d(args.dataset, methods, config, seed=args.seed)
     record = {"dataset": args.dataset, "elapsed_s": out["elapsed_s"],
-              "scores": dict(zip(methods, out["scores"]))}
+              "scores": dict(zip(methods, out["scores"])), "status": dict(zip(methods, out["status"]))}
     if args.plot:
         Path(args.plot).mkdir(parents=True, exist_ok=True)
         record["plot"] = plot_samples(out, Path(args.plot) / f"toy2d-{args.dataset}.png")
@@ -246,7 +246,9 @@ def _cmd_toy2d(args) -> int:
     print(f"  {'method':18} {'KL(p|q)':>8} {'JS':>7} {'modes':>6} {'HQ':>6}")
     for m, sc in record["scores"].items():
         kl = "inf" if sc["kl"] is None else f"{sc['kl']:.3f}"
-        print(f"  {m:18} {kl:>8} {sc['js']:7.3f} {sc['mode_coverage']:6.2f} {sc['high_quality']:6.2f}")
+        state = record["status"][m]
+        print(f"  {m:18} {kl:>8} {sc['js']:7.3f} {sc['mode_coverage']:6.2f} {sc['high_quality']:6.2f}"
+              + ("" if state == "ok" else f"  ({state})"))
     if args.plot:
         print(f"  plot: {record['plot']}")
     return 0

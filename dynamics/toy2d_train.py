@@ -39,10 +39,11 @@ class Toy2DConfig:
 
 
 def all_methods() -> list[str]:
-    """"cd" and every catalog divergence with f''(1) > 0 (a non-degenerate linearization)."""
+    """"cd" and every catalog divergence with f''(1) > 0 (a non-degenerate linearization); the
+    α family enters through its presets alpha=VALUE."""
     from divergences import names
 
-    curved = [n for n in names() if _curvature(resolve(n)) > 0]
+    curved = [n for n in names() if not resolve(n).params and _curvature(resolve(n)) > 0]
     return ["cd", *curved]
 
 

@@ -6,8 +6,9 @@ import math
 import pytest
 import torch
 
+from divergences import divergence
 from dynamics.cli import main
-from dynamics.toy2d_train import Toy2DConfig, score, train_toy2d
+from dynamics.toy2d_train import Toy2DConfig, _still_finite, all_methods, score, train_toy2d
 from toy_models import TOY2D, toy2d
 
 
@@ -42,6 +43,41 @@ def test_training_is_seeded_and_finite():
     assert all(math.isfinite(s["js"]) for s in a["scores"])
 
 
+def test_all_methods_are_cd_and_every_curved_catalog_divergence():
+    methods = all_methods()
+    assert methods[0] == "cd" and len(methods) == len(set(methods)) == 17
+    assert "total_variation" not in methods and "alpha" not in methods  # f''(1) undefined; unbound α
+    assert all(float(divergence(m).f2_at_1) > 0 for m in methods[1:])
+
+
+def test_every_method_trains_and_stays_finite():
+    cfg = Toy2DConfig(steps=6, batch=32, chains=32, langevin_steps=2)
+    out = train_toy2d("8gaussians", all_methods(), cfg, seed=0)
+    assert out["status"] == ["ok"] * 17
+    assert torch.isfinite(out["theta"]).all() and torch.isfinite(out["samples"]).all()
+
+
+def test_a_run_that_stops_being_finite_is_named_with_its_step():
+    alive, status = torch.ones(3, dtype=torch.bool), ["ok"] * 3
+    theta = torch.zeros(3, 4)
+    theta[1, 2] = float("inf")
+    alive = _still_finite(alive, status, 6, ["cd", "kl", "gan"], theta)
+    assert alive.tolist() == [True, False, True]
+    assert status == ["ok", "kl became non-finite at step 7", "ok"]
+
+
+@pytest.mark.slow
+def test_bounded_link_divergences_learn_8_gaussians_beside_cd():
+    """1000 steps, every method: CD and the f whose links stay bounded or logarithmic on both
+    sides (JS, GAN, squared Hellinger, α = 0.5) cover all 8 modes. Exponential-link f (reverse KL,
+    χ², Jeffreys, α ≤ −0.5, α = 2) do not yet at this budget; the issue note lists their scores."""
+    out = train_toy2d("8gaussians", all_methods(), Toy2DConfig(steps=1000), seed=0)
+    scores = dict(zip(out["methods"], out["scores"]))
+    assert scores["cd"]["js"] < 0.3
+    for m in ("jensen_shannon", "gan", "squared_hellinger", "alpha=0.5"):
+        assert scores[m]["js"] < 0.4 and scores[m]["mode_coverage"] == 1.0, m
+
+
 @pytest.mark.slow
 def test_contrastive_divergence_learns_8_gaussians():
     out = train_toy2d("8gaussians", ["cd"], Toy2DConfig(steps=1500))
@@ -57,6 +93,7 @@ def test_toy2d_cli(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv", [["toy2d", "spiral"], ["toy2d", "moons", "--methods", "cd,nope"],
+                                  ["toy2d", "moons", "--methods", "alpha"],
                                   ["toy2d", "moons", "--steps", "0"]])
 def test_toy2d_bad_input_exits_2(capsys, argv):
     assert main(argv) == 2
