@@ -1,10 +1,11 @@
 """Throughput of the batched f-EBM trainer, measured side by side in one run.
 
-Prints, for the paper-1d trainer configuration (MLP critic 1-16-16-1, batch 500):
+Prints, for the paper-1d trainer configuration (paper1d.DEFAULT: MLP critic 1-16-16-1, batch 500):
   * batched R runs in one computation vs the same R runs as a Python loop of single-run trainers,
   * run-steps per second as R grows (scaling),
   * the same on CUDA when torch sees a GPU,
-  * optionally (--paper) the wall time of `febm reproduce paper-1d`.
+  * optionally (--paper) the wall time of `febm reproduce paper-1d`,
+  * and the tanh of the batched MLPs against torch.tanh (why mlp.fast_tanh exists).
 
     python benchmarks/trainer_throughput.py [--steps 100] [--paper]
 """
@@ -17,14 +18,16 @@ import time
 import torch
 
 from divergences import divergence
+from dynamics import paper1d
 from dynamics.train import BatchedGaussianFEBM, TrainConfig
-from toy_models import paper_mixture
+from toy_models import mlp, paper_mixture
 
 NAMES = ["kl", "jensen_shannon", "squared_hellinger", "reverse_kl"]
 
 
 def _time(runs: int, steps: int, device: str, loop: bool) -> float:
-    cfg = TrainConfig(steps=steps, batch=500, critic_sizes=(1, 16, 16, 1), device=device, record_every=steps)
+    cfg = TrainConfig(**{**paper1d.DEFAULT.__dict__, "steps": steps, "critic_warmup": 0, "device": device,
+                         "record_every": steps})
     divs = [divergence(NAMES[k % len(NAMES)]) for k in range(runs)]
     data = paper_mixture()
     start = time.perf_counter()
@@ -54,9 +57,13 @@ def main() -> None:
         for runs in (1, 4, 16, 64, 256):
             t = _time(runs, args.steps, device, False)
             print(f"[{device}] R = {runs:4d}: {t:.2f} s, {runs * args.steps / t:9.0f} run-steps/s")
+    x = torch.randn(36, 1000, 16)
+    for name, fn in (("torch.tanh", torch.tanh), ("2σ(2x)−1", mlp.fast_tanh)):
+        start = time.perf_counter()
+        for _ in range(200):
+            fn(x)
+        print(f"{name:12} on (36, 1000, 16): {(time.perf_counter() - start) / 200 * 1e3:.3f} ms")
     if args.paper:
-        from dynamics import paper1d
-
         out = paper1d.run(device="auto")
         print(f"paper-1d: {out['elapsed_s']:.1f} s on {out['device']} "
               f"({sum(r['within_tolerance'] for r in out['rows'])}/{len(out['rows'])} within tolerance)")

@@ -29,8 +29,7 @@ REFERENCE = {
 }
 TOLERANCE = 0.005  # the issue's accuracy target in μ and σ
 
-# Settings found by the sweeps in docs/how-to (reasons beside each; the paper's own SGD
-# settings miss the target for the χ²-type divergences, see the issue note):
+# Each setting fixes a measured failure (docs/paper-1d.md has the numbers):
 DEFAULT = TrainConfig(
     steps=4000, batch=500, critic_sizes=(1, 16, 16, 1),
     update="simultaneous",  # one forward pass per step: 4000 steps fit the 60 s budget

@@ -175,8 +175,12 @@ def draw_samples(plt, out: dict):
     xy = torch.cartesian_prod(ticks, ticks)
     density = data.log_prob(xy).exp().reshape(200, 200).T
     n = len(out["methods"])
-    fig, axes = plt.subplots(1, n, figsize=(3 * n, 3.2), squeeze=False)
-    for ax, method, samples, sc in zip(axes[0], out["methods"], out["samples"], out["scores"]):
+    cols = min(n, 6)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.2 * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_axis_off()
+    for ax, method, samples, sc in zip(axes.flat, out["methods"], out["samples"], out["scores"]):
         ax.contourf(ticks, ticks, density, levels=12, cmap="Greys")
         s = samples.cpu().numpy()
         ax.scatter(s[:, 0], s[:, 1], s=3, color="C3", label="model samples")

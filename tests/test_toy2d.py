@@ -69,8 +69,9 @@ def test_a_run_that_stops_being_finite_is_named_with_its_step():
 @pytest.mark.slow
 def test_bounded_link_divergences_learn_8_gaussians_beside_cd():
     """1000 steps, every method: CD and the f whose links stay bounded or logarithmic on both
-    sides (JS, GAN, squared Hellinger, α = 0.5) cover all 8 modes. Exponential-link f (reverse KL,
-    χ², Jeffreys, α ≤ −0.5, α = 2) do not yet at this budget; the issue note lists their scores."""
+    sides (JS, GAN, squared Hellinger, α = 0.5) cover all 8 modes. The f with an exponential
+    data-side link (reverse KL, Neyman χ², α ≤ −0.5, ...) do not at this budget; docs and the
+    issue note list their scores."""
     out = train_toy2d("8gaussians", all_methods(), Toy2DConfig(steps=1000), seed=0)
     scores = dict(zip(out["methods"], out["scores"]))
     assert scores["cd"]["js"] < 0.3
