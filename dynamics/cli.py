@@ -336,8 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (auto picks CUDA when present)")
     p.add_argument("--seeds", type=int, default=4, help="runs per divergence (default 4)")
     p.add_argument("--seed", type=int, default=0, help="master seed")
-    p.add_argument("--steps", type=int, default=None, help="training steps (default 4000)")
-    p.add_argument("--warmup", type=int, default=None, help="critic-only steps first (default 300)")
+    p.add_argument("--steps", type=int, default=None, help="training steps (default 3600)")
+    p.add_argument("--warmup", type=int, default=None, help="critic-only steps first (default 1000)")
     p.add_argument("--clip", type=float, default=None, help="per-run θ-gradient cap; 0: off (default 10)")
     p.add_argument("--init-sigma", type=float, default=None,
                    help="initial σ (default 1.4; the paper's 1 makes Pearson χ² infinite)")

@@ -173,7 +173,7 @@ def stability_map(plt, params, seed):
 
 # --- (e) paper 1-D fits ------------------------------------------------------------------
 @figure("paper-1d", "The paper's 1-D experiment: exact and f-EBM fits, and each critic H + E against log p/q",
-        {"steps": 4000, "seeds": 4, "device": "auto"}, {"steps": 600, "seeds": 2})
+        {"steps": 3600, "seeds": 4, "device": "auto"}, {"steps": 600, "seeds": 2})
 def paper_fits(plt, params, seed):
     from . import paper1d
 
