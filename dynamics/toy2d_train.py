@@ -18,7 +18,7 @@ from divergences import divergence as resolve
 from toy_models import mlp, toy2d
 
 from .samplers import langevin
-from .train import Adam, febm_surrogate, resolve_device
+from .train import Adam, curvature, febm_surrogate, resolve_device
 
 
 @dataclass
@@ -43,7 +43,7 @@ def all_methods() -> list[str]:
     α family enters through its presets alpha=VALUE."""
     from divergences import names
 
-    curved = [n for n in names() if not resolve(n).params and _curvature(resolve(n)) > 0]
+    curved = [n for n in names() if not resolve(n).params and curvature(resolve(n)) > 0]
     return ["cd", *curved]
 
 
@@ -86,13 +86,8 @@ def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: 
             "scores": scores, "status": status, "elapsed_s": elapsed, "config": config}
 
 
-def _curvature(d) -> float:
-    """f''(1), with 0 where it vanishes or f has a kink at 1."""
-    return 0.0 if d.f2_at_1 is None else float(d.f2_at_1)
-
-
 def _inverse_curvature(d) -> float:
-    f2 = _curvature(d)
+    f2 = curvature(d)
     return 1.0 / f2 if f2 > 0 else 1.0  # no curvature to normalize by: left unscaled
 
 

@@ -194,7 +194,7 @@ class BatchedGaussianFEBM:
             x_p, z = self.sample(cfg.batch)
             x_q = self.theta[:, :1] + torch.exp(self.theta[:, 1:]) * z
             (g_o,) = self._grads(self.theta, self.omega, x_p, x_q, ("omega",), groups, scale)
-            self.omega = self.omega + self.config.lr_omega * self.lr_scale * opt_o.direction(g_o)
+            self.omega = self.omega + cfg.lr_omega * self.lr_scale * opt_o.direction(g_o)
 
     def _step(self, step, opt_t, opt_o, alive, status):
         """One update of every live run; returns the new mask of live runs."""
@@ -265,10 +265,15 @@ def _objective_scale(divergences, per_f2, **kw):
     """1/f''(1) per run when ``per_f2`` (D_f/f''(1) has f's minimizer), else ones."""
     if not per_f2:
         return torch.ones(len(divergences), **kw)
-    flat = sorted({d.name for d in divergences if d.f2_at_1 is None or not float(d.f2_at_1) > 0})
+    flat = sorted({d.name for d in divergences if curvature(d) <= 0})
     if flat:
         raise ValueError(f"per_f2 needs f''(1) > 0; {', '.join(flat)} has none")
-    return 1 / torch.tensor([float(d.f2_at_1) for d in divergences], **kw)
+    return 1 / torch.tensor([curvature(d) for d in divergences], **kw)
+
+
+def curvature(d) -> float:
+    """f''(1) as a float, with 0 where it vanishes or f has a kink at 1."""
+    return 0.0 if d.f2_at_1 is None else float(d.f2_at_1)
 
 
 def _index(idx):
