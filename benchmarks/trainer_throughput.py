@@ -14,21 +14,21 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import torch
 
-from divergences import divergence
-from dynamics import paper1d
-from dynamics.train import BatchedGaussianFEBM, TrainConfig
-from toy_models import mlp, paper_mixture
+from febm.divergences import resolve
+from febm.dynamics.training import paper1d
+from febm.dynamics.training.trainer import BatchedGaussianFEBM
+from febm.toy_models import mlp, paper_mixture
 
 NAMES = ["kl", "jensen_shannon", "squared_hellinger", "reverse_kl"]
 
 
 def _time(runs: int, steps: int, device: str, loop: bool) -> float:
-    cfg = TrainConfig(**{**paper1d.DEFAULT.__dict__, "steps": steps, "critic_warmup": 0, "device": device,
-                         "record_every": steps})
-    divs = [divergence(NAMES[k % len(NAMES)]) for k in range(runs)]
+    cfg = replace(paper1d.DEFAULT, steps=steps, critic_warmup=0, device=device, record_every=steps)
+    divs = [resolve(NAMES[k % len(NAMES)]) for k in range(runs)]
     data = paper_mixture()
     start = time.perf_counter()
     if loop:
@@ -65,8 +65,8 @@ def main() -> None:
         print(f"{name:12} on (36, 1000, 16): {(time.perf_counter() - start) / 200 * 1e3:.3f} ms")
     if args.paper:
         out = paper1d.run(device="auto")
-        print(f"paper-1d: {out['elapsed_s']:.1f} s on {out['device']} "
-              f"({sum(r['within_tolerance'] for r in out['rows'])}/{len(out['rows'])} within tolerance)")
+        print(f"paper-1d: {out.elapsed_s:.1f} s on {out.device} "
+              f"({sum(r.within_tolerance for r in out.rows)}/{len(out.rows)} within tolerance)")
 
 
 if __name__ == "__main__":

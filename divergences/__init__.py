@@ -1,30 +1,33 @@
-"""Symbolic f-divergences: generators, conjugates, f-EBM links, checks (no torch needed).
+"""Symbolic f-divergences: generators, conjugates, f-EBM links and validation (no torch needed).
 
->>> from divergences import divergence
->>> kl = divergence("kl")
->>> kl.conjugate.expr
+>>> from febm.divergences import resolve
+>>> resolve("kl").conjugate.expr
 exp(s - 1)
 """
 
-from .catalog import ENTRIES, names
+from .catalog import CATALOG, ENTRIES, names
 from .conjugate import Conjugate, Region
 from .divergence import FUNCTIONS, Divergence
-from .errors import InputError
+from .errors import InputError, UnknownName
 from .parser import parse_expression
-from .registry import divergence
+from .registry import Registry
+from .resolve import resolve
 from .symbolic import S, T, U
 
 __all__ = [
+    "CATALOG",
     "ENTRIES",
     "FUNCTIONS",
     "Conjugate",
     "Divergence",
     "InputError",
     "Region",
+    "Registry",
     "S",
     "T",
     "U",
-    "divergence",
+    "UnknownName",
     "names",
     "parse_expression",
+    "resolve",
 ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from .registry import Registry
 from .symbolic import S, U
 
 ALPHA = sp.Symbol("alpha", real=True)
@@ -68,7 +69,11 @@ ENTRIES = (
 )
 
 ALPHA_PRESETS = ("-1", "-0.5", "0.5", "0.9", "2")
-BY_NAME = {e.name: e for e in ENTRIES}
+CATALOG: Registry[Entry] = Registry(
+    "divergence", hint="see `febm divergences` for the catalog, or type an expression in t"
+)
+for _entry in ENTRIES:
+    CATALOG.register(_entry.name, _entry)
 
 
 def names() -> list[str]:

@@ -6,14 +6,14 @@ from functools import cached_property
 
 import sympy as sp
 
-from . import checks as _checks
+from . import validation as _validation
 from .conjugate import Conjugate, derive, derive_parametric
 from .errors import InputError
 from .fstar import conjugate_function
 from .numeric import compile_expr
 from .pieces import Piece, split
 from .symbolic import T, U, attempt, simplify
-from .verify import ConjugateCheck, verify, verify_parametric
+from .verify import ConjugateVerification, verify, verify_parametric
 
 _U_SAMPLES = [sp.Rational(v) for v in ("-3", "-1", "-3/10", "0", "2/5", "3/2", "4")]
 FUNCTIONS = ("f", "f_prime", "f_double_prime", "g", "h", "g_prime", "h_prime", "f_star")
@@ -102,8 +102,8 @@ class Divergence:
         return split(self.f)
 
     @cached_property
-    def smoothness(self) -> _checks.Smoothness:
-        return _checks.check_smooth_at_1(self.pieces)
+    def smoothness(self) -> _validation.Smoothness:
+        return _validation.smooth_at_1(self.pieces)
 
     @property
     def f2_at_1(self) -> sp.Expr | None:
@@ -116,24 +116,24 @@ class Divergence:
 
     # --- validation --------------------------------------------------------------
     @cached_property
-    def checks(self) -> dict[str, _checks.Check]:
-        result = {"f_at_1": _checks.check_f_at_1(self.f)}
+    def validation(self) -> dict[str, _validation.Validation]:
+        result = {"f_at_1": _validation.f_at_1(self.f)}
         if self.params:
             bound = [self.bind(**{str(k): v for k, v in b.items()}) for b in self.param_tests]
             result["real"] = _all_bound(bound, "real", "real")
             result["convex"] = _all_bound(bound, "convex", "convexity")
         else:
-            result["real"] = _checks.check_real(self.pieces)
-            result["convex"] = _checks.check_convex(self.pieces)
-        result["smooth_at_1"] = self.smoothness.check
+            result["real"] = _validation.real(self.pieces)
+            result["convex"] = _validation.convex(self.pieces)
+        result["smooth_at_1"] = self.smoothness.validation
         return result
 
     def validate(self) -> "Divergence":
         """Raise :class:`InputError` unless f is real and convex on (0, oo) with f(1) = 0."""
         for key in ("real", "f_at_1", "convex"):
-            check = self.checks[key]
-            if not check.ok:
-                raise InputError(f"{self.name}: {check.detail}")
+            item = self.validation[key]
+            if not item.ok:
+                raise InputError(f"{self.name}: {item.detail}")
         return self
 
     # --- conjugate and links -----------------------------------------------------
@@ -144,7 +144,7 @@ class Divergence:
         return derive(self.f)
 
     @cached_property
-    def conjugate_check(self) -> ConjugateCheck:
+    def conjugate_verification(self) -> ConjugateVerification:
         if self.params:
             expr = self.conjugate.expr
             return verify_parametric(expr, self.f, self.param_tests)
@@ -193,7 +193,8 @@ class Divergence:
         if name not in FUNCTIONS:
             raise ValueError(f"unknown function {name!r}; choose from {FUNCTIONS}")
         if self.params:
-            raise ValueError(f"bind {', '.join(map(str, self.params))} first (see Divergence.bind)")
+            raise InputError(f"{self.name} has a free parameter: give its value, e.g. "
+                             f"{self.name}=0.5 (bind {', '.join(map(str, self.params))} first)")
         key = (name, backend)
         if key not in self._functions:
             if name == "f_star":
@@ -226,8 +227,8 @@ class Divergence:
     def as_dict(self) -> dict:
         """The JSON record of ``febm show`` (stable keys)."""
         conj = self.conjugate
-        checks = {k: c.as_dict() for k, c in self.checks.items()}
-        checks["conjugate"] = self.conjugate_check.as_dict()
+        checks = {k: c.as_dict() for k, c in self.validation.items()}
+        checks["conjugate"] = self.conjugate_verification.as_dict()
         return {
             "name": self.name,
             "expression": self.expression,
@@ -248,11 +249,11 @@ class Divergence:
 
 
 def _all_bound(bound, key, label):
-    failed = [b for b in bound if not b.checks[key].ok]
+    failed = [b for b in bound if not b.validation[key].ok]
     names = ", ".join(b.name for b in bound)
     if failed:
-        return _checks.Check(label, False, "numeric", f"{failed[0].name}: {failed[0].checks[key].detail}")
-    return _checks.Check(label, True, "numeric", f"holds at {names}")
+        return _validation.Validation(label, False, "numeric", f"{failed[0].name}: {failed[0].validation[key].detail}")
+    return _validation.Validation(label, True, "numeric", f"holds at {names}")
 
 
 def number(x):

@@ -161,6 +161,8 @@ class _Parser:
             return self.variables[tok]
         if tok in CONSTANTS:
             return CONSTANTS[tok]
+        if not self.variables:
+            raise InputError(f"a number is expected, not the name {tok!r}")
         raise InputError(f"unknown name {tok!r} (allowed: {', '.join(sorted(self.variables))})")
 
 

@@ -1,44 +1,50 @@
-"""One entry point: a catalog name, ``family=value``, or an expression in t -> Divergence."""
+"""One registry style for every named thing febm knows: divergences, set-ups, datasets, figures."""
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
+from collections.abc import Iterator, Mapping
+from typing import Generic, TypeVar
 
-from .catalog import BY_NAME
-from .divergence import Divergence
-from .errors import InputError
-from .parser import parse_expression
-from .symbolic import T
+from .errors import UnknownName
 
-_BINDING = re.compile(r"^\s*([A-Za-z_]\w*)\s*=\s*(\S.*)$")
+V = TypeVar("V")
 
 
-def _from_entry(entry) -> Divergence:
-    variables = {"t": T, **{str(p): p for p in entry.params}}
-    f = parse_expression(entry.expression, variables)
-    return Divergence(entry.name, f, entry.expression, entry.param_tests)
+class Registry(Mapping[str, V], Generic[V]):
+    """A read-only mapping name -> entry, filled by :meth:`register`.
 
-
-@lru_cache(maxsize=256)
-def divergence(spec: str) -> Divergence:
-    """Resolve ``spec``: ``"kl"``, ``"alpha=0.5"``, or a generator such as ``"(t-1)*log(t)"``.
-
-    User expressions are parsed through the whitelist parser only. The result is not yet
-    validated; call :meth:`Divergence.validate` to reject f(1) ≠ 0 or a non-convex f.
+    A missing name raises :class:`~febm.divergences.errors.UnknownName`, which lists the close
+    matches and the choices; the CLI catches that one error type.
     """
-    spec = spec.strip()
-    if spec in BY_NAME:
-        return _from_entry(BY_NAME[spec])
-    m = _BINDING.match(spec)
-    if m and m.group(1) in BY_NAME:
-        family = _from_entry(BY_NAME[m.group(1)])
-        if len(family.params) != 1:
-            raise InputError(f"{m.group(1)} takes no parameter")
-        return family.bind(**{str(family.params[0]): m.group(2)})
-    if m:
-        raise InputError(f"unknown family {m.group(1)!r}")
-    f = parse_expression(spec, {"t": T})
-    if T not in f.free_symbols:
-        raise InputError("the generator must depend on t")
-    return Divergence(spec, f, spec)
+
+    def __init__(self, kind: str, hint: str = ""):
+        self.kind, self.hint = kind, hint
+        self._entries: dict[str, V] = {}
+
+    def register(self, name: str, entry: V | None = None):
+        """``registry.register(name, entry)``, or ``@registry.register(name)`` as a decorator."""
+        if entry is not None:
+            self._entries[name] = entry
+            return entry
+
+        def decorate(obj: V) -> V:
+            self._entries[name] = obj
+            return obj
+
+        return decorate
+
+    def __getitem__(self, name: str) -> V:
+        try:
+            return self._entries[name]
+        except (KeyError, TypeError):
+            raise UnknownName(self.kind, name, list(self._entries), self.hint) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self):
+        return f"Registry({self.kind!r}, {list(self._entries)})"
+

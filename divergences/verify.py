@@ -23,7 +23,7 @@ ENDPOINT_TOL = 1e-4  # the limit at t -> oo converges like 1/t; e^20 ~ 5e8
 
 
 @dataclass(frozen=True)
-class ConjugateCheck:
+class ConjugateVerification:
     ok: bool
     sup_error: float  # largest relative gap to the direct sup inside dom f*
     fenchel_young_error: float  # largest relative Fenchel–Young residual
@@ -97,7 +97,7 @@ def _rel(a, b):
     return abs(a - b) / max(1.0, abs(b))
 
 
-def verify(conj: Conjugate, f: sp.Expr, pieces: list[Piece], fstar_np) -> ConjugateCheck:
+def verify(conj: Conjugate, f: sp.Expr, pieces: list[Piece], fstar_np) -> ConjugateVerification:
     f_np = compile_expr(f, [T])
     inside, beyond = sample_s(conj, pieces)
     values = fstar_np(np.array(inside))
@@ -130,10 +130,10 @@ def verify(conj: Conjugate, f: sp.Expr, pieces: list[Piece], fstar_np) -> Conjug
         problems.append(f"Fenchel–Young equality fails by {fy_err:.2e}")
     n = len(inside) + len(beyond) + len(ts)
     detail = "; ".join(problems) or f"matches the direct sup and Fenchel–Young at {n} points"
-    return ConjugateCheck(not problems, sup_err, fy_err, n, detail)
+    return ConjugateVerification(not problems, sup_err, fy_err, n, detail)
 
 
-def verify_parametric(expr: sp.Expr, f: sp.Expr, bindings: list[dict]) -> ConjugateCheck:
+def verify_parametric(expr: sp.Expr, f: sp.Expr, bindings: list[dict]) -> ConjugateVerification:
     """Check an interior formula of a parametric family at s = f'(t), for several bindings."""
     from .symbolic import S
 
@@ -152,4 +152,4 @@ def verify_parametric(expr: sp.Expr, f: sp.Expr, bindings: list[dict]) -> Conjug
     ok = sup_err <= TOL and fy_err <= TOL
     names = ", ".join(f"{k}={v}" for b in bindings for k, v in b.items())
     detail = f"interior formula checked at {n} points for {names}"
-    return ConjugateCheck(ok, sup_err, fy_err, n, detail if ok else "interior formula fails: " + detail)
+    return ConjugateVerification(ok, sup_err, fy_err, n, detail if ok else "interior formula fails: " + detail)

@@ -1,4 +1,5 @@
-"""f-EBM games on toy models: flows, Jacobians, spectra, simulation, training, figures, CLI.
+"""f-EBM games on toy models, in three rooms with one-way imports: ``commands`` → ``training``
+→ ``analysis`` (the exact game and its linearization).
 
 The public names below are imported on first use (PEP 562), so that ``febm`` starts quickly.
 """
@@ -6,19 +7,25 @@ The public names below are imported on first use (PEP 562), so that ``febm`` sta
 from importlib import import_module
 
 _PUBLIC = {
-    "Game": "game",
-    "GDAField": "fields",
-    "SimultaneousMap": "fields",
-    "AlternatingMap": "fields",
-    "CDField": "fields",
-    "check": "check",
-    "CheckReport": "check",
-    "confirm": "confirm",
-    "analyse": "spectrum",
-    "BatchedGaussianFEBM": "train",
-    "TrainConfig": "train",
-    "langevin": "samplers",
-    "render": "figures",
+    "Game": ".analysis.game",
+    "GDAField": ".analysis.fields",
+    "SimultaneousMap": ".analysis.fields",
+    "AlternatingMap": ".analysis.fields",
+    "CDField": ".analysis.fields",
+    "Linearization": ".analysis.linearization",
+    "analyse": ".analysis.spectrum",
+    "check": ".commands.check",
+    "CheckReport": ".commands.check",
+    "catalog": ".commands.catalog",
+    "show": ".commands.catalog",
+    "confirm": ".training.confirm",
+    "ConfirmReport": ".training.confirm",
+    "BatchedGaussianFEBM": ".training.trainer",
+    "TrainConfig": ".training.trainer",
+    "langevin": ".training.samplers",
+    "render": ".commands.figures",
+    "Verdict": ".report",
+    "RunStatus": ".report",
 }
 
 __all__ = sorted(_PUBLIC)
@@ -26,8 +33,7 @@ __all__ = sorted(_PUBLIC)
 
 def __getattr__(name):
     if name in _PUBLIC:
-        value = getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
-        # `check` and `confirm` are also submodule names: the function wins the package attribute
+        value = getattr(import_module(_PUBLIC[name], __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

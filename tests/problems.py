@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from divergences import catalog, divergence
-from dynamics.fields import GDAField
-from dynamics.game import Game
-from toy_models import setup
+from febm.divergences import catalog, resolve
+from febm.dynamics.analysis.fields import GDAField
+from febm.dynamics.analysis.game import Game
+from febm.toy_models import setup
 
 # every catalog entry with f''(1) > 0 that needs no parameter
-SMOOTH = [n for n in catalog.names() if n != "alpha" and divergence(n).f2_at_1 not in (None, 0)]
+SMOOTH = [n for n in catalog.names() if n != "alpha" and resolve(n).f2_at_1 not in (None, 0)]
 # realizable set-ups with exact expectations where f-independence is checked for every divergence
 CORE_MODELS = ["gaussian-1d", "gaussian-2d", "expfam-finite"]
 ALL_MODELS = ["gaussian-1d", "gaussian-1d-natural", "gaussian-2d", "expfam-finite", "shifted-linear",
@@ -26,7 +26,7 @@ def cached_setup(model: str):
 
 @cache
 def game(name: str, model: str) -> Game:
-    return Game.from_setup(divergence(name).validate(), cached_setup(model))
+    return Game.from_setup(resolve(name).validate(), cached_setup(model))
 
 
 def field(name: str, model: str, eta_theta: float = 1.0, eta_omega: float = 1.0) -> GDAField:

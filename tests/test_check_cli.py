@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from dynamics.cli import main
+from febm.dynamics.commands.cli import main
 
 from problems import NUMERIC_CONJUGATE
 
@@ -61,7 +61,7 @@ def test_check_degenerate_cases_in_text(capsys):
 def test_check_text_report(capsys):
     code, out, _ = run(capsys, "check", "jensen_shannon", "--model", "gaussian-2d")
     assert code == 0
-    for word in ("verdict", "STABLE", "eigenvalues", "η_max", "measured on the nonlinear flow", "2-D"):
+    for word in ("verdict", "STABLE", "eigenvalues", "stable steps", "measured on the nonlinear flow", "2-D"):
         assert word in out
 
 
@@ -91,6 +91,6 @@ def test_check_bad_input_exits_2_with_one_line(capsys, argv, fragment):
 
 
 def test_check_not_convex_exits_2():
-    proc = subprocess.run([sys.executable, "-m", "dynamics.cli", "check", "--", "-(t-1)**2"],
+    proc = subprocess.run([sys.executable, "-m", "febm", "check", "--", "-(t-1)**2"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "convex" in proc.stderr

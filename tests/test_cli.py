@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dynamics.cli import main
+from febm.dynamics.commands.cli import main
 
 SHOW_KEYS = {
     "name", "expression", "f", "f_prime", "f_double_prime", "f2_at_1", "conjugate",
@@ -71,7 +71,7 @@ def test_show_null_f2_for_kink(capsys):
         (["show", "t^2"], "use ** for powers"),
         (["show", "(t-1)**2+1"], "f(1) = 1"),
         (["show", "1-t**2"], "< 0"),
-        (["show", "nonsense_name"], "unknown name"),
+        (["show", "nonsense_name"], "unknown divergence"),
         (["show", "__import__('os')"], "unexpected character"),
         (["show"], "required"),
         (["bogus"], "invalid choice"),
@@ -88,7 +88,7 @@ def test_console_script_injection_is_not_executed(tmp_path):
     canary = tmp_path / "pwned"
     expr = f"__import__('os').system('touch {canary}')"
     proc = subprocess.run(
-        [sys.executable, "-m", "dynamics.cli", "show", expr],
+        [sys.executable, "-m", "febm", "show", expr],
         capture_output=True, text=True, cwd=Path(__file__).parents[1],
     )
     assert proc.returncode == 2 and not canary.exists()

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from dynamics.cli import main
-from dynamics.confirm import confirm
+from febm.dynamics.commands.cli import main
+from febm.dynamics.training.confirm import confirm
 
 FAST = {"runs": 32, "batch": 1024}
 
@@ -18,7 +18,7 @@ FAST = {"runs": 32, "batch": 1024}
 ])
 def test_stochastic_rates_match_the_linearization(name, model, ratio):
     out = confirm(name, model, ratio, **FAST)
-    for res in out["results"].values():
+    for res in out.results.values():
         assert res.relative_error < 0.05, res.as_dict()
         assert res.rate_sd < 0.05 * abs(res.predicted_rate)
         growing = res.predicted_rate > 0
@@ -29,14 +29,14 @@ def test_same_seed_same_numbers():
     a = confirm("kl", "gaussian-1d", runs=4, batch=64, updates=("simultaneous",), seed=7)
     b = confirm("kl", "gaussian-1d", runs=4, batch=64, updates=("simultaneous",), seed=7)
     c = confirm("kl", "gaussian-1d", runs=4, batch=64, updates=("simultaneous",), seed=8)
-    da, db, dc = (x["results"]["simultaneous"].mean_distance for x in (a, b, c))
+    da, db, dc = (x.results["simultaneous"].mean_distance for x in (a, b, c))
     assert np.array_equal(da, db) and not np.array_equal(da, dc)
 
 
 @pytest.mark.slow
 def test_large_batches_within_five_percent_on_2d():
     out = confirm("jensen_shannon", "gaussian-2d", runs=64, batch=2048)
-    for res in out["results"].values():
+    for res in out.results.values():
         assert res.relative_error < 0.05
 
 

@@ -37,6 +37,7 @@ def test_python_blocks_run(page, blocks, tmp_path):
 @pytest.mark.parametrize("page, blocks", list(_blocks("bash")))
 def test_bash_blocks_run(page, blocks, tmp_path):
     febm = shutil.which("febm") or str(Path(sys.executable).with_name("febm"))
+    (tmp_path / "docs").symlink_to(DOCS)  # commands name files under docs/ as from the repository root
     for block in blocks:
         for line in block.strip().splitlines():
             argv = shlex.split(line, comments=True)

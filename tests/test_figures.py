@@ -6,8 +6,8 @@ import matplotlib
 import numpy as np
 import pytest
 
-from dynamics.cli import main
-from dynamics.figures import FIGURES, render
+from febm.dynamics.commands.cli import main
+from febm.dynamics.commands.figures import FIGURES, render
 
 matplotlib.use("Agg")
 
@@ -19,7 +19,8 @@ def test_registry_covers_the_issue():
 
 
 def test_render_writes_png_pdf_and_manifest(tmp_path):
-    manifest = render(tmp_path, only=["spectra", "stability-map"], fast=True, seed=3)
+    report = render(tmp_path, only=["spectra", "stability-map"], fast=True, seed=3)
+    manifest = report.to_json()
     assert [e["name"] for e in manifest["figures"]] == ["spectra", "stability-map"]
     assert json.loads((tmp_path / "manifest.json").read_text()) == json.loads(json.dumps(manifest))
     for entry in manifest["figures"]:

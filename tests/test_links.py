@@ -11,9 +11,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from divergences import S, U, divergence
-from divergences.catalog import ALPHA, BY_NAME, names
-from divergences.numeric import compile_expr
+from febm.divergences import S, U, resolve
+from febm.divergences.catalog import ALPHA, CATALOG, names
+from febm.divergences.numeric import compile_expr
 
 BOUND = [n for n in names() if n != "alpha"]
 SMOOTH = [n for n in BOUND if n != "total_variation"]
@@ -29,10 +29,10 @@ def _sympy_value(expr, var, x):
     return complex(sp.N(expr.subs(var, sp.Float(x, 40)), 40)).real
 
 
-@pytest.mark.parametrize("name", [n for n in names() if BY_NAME.get(n) and BY_NAME[n].links])
+@pytest.mark.parametrize("name", [n for n in names() if CATALOG.get(n) and CATALOG[n].links])
 def test_links_match_theory_table(name):
-    d = divergence(name)
-    g_ref, h_ref, f2_ref = BY_NAME[name].links
+    d = resolve(name)
+    g_ref, h_ref, f2_ref = CATALOG[name].links
     for expr, ref in ((d.g, g_ref), (d.h, h_ref), (d.f2_at_1, f2_ref)):
         for a in ((sp.Rational(1, 3),), (sp.Rational(5, 2),), (sp.Rational(-2),)):
             diff = (expr - ref).subs({ALPHA: a[0]})
@@ -42,7 +42,7 @@ def test_links_match_theory_table(name):
 
 @pytest.mark.parametrize("name", SMOOTH + ["alpha"])
 def test_link_identities_at_zero(name):
-    d = divergence(name)
+    d = resolve(name)
     f2, f3 = d.f2_at_1, d.f3_at_1
     at0 = {U: 0}
     assert sp.simplify(d.g_prime.subs(at0) - f2) == 0  # g'(0) = f''(1)
@@ -54,7 +54,7 @@ def test_link_identities_at_zero(name):
 @pytest.mark.parametrize("name", BOUND)
 @given(u=u_values)
 def test_h_prime_is_exp_times_g_prime(name, u):
-    d = divergence(name)
+    d = resolve(name)
     g1 = d.function("g_prime")(np.array([u]))[0]
     h1 = d.function("h_prime")(np.array([u]))[0]
     assert _close(h1, np.exp(u) * g1, 1e-11)
@@ -68,7 +68,7 @@ def test_h_is_conjugate_of_g(name, u):
     Near the end of dom f* the composition is ill-conditioned (g(u) -> b as u -> oo, and
     f* varies fast there), so this identity is checked on a moderate range of u.
     """
-    d = divergence(name)
+    d = resolve(name)
     if name == "total_variation" and abs(u) < 1e-12:
         return  # g(0) is a whole subdifferential at the kink
     g = d.function("g")(np.array([u]))
@@ -79,7 +79,7 @@ def test_h_is_conjugate_of_g(name, u):
 @pytest.mark.parametrize("name", BOUND)
 @given(u=u_values)
 def test_numpy_torch_sympy_agree(name, u):
-    d = divergence(name)
+    d = resolve(name)
     for key in ("g", "h", "g_prime", "h_prime"):
         expr = getattr(d, key)
         np_value = d.function(key)(np.array([u]))[0]
@@ -89,11 +89,11 @@ def test_numpy_torch_sympy_agree(name, u):
         assert _close(torch_value, exact), (key, torch_value, exact)
 
 
-@pytest.mark.parametrize("name", [n for n in BOUND if divergence(n).conjugate.method == "symbolic"])
+@pytest.mark.parametrize("name", [n for n in BOUND if resolve(n).conjugate.method == "symbolic"])
 @given(x=st.floats(min_value=-50, max_value=50, allow_nan=False))
 def test_conjugate_numpy_torch_sympy_agree(name, x):
     x = round(x, 6)  # keeps the 40-digit reference away from subnormal gaps to the domain end
-    d = divergence(name)
+    d = resolve(name)
     expr = d.conjugate.expr
     np_value = d.function("f_star")(np.array([x]))[0]
     torch_value = d.function("f_star", "torch")(torch.tensor([x], dtype=torch.float64)).item()
@@ -107,7 +107,7 @@ def test_conjugate_numpy_torch_sympy_agree(name, x):
 @pytest.mark.parametrize("name", BOUND)
 @given(s=st.floats(min_value=-30, max_value=30), t=t_values)
 def test_fenchel_young_inequality(name, s, t):
-    d = divergence(name)
+    d = resolve(name)
     fstar = d.function("f_star")(np.array([s]))[0]
     f = d.function("f")(np.array([t]))[0]
     assert fstar + f >= s * t - 1e-9 * max(1.0, abs(s * t))
@@ -116,7 +116,7 @@ def test_fenchel_young_inequality(name, s, t):
 @pytest.mark.parametrize("name", SMOOTH)
 @given(t=t_values)
 def test_fenchel_young_equality(name, t):
-    d = divergence(name)
+    d = resolve(name)
     s = d.function("f_prime")(np.array([t]))
     lhs = d.function("f_star")(s)[0] + d.function("f")(np.array([t]))[0]
     assert _close(lhs, s[0] * t, 1e-9)
@@ -124,7 +124,7 @@ def test_fenchel_young_equality(name, t):
 
 @pytest.mark.parametrize("name", BOUND)
 def test_no_overflow_or_nan_over_u_range(name):
-    d = divergence(name)
+    d = resolve(name)
     u = np.linspace(-50, 50, 2001)
     ut = torch.tensor(u, dtype=torch.float64, requires_grad=True)
     for key in ("g", "h", "g_prime", "h_prime"):
@@ -138,7 +138,7 @@ def test_no_overflow_or_nan_over_u_range(name):
 
 @pytest.mark.parametrize("name", ["kl", "jensen_shannon", "squared_hellinger", "alpha=0.5", "jeffreys"])
 def test_float32_keeps_dtype(name):
-    d = divergence(name)
+    d = resolve(name)
     u32 = np.linspace(-4, 4, 101, dtype=np.float32)  # f*(g(u)) is ill-conditioned near dom f*'s end
     for key in ("g", "h", "f_star"):
         arg = u32 if key != "f_star" else d.function("g")(u32)
@@ -152,7 +152,7 @@ def test_float32_keeps_dtype(name):
 def test_stable_forms_keep_relative_precision_near_zero():
     """expm1/log1p forms: g(u) ~ f''(1) u for tiny u, with full relative precision."""
     for name in ("pearson_chi2", "squared_hellinger", "neyman_chi2", "alpha=0.9"):
-        d = divergence(name)
+        d = resolve(name)
         u = np.array([1e-12])
         expected = float(d.f2_at_1) * 1e-12
         assert d.function("g")(u)[0] == pytest.approx(expected, rel=1e-9)
@@ -160,6 +160,6 @@ def test_stable_forms_keep_relative_precision_near_zero():
 
 def test_compile_rejects_unbound_parameters():
     with pytest.raises(ValueError, match="bind"):
-        divergence("alpha").function("g")
+        resolve("alpha").function("g")
     with pytest.raises(ValueError, match="unbound"):
         compile_expr(ALPHA * U, [U])

@@ -11,8 +11,8 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from divergences import InputError, T, parse_expression
-from divergences.parser import MAX_DEPTH, MAX_LENGTH
+from febm.divergences import InputError, T, parse_expression
+from febm.divergences.parser import MAX_DEPTH, MAX_LENGTH
 
 V = {"t": T}
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from dynamics.samplers import langevin
+from febm.dynamics.training.samplers import langevin
 
 
 def _quadratic(x):

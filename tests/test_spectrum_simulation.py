@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from dynamics import equilibrium, jacobian, simulate, spectrum
-from dynamics.check import check
-from dynamics.fields import AlternatingMap, SimultaneousMap
+from febm.dynamics.analysis import equilibrium, jacobian, simulate, spectrum
+from febm.dynamics.analysis.fields import AlternatingMap, SimultaneousMap
+from febm.dynamics.commands.check import check
 
 from problems import NUMERIC_CONJUGATE, cached_setup, field, game
 
@@ -98,10 +98,10 @@ def test_gauge_model_needs_the_critic_faster(ratio, verdict):
 def test_degenerate_and_kinked_generators():
     quartic = check("(t-1)**4", simulate_runs=False)
     assert quartic.verdict == "inconclusive" and "f''(1) = 0" in quartic.reason
-    assert quartic.as_dict()["eta_max_simultaneous"] is None
+    assert quartic.to_json()["eta_max_simultaneous"] is None
     tv = check("total_variation", simulate_runs=False)
     assert tv.verdict == "not-applicable" and "kink" in tv.reason
-    assert tv.as_dict()["predicted_rate"] is None
+    assert tv.to_json()["predicted_rate"] is None
 
 
 def test_quartic_flow_is_not_exponential():
@@ -123,12 +123,10 @@ def test_quartic_flow_is_not_exponential():
 ])
 def test_simulated_rates_match_predictions(name, model, ratio):
     report = check(name, model, ratio)
-    flow = report.simulation["flow"]
-    assert flow["relative_error"] < 0.02
-    assert flow["diverged"] == (report.verdict == "unstable")
-    alt = report.simulation["alternating"]
+    assert report.flow.relative_error < 0.02
+    assert report.flow.diverged == (report.verdict == "unstable")
     if report.verdict == "stable":
-        assert alt["relative_error"] < 0.02
+        assert report.alternating.relative_error < 0.02
 
 
 @pytest.mark.slow
@@ -162,8 +160,8 @@ def test_discrete_simultaneous_steps_around_eta_max():
     z = cached_setup("gaussian-1d").z_star
     eta = spectrum.eta_max_simultaneous(_unit_jacobian("kl", "gaussian-1d"))
     z0 = simulate.start_point(z, 1e-4, seed=1)
-    below = simulate.iterate(SimultaneousMap(field("kl", "gaussian-1d", 0.9 * eta, 0.9 * eta)), z, z0, 1500)
-    above = simulate.iterate(SimultaneousMap(field("kl", "gaussian-1d", 1.1 * eta, 1.1 * eta)), z, z0, 1500)
+    below = simulate.iterate(SimultaneousMap(game("kl", "gaussian-1d"), 0.9 * eta, 0.9 * eta), z, z0, 1500)
+    above = simulate.iterate(SimultaneousMap(game("kl", "gaussian-1d"), 1.1 * eta, 1.1 * eta), z, z0, 1500)
     assert below.distances[-1] < 1e-3 * below.distances[0]
     assert above.diverged
     del F

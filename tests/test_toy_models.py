@@ -7,11 +7,11 @@ import pytest
 import torch
 from torch.func import jacfwd
 
-from toy_models import (
+from febm.toy_models import (
     ExpFamilyFinite,
     Gaussian,
-    Gaussian1D,
-    Gaussian2DEnergy,
+    GaussianEnergy1D,
+    GaussianEnergy2D,
     LinearCritic,
     Realizable,
     WithConstant,
@@ -22,7 +22,7 @@ from toy_models import (
     rbf,
     setup,
 )
-from toy_models.quadrature import DTYPE
+from febm.toy_models.quadrature import DTYPE
 
 from problems import ALL_MODELS
 
@@ -31,7 +31,7 @@ TOL = 1e-10
 
 @pytest.mark.parametrize("param", ["meanlogstd", "natural"])
 def test_gaussian_1d_moments_and_log_partition(param):
-    model = Gaussian1D(param)
+    model = GaussianEnergy1D(param)
     mu, sd = 0.7, 1.6
     theta = model.theta_from(mu, sd)
     q = model.nodes(theta)
@@ -46,9 +46,9 @@ def test_gaussian_1d_moments_and_log_partition(param):
 
 
 def test_gaussian_2d_moments_and_log_partition():
-    model = Gaussian2DEnergy()
+    model = GaussianEnergy2D()
     mean, cov = [0.3, -0.2], [[1.0, 0.4], [0.4, 0.8]]
-    theta = Gaussian2DEnergy.theta_from(mean, cov)
+    theta = GaussianEnergy2D.theta_from(mean, cov)
     q = model.nodes(theta)
     m = q.mean(q.x)
     d = q.x - m
@@ -97,9 +97,9 @@ def test_paper_mixture_moments():
 
 
 def _gradient_cases():
-    g1 = Gaussian1D()
-    g1n = Gaussian1D("natural")
-    g2 = Gaussian2DEnergy()
+    g1 = GaussianEnergy1D()
+    g1n = GaussianEnergy1D("natural")
+    g2 = GaussianEnergy2D()
     fam = ExpFamilyFinite(torch.arange(6, dtype=DTYPE), lambda x: torch.stack([x, x**2 / 5], -1))
     x1 = torch.linspace(-3, 3, 11, dtype=DTYPE)
     x2 = torch.randn(11, 2, generator=torch.Generator().manual_seed(0), dtype=DTYPE)
@@ -130,7 +130,7 @@ def test_linear_critic_gradient_and_fit():
     assert residual < 1e-12 and torch.allclose(fitted, omega, atol=1e-10, rtol=0)
 
 
-@pytest.mark.parametrize("model", [Gaussian1D(), exp_family_1d(polynomial(1, constant=False))])
+@pytest.mark.parametrize("model", [GaussianEnergy1D(), exp_family_1d(polynomial(1, constant=False))])
 def test_score_function_identity(model):
     """∇_θ E_q[φ] = −Cov_q(φ, ∇_θ E): the covariance term of the f-EBM gradient."""
     theta = torch.tensor([0.4, 0.2], dtype=DTYPE)[: model.dim]
@@ -179,7 +179,7 @@ def test_sampling_is_seeded():
 
 
 def test_mlp_critic_is_the_functional_mlp_plus_offset():
-    from toy_models import MLPCritic
+    from febm.toy_models import MLPCritic
 
     critic = MLPCritic((1, 5, 1), offset=lambda x: -0.5 * x**2)
     omega = mlp.init(critic.sizes, torch.Generator().manual_seed(2))

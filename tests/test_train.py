@@ -1,22 +1,24 @@
 """The batched stochastic f-EBM trainer: vectorized runs, determinism, convergence, status."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
-from divergences import divergence
-from dynamics.exact_fit import fit_gaussian
-from dynamics.train import BatchedGaussianFEBM, TrainConfig, resolve_device
-from toy_models import Gaussian, mlp, paper_mixture
+from febm.divergences import resolve
+from febm.dynamics.device import resolve as resolve_device
+from febm.dynamics.training.exact_fit import fit_gaussian
+from febm.dynamics.training.trainer import BatchedGaussianFEBM, TrainConfig
+from febm.toy_models import Gaussian, mlp, paper_mixture
 
 SMALL = {"steps": 300, "batch": 256, "critic_sizes": (1, 8, 8, 1), "lr_theta": 3e-3, "lr_omega": 1e-2}
 
 
 def _trainer(names, seed=0, data=None, **overrides):
     cfg = TrainConfig(**{**SMALL, **overrides})
-    return BatchedGaussianFEBM([divergence(n) for n in names], data or Gaussian(0.5, 1.3), cfg, seed=seed)
+    return BatchedGaussianFEBM([resolve(n) for n in names], data or Gaussian(0.5, 1.3), cfg, seed=seed)
 
 
 def test_batched_mlp_equals_per_run_mlp():
@@ -80,7 +82,8 @@ def test_non_finite_runs_are_reported_and_frozen():
     t = _trainer(["kl", "kl"], steps=5)
     t.omega[1, 0] = float("nan")
     res = t.train()
-    assert res.status[0] == "ok" and "run 1" in res.status[1] and "step 1" in res.status[1]
+    assert res.status[0] == "ok" and "run 1" in res.status[1].message and "step 1" in res.status[1].message
+    assert not res.status[1].ok and res.status[1].state == "non-finite"
     assert torch.isfinite(res.theta).all()
     # a run that died before the averaging window reports its last finite θ, not a biased zero
     assert torch.equal(res.theta_average[1], res.theta[1])
@@ -145,9 +148,9 @@ def test_skip_lr_factor_zero_freezes_the_quadratic_skip_after_warmup():
 def test_contrastive_divergence_finds_the_likelihood_maximizer():
     """CD-k with an exact (MALA) kernel started at the data is unbiased when the model family
     contains p: here N(0.5, 1.3²), so it must find (0.5, 1.3)."""
-    from dynamics import paper1d
+    from febm.dynamics.training import paper1d
 
-    cfg = TrainConfig(**{**paper1d.DEFAULT.__dict__, "steps": 2400, "batch": 400})
+    cfg = replace(paper1d.DEFAULT, steps=2400, batch=400)
     fits = paper1d.cd_fit(Gaussian(0.5, 1.3), 3, cfg, seed=1)
     assert torch.allclose(fits.mean(0), torch.tensor([0.5, 1.3]), atol=0.02)
 
@@ -171,7 +174,7 @@ def test_cuda_matches_the_cpu_statistically():
 
 def test_exact_fit_of_kl_is_moment_matching():
     p = paper_mixture()
-    fit = fit_gaussian(divergence("kl").function("f"), lambda x: p.log_prob(torch.as_tensor(x)).numpy())
+    fit = fit_gaussian(resolve("kl").function("f"), lambda x: p.log_prob(torch.as_tensor(x)).numpy())
     mean = 0.33 * -1 + 0.67 * 2
     var = 0.33 * (0.25**2 + 1) + 0.67 * (2 + 4) - mean**2
     assert abs(fit.mu - mean) < 1e-6 and abs(fit.sigma - math.sqrt(var)) < 1e-6
@@ -180,7 +183,7 @@ def test_exact_fit_of_kl_is_moment_matching():
 def test_reproduce_paper_1d_json_keys(capsys):
     import json
 
-    from dynamics.cli import main
+    from febm.dynamics.commands.cli import main
 
     code = main(["reproduce", "paper-1d", "--json", "--steps", "30", "--seeds", "2", "--device", "cpu"])
     out = json.loads(capsys.readouterr().out)
@@ -204,9 +207,9 @@ def test_paper_1d_default_run_is_close_to_every_exact_minimizer():
     all nine 4-seed means within the issue's 0.005 of the exact minimizers in μ and σ, every
     run finite, and CD within 0.01 of KL's minimizer. Seeds 0, 1 and 2 all pass. The margin is
     about 2 sd of a 4-seed mean, so some master seeds miss (docs/paper-1d.md)."""
-    from dynamics import paper1d
+    from febm.dynamics.training import paper1d
 
-    out = paper1d.run(device="cpu", seed=0)
+    out = paper1d.run(device="cpu", seed=0).to_json()
     assert all(r["status"] == ["ok"] * out["seeds"] for r in out["rows"])
     assert [r["divergence"] for r in out["rows"] if not r["within_tolerance"]] == []
     kl = out["rows"][0]
@@ -216,7 +219,7 @@ def test_paper_1d_default_run_is_close_to_every_exact_minimizer():
 @pytest.mark.parametrize("argv", [["reproduce", "paper-2d"], ["reproduce", "paper-1d", "--seeds", "0"],
                                   ["reproduce", "paper-1d", "--device", "tpu"]])
 def test_reproduce_bad_input_exits_2(capsys, argv):
-    from dynamics.cli import main
+    from febm.dynamics.commands.cli import main
 
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -224,7 +227,7 @@ def test_reproduce_bad_input_exits_2(capsys, argv):
 
 
 def test_reproduce_knobs_reach_the_config():
-    from dynamics import paper1d
+    from febm.dynamics.training import paper1d
 
     cfg = paper1d.configure(steps=100, warmup=50, clip=None, init_sigma=1.2, dtype=torch.float64,
                             update="alternating")
@@ -234,7 +237,7 @@ def test_reproduce_knobs_reach_the_config():
 
 
 def test_reproduce_knob_errors_exit_2(capsys):
-    from dynamics.cli import main
+    from febm.dynamics.commands.cli import main
 
     assert main(["reproduce", "paper-1d", "--init-sigma", "0"]) == 2
     assert capsys.readouterr().err.count("\n") == 1

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from . import mlp
-from .data import Nodes
+from .nodes import Nodes
 from .quadrature import DTYPE
 
 

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 
+from .nodes import Nodes
+from .protocols import ExactSampler
 from .quadrature import DTYPE, gauss_hermite, gauss_hermite_2d
-
-
-@dataclass(frozen=True)
-class Nodes:
-    """Quadrature nodes x (n,) or (n, d) and normalized weights w (n,)."""
-
-    x: torch.Tensor
-    w: torch.Tensor
-
-    def mean(self, values: torch.Tensor) -> torch.Tensor:
-        """E[values] where values has the nodes on its first axis."""
-        return (self.w @ values.reshape(len(self.w), -1)).reshape(values.shape[1:])
 
 
 class Gaussian:
@@ -102,6 +91,16 @@ class Realizable:
         self.theta_star = torch.as_tensor(theta_star, dtype=DTYPE)
         nodes = model.nodes(self.theta_star)
         self._nodes = Nodes(nodes.x.detach(), nodes.w.detach())
+        self.event_shape = tuple(self._nodes.x.shape[1:])  # () in 1-D, (d,) in d dimensions
+        if isinstance(model, ExactSampler):  # exact samples of q_θ* from standard normals
+            self.sample = self._sample
 
     def nodes(self) -> Nodes:
         return self._nodes
+
+    def _sample(self, shape, generator: torch.Generator, device=None, dtype=DTYPE):
+        """Points of p: the model's own sampler at θ*, applied to standard normals of ``shape``."""
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        z = torch.randn(shape + self.event_shape, generator=generator, device=device, dtype=dtype)
+        flat = z.reshape((-1,) + self.event_shape)
+        return self.model.sample(self.theta_star.to(device=device, dtype=dtype), flat).reshape(z.shape)

@@ -11,11 +11,12 @@ import math
 
 import torch
 
-from .data import Nodes
+from .nodes import Nodes
+from .protocols import ClosedFormGradient, ExactSampler
 from .quadrature import DTYPE, gauss_hermite, gauss_hermite_2d, gauss_legendre
 
 
-class Gaussian1D:
+class GaussianEnergy1D:
     """E = (x − μ)²/(2σ²).
 
     ``param="meanlogstd"``: θ = (μ, log σ). ``param="natural"``: θ = (η1, η2) with
@@ -68,7 +69,7 @@ class Gaussian1D:
         return torch.tensor([mu / sd**2, 0.5 / sd**2], dtype=DTYPE)
 
 
-class Gaussian2D:
+class GaussianEnergy2D:
     """E = ½ (x − μ)ᵀ P (x − μ), P = L Lᵀ, L = [[e^a, 0], [b, e^c]]; θ = (μ1, μ2, a, b, c)."""
 
     def __init__(self, n: int = 24):
@@ -180,12 +181,14 @@ class WithConstant:
     def __init__(self, model):
         self.model = model
         self.dim = model.dim + 1
+        if isinstance(model, ExactSampler):  # q_θ does not depend on c
+            self.sample = lambda theta, z: model.sample(theta[:-1], z)
 
     def energy(self, theta, x):
         return self.model.energy(theta[:-1], x) + theta[-1]
 
     def gradient(self, theta, x):
-        if hasattr(self.model, "gradient"):
+        if isinstance(self.model, ClosedFormGradient):
             inner = self.model.gradient(theta[:-1], x)
         else:
             inner = torch.func.jacfwd(self.model.energy, argnums=0)(theta[:-1], x)
@@ -193,9 +196,6 @@ class WithConstant:
 
     def nodes(self, theta) -> Nodes:
         return self.model.nodes(theta[:-1])
-
-    def sample(self, theta, z):
-        return self.model.sample(theta[:-1], z)
 
     def log_partition(self, theta):
         return self.model.log_partition(theta[:-1]) - theta[-1]

@@ -1,53 +1,170 @@
-"""Named toy set-ups: a model, a critic, data, and (when realizable) the known equilibrium.
+"""Set-ups: a model, a critic and data with exact expectations, plus what is known of the
+equilibrium. The named ones are febm's shared reference problems (``febm check --model``).
 
-These are the shared reference problems of the tests and of ``febm check --model``.
+Build your own with :class:`Setup`, or with :func:`realizable` when p is the model itself at
+a known parameter; add it to the registry with :func:`register_setup`, or pass the object
+to ``febm.check`` directly.
 """
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
+from ..divergences.errors import InputError, UnknownName
+from ..divergences.registry import Registry
 from . import mlp
 from .critics import LinearCritic, NegatedEnergyCritic, polynomial, quadratic_2d
 from .data import Realizable
-from .energies import ExpFamilyFinite, Gaussian1D, Gaussian2D, GridEnergy1D, WithConstant, exp_family_1d
+from .energies import (
+    ExpFamilyFinite,
+    GaussianEnergy1D,
+    GaussianEnergy2D,
+    GridEnergy1D,
+    WithConstant,
+    exp_family_1d,
+)
+from .protocols import Critic, DataSource, EnergyModel
 from .quadrature import DTYPE
+
+SETUPS: Registry[Callable[[], "Setup"]] = Registry(
+    "model", hint="or give your own set-up as path/to/file.py:NAME"
+)
+
+
+def register_setup(name: str):
+    """Decorator: register a zero-argument builder of a :class:`Setup` under ``name``."""
+    return SETUPS.register(name)
+
+
+_PARTS = {
+    "model": (EnergyModel, "dim, energy(θ, x), nodes(θ) and log_partition(θ)"),
+    "critic": (Critic, "dim and value(ω, x)"),
+    "data": (DataSource, "nodes()"),
+}
 
 
 @dataclass
 class Setup:
+    """A model q_θ, a critic H_ω and data p, with exact expectations.
+
+    ``theta_star`` and ``omega_star`` are the equilibrium where it is known for every f (the
+    realizable case: p = q_θ*, H_ω* = −E_θ*). Otherwise febm finds it with a solver, starting
+    from ``start``: a vector z = (θ, ω), or a function of the divergence that returns one (the
+    equilibrium of a misspecified game depends on f).
+    """
+
     name: str
     description: str
-    model: object
-    critic: object
-    data: object
-    theta_star: torch.Tensor | None  # realizable equilibrium, if known
-    omega_star: torch.Tensor | None
-    gauge: bool = False  # an additive constant shared by E and H
+    model: EnergyModel
+    critic: Critic
+    data: DataSource
+    theta_star: torch.Tensor | None = None
+    omega_star: torch.Tensor | None = None
+    gauge: bool = False  # an additive constant shared by E and H (documentation; febm detects gauges)
+    start: torch.Tensor | Callable | None = None
+
+    def __post_init__(self):
+        for part, (protocol, needs) in _PARTS.items():
+            if not isinstance(getattr(self, part), protocol):
+                raise InputError(f"set-up {self.name!r}: its {part} must provide {needs}")
+        if self.known and self.start is None:
+            self.start = self.z_star
+
+    @property
+    def known(self) -> bool:
+        """Whether the equilibrium is known in advance (for every f)."""
+        return self.theta_star is not None and self.omega_star is not None
 
     @property
     def z_star(self) -> torch.Tensor:
+        if not self.known:
+            raise ValueError(f"set-up {self.name!r} has no known equilibrium; solve for it (febm.check does)")
         return torch.cat([self.theta_star, self.omega_star])
 
+    def initial_guess(self, divergence=None) -> torch.Tensor:
+        """Where a solver starts: the known equilibrium, ``start``, or ``start(divergence)``."""
+        if self.start is None:
+            raise ValueError(f"set-up {self.name!r} needs a start for the equilibrium solver")
+        return self.start(divergence) if callable(self.start) else self.start
 
-def _realizable(name, description, model, critic, theta_star, gauge=False) -> Setup:
+
+def realizable(name: str, description: str, model, critic, theta_star, omega_star=None,
+               gauge: bool = False) -> Setup:
+    """A set-up whose data is the model itself at ``theta_star``: p = q_θ*.
+
+    The equilibrium is H_ω* = −E_θ*. For a :class:`LinearCritic`, ω* is found by least squares
+    (and must fit exactly); for any other critic, pass ``omega_star``.
+    """
+    theta_star = torch.as_tensor(theta_star, dtype=DTYPE)
     data = Realizable(model, theta_star)
-    nodes = data.nodes()
-    if isinstance(critic, LinearCritic):
-        critic.with_dim(nodes.x[:1])
-        omega, residual = critic.fit(lambda x: -model.energy(data.theta_star, x), nodes)
+    if omega_star is None:
+        if not isinstance(critic, LinearCritic):
+            raise InputError(f"{name}: pass omega_star for a critic that is not a LinearCritic")
+        critic.with_dim(data.nodes().x[:1])
+        omega_star, residual = critic.fit(lambda x: -model.energy(data.theta_star, x), data.nodes())
         if residual > 1e-8:
-            raise ValueError(f"{name}: the critic cannot represent −E_θ* (residual {residual:.1e})")
-    else:
-        raise ValueError("pass omega_star explicitly for non-linear critics")
-    return Setup(name, description, model, critic, data, data.theta_star, omega, gauge)
+            raise InputError(f"{name}: the critic cannot represent −E_θ* (residual {residual:.1e})")
+    return Setup(name, description, model, critic, data, data.theta_star,
+                 torch.as_tensor(omega_star, dtype=DTYPE), gauge)
 
 
-def gaussian_1d(param: str = "meanlogstd") -> Setup:
-    model = Gaussian1D(param)
-    return _realizable(
+def setup(spec: str | Setup) -> Setup:
+    """A set-up from a registered name, from ``path/to/file.py:NAME``, or a Setup itself."""
+    if isinstance(spec, Setup):
+        return spec
+    if not isinstance(spec, str):
+        raise InputError(f"a model is a name, path/to/file.py:NAME or a Setup, not {type(spec).__name__}")
+    if ".py:" in spec or spec.endswith(".py"):
+        return load_setup_file(spec)
+    return SETUPS[spec]()
+
+
+def load_setup_file(spec: str) -> Setup:
+    """Run the user's own Python file and take its set-up ``NAME`` (``path/to/file.py:NAME``).
+
+    This executes the file: it is the user's own code, unlike the untrusted math expressions
+    that febm parses through a whitelist. NAME is a Setup or a function returning one; without
+    ``:NAME`` the file must define exactly one Setup.
+    """
+    path_text, _, attr = spec.partition(".py")
+    path = Path(path_text + ".py")
+    attr = attr.lstrip(":")
+    if not path.is_file():
+        raise InputError(f"no set-up file {path}")
+    module_spec = importlib.util.spec_from_file_location(f"febm_user_setup_{path.stem}", path)
+    module = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:  # the user's code: report it in one line
+        raise InputError(f"{path} failed to load: {type(exc).__name__}: {exc}") from None
+    candidates = {k: v for k, v in vars(module).items() if isinstance(v, Setup)}
+    if not attr:
+        if len(candidates) != 1:
+            raise InputError(f"{path} defines {len(candidates)} Setup objects; name one as {path}:NAME")
+        attr = next(iter(candidates))
+    if not hasattr(module, attr):
+        public = [k for k, v in vars(module).items() if isinstance(v, Setup) or
+                  (callable(v) and not k.startswith("_") and getattr(v, "__module__", "") == module.__name__)]
+        raise UnknownName(f"set-up in {path}", attr, public)
+    found = getattr(module, attr)
+    try:
+        found = found() if callable(found) and not isinstance(found, Setup) else found
+    except Exception as exc:
+        raise InputError(f"{path}:{attr} failed: {type(exc).__name__}: {exc}") from None
+    if not isinstance(found, Setup):
+        raise InputError(f"{path}:{attr} is not a Setup (nor a function returning one)")
+    return found
+
+
+# --- the named reference set-ups --------------------------------------------------------
+def _gaussian_1d(param: str) -> Setup:
+    model = GaussianEnergy1D(param)
+    return realizable(
         "gaussian-1d" if param == "meanlogstd" else "gaussian-1d-natural",
         f"realizable 1-D Gaussian EBM, θ = {'(μ, log σ)' if param == 'meanlogstd' else '(η1, η2)'} "
         "at μ = 0.5, σ = 1.3; H = ω0 + ω1 x + ω2 x²",
@@ -57,10 +174,21 @@ def gaussian_1d(param: str = "meanlogstd") -> Setup:
     )
 
 
+@register_setup("gaussian-1d")
+def gaussian_1d() -> Setup:
+    return _gaussian_1d("meanlogstd")
+
+
+@register_setup("gaussian-1d-natural")
+def gaussian_1d_natural() -> Setup:
+    return _gaussian_1d("natural")
+
+
+@register_setup("gaussian-2d")
 def gaussian_2d() -> Setup:
-    model = Gaussian2D()
-    theta = Gaussian2D.theta_from([0.3, -0.2], [[1.0, 0.4], [0.4, 0.8]])
-    return _realizable(
+    model = GaussianEnergy2D()
+    theta = GaussianEnergy2D.theta_from([0.3, -0.2], [[1.0, 0.4], [0.4, 0.8]])
+    return realizable(
         "gaussian-2d",
         "realizable 2-D Gaussian EBM with full covariance (Cholesky of the precision); H quadratic",
         model,
@@ -69,10 +197,11 @@ def gaussian_2d() -> Setup:
     )
 
 
+@register_setup("expfam-finite")
 def expfam_finite() -> Setup:
     support = torch.arange(6, dtype=DTYPE)
     model = ExpFamilyFinite(support, lambda x: torch.stack([x, x**2 / 5], -1))
-    return _realizable(
+    return realizable(
         "expfam-finite",
         "exponential family θ·(x, x²/5) on {0,...,5} (exact sums); H = ω·(1, x, x²/5)",
         model,
@@ -81,6 +210,7 @@ def expfam_finite() -> Setup:
     )
 
 
+@register_setup("shifted-linear")
 def shifted_linear(c0: float = 3.0, k: float = 0.5) -> Setup:
     """THEORY's counterexample: E = x²/2 + θ (x + c0), H = −x²/2 + ω k (x + c0).
 
@@ -90,7 +220,7 @@ def shifted_linear(c0: float = 3.0, k: float = 0.5) -> Setup:
     model = exp_family_1d(lambda x: (x + c0).unsqueeze(-1), lo=-14.0, hi=14.0, n=300,
                           sampler=lambda theta, z: z - theta[0])  # q_θ = N(−θ, 1)
     critic = LinearCritic(lambda x: (k * (x + c0)).unsqueeze(-1), offset=lambda x: -0.5 * x**2)
-    return _realizable(
+    return realizable(
         "shifted-linear",
         f"1-D, one parameter each: E = x²/2 + θ(x + {c0}), H = −x²/2 + ω·{k}(x + {c0}); "
         "the feature's mean is large against its spread",
@@ -100,10 +230,11 @@ def shifted_linear(c0: float = 3.0, k: float = 0.5) -> Setup:
     )
 
 
+@register_setup("gauge")
 def gauge() -> Setup:
-    model = WithConstant(Gaussian1D())
-    theta = torch.cat([Gaussian1D().theta_from(0.5, 1.3), torch.zeros(1, dtype=DTYPE)])
-    return _realizable(
+    model = WithConstant(GaussianEnergy1D())
+    theta = torch.cat([GaussianEnergy1D().theta_from(0.5, 1.3), torch.zeros(1, dtype=DTYPE)])
+    return realizable(
         "gauge",
         "1-D Gaussian EBM with a free additive constant c in E and a constant in H: "
         "(c, ω0) -> (c + δ, ω0 − δ) is a gauge direction",
@@ -117,6 +248,7 @@ def gauge() -> Setup:
 MLP_SIZES = (1, 3, 1)  # wider MLPs have Fisher eigenvalues at rounding level (1e-14 for 6 units)
 
 
+@register_setup("mlp-1d")
 def mlp_1d(seed: int = 0) -> Setup:
     """E = x²/20 + MLP_θ(x) on a Gauss–Legendre grid and H = −(x²/20 + MLP_ω(x)), realizable at ω* = θ*."""
 
@@ -125,35 +257,13 @@ def mlp_1d(seed: int = 0) -> Setup:
 
     model = GridEnergy1D(energy, mlp.param_count(MLP_SIZES), lo=-14.0, hi=14.0, n=300)
     theta_star = mlp.init(MLP_SIZES, torch.Generator().manual_seed(seed))
-    critic = NegatedEnergyCritic(model)
-    data = Realizable(model, theta_star)
-    return Setup(
+    return realizable(
         "mlp-1d",
         f"MLP energy {MLP_SIZES} with tanh plus x²/20, expectations by Gauss–Legendre; "
         "H = −(x²/20 + MLP_ω(x))",
         model,
-        critic,
-        data,
+        NegatedEnergyCritic(model),
         theta_star,
-        theta_star.clone(),
+        omega_star=theta_star.clone(),
         gauge=True,  # the two output biases
     )
-
-
-SETUPS = {
-    "gaussian-1d": gaussian_1d,
-    "gaussian-1d-natural": lambda: gaussian_1d("natural"),
-    "gaussian-2d": gaussian_2d,
-    "expfam-finite": expfam_finite,
-    "shifted-linear": shifted_linear,
-    "gauge": gauge,
-    "mlp-1d": mlp_1d,
-}
-
-
-def setup(name: str) -> Setup:
-    """Build a named set-up (see :data:`SETUPS`)."""
-    if name not in SETUPS:
-        raise KeyError(f"unknown model {name!r}; choose from {', '.join(SETUPS)}")
-    return SETUPS[name]()
-

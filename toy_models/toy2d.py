@@ -10,6 +10,7 @@ import math
 
 import torch
 
+from ..divergences.registry import Registry
 from .quadrature import DTYPE
 
 
@@ -58,10 +59,11 @@ def rings(radii=(0.75, 1.5, 2.25), points: int = 120, sd: float = 0.08) -> Mixtu
     return Mixture2D("rings", torch.cat([r * circle for r in radii]), sd)
 
 
-TOY2D = {"8gaussians": eight_gaussians, "25gaussians": grid25, "moons": two_moons, "rings": rings}
+TOY2D: Registry = Registry("2-D dataset")
+for _name, _builder in (("8gaussians", eight_gaussians), ("25gaussians", grid25), ("moons", two_moons),
+                        ("rings", rings)):
+    TOY2D.register(_name, _builder)
 
 
 def toy2d(name: str) -> Mixture2D:
-    if name not in TOY2D:
-        raise KeyError(f"unknown 2-D dataset {name!r}; choose from {', '.join(TOY2D)}")
     return TOY2D[name]()

@@ -15,7 +15,7 @@ GRID = np.logspace(-6, 6, 2401)
 
 
 @dataclass(frozen=True)
-class Check:
+class Validation:
     """One validation result. ``method`` says how it was established."""
 
     name: str
@@ -27,13 +27,13 @@ class Check:
         return {"ok": self.ok, "method": self.method, "detail": self.detail}
 
 
-def check_f_at_1(f) -> Check:
+def f_at_1(f) -> Validation:
     value = simplify(f.subs(T, 1))
     ok = value == 0
-    return Check("f(1)=0", ok, "symbolic", "f(1) = 0" if ok else f"f(1) = {value}, not 0")
+    return Validation("f(1)=0", ok, "symbolic", "f(1) = 0" if ok else f"f(1) = {value}, not 0")
 
 
-def check_real(pieces: list[Piece]) -> Check:
+def real(pieces: list[Piece]) -> Validation:
     for piece in pieces:
         t = _grid_on(piece)
         with np.errstate(all="ignore"):
@@ -41,9 +41,9 @@ def check_real(pieces: list[Piece]) -> Check:
         for t0 in t[~np.isfinite(values)][:20]:
             exact = sp.N(piece.f.subs(T, sp.Float(t0, 30)), 30)  # sympy Floats do not overflow
             if not (exact.is_finite and abs(sp.im(exact)) < 1e-20):
-                return Check("real", False, "numeric", f"f is not finite and real at t = {t0:.6g}")
+                return Validation("real", False, "numeric", f"f is not finite and real at t = {t0:.6g}")
     # float overflow (e.g. cosh(700)) is re-checked at 30 digits above, not counted
-    return Check("real", True, "numeric", "f is finite and real on a log grid over [1e-6, 1e6]")
+    return Validation("real", True, "numeric", "f is finite and real on a log grid over [1e-6, 1e6]")
 
 
 def _grid_on(piece: Piece):
@@ -64,16 +64,16 @@ def _nonnegative_symbolically(expr) -> bool | None:
     return None
 
 
-def check_convex(pieces: list[Piece]) -> Check:
+def convex(pieces: list[Piece]) -> Validation:
     """f'' >= 0 on every piece and f' jumps upward at every kink."""
     for left, right in zip(pieces[:-1], pieces[1:]):
         c = left.hi
         jump = sp.N(right.fp.subs(T, c) - left.fp.subs(T, c), 30)
         if jump < 0:
-            return Check("convexity", False, "symbolic", f"f' jumps down at the kink t = {c}")
+            return Validation("convexity", False, "symbolic", f"f' jumps down at the kink t = {c}")
     proven = [_nonnegative_symbolically(sp.diff(p.f, T, 2)) for p in pieces]
     if all(proven):
-        return Check("convexity", True, "symbolic", "sympy proves f''(t) >= 0 for t > 0")
+        return Validation("convexity", True, "symbolic", "sympy proves f''(t) >= 0 for t > 0")
     for piece in pieces:
         t = _grid_on(piece)
         with np.errstate(all="ignore"):
@@ -82,8 +82,8 @@ def check_convex(pieces: list[Piece]) -> Check:
         bad = f2 < -1e-10 * scale
         if bad.any():
             t0 = t[bad][0]
-            return Check("convexity", False, "numeric", f"not convex: f''({t0:.6g}) = {f2[bad][0]:.6g} < 0")
-    return Check(
+            return Validation("convexity", False, "numeric", f"not convex: f''({t0:.6g}) = {f2[bad][0]:.6g} < 0")
+    return Validation(
         "convexity", True, "numeric", "f'' >= 0 on 2401 log-spaced points in [1e-6, 1e6]"
     )
 
@@ -95,7 +95,7 @@ class Smoothness:
     f1: sp.Expr | None
     f2: sp.Expr | None
     f3: sp.Expr | None
-    check: Check
+    validation: Validation
 
 
 def _one_sided(pieces: list[Piece], order: int):
@@ -121,7 +121,7 @@ def _defined(value) -> bool:
     return is_finite_number(value) if value.is_number else True
 
 
-def check_smooth_at_1(pieces: list[Piece]) -> Smoothness:
+def smooth_at_1(pieces: list[Piece]) -> Smoothness:
     derivs = []
     for order in (1, 2, 3):
         left, right = _one_sided(pieces, order)
@@ -130,15 +130,15 @@ def check_smooth_at_1(pieces: list[Piece]) -> Smoothness:
         derivs.append(left if same and (not derivs or derivs[-1] is not None) else None)
     f1, f2, f3 = derivs
     if f1 is None:
-        check = Check("smooth at 1", False, "finding", "f' jumps at t = 1 (a kink): f''(1) is undefined")
+        result = Validation("smooth at 1", False, "finding", "f' jumps at t = 1 (a kink): f''(1) is undefined")
     elif f2 is None:
-        check = Check("smooth at 1", False, "finding", "f'' is discontinuous or infinite at t = 1")
+        result = Validation("smooth at 1", False, "finding", "f'' is discontinuous or infinite at t = 1")
     elif f2 == 0:
-        check = Check("smooth at 1", False, "finding", "f''(1) = 0: the local theory needs f''(1) > 0")
+        result = Validation("smooth at 1", False, "finding", "f''(1) = 0: the local theory needs f''(1) > 0")
     elif f2.free_symbols:
-        check = Check("smooth at 1", True, "symbolic", f"f''(1) = {f2}")
+        result = Validation("smooth at 1", True, "symbolic", f"f''(1) = {f2}")
     elif f2 < 0:
-        check = Check("smooth at 1", False, "finding", f"f''(1) = {f2} < 0: f is not convex at 1")
+        result = Validation("smooth at 1", False, "finding", f"f''(1) = {f2} < 0: f is not convex at 1")
     else:
-        check = Check("smooth at 1", True, "symbolic", f"f''(1) = {f2} > 0")
-    return Smoothness(f1, f2, f3, check)
+        result = Validation("smooth at 1", True, "symbolic", f"f''(1) = {f2} > 0")
+    return Smoothness(f1, f2, f3, result)

@@ -7,7 +7,6 @@ minutes on a CPU; the plotted quantities are the same.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from dataclasses import dataclass
@@ -16,7 +15,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-FIGURES: dict[str, "Figure"] = {}
+from ...divergences import Registry, resolve
+from ...toy_models import setup
+from .. import device as devices
+from ..analysis import Game, Linearization
+from ..report import Report
+
+FIGURES: Registry["Figure"] = Registry("figure", hint="see `febm figures --list`")
 
 
 @dataclass
@@ -29,39 +34,30 @@ class Figure:
 
 
 def figure(name, title, params=None, fast=None):
+    """Decorator: register ``draw(plt, params, seed) -> (fig, data)`` as a named figure."""
+
     def register(draw):
-        FIGURES[name] = Figure(name, title, draw, params or {}, {**(params or {}), **(fast or {})})
+        FIGURES.register(name, Figure(name, title, draw, params or {}, {**(params or {}), **(fast or {})}))
         return draw
 
     return register
 
 
 # --- helpers ---------------------------------------------------------------------------
-def _unit_game(name, model="gaussian-1d"):
-    from divergences import divergence
-    from toy_models import setup
-
-    from .fields import GDAField
-    from .game import Game
-    from .jacobian import autodiff
-
+def _linearization(name, model="gaussian-1d") -> Linearization:
     s = setup(model)
-    game = Game.from_setup(divergence(name).validate(), s)
-    return game, s, autodiff(GDAField(game), s.z_star).numpy()
+    return Linearization.at(Game.from_setup(resolve(name).validate(), s), s.z_star)
 
 
 # --- (a) spectra -------------------------------------------------------------------------
 @figure("spectra", "Eigenvalues of J for several divergences: the f''(1) scaling",
         {"divergences": ["jensen_shannon", "kl", "pearson_chi2", "symmetric_chi2"], "model": "gaussian-1d"})
 def spectra(plt, params, seed):
-    from divergences import divergence
-
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     data = {}
     for k, name in enumerate(params["divergences"]):
-        _, _, J = _unit_game(name, params["model"])
-        eig = np.linalg.eigvals(J)
-        f2 = float(divergence(name).f2_at_1)
+        eig = np.linalg.eigvals(_linearization(name, params["model"]).G)
+        f2 = float(resolve(name).f2_at_1)
         data[name] = eig
         ax1.scatter(eig.real, eig.imag, label=f"{name} (f''(1) = {f2:g})", color=f"C{k}", s=25)
         ax2.scatter((eig / f2).real, (eig / f2).imag, color=f"C{k}", s=60 - 12 * k, label=name)
@@ -79,11 +75,11 @@ def spectra(plt, params, seed):
 def phase_portrait(plt, params, seed):
     from scipy.integrate import solve_ivp
 
-    from .fields import CDField, GDAField
-    from .simulate import start_point
+    from ..analysis import CDField
+    from ..analysis.simulate import start_point
 
-    game, s, _ = _unit_game(params["divergence"])
-    F, z_star = GDAField(game), s.z_star
+    lin = _linearization(params["divergence"])
+    game, F, z_star = lin.game, lin.field(), lin.z_star
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
     data = {"trajectories": []}
 
@@ -120,22 +116,22 @@ def phase_portrait(plt, params, seed):
         {"divergence": "kl", "model": "gaussian-1d", "runs": 128, "batch": 4096},
         {"runs": 32, "batch": 1024})
 def convergence(plt, params, seed):
+    from ..training.confirm import confirm
     from .check import check
-    from .confirm import confirm
 
     report = check(params["divergence"], params["model"])
-    flow = report.simulation["flow"]
-    traj = flow["_trajectory"]
+    flow = report.flow
+    traj = flow.trajectory
     stoch = confirm(params["divergence"], params["model"], runs=params["runs"], batch=params["batch"],
                     seed=seed)
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     ax.semilogy(traj.times, traj.distances / traj.distances[0], color="k", label="ODE (exact flow, LSODA)")
-    ax.semilogy(traj.times, np.exp(flow["predicted_rate"] * traj.times), "k:", label="predicted e^{Re λ t}")
+    ax.semilogy(traj.times, np.exp(flow.predicted_rate * traj.times), "k:", label="predicted e^{Re λ t}")
     data = {"ode": traj.distances}
-    for k, (update, res) in enumerate(stoch["results"].items()):
+    for k, (update, res) in enumerate(stoch.results.items()):
         t = np.arange(len(res.mean_deviation)) * res.eta_theta
         ax.semilogy(t, res.mean_deviation / res.mean_deviation[0], "o", ms=3, color=f"C{k}",
-                    label=f"stochastic {update} (η = {res.eta_theta:.3g}, {stoch['runs']} runs)")
+                    label=f"stochastic {update} (η = {res.eta_theta:.3g}, {stoch.runs} runs)")
         ax.semilogy(t, np.exp(res.predicted_rate * t / res.eta_theta), "--", color=f"C{k}",
                     label=f"predicted {update}: |μ|^step")
         data[update] = res.mean_deviation
@@ -149,18 +145,16 @@ def convergence(plt, params, seed):
 @figure("stability-map", "Where discrete GDA is stable: step size η_θ against the ratio η_ω/η_θ",
         {"divergence": "kl", "model": "shifted-linear", "points": 120})
 def stability_map(plt, params, seed):
-    from .spectrum import alternating_matrix, flow_jacobian, spectral_radius
+    from ..analysis.spectrum import spectral_radius
 
-    game, _, G = _unit_game(params["divergence"], params["model"])
-    n = game.dim_theta
+    lin = _linearization(params["divergence"], params["model"])
     etas = np.logspace(-3, 0.5, params["points"])
     ratios = np.logspace(-1, 2, params["points"])
     rho = {kind: np.zeros((len(ratios), len(etas))) for kind in ("simultaneous", "alternating")}
-    eye = np.eye(len(G))
     for i, r in enumerate(ratios):
         for j, e in enumerate(etas):
-            rho["simultaneous"][i, j] = spectral_radius(eye + flow_jacobian(G, n, e, r * e))
-            rho["alternating"][i, j] = spectral_radius(alternating_matrix(G, n, e, r * e))
+            for kind in rho:
+                rho[kind][i, j] = spectral_radius(lin.step_matrix(kind, e, r))
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True, layout="constrained")
     for ax, (kind, R) in zip(axes, rho.items()):
         im = ax.pcolormesh(etas, ratios, np.log10(R), cmap="RdBu_r", vmin=-0.3, vmax=0.3, shading="auto")
@@ -175,11 +169,11 @@ def stability_map(plt, params, seed):
 @figure("paper-1d", "The paper's 1-D experiment: exact and f-EBM fits, and each critic H + E against log p/q",
         {"steps": 3600, "seeds": 4, "device": "auto"}, {"steps": 600, "seeds": 2})
 def paper_fits(plt, params, seed):
-    from . import paper1d
+    from ..training import paper1d
 
     out = paper1d.run(seeds=params["seeds"], device=params["device"], seed=seed,
                       config=paper1d.with_steps(params["steps"]))
-    fits = {r["divergence"]: (r["febm"]["mu"], r["febm"]["sigma"]) for r in out["rows"]}
+    fits = {r.divergence: (r.febm.mu, r.febm.sigma) for r in out.rows}
     return paper1d.draw(plt, out), fits
 
 
@@ -189,11 +183,13 @@ def paper_fits(plt, params, seed):
          "steps": 2000, "device": "auto"},
         {"steps": 300})
 def toy2d_samples(plt, params, seed):
-    from .toy2d_train import Toy2DConfig, draw_samples, train_toy2d
+    from dataclasses import asdict
+
+    from ..training.toy2d import Toy2DConfig, draw_samples, train_toy2d
 
     config = Toy2DConfig(steps=params["steps"], device=params["device"])
     out = train_toy2d(params["dataset"], params["methods"], config, seed=seed)
-    return draw_samples(plt, out), {m: sc for m, sc in zip(params["methods"], out["scores"])}
+    return draw_samples(plt, out), {m: asdict(sc) for m, sc in zip(params["methods"], out.scores)}
 
 
 # --- (g) α atlas -------------------------------------------------------------------------
@@ -201,26 +197,18 @@ def toy2d_samples(plt, params, seed):
         "Stability across the α-family: the linearization is blind to α, finite perturbations are not",
         {"alphas": [-2, -1, -0.5, 0.5, 0.9, 1.5, 2, 3], "model": "gaussian-1d", "size": 0.5})
 def alpha_atlas(plt, params, seed):
-    from divergences import divergence
-    from toy_models import setup
+    from ..analysis.simulate import flow
 
-    from .fields import GDAField
-    from .game import Game
-    from .jacobian import autodiff
-    from .simulate import flow, mode_start
-    from .spectrum import eta_max_simultaneous
-
-    base = divergence("alpha")
+    base = resolve("alpha")
     rows = {"max_real": [], "eta_max": [], "time_to_1e-2": []}
     s = setup(params["model"])
     for a in params["alphas"]:
-        d = base.bind(alpha=a)
-        F = GDAField(Game.from_setup(d, s))
-        J = autodiff(F, s.z_star).numpy()
+        lin = Linearization.at(Game.from_setup(base.bind(alpha=a), s), s.z_star)
+        J = lin.G
         rows["max_real"].append(float(np.max(np.linalg.eigvals(J).real)))
-        rows["eta_max"].append(eta_max_simultaneous(J))
-        z0, _ = mode_start(s.z_star, J, params["size"])
-        traj = flow(F, s.z_star, z0, 40.0, jac=J, blowup=50.0)
+        rows["eta_max"].append(lin.eta_max("simultaneous"))
+        z0, _ = lin.mode_start(J, params["size"])
+        traj = flow(lin.field(), s.z_star, z0, 40.0, jac=J, blowup=50.0)
         below = np.flatnonzero(traj.distances <= 1e-2 * params["size"])
         rows["time_to_1e-2"].append(float(traj.times[below[0]]) if below.size else np.nan)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
@@ -240,18 +228,14 @@ def alpha_atlas(plt, params, seed):
 @figure("failures", "Where the local claim fails: f''(1) = 0, and an unstable parametrization",
         {"t_end": 60.0})
 def failures(plt, params, seed):
-    from divergences import divergence
-    from toy_models import setup
-
-    from .fields import GDAField
-    from .game import Game
-    from .simulate import flow, start_point
+    from ..analysis import GDAField
+    from ..analysis.simulate import flow, start_point
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     data = {}
     s = setup("gaussian-1d")
     for k, name in enumerate(["kl", "(t-1)**4"]):
-        F = GDAField(Game.from_setup(divergence(name).validate(), s))
+        F = GDAField(Game.from_setup(resolve(name).validate(), s))
         traj = flow(F, s.z_star, start_point(s.z_star, 0.05, seed), params["t_end"], blowup=10.0)
         data[name] = traj.distances
         ax1.semilogy(traj.times, traj.distances, color=f"C{k}", label=f"{name}")
@@ -259,7 +243,7 @@ def failures(plt, params, seed):
     ax1.legend(fontsize=8)
     s = setup("shifted-linear")
     for k, ratio in enumerate([1.0, 3.0, 3.4, 5.0]):
-        F = GDAField(Game.from_setup(divergence("kl"), s), 1.0, ratio)
+        F = GDAField(Game.from_setup(resolve("kl"), s), 1.0, ratio)
         traj = flow(F, s.z_star, start_point(s.z_star, 1e-3, seed), 15.0, blowup=1.0)
         data[f"ratio={ratio}"] = traj.distances
         ax2.semilogy(traj.times, traj.distances, color=f"C{k}", label=f"η_ω/η_θ = {ratio:g}")
@@ -279,7 +263,26 @@ def _git_commit() -> str | None:
         return None
 
 
-def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = "auto") -> dict:
+@dataclass
+class FiguresReport(Report):
+    """What ``febm figures`` wrote: one entry per figure, as in ``manifest.json``."""
+
+    figures: list[dict]
+    version: str
+    git_commit: str | None
+    fast: bool
+    out: str
+
+    def to_json(self) -> dict:
+        return {"figures": self.figures, "version": self.version, "git_commit": self.git_commit,
+                "fast": self.fast}
+
+    def text(self) -> str:
+        lines = [f"{e['name']:16} {e['elapsed_s']:6.1f} s  {e['files'][0]}" for e in self.figures]
+        return "\n".join(lines + [f"manifest: {self.out}/manifest.json"])
+
+
+def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = devices.DEFAULT) -> FiguresReport:
     """Draw the chosen figures into ``out_dir`` (PNG and PDF) and write manifest.json.
 
     ``device`` reaches the figures that train (paper-1d, toy2d); "auto" picks CUDA when present.
@@ -291,15 +294,12 @@ def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = 
 
     import matplotlib.pyplot as plt
 
+    chosen = [FIGURES[n] for n in (only or FIGURES)]  # an unknown name fails before any drawing
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    names = list(FIGURES) if not only else list(only)
-    unknown = [n for n in names if n not in FIGURES]
-    if unknown:
-        raise KeyError(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
     entries = []
-    for name in names:
-        fig_def = FIGURES[name]
+    for fig_def in chosen:
+        name = fig_def.name
         params = dict(fig_def.fast_params if fast else fig_def.params)
         if "device" in params:
             params["device"] = device
@@ -317,6 +317,6 @@ def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = 
         plt.close(fig)
         entries.append({"name": name, "files": files, "params": params, "seed": seed,
                         "elapsed_s": time.perf_counter() - t0})
-    manifest = {"figures": entries, "version": version("febm"), "git_commit": _git_commit(), "fast": fast}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    return manifest
+    report = FiguresReport(entries, version("febm"), _git_commit(), fast, str(out))
+    (out / "manifest.json").write_text(report.json_text())
+    return report

@@ -7,16 +7,19 @@ the reference code reports (THEORY.md).
 
 from __future__ import annotations
 
-import math
 import time
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
-from divergences import divergence
-
+from ...divergences import resolve
+from ...toy_models import paper_mixture
+from .. import device as devices
+from ..report import Report, RunStatus, jsonable
 from .exact_fit import fit_gaussian
+from .optim import cosine_schedule
 from .samplers import langevin
-from .train import BatchedGaussianFEBM, TrainConfig, cosine_schedule, resolve_device
+from .trainer import GAUSSIAN, BatchedGaussianFEBM, TrainConfig
 
 DIVERGENCES = ("kl", "reverse_kl", "jensen_shannon", "squared_hellinger", "alpha=-0.5", "alpha=-1",
                "alpha=0.9", "neyman_chi2", "pearson_chi2")
@@ -27,7 +30,7 @@ REFERENCE = {
     "squared_hellinger": (1.3227, 1.7471), "alpha=-0.5": (1.7433, 1.5521), "alpha=-1": (1.8198, 1.5251),
     "alpha=0.9": (1.0724, 1.8185), "neyman_chi2": (1.8268, 1.5160), "pearson_chi2": (0.5656, 1.9346),
 }
-TOLERANCE = 0.005  # the issue's accuracy target in μ and σ
+TOLERANCE = 0.005  # the accuracy target in μ and σ
 
 # Each setting fixes a measured failure (docs/paper-1d.md has the numbers):
 DEFAULT = TrainConfig(
@@ -46,9 +49,91 @@ DEFAULT = TrainConfig(
 SEEDS = 4
 
 
+@dataclass
+class MuSigma:
+    mu: float | None
+    sigma: float | None
+
+    def text(self) -> str:
+        return "     n/a      n/a" if self.mu is None else f"{self.mu:8.4f} {self.sigma:8.4f}"
+
+
+@dataclass
+class SeedSummary:
+    """Mean and sd over seeds of the fitted (μ, σ)."""
+
+    mu: float
+    sigma: float
+    mu_sd: float
+    sigma_sd: float
+
+    @classmethod
+    def of(cls, fits: torch.Tensor) -> "SeedSummary":
+        """From fits of shape (seeds, 2)."""
+        mean = fits.mean(0)
+        sd = fits.std(0) if len(fits) > 1 else torch.zeros(2)
+        return cls(float(mean[0]), float(mean[1]), float(sd[0]), float(sd[1]))
+
+
+@dataclass
+class Paper1DRow:
+    divergence: str
+    exact: MuSigma
+    febm: SeedSummary
+    cd: SeedSummary | None
+    reference: MuSigma
+    error: float  # max |f-EBM − exact| over μ and σ
+    within_tolerance: bool
+    status: list[RunStatus]
+    critic: dict  # one run's H + E beside log p/q on a grid
+
+
+@dataclass
+class Paper1DReport(Report):
+    rows: list[Paper1DRow]
+    elapsed_s: float
+    device: str
+    seeds: int
+    tolerance: float
+    plot: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        d = {"rows": [jsonable(asdict(r)) for r in self.rows], "elapsed_s": self.elapsed_s,
+             "device": self.device, "seeds": self.seeds, "tolerance": self.tolerance}
+        if self.plot is not None:
+            d["plot"] = self.plot
+        return d
+
+    def text(self) -> str:
+        lines = [f"paper-1d on {self.device}, {self.seeds} seed(s), {self.elapsed_s:.1f} s"
+                 f"  (target: |error| <= {self.tolerance} in μ and σ)",
+                 f"{'divergence':18} {'exact μ, σ':>17} {'f-EBM μ, σ (± sd)':>32} {'reference':>17}  error"]
+        for r in self.rows:
+            e, f, ref = r.exact, r.febm, r.reference
+            mark = "ok" if r.within_tolerance else "MISSED"
+            bad = [s for s in r.status if not s.ok]
+            lines.append(f"{r.divergence:18} {e.mu:8.4f} {e.sigma:8.4f}   "
+                         f"{f.mu:7.4f}±{f.mu_sd:.4f} {f.sigma:7.4f}±{f.sigma_sd:.4f}   "
+                         f"{ref.text()}  {r.error:.4f} {mark}"
+                         + (f"  ({bad[0]})" if bad else ""))
+            if r.cd is not None:
+                c, (rm, rs) = r.cd, CD_REFERENCE
+                lines.append(f"{'  CD (kl)':18} {'':17}   {c.mu:7.4f}±{c.mu_sd:.4f} "
+                             f"{c.sigma:7.4f}±{c.sigma_sd:.4f}   {rm:8.4f} {rs:8.4f}")
+        if self.plot:
+            lines.append(f"plot: {self.plot}")
+        return "\n".join(lines)
+
+    def figure(self):
+        """The paper-style figure as a matplotlib Figure."""
+        import matplotlib.pyplot as plt
+
+        return draw(plt, self)
+
+
 def with_steps(steps: int) -> TrainConfig:
-    warmup = min(DEFAULT.critic_warmup, steps)
-    return TrainConfig(**{**DEFAULT.__dict__, "steps": steps, "critic_warmup": warmup})
+    return replace(DEFAULT, steps=steps, critic_warmup=min(DEFAULT.critic_warmup, steps))
 
 
 def configure(steps=None, warmup=None, clip="default", init_sigma=None, dtype=None,
@@ -59,18 +144,17 @@ def configure(steps=None, warmup=None, clip="default", init_sigma=None, dtype=No
     changes = {k: v for k, v in changes.items() if v is not None}
     if clip != "default":
         changes["clip"] = clip  # None switches clipping off
-    return TrainConfig(**{**cfg.__dict__, **changes})
+    return replace(cfg, **changes)
 
 
-def run(seeds: int = SEEDS, device: str = "auto", seed: int = 0, config: TrainConfig = DEFAULT,
-        names=DIVERGENCES, progress: bool = False) -> dict:
+def run(seeds: int = SEEDS, device: str = devices.DEFAULT, seed: int = 0, config: TrainConfig = DEFAULT,
+        names=DIVERGENCES, progress: bool = False) -> Paper1DReport:
     """Exact minimizers, f-EBM fits (all runs batched), CD for kl, and each critic's H + E."""
-    from toy_models import paper_mixture
-
     t0 = time.perf_counter()
     data = paper_mixture()
-    divs = [divergence(n) for n in names]
-    cfg = TrainConfig(**{**config.__dict__, "device": device})
+    divs = [resolve(n) for n in names]
+    names = [d.name if not isinstance(n, str) else n for n, d in zip(names, divs)]
+    cfg = replace(config, device=device)
     trainer = BatchedGaussianFEBM([d for d in divs for _ in range(seeds)], data, cfg, seed=seed)
     result = trainer.train(progress=progress)
     fits = result.mu_sigma.reshape(len(names), seeds, 2)
@@ -79,28 +163,20 @@ def run(seeds: int = SEEDS, device: str = "auto", seed: int = 0, config: TrainCo
     for k, (name, d) in enumerate(zip(names, divs)):
         exact = fit_gaussian(d.function("f"), lambda x: data.log_prob(torch.as_tensor(x)).numpy())
         status = result.status[k * seeds : (k + 1) * seeds]
-        febm = _summary(fits[k])
-        error = max(abs(febm["mu"] - exact.mu), abs(febm["sigma"] - exact.sigma))
-        rows.append({
-            "divergence": name,
-            "exact": {"mu": exact.mu, "sigma": exact.sigma},
-            "febm": febm,
-            "cd": _summary(cd) if name == "kl" else None,
-            "reference": dict(zip(("mu", "sigma"), REFERENCE.get(name, (None, None)))),
-            "error": error,
-            "within_tolerance": bool(error <= TOLERANCE and all(s == "ok" for s in status)),
-            "status": status,
-            "critic": _critic_curve(trainer, k * seeds, data),
-        })
-    return {"rows": rows, "elapsed_s": time.perf_counter() - t0, "device": trainer.device,
-            "seeds": seeds, "tolerance": TOLERANCE}
-
-
-def _summary(fits: torch.Tensor) -> dict:
-    """Mean and sd over seeds of (μ, σ) fits of shape (seeds, 2)."""
-    mean = fits.mean(0)
-    sd = fits.std(0) if len(fits) > 1 else torch.zeros(2)
-    return {"mu": float(mean[0]), "sigma": float(mean[1]), "mu_sd": float(sd[0]), "sigma_sd": float(sd[1])}
+        febm = SeedSummary.of(fits[k])
+        error = max(abs(febm.mu - exact.mu), abs(febm.sigma - exact.sigma))
+        rows.append(Paper1DRow(
+            divergence=name,
+            exact=MuSigma(exact.mu, exact.sigma),
+            febm=febm,
+            cd=SeedSummary.of(cd) if name == "kl" else None,
+            reference=MuSigma(*REFERENCE.get(name, (None, None))),
+            error=error,
+            within_tolerance=bool(error <= TOLERANCE and all(s.ok for s in status)),
+            status=status,
+            critic=_critic_curve(trainer, k * seeds, data),
+        ))
+    return Paper1DReport(rows, time.perf_counter() - t0, trainer.device, seeds, TOLERANCE)
 
 
 def _critic_curve(trainer, run: int, data, points: int = 81) -> dict:
@@ -110,8 +186,7 @@ def _critic_curve(trainer, run: int, data, points: int = 81) -> dict:
     theta, omega = trainer.theta[run : run + 1], trainer.omega[run : run + 1]
     with torch.no_grad():
         u = trainer.critic(omega, x) + trainer.energy(theta, x)
-        log_q = -trainer.energy(theta, x) - theta[:, 1:] - 0.5 * math.log(2 * math.pi)
-        log_ratio = data.log_prob(x.double()) - log_q.double()
+        log_ratio = data.log_prob(x.double()) - GAUSSIAN.log_prob(theta, x).double()
     return {"x": x[0].tolist(), "h_plus_e": u[0].tolist(), "log_ratio": log_ratio[0].tolist()}
 
 
@@ -121,67 +196,60 @@ def cd_fit(data, seeds: int, config: TrainConfig, seed: int = 0, k: int = 5, ste
     started at the data batch; θ descends E_p[∇E] − E_q[∇E] by SGD with learning rate ``lr``
     and config's schedule, over a quarter of its steps (a smooth, nearly convex problem).
     Returns the averaged (μ, σ) of each seed, shape (seeds, 2)."""
-    config = TrainConfig(**{**config.__dict__, "steps": max(config.steps // 4, 1)})
-    kw = {"dtype": config.dtype, "device": resolve_device(config.device)}
+    config = replace(config, steps=max(config.steps // 4, 1))
+    kw = {"dtype": config.dtype, "device": devices.resolve(config.device)}
     gen = torch.Generator(device=kw["device"]).manual_seed(int(seed) + 1)
-    theta = torch.tensor([[config.init_mu, math.log(config.init_sigma)]], **kw).repeat(seeds, 1)
+    theta = GAUSSIAN.initial(seeds, config.init_mu, config.init_sigma, **kw)
     total, start = torch.zeros_like(theta), int(config.steps * (1 - config.average_from))
     for step in range(config.steps):
         x_p = data.sample((seeds, config.batch), gen, **kw)
         mu, sigma = theta[:, :1, None], theta[:, 1:, None].exp()
         x_q = langevin(lambda x: 0.5 * ((x - mu) / sigma).squeeze(-1) ** 2, x_p[..., None], k,
                        step_size, gen, mala=True).x[..., 0]
-        grad = _energy_grad(theta, x_p) - _energy_grad(theta, x_q)
+        grad = GAUSSIAN.mean_gradient(theta, x_p) - GAUSSIAN.mean_gradient(theta, x_q)
         theta = theta - lr * cosine_schedule(step, config.steps, config.decay) * grad
         if step >= start:
             total = total + theta
     average = total / (config.steps - start)
-    return torch.stack([average[:, 0], average[:, 1].exp()], dim=1).cpu()
+    return GAUSSIAN.mean_sd(average).cpu()
 
 
-def _energy_grad(theta, x):
-    """Batch mean of ∇_θ E for E = (x − μ)²/(2σ²), θ = (μ, log σ): closed form."""
-    z = (x - theta[:, :1]) * torch.exp(-theta[:, 1:])
-    return torch.stack([-(z * torch.exp(-theta[:, 1:])).mean(1), -(z**2).mean(1)], dim=1)
-
-
-def plot(out: dict, path) -> str:
+def plot(report: Paper1DReport, path) -> str:
     """Write :func:`draw` to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = draw(plt, out)
+    fig = draw(plt, report)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return str(path)
 
 
-def draw(plt, out: dict):
+def draw(plt, report: Paper1DReport):
     """Per divergence, two panels as in the paper: the data density with the exact and f-EBM
     Gaussians, and the learned H + E of one run against the log p/q it estimates."""
     import numpy as np
 
-    from toy_models import paper_mixture
-
     x = np.linspace(-4, 7, 400)
     px = np.exp(paper_mixture().log_prob(torch.as_tensor(x)).numpy())
     fig, axes = plt.subplots(3, 6, figsize=(17, 8), layout="constrained")
-    for k, row in enumerate(out["rows"]):
+    for k, row in enumerate(report.rows):
         density, critic = axes[k // 3, 2 * (k % 3)], axes[k // 3, 2 * (k % 3) + 1]
         density.fill_between(x, px, color="0.85", label="data p")
         for key, style in (("exact", "k-"), ("febm", "C3--")):
-            m, s = row[key]["mu"], row[key]["sigma"]
+            fit = getattr(row, key)
+            m, s = fit.mu, fit.sigma
             density.plot(x, np.exp(-0.5 * ((x - m) / s) ** 2) / (s * np.sqrt(2 * np.pi)), style,
                          label=f"{key} ({m:.3f}, {s:.3f})")
-        density.set_title(f"{row['divergence']}: error {row['error']:.4f}", fontsize=9)
+        density.set_title(f"{row.divergence}: error {row.error:.4f}", fontsize=9)
         density.legend(fontsize=6)
-        c = row["critic"]
+        c = row.critic
         critic.plot(c["x"], c["log_ratio"], "k-", label="log p/q")
         critic.plot(c["x"], c["h_plus_e"], "C0--", label="H + E (one run)")
         critic.set_ylim(min(c["log_ratio"]) - 0.5, max(c["log_ratio"]) + 0.5)
         critic.set_title("critic", fontsize=9)
         critic.legend(fontsize=6)
-    fig.suptitle(f"paper-1d: {out['seeds']} seeds, {out['elapsed_s']:.0f} s on {out['device']}")
+    fig.suptitle(f"paper-1d: {report.seeds} seeds, {report.elapsed_s:.0f} s on {report.device}")
     return fig

@@ -4,22 +4,24 @@ The model is a 1-D Gaussian EBM, E_θ(x) = (x − μ)²/(2σ²) with θ = (μ, l
 exactly; H_ω is a tanh MLP. Every run r has its own divergence, θ_r, ω_r, seed stream and
 learning rates; parameters are stacked as (R, ·) tensors and the R critics run as one
 batched matmul, so runs are never a Python loop. One backward pass of the surrogate
-
-    S = mean_p g(r) − mean_q h(r) + mean_q[c · E_θ(x)],   c = stopgrad(h(r) − mean_q h(r)),
-
-gives ∇_ω L (samples of q held fixed) and ∇_θ L with its covariance term, where r = H_ω + E_θ.
+(:mod:`.surrogate`) gives ∇_ω L and ∇_θ L with its covariance term.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
 import torch
 
-from divergences import divergence
-from toy_models import mlp
+from ...divergences import resolve
+from ...toy_models import BatchedGaussian1D, mlp
+from .. import device as devices
+from ..report import RunStatus
+from .optim import clip_per_run, cosine_schedule, optimizer
+from .surrogate import febm_surrogate, link_groups, objective_scale
+
+GAUSSIAN = BatchedGaussian1D
 
 
 @dataclass
@@ -44,7 +46,7 @@ class TrainConfig:
     skip_lr_factor: float = 1.0  # after warm-up, the skip's (a, b) move this much slower than the MLP
     clip: float | None = 10.0  # per-run gradient-norm cap: χ²-type links give heavy-tailed estimates
     dtype: torch.dtype = torch.float32
-    device: str = "cpu"
+    device: str = devices.DEFAULT
 
 
 @dataclass
@@ -53,66 +55,14 @@ class TrainResult:
     theta_average: torch.Tensor  # (R, 2) average over the last ``average_from`` of the steps
     history: torch.Tensor  # (R, K, 2) θ every ``record_every`` steps, starting at step 0
     history_steps: torch.Tensor  # (K,)
-    status: list[str]  # "ok", or where and when a run stopped being finite
+    status: list[RunStatus]  # ok, or where and when a run stopped being finite
     elapsed_s: float
     omega: torch.Tensor | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
     def mu_sigma(self) -> torch.Tensor:
-        t = self.theta_average
-        return torch.stack([t[:, 0], torch.exp(t[:, 1])], dim=1)
-
-
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but torch sees no CUDA device")
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, not {device!r}")
-    return device
-
-
-def febm_surrogate(g, h, r_p, r_q, e_q):
-    """Mean over the last axis of g(r_p) − h(r_q) + stopgrad(h(r_q) − mean h(r_q))·E_θ(x_q).
-
-    With samples of q held fixed, its θ-gradient is the f-EBM estimator, covariance term
-    included, and its ω-gradient is ∇_ω L.
-    """
-    hq = h(r_q)
-    c = (hq - hq.mean(dim=-1, keepdim=True)).detach()
-    return g(r_p).mean(dim=-1) - hq.mean(dim=-1) + (c * e_q).mean(dim=-1)
-
-
-class Adam:
-    """Adam on stacked run parameters with a per-run learning rate (torch.optim takes one scalar)."""
-
-    def __init__(self, param, betas=(0.9, 0.999), eps=1e-8):
-        self.m, self.v = torch.zeros_like(param), torch.zeros_like(param)
-        self.betas, self.eps, self.t = betas, eps, 0
-
-    def direction(self, grad):
-        self.t += 1
-        b1, b2 = self.betas
-        self.m.mul_(b1).add_(grad, alpha=1 - b1)
-        self.v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
-        m_hat = self.m / (1 - b1**self.t)
-        v_hat = self.v / (1 - b2**self.t)
-        return m_hat / (v_hat.sqrt() + self.eps)
-
-
-class _SGD:
-    def direction(self, grad):
-        return grad
-
-
-def _optimizer(kind, param):
-    if kind == "adam":
-        return Adam(param)
-    if kind == "sgd":
-        return _SGD()
-    raise ValueError(f"optimizer must be adam or sgd, not {kind!r}")
+        return GAUSSIAN.mean_sd(self.theta_average)
 
 
 class BatchedGaussianFEBM:
@@ -122,13 +72,13 @@ class BatchedGaussianFEBM:
         """``divergences``: one bound Divergence per run. One generator, seeded by ``seed``,
         draws every run's numbers as (R, n) blocks, so the same seed gives the same runs."""
         self.config = config
-        self.device = resolve_device(config.device)
+        self.device = devices.resolve(config.device)
         self.data = data
         self.runs = len(divergences)
-        self.groups = _group(divergences)
+        self.groups = link_groups(divergences)
         kw = {"dtype": config.dtype, "device": self.device}
         self.generator = torch.Generator(device=self.device).manual_seed(int(seed))
-        self.theta = torch.tensor([[config.init_mu, math.log(config.init_sigma)]], **kw).repeat(self.runs, 1)
+        self.theta = GAUSSIAN.initial(self.runs, config.init_mu, config.init_sigma, **kw)
         self.omega = mlp.init_batched(self.runs, config.critic_sizes, self.generator, **kw)
         if config.quadratic_skip:
             self.omega = torch.cat([self.omega, torch.zeros(self.runs, 2, **kw)], dim=1)
@@ -137,7 +87,7 @@ class BatchedGaussianFEBM:
         self.omega_lr_mask = torch.ones(self.omega.shape[1], **kw)
         if config.quadratic_skip:
             self.omega_lr_mask[-2:] = config.skip_lr_factor
-        self.objective_scale = _objective_scale(divergences, config.per_f2, **kw)
+        self.objective_scale = objective_scale(divergences, config.per_f2, **kw)
 
     def sample(self, n):
         """Data samples and standard normals for the exact model samples, each (R, n)."""
@@ -147,7 +97,7 @@ class BatchedGaussianFEBM:
 
     # --- the surrogate -------------------------------------------------------------------
     def energy(self, theta, x):
-        return 0.5 * ((x - theta[:, :1]) * torch.exp(-theta[:, 1:])) ** 2
+        return GAUSSIAN.energy(theta, x)
 
     def critic(self, omega, x):
         if not self.config.quadratic_skip:
@@ -175,7 +125,7 @@ class BatchedGaussianFEBM:
         S = (self.surrogate(theta, omega, x_p, x_q, groups) * scale).sum()
         inputs = [t for t, k in ((theta, "theta"), (omega, "omega")) if k in wrt]
         grads = torch.autograd.grad(S, inputs)
-        return tuple(_clip(g, self.config.clip) for g in grads)
+        return tuple(clip_per_run(g, self.config.clip) for g in grads)
 
     def _warmup(self):
         """ω-only steps at the initial θ (the critic's target log p + const does not move with θ).
@@ -185,14 +135,14 @@ class BatchedGaussianFEBM:
         cfg = self.config
         groups, scale = self.groups, self.objective_scale
         if cfg.warmup_divergence is not None:
-            d = divergence(cfg.warmup_divergence)
-            (links, _), = _group([d]).values()
+            d = resolve(cfg.warmup_divergence)
+            (links, _), = link_groups([d]).values()
             groups = {d.name: (links, slice(None))}
-            scale = _objective_scale([d] * self.runs, cfg.per_f2, dtype=cfg.dtype, device=self.device)
-        opt_o = _optimizer(cfg.optimizer, self.omega)
+            scale = objective_scale([d] * self.runs, cfg.per_f2, dtype=cfg.dtype, device=self.device)
+        opt_o = optimizer(cfg.optimizer, self.omega)
         for _ in range(cfg.critic_warmup):
             x_p, z = self.sample(cfg.batch)
-            x_q = self.theta[:, :1] + torch.exp(self.theta[:, 1:]) * z
+            x_q = GAUSSIAN.sample(self.theta, z)
             (g_o,) = self._grads(self.theta, self.omega, x_p, x_q, ("omega",), groups, scale)
             self.omega = self.omega + cfg.lr_omega * self.lr_scale * opt_o.direction(g_o)
 
@@ -203,7 +153,7 @@ class BatchedGaussianFEBM:
         lr_t = cfg.lr_theta * factor * self.lr_scale * alive[:, None]
         lr_o = cfg.lr_omega * factor * self.lr_scale * alive[:, None] * self.omega_lr_mask
         x_p, z = self.sample(cfg.batch)
-        x_q = (self.theta[:, :1] + torch.exp(self.theta[:, 1:]) * z).detach()
+        x_q = GAUSSIAN.sample(self.theta, z).detach()
         if cfg.update == "simultaneous":
             g_t, g_o = self._grads(self.theta, self.omega, x_p, x_q, ("theta", "omega"))
             self.omega = self.omega + lr_o * opt_o.direction(g_o)
@@ -212,7 +162,7 @@ class BatchedGaussianFEBM:
             self.omega = self.omega + lr_o * opt_o.direction(g_o)
             (g_t,) = self._grads(self.theta, self.omega, x_p, x_q, ("theta",))
         theta_new = self.theta - lr_t * opt_t.direction(g_t)
-        alive = _check_finite(theta_new, self.omega, alive, status, step)
+        alive = still_finite(alive, status, step, lambda k: f"run {k}", theta_new, self.omega)
         # dead runs stay at their last finite θ; their ω is zeroed so NaN cannot spread in sums
         self.theta = torch.where(alive[:, None], theta_new, self.theta)
         self.omega = torch.where(alive[:, None], self.omega, 0.0)
@@ -220,14 +170,14 @@ class BatchedGaussianFEBM:
 
     def train(self, progress: bool = False) -> TrainResult:
         cfg = self.config
-        opt_t = _optimizer(cfg.theta_optimizer or cfg.optimizer, self.theta)
-        opt_o = _optimizer(cfg.optimizer, self.omega)
+        opt_t = optimizer(cfg.theta_optimizer or cfg.optimizer, self.theta)
+        opt_o = optimizer(cfg.optimizer, self.omega)
         alive = torch.ones(self.runs, dtype=torch.bool, device=self.device)
-        status = ["ok"] * self.runs
+        status = [RunStatus()] * self.runs
         history, steps_rec = [self.theta.clone()], [0]
         total, count = torch.zeros_like(self.theta), torch.zeros_like(self.theta[:, :1])
         start_avg = int(cfg.steps * (1 - cfg.average_from))
-        bar = _progress(cfg.steps, progress)
+        bar = progress_bar(cfg.steps, progress, "f-EBM runs")
         t0 = time.perf_counter()
         self._warmup()
         for step in range(cfg.steps):
@@ -252,70 +202,31 @@ class BatchedGaussianFEBM:
         )
 
 
-def _group(divergences):
-    """{name: ((g, h) torch links, run indices)} in first-seen order."""
-    groups: dict = {}
-    for k, d in enumerate(divergences):
-        groups.setdefault(d.name, (d, []))[1].append(k)
-    return {name: ((d.function("g", "torch"), d.function("h", "torch")), _index(idx))
-            for name, (d, idx) in groups.items()}
+def still_finite(alive, status, step, who, *tensors):
+    """The runs that were alive and whose tensors are all finite; a run that just stopped being
+    finite gets a status naming it (``who(k)``) and its step."""
+    ok = alive.clone()
+    for t in tensors:
+        ok &= torch.isfinite(t.reshape(len(alive), -1)).all(dim=1)
+    for k in torch.nonzero(alive & ~ok).flatten().tolist():
+        status[k] = RunStatus.non_finite(who(k), step + 1)
+    return ok
 
 
-def _objective_scale(divergences, per_f2, **kw):
-    """1/f''(1) per run when ``per_f2`` (D_f/f''(1) has f's minimizer), else ones."""
-    if not per_f2:
-        return torch.ones(len(divergences), **kw)
-    flat = sorted({d.name for d in divergences if curvature(d) <= 0})
-    if flat:
-        raise ValueError(f"per_f2 needs f''(1) > 0; {', '.join(flat)} has none")
-    return 1 / torch.tensor([curvature(d) for d in divergences], **kw)
-
-
-def curvature(d) -> float:
-    """f''(1) as a float, with 0 where it vanishes or f has a kink at 1."""
-    return 0.0 if d.f2_at_1 is None else float(d.f2_at_1)
-
-
-def _index(idx):
-    """A slice when the runs are contiguous (a view, no gather), else an index tensor."""
-    if idx == list(range(idx[0], idx[-1] + 1)):
-        return slice(idx[0], idx[-1] + 1)
-    return torch.tensor(idx)
-
-
-def _clip(grad, cap):
-    """Scale each run's gradient down to norm ``cap`` (an outlier would otherwise freeze Adam
-    for ~1/(1 − β2) steps through its second-moment estimate)."""
-    if cap is None:
-        return grad
-    norm = grad.norm(dim=1, keepdim=True)
-    return grad * torch.clamp(cap / (norm + 1e-30), max=1.0)
-
-
-def cosine_schedule(step, steps, final):
-    """The learning-rate factor at ``step``: 1 at the start, ``final`` at the last step."""
-    return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * step / max(steps - 1, 1)))
-
-
-def _check_finite(theta, omega, alive, status, step):
-    ok = torch.isfinite(theta).all(dim=1) & torch.isfinite(omega).all(dim=1)
-    newly = alive & ~ok
-    if bool(newly.any()):
-        for k in torch.nonzero(newly).flatten().tolist():
-            status[k] = f"run {k} became non-finite at step {step + 1}"
-    return alive & ok
-
-
-def _progress(total, enabled):
+def progress_bar(total, enabled, desc):
+    """A tqdm bar, or a silent stand-in when ``enabled`` is False."""
     if not enabled:
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="f-EBM runs", unit="step", mininterval=0.5)
+    return tqdm(total=total, desc=desc, unit="step", mininterval=0.5)
 
 
 class _NoBar:
-    def update(self, n):
+    def update(self, n=1):
+        pass
+
+    def set_description(self, text):
         pass
 
     def close(self):

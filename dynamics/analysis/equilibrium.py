@@ -52,3 +52,15 @@ def gauge_directions(field, z_star, J: torch.Tensor, eps: float = 1e-2, tol: flo
         if residual(field, z_star + eps * v) <= tol * max(1.0, scale):
             keep.append(null[:, k])
     return np.stack(keep, axis=1) if keep else np.zeros((len(J_np), 0))
+
+
+def locate(game, setup, tol: float = 1e-12) -> Equilibrium:
+    """The equilibrium of ``game`` on ``setup``: the known one (realizable set-ups), or a root
+    of the unit-rate field solved from the set-up's start (which may depend on the divergence)."""
+    from .fields import GDAField
+
+    field = GDAField(game)
+    if setup.known:
+        z = setup.z_star
+        return Equilibrium(z, residual(field, z), True, "known in advance")
+    return solve(field, setup.initial_guess(game.divergence), tol)

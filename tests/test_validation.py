@@ -3,14 +3,14 @@
 import pytest
 import sympy as sp
 
-from divergences import InputError, divergence
-from divergences.catalog import names
+from febm.divergences import InputError, resolve
+from febm.divergences.catalog import names
 
 
 @pytest.mark.parametrize("name", names())
 def test_catalog_entries_validate(name):
-    d = divergence(name).validate()
-    assert d.checks["f_at_1"].ok and d.checks["convex"].ok and d.checks["real"].ok
+    d = resolve(name).validate()
+    assert d.validation["f_at_1"].ok and d.validation["convex"].ok and d.validation["real"].ok
 
 
 @pytest.mark.parametrize(
@@ -27,20 +27,20 @@ def test_catalog_entries_validate(name):
 )
 def test_invalid_generators_are_rejected(expr, fragment):
     with pytest.raises(InputError, match=None) as info:
-        divergence(expr).validate()
+        resolve(expr).validate()
     assert fragment in str(info.value)
 
 
 def test_convexity_method_is_reported():
-    assert divergence("kl").checks["convex"].method == "symbolic"
-    numeric = divergence("t*log(t) + (t-1)**2*exp(-t)").checks["convex"]
+    assert resolve("kl").validation["convex"].method == "symbolic"
+    numeric = resolve("t*log(t) + (t-1)**2*exp(-t)").validation["convex"]
     assert numeric.ok and numeric.method == "numeric"
-    assert divergence("alpha").checks["convex"].detail.startswith("holds at alpha=")
+    assert resolve("alpha").validation["convex"].detail.startswith("holds at alpha=")
 
 
 def test_overflow_is_not_mistaken_for_non_real():
-    d = divergence("(t-1)*atan(t-1) + cosh(t-1) - 1")  # cosh overflows float64 near t = 710
-    assert d.checks["real"].ok
+    d = resolve("(t-1)*atan(t-1) + cosh(t-1) - 1")  # cosh overflows float64 near t = 710
+    assert d.validation["real"].ok
 
 
 @pytest.mark.parametrize(
@@ -55,35 +55,35 @@ def test_overflow_is_not_mistaken_for_non_real():
     ],
 )
 def test_derivatives_at_one(expr, f2, f3):
-    d = divergence(expr)
-    assert d.f2_at_1 == f2 and d.f3_at_1 == f3 and d.checks["smooth_at_1"].ok
+    d = resolve(expr)
+    assert d.f2_at_1 == f2 and d.f3_at_1 == f3 and d.validation["smooth_at_1"].ok
 
 
 def test_kink_is_a_finding_not_a_crash():
-    d = divergence("total_variation")
+    d = resolve("total_variation")
     assert d.f2_at_1 is None
-    check = d.checks["smooth_at_1"]
+    check = d.validation["smooth_at_1"]
     assert not check.ok and check.method == "finding" and "kink" in check.detail
     assert d.validate() is d  # still a valid f-divergence
 
 
 def test_flat_second_derivative_is_a_finding():
-    d = divergence("(t-1)**4")
+    d = resolve("(t-1)**4")
     assert d.f2_at_1 == 0
-    assert "f''(1) = 0" in d.checks["smooth_at_1"].detail and not d.checks["smooth_at_1"].ok
+    assert "f''(1) = 0" in d.validation["smooth_at_1"].detail and not d.validation["smooth_at_1"].ok
 
 
 def test_jump_in_second_derivative():
-    d = divergence("abs(t-1)**3 + (t-1)**2")
+    d = resolve("abs(t-1)**3 + (t-1)**2")
     assert d.f2_at_1 == 2  # |t-1|^3 is twice differentiable at 1
-    d = divergence("(t-1)*abs(t-1) + (t-1)**2")  # f'' jumps from 0 to 4
-    assert d.f2_at_1 is None and "discontinuous" in d.checks["smooth_at_1"].detail
+    d = resolve("(t-1)*abs(t-1) + (t-1)**2")  # f'' jumps from 0 to 4
+    assert d.f2_at_1 is None and "discontinuous" in d.validation["smooth_at_1"].detail
 
 
 def test_alpha_family_binding():
-    d = divergence("alpha=2")
-    assert sp.simplify(d.f - (divergence("pearson_chi2").f / 2)) == 0
+    d = resolve("alpha=2")
+    assert sp.simplify(d.f - (resolve("pearson_chi2").f / 2)) == 0
     with pytest.raises(InputError, match="unknown family"):
-        divergence("beta=2")
+        resolve("beta=2")
     with pytest.raises(InputError):
-        divergence("alpha=t")
+        resolve("alpha=t")

@@ -2,7 +2,7 @@
 
 All runs (one per divergence, plus "cd") advance together: the R energies and critics are
 batched MLPs, the R sets of persistent Langevin chains one (R, chains, 2) tensor. f-EBM runs
-use the surrogate of :mod:`dynamics.train` (covariance term included); CD runs descend
+use the surrogate of :mod:`.surrogate` (covariance term included); CD runs descend
 E_p[E] − E_q[E]. A small penalty λ·(E_p² + E_q²) keeps the free energy offset bounded for both.
 """
 
@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import torch
 
-from divergences import divergence as resolve
-from toy_models import mlp, toy2d
-
+from ...divergences import resolve
+from ...toy_models import mlp, toy2d
+from .. import device as devices
+from ..report import Report, RunStatus, jsonable
+from .optim import Adam
 from .samplers import langevin
-from .train import Adam, curvature, febm_surrogate, resolve_device
+from .surrogate import curvature, febm_surrogate, inverse_curvature
+from .trainer import still_finite
 
 
 @dataclass
@@ -35,35 +38,87 @@ class Toy2DConfig:
     box: float = 3.5
     penalty: float = 0.1
     dtype: torch.dtype = torch.float32
-    device: str = "cpu"
+    device: str = devices.DEFAULT
+
+
+@dataclass
+class Score:
+    """A trained EBM against the known density: grid KL(p‖q) and JS after normalizing q, the
+    fraction of modes with a sample near them, and the fraction of samples near a mode."""
+
+    kl: float | None
+    js: float
+    mode_coverage: float
+    high_quality: float
+
+
+@dataclass
+class Toy2DReport(Report):
+    dataset: str
+    methods: list[str]
+    scores: list[Score]
+    status: list[RunStatus]
+    elapsed_s: float
+    config: Toy2DConfig
+    theta: torch.Tensor = field(repr=False)  # (R, P) energies' parameters
+    samples: torch.Tensor = field(repr=False)  # (R, chains, 2) final persistent chains
+    plot: str | None = None
+
+    def to_json(self) -> dict:
+        d = {"dataset": self.dataset, "elapsed_s": self.elapsed_s,
+             "scores": {m: asdict(sc) for m, sc in zip(self.methods, self.scores)},
+             "status": {m: jsonable(st) for m, st in zip(self.methods, self.status)}}
+        if self.plot is not None:
+            d["plot"] = self.plot
+        return d
+
+    def text(self) -> str:
+        lines = [f"{self.dataset}: {self.config.steps} steps in {self.elapsed_s:.1f} s",
+                 f"  {'method':18} {'KL(p|q)':>8} {'JS':>7} {'modes':>6} {'HQ':>6}"]
+        for m, sc, state in zip(self.methods, self.scores, self.status):
+            kl = "inf" if sc.kl is None else f"{sc.kl:.3f}"
+            lines.append(f"  {m:18} {kl:>8} {sc.js:7.3f} {sc.mode_coverage:6.2f} {sc.high_quality:6.2f}"
+                         + ("" if state.ok else f"  ({state})"))
+        if self.plot:
+            lines.append(f"  plot: {self.plot}")
+        return "\n".join(lines)
+
+    def figure(self):
+        """Model samples over the data density, one panel per method, as a matplotlib Figure."""
+        import matplotlib.pyplot as plt
+
+        return draw_samples(plt, self)
 
 
 def all_methods() -> list[str]:
     """"cd" and every catalog divergence with f''(1) > 0 (a non-degenerate linearization); the
     α family enters through its presets alpha=VALUE."""
-    from divergences import names
+    from ...divergences import names
 
     curved = [n for n in names() if not resolve(n).params and curvature(resolve(n)) > 0]
     return ["cd", *curved]
 
 
-def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: int = 0) -> dict:
-    """Train one run per method ("cd" or a divergence spec) on ``dataset``; returns samples and scores."""
+def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: int = 0) -> Toy2DReport:
+    """Train one run per method ("cd", a divergence spec or a Divergence) on ``dataset``; returns
+    samples and scores."""
     config = config or Toy2DConfig()
-    device = resolve_device(config.device)
+    specs = {(m if isinstance(m, str) else m.name): m for m in methods}
+    methods = list(specs)
+    device = devices.resolve(config.device)
     data = toy2d(dataset)
     kw = {"dtype": config.dtype, "device": device}
     gen = torch.Generator(device=device).manual_seed(seed)
     R = len(methods)
     theta = mlp.init_batched(R, config.sizes, gen, **kw)
     omega = mlp.init_batched(R, config.sizes, gen, **kw)
-    divs = {m: resolve(m).validate() for m in methods if m != "cd"}
+    divs = {m: resolve(spec).validate() for m, spec in specs.items() if m != "cd"}
     # each f-EBM run plays L/f''(1) (f's minimizer, unit curvature), so one lr suits every f
-    links = {m: ((d.function("g", "torch"), d.function("h", "torch")), _inverse_curvature(d))
+    links = {m: ((d.function("g", "torch"), d.function("h", "torch")), inverse_curvature(d))
              for m, d in divs.items()}
     chains = (torch.rand(R, config.chains, 2, generator=gen, **kw) * 2 - 1) * config.box
     opt_t, opt_o = Adam(theta), Adam(omega)
-    alive, status = torch.ones(R, dtype=torch.bool, device=device), ["ok"] * R
+    alive, status = torch.ones(R, dtype=torch.bool, device=device), [RunStatus()] * R
     t0 = time.perf_counter()
     for step in range(config.steps):
         chains = _refresh(chains, config, gen, kw)
@@ -74,7 +129,7 @@ def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: 
         g_t, g_o = _gradients(theta, omega, x_p, x_q, methods, links, config)
         new_omega = omega + config.lr * config.critic_lr_ratio * opt_o.direction(g_o)  # ascent on ω
         new_theta = theta - config.lr * opt_t.direction(g_t)
-        alive = _still_finite(alive, status, step, methods, new_theta, new_omega, chains)
+        alive = still_finite(alive, status, step, lambda k: methods[k], new_theta, new_omega, chains)
         # a run that stops being finite keeps its last finite state and its chains
         theta = torch.where(alive[:, None], new_theta, theta)
         omega = torch.where(alive[:, None], new_omega, omega)
@@ -82,22 +137,7 @@ def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: 
     elapsed = time.perf_counter() - t0
     scores = [score(data, lambda x, r=r: mlp.forward(theta[r], x, config.sizes), chains[r], config.box)
               for r in range(R)]
-    return {"dataset": dataset, "methods": list(methods), "theta": theta, "samples": chains,
-            "scores": scores, "status": status, "elapsed_s": elapsed, "config": config}
-
-
-def _inverse_curvature(d) -> float:
-    f2 = curvature(d)
-    return 1.0 / f2 if f2 > 0 else 1.0  # no curvature to normalize by: left unscaled
-
-
-def _still_finite(alive, status, step, methods, *tensors):
-    ok = alive.clone()
-    for t in tensors:
-        ok &= torch.isfinite(t.reshape(len(alive), -1)).all(dim=1)
-    for k in torch.nonzero(alive & ~ok).flatten().tolist():
-        status[k] = f"{methods[k]} became non-finite at step {step + 1}"
-    return ok
+    return Toy2DReport(dataset, list(methods), scores, status, elapsed, config, theta, chains)
 
 
 def _refresh(chains, config, gen, kw):
@@ -125,7 +165,7 @@ def _gradients(theta, omega, x_p, x_q, methods, links, config):
     return torch.autograd.grad(total, (theta, omega), materialize_grads=True)
 
 
-def score(data, energy, samples, box: float, grid: int = 160) -> dict:
+def score(data, energy, samples, box: float, grid: int = 160) -> Score:
     """KL(p‖q) and JS on a grid after normalizing q = e^{−E} numerically; mode coverage and the
     fraction of samples within 3 sd of a mixture component ("high quality")."""
     ticks = torch.linspace(-box, box, grid, dtype=torch.float64)
@@ -141,15 +181,15 @@ def score(data, energy, samples, box: float, grid: int = 160) -> dict:
     js = float(0.5 * (p * (log_p - m.log())).sum() + 0.5 * (q * (log_q - m.log())).sum())
     d = torch.cdist(samples.to(torch.float64).cpu(), data.centers)
     near = d < 3 * data.sd
-    return {
-        "kl": kl if math.isfinite(kl) else None,
-        "js": js,
-        "mode_coverage": float(near.any(dim=0).to(torch.float64).mean()),
-        "high_quality": float(near.any(dim=1).to(torch.float64).mean()),
-    }
+    return Score(
+        kl=kl if math.isfinite(kl) else None,
+        js=js,
+        mode_coverage=float(near.any(dim=0).to(torch.float64).mean()),
+        high_quality=float(near.any(dim=1).to(torch.float64).mean()),
+    )
 
 
-def plot_samples(out: dict, path) -> str:
+def plot_samples(out: Toy2DReport, path) -> str:
     """Write :func:`draw_samples` to ``path``."""
     import matplotlib
 
@@ -163,27 +203,27 @@ def plot_samples(out: dict, path) -> str:
     return str(path)
 
 
-def draw_samples(plt, out: dict):
+def draw_samples(plt, out: Toy2DReport):
     """One panel per method: model samples over the data density."""
-    data, box = toy2d(out["dataset"]), out["config"].box
+    data, box = toy2d(out.dataset), out.config.box
     ticks = torch.linspace(-box, box, 200, dtype=torch.float64)
     xy = torch.cartesian_prod(ticks, ticks)
     density = data.log_prob(xy).exp().reshape(200, 200).T
-    n = len(out["methods"])
+    n = len(out.methods)
     cols = min(n, 6)
     rows = -(-n // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.2 * rows), squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_axis_off()
-    for ax, method, samples, sc in zip(axes.flat, out["methods"], out["samples"], out["scores"]):
+    for ax, method, samples, sc in zip(axes.flat, out.methods, out.samples, out.scores):
         ax.contourf(ticks, ticks, density, levels=12, cmap="Greys")
         s = samples.cpu().numpy()
         ax.scatter(s[:, 0], s[:, 1], s=3, color="C3", label="model samples")
-        ax.set_title(f"{method}\nJS {sc['js']:.3f}, HQ {sc['high_quality']:.2f}", fontsize=9)
+        ax.set_title(f"{method}\nJS {sc.js:.3f}, HQ {sc.high_quality:.2f}", fontsize=9)
         ax.set_xlim(-box, box)
         ax.set_ylim(-box, box)
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
     axes[0][0].legend(loc="lower left", fontsize=7)
-    fig.suptitle(f"{out['dataset']}: f-EBM and CD after {out['config'].steps} steps")
+    fig.suptitle(f"{out.dataset}: f-EBM and CD after {out.config.steps} steps")
     return fig

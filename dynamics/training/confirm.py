@@ -1,8 +1,8 @@
-"""Stochastic confirmation of the linearization: batched minibatch f-EBM runs near a
-realizable equilibrium, against the rate the Jacobian predicts.
+"""Stochastic confirmation of the linearization: batched minibatch f-EBM runs near an
+equilibrium, against the rate the Jacobian predicts.
 
 Every run starts at z* + size·v, with v the slowest mode of the discrete update map M, and
-takes minibatch steps (exact samples of p = q_θ* and of q_θ). Each run has a twin started at
+takes minibatch steps (samples of p and exact samples of q_θ). Each run has a twin started at
 z* that sees the same minibatches (common random numbers). The run-average of the difference
 follows M to first order: the shared noise cancels, and so does the drift that noise alone
 induces through the curvature of F (without the twins it biases the fitted rate by ~5%). Its
@@ -18,11 +18,10 @@ import numpy as np
 import torch
 from torch.func import vmap
 
-from divergences import divergence as resolve
-
-from . import equilibrium, jacobian, simulate, spectrum
-from .fields import GDAField
-from .game import Game
+from ...divergences import InputError, resolve
+from ...toy_models import DataSampler, ExactSampler, Setup, setup
+from ..analysis import Game, Linearization, locate, oscillation_period, simulate
+from ..report import Report
 
 GROWTH_START = 0.02  # unstable runs start at 0.02·size and grow by e^decay
 MAX_STEPS = 3000
@@ -47,28 +46,50 @@ class Confirmation:
         return d
 
 
-def _step_map(G, n_theta, eta, ratio, update):
-    if update == "alternating":
-        return spectrum.alternating_matrix(G, n_theta, eta, ratio * eta)
-    return np.eye(len(G)) + spectrum.flow_jacobian(G, n_theta, eta, ratio * eta)
+@dataclass
+class ConfirmReport(Report):
+    name: str
+    model: str
+    lr_ratio: float
+    runs: int
+    batch: int
+    initial_distance: float
+    results: dict[str, Confirmation]
+    elapsed_s: float
+    stable_flow: bool
+
+    def to_json(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if k != "results"}
+        d["results"] = {k: v.as_dict() for k, v in self.results.items()}
+        return d
+
+    def text(self) -> str:
+        lines = [f"febm confirm {self.name} on {self.model} (η_ω/η_θ = {self.lr_ratio:g}): "
+                 f"{self.runs} coupled run pairs, batch {self.batch}, {self.elapsed_s:.1f} s"]
+        for res in self.results.values():
+            measured = "n/a" if res.measured_rate is None else f"{res.measured_rate:.5g} ± {res.rate_sd:.1g}"
+            err = "" if res.relative_error is None else f"  (relative error {res.relative_error:.1%})"
+            lines.append(f"  {res.update:12} η_θ = {res.eta_theta:.4g}: predicted {res.predicted_rate:.5g} "
+                         f"per step, measured {measured} over {res.steps} steps{err}")
+        return "\n".join(lines)
 
 
-def _run(game, sample_p, z0, z_star, eta_t, eta_o, update, steps, runs, batch, seed):
+def _run(game, data, z0, z_star, eta_t, eta_o, update, steps, runs, batch, seed):
     """Batched minibatch runs and their twins from z*; returns (steps + 1, runs, n) differences."""
     gen = torch.Generator().manual_seed(seed)
     grads = vmap(game.sample_gradients)
     model = game.model
     n_t = game.dim_theta
     Z = torch.cat([z0.repeat(runs, 1), z_star.repeat(runs, 1)])
-    shape = (runs, batch) + sample_p.event_shape
+    event = tuple(data.nodes().x.shape[1:])  # () in 1-D, (2,) in 2-D
 
     def twice(x):
         return torch.cat([x, x])
 
     def minibatch_grads(Z):
         theta, omega = Z[:, :n_t], Z[:, n_t:]
-        x_p = twice(sample_p(torch.randn(shape, generator=gen, dtype=Z.dtype)))
-        x_q = vmap(model.sample)(theta, twice(torch.randn(shape, generator=gen, dtype=Z.dtype)))
+        x_p = twice(data.sample((runs, batch), gen, dtype=Z.dtype))
+        x_q = vmap(model.sample)(theta, twice(torch.randn((runs, batch) + event, generator=gen, dtype=Z.dtype)))
         return grads(theta, omega, x_p, x_q)
 
     out = [Z]
@@ -85,16 +106,6 @@ def _run(game, sample_p, z0, z_star, eta_t, eta_o, update, steps, runs, batch, s
     return traj[:, :runs] - traj[:, runs:]
 
 
-class _DataSampler:
-    """Exact samples of p = q_θ* from standard normals."""
-
-    def __init__(self, model, theta_star, event_shape):
-        self.model, self.theta_star, self.event_shape = model, theta_star, event_shape
-
-    def __call__(self, z):
-        return vmap(lambda zz: self.model.sample(self.theta_star, zz))(z)
-
-
 def _fit(dev: np.ndarray, period):
     """Least-squares slope of log ‖mean deviation‖ (a real slowest mode); for a complex one,
     the period-aligned two-point rate of :func:`simulate.measure_rate`."""
@@ -105,40 +116,44 @@ def _fit(dev: np.ndarray, period):
     return simulate.measure_rate(traj, period, start_drop=0.5).rate
 
 
-def confirm(spec_text: str, model: str = "gaussian-1d", lr_ratio: float = 1.0, runs: int = 128,
-            batch: int = 4096, size: float = 0.05, decay: float = 3.0, seed: int = 0,
-            updates=("simultaneous", "alternating"), bootstrap: int = 100) -> dict:
-    """Predicted vs measured per-step rates of stochastic simultaneous and alternating GDA."""
-    from toy_models import setup
+def _samplers(s: Setup):
+    if not isinstance(s.model, ExactSampler):
+        raise InputError(f"model {s.name!r} has no exact sampler from standard normals (sample(θ, z))")
+    if not isinstance(s.data, DataSampler):
+        raise InputError(f"the data of {s.name!r} cannot be sampled (sample(shape, generator))")
 
+
+def confirm(spec: str, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0, runs: int = 128,
+            batch: int = 4096, size: float = 0.05, decay: float = 3.0, seed: int = 0,
+            updates=("simultaneous", "alternating"), bootstrap: int = 100) -> ConfirmReport:
+    """Predicted vs measured per-step rates of stochastic simultaneous and alternating GDA.
+
+    ``spec`` is a divergence (name, expression or Divergence), ``model`` a set-up (name,
+    ``path/to/file.py:NAME`` or Setup).
+    """
     t0 = time.perf_counter()
-    div = resolve(spec_text).validate()
+    div = resolve(spec).validate()
     s = setup(model)
-    if not hasattr(s.model, "sample"):
-        raise ValueError(f"model {model!r} has no exact sampler from standard normals")
+    _samplers(s)
     game = Game.from_setup(div, s)
-    z_star = s.z_star
-    G = jacobian.autodiff(GDAField(game), z_star).numpy()
-    gauge = equilibrium.gauge_directions(GDAField(game), z_star, torch.as_tensor(G))
-    P = simulate.projector(len(z_star), gauge)
-    event = tuple(s.data.nodes().x.shape[1:])  # () in 1-D, (2,) in 2-D
-    sample_p = _DataSampler(s.model, s.theta_star, event)
-    eta_sim = spectrum.eta_max_simultaneous(spectrum.flow_jacobian(G, game.dim_theta, 1.0, lr_ratio), gauge)
-    eta_alt = spectrum.eta_max_alternating(G, game.dim_theta, lr_ratio, gauge)
+    if div.f2_at_1 is None:
+        raise InputError(f"{div.name}: f'' is undefined at 1 (a kink), so there is no predicted rate to confirm")
+    lin = Linearization.at(game, locate(game, s).z)
+    P = lin.projector()
     results = {}
     for k, update in enumerate(updates):
-        edge = eta_sim if update == "simultaneous" else eta_alt
+        edge = lin.eta_max(update, lr_ratio)
         eta = 0.5 * edge if edge is not None else 0.02
-        M = _step_map(G, game.dim_theta, eta, lr_ratio, update)
-        growing = spectrum.spectral_radius(spectrum.transverse(M, gauge)) > 1
+        M = lin.step_matrix(update, eta, lr_ratio)
+        growing = lin.radius(update, eta, lr_ratio) > 1
         start = size * GROWTH_START if growing else size  # growth is read before it turns nonlinear
-        z0, mu = simulate.mode_start(z_star, M, start, gauge, discrete=True)
+        z0, mu = lin.mode_start(M, start, discrete=True)
         predicted = float(np.log(np.abs(mu)))
         steps = int(min(MAX_STEPS, max(20, decay / max(abs(predicted), 1e-9))))
-        diff = _run(game, sample_p, z0, z_star, eta, lr_ratio * eta, update, steps, runs, batch, seed + k)
+        diff = _run(game, s.data, z0, lin.z_star, eta, lr_ratio * eta, update, steps, runs, batch, seed + k)
         dev = diff.numpy() @ P  # (steps + 1, runs, n), transverse
         mean_dev = np.linalg.norm(dev.mean(axis=1), axis=1)
-        period = 2 * np.pi / abs(np.angle(mu)) if abs(np.angle(mu)) > 1e-9 else None
+        period = oscillation_period(mu, per_step=True)
         rate = _fit(mean_dev, period)
         rng = np.random.default_rng(seed)
         boots = [_fit(np.linalg.norm(dev[:, rng.integers(0, runs, runs)].mean(axis=1), axis=1), period)
@@ -149,18 +164,7 @@ def confirm(spec_text: str, model: str = "gaussian-1d", lr_ratio: float = 1.0, r
             None if rate is None else abs(rate - predicted) / abs(predicted), steps, mean_dev,
             np.linalg.norm(dev, axis=2).mean(axis=1),
         )
-    return {
-        "name": div.name, "model": s.name, "lr_ratio": lr_ratio, "runs": runs, "batch": batch,
-        "initial_distance": size, "results": results, "elapsed_s": time.perf_counter() - t0,
-        "stable_flow": bool(np.max(np.linalg.eigvals(spectrum.transverse(
-            spectrum.flow_jacobian(G, game.dim_theta, 1.0, lr_ratio), gauge)).real) < 0),
-    }
-
-
-def as_json(out: dict) -> dict:
-    d = {k: v for k, v in out.items() if k != "results"}
-    d["results"] = {k: v.as_dict() for k, v in out["results"].items()}
-    return d
-
-
-__all__ = ["Confirmation", "as_json", "confirm"]
+    return ConfirmReport(
+        div.name, s.name, lr_ratio, runs, batch, size, results, time.perf_counter() - t0,
+        bool(lin.spectrum(lr_ratio).transverse_max_real < 0),
+    )

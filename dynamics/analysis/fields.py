@@ -32,12 +32,14 @@ class GDAField:
 
 @dataclass(frozen=True)
 class SimultaneousMap:
-    """One step of simultaneous GDA: z -> z + F(z) with the step sizes inside F."""
+    """One simultaneous GDA step: θ ← θ − η_θ ∇_θ L and ω ← ω + η_ω ∇_ω L at the same point."""
 
-    field: GDAField
+    game: Game
+    eta_theta: float
+    eta_omega: float
 
     def __call__(self, z):
-        return z + self.field(z)
+        return z + GDAField(self.game, self.eta_theta, self.eta_omega)(z)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class AlternatingMap:
         omega = omega + self.eta_omega * self.game.gradients(theta, omega)[1]
         theta = theta - self.eta_theta * self.game.gradients(theta, omega)[0]
         return torch.cat([theta, omega])
+
+
+UPDATES = {"simultaneous": SimultaneousMap, "alternating": AlternatingMap}
 
 
 @dataclass(frozen=True)

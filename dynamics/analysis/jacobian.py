@@ -38,7 +38,7 @@ def finite_difference(field, z, step: float = 1e-5) -> torch.Tensor:
     return torch.stack(cols, dim=1)
 
 
-def divergence_free_matrix(game, z_star) -> torch.Tensor:
+def f_independent_matrix(game, z_star) -> torch.Tensor:
     """[[−(C − μμᵀ), μνᵀ], [−νμᵀ, −K]]: the Jacobian at a realizable equilibrium, over f''(1)."""
     theta, omega = game.split(z_star)
     mu, nu, C, K = game.feature_moments(theta, omega)
@@ -54,7 +54,7 @@ def unit_closed_form(field: GDAField, z_star) -> torch.Tensor:
         torch.full((game.dim_theta,), field.eta_theta, dtype=z_star.dtype),
         torch.full((game.dim_omega,), field.eta_omega, dtype=z_star.dtype),
     ])
-    return rates[:, None] * divergence_free_matrix(game, z_star)
+    return rates[:, None] * f_independent_matrix(game, z_star)
 
 
 def closed_form(field: GDAField, z_star) -> torch.Tensor:

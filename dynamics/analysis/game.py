@@ -8,21 +8,16 @@ from __future__ import annotations
 import torch
 from torch.func import jacfwd, jacrev
 
-from divergences import Divergence
-from toy_models import Nodes
+from ...divergences import Divergence, InputError
+from ...toy_models import ClosedFormGradient, empirical
 
 
 def gradient(obj, fn: str, params, x):
     """Closed-form parameter gradient where the object has one, else forward-mode autodiff
     (few parameters, many nodes). Both stay differentiable for the flow's Jacobian."""
-    if hasattr(obj, "gradient"):
+    if isinstance(obj, ClosedFormGradient):
         return obj.gradient(params, x)
     return jacfwd(getattr(obj, fn), argnums=0)(params, x)
-
-
-def _empirical(x) -> Nodes:
-    """Samples (n,) or (n, d) as nodes with equal weights 1/n."""
-    return Nodes(x, torch.full(x.shape[:1], 1.0 / len(x), dtype=x.dtype, device=x.device))
 
 
 class Game:
@@ -35,7 +30,7 @@ class Game:
 
     def __init__(self, divergence: Divergence, model, critic, data):
         if divergence.params:
-            raise ValueError(f"bind the parameters of {divergence.name} first")
+            raise InputError(f"{divergence.name} has a free parameter: bind it first, e.g. {divergence.name}=0.5")
         self.divergence = divergence
         self.model, self.critic, self.data = model, critic, data
         self.g = divergence.function("g", "torch")
@@ -69,7 +64,7 @@ class Game:
     def sample_gradients(self, theta, omega, x_p, x_q):
         """The same estimator on samples: x_p from p, x_q from q_θ (held fixed, so the θ-dependence
         of q enters only through the covariance term). torch.func.vmap batches it over runs."""
-        return self.estimate(theta, omega, _empirical(x_p), _empirical(x_q.detach()))
+        return self.estimate(theta, omega, empirical(x_p), empirical(x_q.detach()))
 
     def estimate(self, theta, omega, p, q):
         """E_p[g'(r)∇E] − E_q[h'(r)∇E] + Cov_q(h(r), ∇E) and E_p[g'(r)∇H] − E_q[h'(r)∇H] over nodes."""

@@ -1,0 +1,1 @@
+"""What users call: the command line, ``check``, the catalog commands and the figures."""

@@ -1,0 +1,342 @@
+"""``febm check``: the whole chain for one generator on one set-up.
+
+Resolve and validate the divergence, locate the equilibrium, compare the Jacobian three
+ways, read the spectrum, the stable step sizes and the critical learning-rate ratios off the
+:class:`Linearization`, and measure the rate of the nonlinear flow and of discrete steps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ...divergences import Divergence, resolve
+from ...divergences.divergence import number
+from ...toy_models import Setup, setup
+from ..analysis import Game, Linearization, equilibrium, jacobian, locate, oscillation_period, simulate
+from ..analysis.linearization import edge
+from ..analysis.spectrum import Spectrum
+from ..report import Report, Verdict, finite_or_none
+
+MAX_STEPS = 4000  # longest alternating run in a check
+SLOW = 1e-4  # slowest/fastest |Re λ| below which the flow run is skipped (stiff, sloppy models)
+UPDATE_ORDERS = ("simultaneous", "alternating")
+
+
+@dataclass
+class Skipped:
+    """A simulation that was not run, and why."""
+
+    reason: str
+
+    def to_json(self) -> dict:
+        return {"skipped": self.reason}
+
+
+@dataclass
+class FlowRun:
+    """The nonlinear flow from z* nudged along its slowest mode: the fitted rate against Re λ."""
+
+    predicted_rate: float
+    measured_rate: float | None
+    error: float | None
+    relative_error: float | None
+    window: tuple | None
+    initial_distance: float
+    final_distance: float
+    diverged: bool
+    trajectory: simulate.Trajectory = field(repr=False)
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k != "trajectory"}
+
+
+@dataclass
+class StepRun:
+    """Discrete steps of one update order at one step size: the fitted rate per step against log|μ|."""
+
+    eta_theta: float
+    eta_omega: float
+    predicted_rate_per_step: float
+    measured_rate_per_step: float | None
+    relative_error: float | None
+    steps: int
+    trajectory: simulate.Trajectory = field(repr=False)
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k != "trajectory"}
+
+
+@dataclass
+class CheckReport(Report):
+    name: str
+    model: str
+    model_description: str
+    lr_ratio: float
+    f2_at_1: float | None
+    verdict: Verdict
+    reason: str
+    spectrum: Spectrum
+    jacobian_agreement: dict
+    equilibrium: dict
+    z_star: list
+    stable_steps: dict  # update order -> list of (lo, hi) intervals of η_θ
+    eta_max_simultaneous: float | None
+    eta_max_alternating: float | None
+    critical_lr_ratios: list
+    flow: FlowRun | Skipped | None = None
+    alternating: StepRun | Skipped | None = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def simulation(self) -> dict:
+        runs = {"flow": self.flow, "alternating": self.alternating}
+        return {k: v for k, v in runs.items() if v is not None}
+
+    def to_json(self) -> dict:
+        sp_ = self.spectrum
+        flow = self.flow if isinstance(self.flow, FlowRun) else None
+        return {
+            "name": self.name,
+            "verdict": self.verdict.value,
+            "reason": self.reason,
+            "f2_at_1": self.f2_at_1,
+            "model": self.model,
+            "model_description": self.model_description,
+            "lr_ratio": self.lr_ratio,
+            "eigenvalues": [[float(e.real), float(e.imag)] for e in sp_.eigenvalues],
+            "max_real": finite_or_none(sp_.max_real),
+            "predicted_rate": (finite_or_none(sp_.transverse_max_real)
+                               if self.verdict is not Verdict.NOT_APPLICABLE else None),
+            "measured_rate": None if flow is None else flow.measured_rate,
+            "tolerance": sp_.tolerance,
+            "zero_modes": sp_.zero_modes,
+            "gauge_modes": sp_.gauge_modes,
+            "eta_max_simultaneous": self.eta_max_simultaneous,
+            "eta_max_alternating": self.eta_max_alternating,
+            "stable_steps": {k: [list(iv) for iv in v] for k, v in self.stable_steps.items()},
+            "critical_lr_ratio": self.critical_lr_ratios[0] if self.critical_lr_ratios else None,
+            "critical_lr_ratios": self.critical_lr_ratios,
+            "jacobian_agreement": self.jacobian_agreement,
+            "equilibrium": self.equilibrium,
+            "z_star": self.z_star,
+            "simulation": {k: v.to_json() for k, v in self.simulation.items()},
+            "notes": self.notes + sp_.notes,
+        }
+
+    def text(self) -> str:
+        d = self.to_json()
+        agree = ", ".join(f"{k.replace('_', ' ')} {v:.1e}" for k, v in d["jacobian_agreement"].items())
+        eq = d["equilibrium"]
+        if eq["known_residual"] is not None:
+            eq_line = (f"known z*: |F| = {eq['known_residual']:.1e}; root-solve from a perturbed start: "
+                       f"|F| = {eq['solved_residual']:.1e}, distance to z* {eq['solved_distance_to_known']:.1e}")
+        else:
+            eq_line = f"solved from {eq['solved_from']}: |F| = {eq['solved_residual']:.1e}"
+        lines = [
+            f"febm check {self.name} on {self.model}  (η_ω/η_θ = {self.lr_ratio:g})",
+            f"  model        {self.model_description}",
+            f"  f''(1)       {self.f2_at_1}",
+            f"  equilibrium  {eq_line}",
+            f"  Jacobian     {agree}",
+            f"  eigenvalues  {_format_eigs(self.spectrum.eigenvalues)}",
+            f"  verdict      {self.verdict.value.upper()}: {self.reason}",
+        ]
+        if isinstance(self.flow, FlowRun) and self.flow.measured_rate is not None:
+            f = self.flow
+            lines.append(f"  rate         predicted {f.predicted_rate:.6g}, measured on the nonlinear "
+                         f"flow {f.measured_rate:.6g} (relative error {f.relative_error:.1e})")
+        for kind, run in self.simulation.items():
+            if isinstance(run, Skipped):
+                lines.append(f"  {kind:12} not simulated: {run.reason}")
+        if self.verdict not in (Verdict.STABLE, Verdict.UNSTABLE):
+            lines += [f"  note         {n}" for n in d["notes"]]
+            lines.append("  η_max and critical ratios are not defined without exponential rates")
+            return "\n".join(lines)
+        lines.append("  stable steps " + "; ".join(f"{k} {_intervals(v)}" for k, v in self.stable_steps.items()))
+        if isinstance(self.alternating, StepRun) and self.alternating.measured_rate_per_step is not None:
+            a = self.alternating
+            lines.append(f"  alternating  at η_θ = {a.eta_theta:.4g}: predicted {a.predicted_rate_per_step:.6g} "
+                         f"per step, measured {a.measured_rate_per_step:.6g} over {a.steps} steps")
+        crit = d["critical_lr_ratios"]
+        none = "none in [1e-4, 1e4]: the verdict holds for every ratio"
+        lines.append("  critical η_ω/η_θ  " + (", ".join(f"{c:.6g}" for c in crit) if crit else none))
+        lines += [f"  note         {n}" for n in d["notes"]]
+        return "\n".join(lines)
+
+    def figures(self) -> list:
+        """The spectrum and, when the flow was simulated, its convergence, as matplotlib Figures."""
+        from .check_plots import figures
+
+        return figures(self)
+
+
+def _intervals(intervals) -> str:
+    if not intervals:
+        return "none (no stable step)"
+    return ", ".join(f"η_θ in ({lo:.4g}, {hi:.4g})" for lo, hi in intervals)
+
+
+def _format_eigs(eigs, limit=8) -> str:
+    shown = sorted(eigs, key=lambda e: (-e.real, -e.imag))
+    parts = []
+    for e in shown[:limit]:
+        if abs(e.imag) < 1e-12:
+            parts.append(f"{e.real:.4g}")
+        elif e.imag > 0:
+            parts.append(f"{e.real:.4g} ± {e.imag:.4g}i")
+    extra = len(shown) - limit
+    return ", ".join(parts) + (f", … ({extra} more)" if extra > 0 else "")
+
+
+def _jacobians(lin: Linearization, ratio: float, f2):
+    """J three ways. Differences are relative to max(‖reference‖, ‖J at f''(1) = 1‖), so a
+    Jacobian that vanishes with f''(1) is compared on the game's natural scale."""
+    F, z = lin.field(ratio), lin.z_star
+    unit = jacobian.unit_closed_form(F, z)
+    scale = float(np.linalg.norm(unit.numpy()))
+    ja = jacobian.autodiff(F, z)
+    jf = jacobian.finite_difference(F, z)
+    agreement = {"autodiff_vs_fd": jacobian.relative_difference(jf, ja, scale)}
+    if f2 is not None:
+        jc = float(f2) * unit
+        agreement["autodiff_vs_closed_form"] = jacobian.relative_difference(ja, jc, scale)
+        agreement["fd_vs_closed_form"] = jacobian.relative_difference(jf, jc, scale)
+    return agreement, scale
+
+
+def _equilibrium_report(lin: Linearization, s: Setup, located, seed):
+    field_ = lin.field()
+    if not s.known:
+        return {"known_residual": None, "solved_residual": located.residual, "solved_distance_to_known": None,
+                "solved_success": located.success, "solved_from": "the set-up's start"}
+    start = simulate.start_point(lin.z_star, 0.05, seed, lin.gauge)
+    solved = equilibrium.solve(field_, start)
+    return {
+        "known_residual": located.residual,
+        "solved_residual": solved.residual,
+        "solved_distance_to_known": float(np.linalg.norm(lin.projector() @ (solved.z - lin.z_star).numpy())),
+        "solved_success": solved.success,
+        "solved_from": "z* + a transverse perturbation of norm 0.05",
+    }
+
+
+def _simulate_flow(lin: Linearization, ratio: float, spec: Spectrum) -> FlowRun | Skipped:
+    """The nonlinear flow from z* nudged along its slowest mode; the fitted rate vs Re λ."""
+    rate = spec.transverse_max_real
+    if not math.isfinite(rate) or abs(rate) <= spec.tolerance:
+        return Skipped("no exponential rate to measure")
+    fastest = float(np.max(np.abs(spec.transverse_eigenvalues)))
+    if abs(rate) < SLOW * fastest:
+        return Skipped(f"the slowest mode (|Re λ| = {abs(rate):.2g}) is below {SLOW:g} of the fastest "
+                       f"({fastest:.2g}): its linear regime needs perturbations near rounding level "
+                       "and runs of ~1/|Re λ|, out of reach in float64")
+    size = 1e-3 if rate < 0 else 1e-8
+    J = lin.jacobian(ratio)
+    z0, lam = lin.mode_start(J, size)
+    traj = simulate.flow(lin.field(ratio), lin.z_star, z0, (6.0 if rate < 0 else 16.0) / abs(rate), jac=J,
+                         gauge=lin.gauge)
+    if traj.status == "budget":
+        return Skipped("the integration exceeded its budget of field evaluations")
+    meas = simulate.measure_rate(traj, oscillation_period(lam))
+    return FlowRun(
+        predicted_rate=rate,
+        measured_rate=meas.rate,
+        error=meas.error,
+        relative_error=None if meas.rate is None else abs(meas.rate - rate) / abs(rate),
+        window=meas.window,
+        initial_distance=size,
+        final_distance=float(traj.distances[-1]),
+        diverged=traj.diverged,
+        trajectory=traj,
+    )
+
+
+def _simulate_steps(lin: Linearization, ratio: float, intervals, update="alternating") -> StepRun | Skipped:
+    """Discrete steps at the step size with the fastest predicted contraction, searched inside
+    the stable intervals (which need not start at 0)."""
+    if not intervals:
+        return Skipped(f"{update} steps are unstable for every step size")
+    etas = np.concatenate([lo + (hi - lo) * np.linspace(0.05, 0.95, 19) for lo, hi in intervals])
+    eta = float(etas[np.argmin([lin.radius(update, e, ratio) for e in etas])])
+    z0, mu = lin.mode_start(lin.step_matrix(update, eta, ratio), 1e-3, discrete=True)
+    predicted = float(np.log(np.abs(mu)))
+    if 6.0 > MAX_STEPS * abs(predicted):
+        return Skipped(f"the predicted rate per step ({predicted:.2g}) needs more than {MAX_STEPS} steps")
+    steps = max(20, int(6.0 / abs(predicted)))
+    traj = simulate.iterate(lin.step_map(update, eta, ratio), lin.z_star, z0, steps, lin.gauge)
+    meas = simulate.measure_rate(traj, oscillation_period(mu, per_step=True))
+    return StepRun(
+        eta_theta=eta,
+        eta_omega=ratio * eta,
+        predicted_rate_per_step=predicted,
+        measured_rate_per_step=meas.rate,
+        relative_error=None if meas.rate is None else abs(meas.rate - predicted) / abs(predicted),
+        steps=len(traj.distances) - 1,
+        trajectory=traj,
+    )
+
+
+def _verdict(div: Divergence, spec: Spectrum) -> tuple[Verdict, str]:
+    f2 = div.f2_at_1
+    if f2 is None:
+        return Verdict.NOT_APPLICABLE, (
+            f"{div.validation['smooth_at_1'].detail}; the local theory needs f twice differentiable at 1"
+        )
+    if f2 == 0:
+        return Verdict.INCONCLUSIVE, (
+            "f''(1) = 0: the Jacobian at the equilibrium is zero, so the dynamics are not "
+            "exponentially stable; the linearization decides nothing"
+        )
+    return spec.verdict, spec.reason
+
+
+def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0,
+          simulate_runs: bool = True, seed: int = 0) -> CheckReport:
+    """Derive, linearize and simulate the f-EBM game of ``spec`` on ``model``.
+
+    ``spec`` is a catalog name, ``family=value``, an expression in t or a Divergence; ``model``
+    a registered set-up name, ``path/to/file.py:NAME`` (your own Python file, which is run),
+    or a Setup.
+    """
+    div = resolve(spec).validate()
+    s = setup(model)
+    game = Game.from_setup(div, s)
+    located = locate(game, s)
+    lin = Linearization.at(game, located.z)
+    f2 = div.f2_at_1
+    agreement, scale = _jacobians(lin, lr_ratio, f2)
+    spec_ = lin.spectrum(lr_ratio, scale)
+    verdict, reason = _verdict(div, spec_)
+    exponential = verdict in (Verdict.STABLE, Verdict.UNSTABLE)  # else no rates, no ratios
+    steps = {u: lin.stable_steps(u, lr_ratio) if exponential else [] for u in UPDATE_ORDERS}
+    report = CheckReport(
+        name=div.name,
+        model=s.name,
+        model_description=s.description,
+        lr_ratio=lr_ratio,
+        f2_at_1=number(f2),
+        verdict=verdict,
+        reason=reason,
+        spectrum=spec_,
+        jacobian_agreement=agreement,
+        equilibrium=_equilibrium_report(lin, s, located, seed),
+        z_star=[float(v) for v in lin.z_star],
+        stable_steps=steps,
+        eta_max_simultaneous=edge(steps["simultaneous"]),
+        eta_max_alternating=edge(steps["alternating"]),
+        critical_lr_ratios=lin.critical_ratios() if exponential else [],
+    )
+    residual = report.equilibrium["known_residual"]
+    if residual is not None and residual > 1e-8:
+        report.notes.append(
+            f"|F| = {residual:.2g} at the realizable point: the estimator is "
+            "discontinuous there (h jumps at r = 0, and r is zero only to rounding), so it is not a "
+            "robust equilibrium"
+        )
+    if simulate_runs and exponential:
+        report.flow = _simulate_flow(lin, lr_ratio, spec_)
+        report.alternating = _simulate_steps(lin, lr_ratio, steps["alternating"])
+    return report

@@ -1,0 +1,219 @@
+"""The ``febm`` command line: parse arguments, call one core function, print its report.
+
+Every command has ``--json``; bad input exits 2 with one line on stderr. The scientific layers
+are imported inside the commands, so ``febm --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import arguments as arg
+
+
+class UsageError(Exception):
+    """Bad command-line usage (argparse's own errors are routed here)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        if "generator" in message:
+            message += " (put -- before an expression that starts with '-')"
+        raise UsageError(message)
+
+
+def _emit(report, args) -> int:
+    print(report.json_text() if args.json else report.text())
+    return 0
+
+
+def _cmd_divergences(args) -> int:
+    from .catalog import catalog
+
+    return _emit(catalog(), args)
+
+
+def _cmd_show(args) -> int:
+    from .catalog import show
+
+    return _emit(show(args.generator, latex=args.latex), args)
+
+
+def _cmd_check(args) -> int:
+    from .check import check
+
+    report = check(args.generator, args.model, args.lr_ratio, simulate_runs=not args.no_simulation,
+                   seed=args.seed)
+    if not args.plot:
+        return _emit(report, args)
+    from .check_plots import write_plots
+
+    plots = write_plots(report, args.plot)
+    if args.json:
+        import json
+
+        print(json.dumps({**report.to_json(), "plots": plots}, indent=2))
+        return 0
+    print(report.text())
+    print("plots: " + ", ".join(plots))
+    return 0
+
+
+def _cmd_reproduce(args) -> int:
+    import torch
+
+    from ..training import paper1d
+
+    clip = "default" if args.clip is None else (None if args.clip <= 0 else args.clip)
+    config = paper1d.configure(args.steps, args.warmup, clip, args.init_sigma,
+                               None if args.dtype is None else getattr(torch, args.dtype), args.update)
+    report = paper1d.run(seeds=args.seeds, device=args.device, seed=args.seed, config=config,
+                         progress=not args.json)
+    if args.plot:
+        Path(args.plot).mkdir(parents=True, exist_ok=True)
+        report.plot = paper1d.plot(report, Path(args.plot) / "paper-1d.png")
+    return _emit(report, args)
+
+
+def _cmd_confirm(args) -> int:
+    from ..training.confirm import confirm
+
+    return _emit(confirm(args.generator, args.model, args.lr_ratio, runs=args.runs, batch=args.batch,
+                         seed=args.seed), args)
+
+
+def _cmd_toy2d(args) -> int:
+    from ..training.toy2d import Toy2DConfig, all_methods, plot_samples, train_toy2d
+
+    methods = all_methods() if args.methods == "all" else args.methods.split(",")
+    report = train_toy2d(args.dataset, methods, Toy2DConfig(steps=args.steps, device=args.device),
+                         seed=args.seed)
+    if args.plot:
+        Path(args.plot).mkdir(parents=True, exist_ok=True)
+        report.plot = plot_samples(report, Path(args.plot) / f"toy2d-{args.dataset}.png")
+    return _emit(report, args)
+
+
+def _cmd_figures(args) -> int:
+    from .figures import FIGURES, render
+
+    if args.list:
+        rows = [{"name": f.name, "title": f.title} for f in FIGURES.values()]
+        if args.json:
+            import json
+
+            print(json.dumps(rows, indent=2))
+        else:
+            print("\n".join(f"{r['name']:16} {r['title']}" for r in rows))
+        return 0
+    return _emit(render(args.out, args.only, fast=args.fast, seed=args.seed, device=args.device), args)
+
+
+GENERATOR_HELP = 'a catalog name, alpha=VALUE, or an expression such as "(t-1)*log(t)"'
+MODEL_HELP = ("a set-up name (default gaussian-1d; see docs), or path/to/file.py:NAME: your own "
+              "set-up, loaded by running that Python file (your code, unlike the whitelisted expressions)")
+
+
+def _common(p, seed_help="seed") -> None:
+    p.add_argument("--seed", type=arg.seed, default=0, help=seed_help)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _game_arguments(p) -> None:
+    """The generator, --model and --lr-ratio of the commands that play the game."""
+    p.add_argument("generator", help=GENERATOR_HELP)
+    p.add_argument("--model", default="gaussian-1d", help=MODEL_HELP)
+    p.add_argument("--lr-ratio", type=arg.positive_float, default=1.0, help="η_ω/η_θ (default 1)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="febm", description="Check the theory of f-EBM training.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    p = sub.add_parser("divergences", help="list the catalog with f*, dom f* and f''(1)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_cmd_divergences)
+    p = sub.add_parser("show", help="derive and check one generator (catalog name or expression in t)")
+    p.add_argument("generator", help=GENERATOR_HELP)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--latex", action="store_true", help="LaTeX forms of f, f', f'', f*, g, h")
+    p.set_defaults(run=_cmd_show)
+    p = sub.add_parser("check", help="linearize the f-EBM game at its equilibrium and read the spectrum")
+    _game_arguments(p)
+    _common(p, "seed of the equilibrium root-solve's start")
+    p.add_argument("--no-simulation", action="store_true", help="skip the flow and discrete runs")
+    p.add_argument("--plot", metavar="DIR", help="write the spectrum and the convergence curve here")
+    p.set_defaults(run=_cmd_check)
+    p = sub.add_parser("confirm", help="stochastic minibatch runs near the equilibrium vs the predicted rate")
+    _game_arguments(p)
+    p.add_argument("--runs", type=arg.count(2, 100_000), default=128, help="coupled run pairs (default 128)")
+    p.add_argument("--batch", type=arg.count(2, 1_000_000), default=4096,
+                   help="minibatch size per player and run (default 4096)")
+    _common(p, "seed of the minibatches")
+    p.set_defaults(run=_cmd_confirm)
+    p = sub.add_parser("toy2d", help="train MLP EBMs on a 2-D toy with f-EBM and contrastive divergence")
+    p.add_argument("dataset", help="8gaussians, 25gaussians, moons or rings")
+    p.add_argument("--methods", default="cd,kl,jensen_shannon,reverse_kl,squared_hellinger",
+                   help="comma-separated divergences and cd (contrastive divergence), or all: "
+                        "cd and every catalog divergence with f''(1) > 0")
+    p.add_argument("--steps", type=arg.count(1, 10_000_000), default=1000, help="training steps (default 1000)")
+    p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
+    _common(p)
+    p.add_argument("--plot", metavar="DIR", help="write the samples over the data density here")
+    p.set_defaults(run=_cmd_toy2d)
+    p = sub.add_parser("figures", help="regenerate the named figures (PNG and PDF) and a manifest")
+    p.add_argument("--out", default="figures-out", help="output folder (default figures-out)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
+    p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda, for the figures that train")
+    p.add_argument("--fast", action="store_true", help="smaller stochastic and training runs")
+    p.add_argument("--list", action="store_true", help="list the figures and exit")
+    _common(p, "seed of every stochastic figure")
+    p.set_defaults(run=_cmd_figures)
+    p = sub.add_parser("reproduce", help="rerun an experiment of the paper")
+    p.add_argument("experiment", choices=["paper-1d"], help="which experiment")
+    p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--seeds", type=arg.count(1, 100_000), default=4, help="runs per divergence (default 4)")
+    p.add_argument("--steps", type=arg.count(1, 10_000_000), default=None, help="training steps (default 3600)")
+    p.add_argument("--warmup", type=arg.count(0, 10_000_000), default=None,
+                   help="critic-only steps first (default 1000)")
+    p.add_argument("--clip", type=arg.nonnegative_float, default=None,
+                   help="per-run θ-gradient cap; 0: off (default 10)")
+    p.add_argument("--init-sigma", type=arg.positive_float, default=None,
+                   help="initial σ (default 1.4; the paper's 1 makes Pearson χ² infinite)")
+    p.add_argument("--update", choices=["simultaneous", "alternating"], default=None,
+                   help="default simultaneous; the reference code alternates")
+    p.add_argument("--dtype", choices=["float32", "float64"], default=None, help="default float32")
+    p.add_argument("--plot", metavar="DIR", help="write the fits and critics figure here")
+    _common(p, "master seed")
+    p.set_defaults(run=_cmd_reproduce)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("febm")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def main(argv=None) -> int:
+    from ...divergences.errors import InputError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        return args.run(args)
+    except (UsageError, InputError) as exc:
+        print(f"febm: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

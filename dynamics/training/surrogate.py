@@ -1,0 +1,59 @@
+"""The f-EBM surrogate loss: one backward pass gives both players' gradient estimates.
+
+    S = mean_p g(r) − mean_q h(r) + mean_q[c · E_θ(x)],   c = stopgrad(h(r) − mean_q h(r)),
+
+with r = H_ω + E_θ and the samples of q held fixed: ∇_ω S = ∇_ω L, and ∇_θ S is the f-EBM
+estimator of ∇_θ L with its covariance term.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ...divergences import InputError
+
+
+def febm_surrogate(g, h, r_p, r_q, e_q):
+    """Mean over the last axis of g(r_p) − h(r_q) + stopgrad(h(r_q) − mean h(r_q))·E_θ(x_q)."""
+    hq = h(r_q)
+    c = (hq - hq.mean(dim=-1, keepdim=True)).detach()
+    return g(r_p).mean(dim=-1) - hq.mean(dim=-1) + (c * e_q).mean(dim=-1)
+
+
+def curvature(d) -> float:
+    """f''(1) as a float, with 0 where it vanishes or f has a kink at 1."""
+    return 0.0 if d.f2_at_1 is None else float(d.f2_at_1)
+
+
+def inverse_curvature(d) -> float:
+    """1/f''(1): playing L/f''(1) keeps f's minimizer and gives the linearization unit curvature.
+    A divergence without curvature is left unscaled."""
+    f2 = curvature(d)
+    return 1.0 / f2 if f2 > 0 else 1.0
+
+
+def objective_scale(divergences, per_f2, **kw):
+    """1/f''(1) per run when ``per_f2`` (D_f/f''(1) has f's minimizer), else ones."""
+    if not per_f2:
+        return torch.ones(len(divergences), **kw)
+    flat = sorted({d.name for d in divergences if curvature(d) <= 0})
+    if flat:
+        raise InputError(f"per_f2 needs f''(1) > 0; {', '.join(flat)} has none")
+    return 1 / torch.tensor([curvature(d) for d in divergences], **kw)
+
+
+def link_groups(divergences):
+    """{name: ((g, h) torch links, run indices)} in first-seen order."""
+    groups: dict = {}
+    for k, d in enumerate(divergences):
+        groups.setdefault(d.name, (d, []))[1].append(k)
+    return {name: ((d.function("g", "torch"), d.function("h", "torch")), _index(idx))
+            for name, (d, idx) in groups.items()}
+
+
+def _index(idx):
+    """A slice when the runs are contiguous (a view, no gather), else an index tensor."""
+    if idx == list(range(idx[0], idx[-1] + 1)):
+        return slice(idx[0], idx[-1] + 1)
+    return torch.tensor(idx)
+
