@@ -203,8 +203,7 @@ def cd_fit(data, seeds: int, config: TrainConfig, seed: int = 0, k: int = 5, ste
     total, start = torch.zeros_like(theta), int(config.steps * (1 - config.average_from))
     for step in range(config.steps):
         x_p = data.sample((seeds, config.batch), gen, **kw)
-        mu, sigma = theta[:, :1, None], theta[:, 1:, None].exp()
-        x_q = langevin(lambda x: 0.5 * ((x - mu) / sigma).squeeze(-1) ** 2, x_p[..., None], k,
+        x_q = langevin(lambda x: GAUSSIAN.energy(theta, x[..., 0]), x_p[..., None], k,
                        step_size, gen, mala=True).x[..., 0]
         grad = GAUSSIAN.mean_gradient(theta, x_p) - GAUSSIAN.mean_gradient(theta, x_q)
         theta = theta - lr * cosine_schedule(step, config.steps, config.decay) * grad
