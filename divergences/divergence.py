@@ -12,11 +12,13 @@ from .errors import InputError
 from .fstar import conjugate_function
 from .numeric import compile_expr
 from .pieces import Piece, split
+from .stable import stable_form
 from .symbolic import T, U, attempt, simplify
 from .verify import ConjugateVerification, verify, verify_parametric
 
 _U_SAMPLES = [sp.Rational(v) for v in ("-3", "-1", "-3/10", "0", "2/5", "3/2", "4")]
-FUNCTIONS = ("f", "f_prime", "f_double_prime", "g", "h", "g_prime", "h_prime", "f_star")
+LINKS = ("g", "h", "g_prime", "h_prime", "g_second", "h_second")
+FUNCTIONS = ("f", "f_prime", "f_double_prime", *LINKS, "f_star")
 
 
 def _same_function(a, b, var) -> bool:
@@ -80,6 +82,7 @@ class Divergence:
         self.expression = expression
         self.param_tests = list(param_tests)
         self._functions: dict = {}
+        self._numeric_forms: dict = {}
 
     def __repr__(self):
         return f"Divergence({self.name!r}, f={self.f})"
@@ -188,6 +191,23 @@ class Divergence:
         """h'(u) = e^u g'(u), away from kinks."""
         return _tidy(_drop_dirac(sp.diff(self.h, U)))
 
+    @cached_property
+    def g_second(self) -> sp.Expr:
+        """g''(u), with g''(0) = f'''(1) + f''(1); it enters the Jacobian off a realizable equilibrium."""
+        return _tidy(_drop_dirac(sp.diff(self.g_prime, U)))
+
+    @cached_property
+    def h_second(self) -> sp.Expr:
+        """h''(u) = e^u (g'(u) + g''(u))."""
+        return _tidy(_drop_dirac(sp.diff(self.h_prime, U)))
+
+    @cached_property
+    def tails(self):
+        """The growth of g, h, g', h' as u -> ±∞ (:class:`~febm.divergences.tails.LinkTails`)."""
+        from .tails import link_tails
+
+        return link_tails(self)
+
     def function(self, name: str, backend: str = "numpy"):
         """An elementwise numpy or torch function for one of :data:`FUNCTIONS`."""
         if name not in FUNCTIONS:
@@ -199,10 +219,18 @@ class Divergence:
         if key not in self._functions:
             if name == "f_star":
                 self._functions[key] = conjugate_function(self.conjugate, backend)
+            elif name in LINKS:
+                self._functions[key] = compile_expr(self.numeric_form(name), [U], backend)
             else:
-                var = T if name.startswith("f") else U
-                self._functions[key] = compile_expr(getattr(self, name), [var], backend)
+                self._functions[key] = compile_expr(getattr(self, name), [T], backend)
         return self._functions[key]
+
+    def numeric_form(self, link: str) -> sp.Expr:
+        """The form of a link that floating point evaluates accurately: piecewise in u, chosen among
+        rewrites by a high-precision check (:mod:`.stable`)."""
+        if link not in self._numeric_forms:
+            self._numeric_forms[link] = stable_form(getattr(self, link))[0]
+        return self._numeric_forms[link]
 
     # --- parameters --------------------------------------------------------------
     def bind(self, **values) -> "Divergence":

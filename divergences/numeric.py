@@ -85,8 +85,18 @@ def _log1p_form(expr):
     return expr.replace(lambda n: isinstance(n, sp.log), rewrite)
 
 
+class log_cosh(sp.Function):
+    """log cosh x = |x| + log1p(e^{−2|x|}) − log 2, which never overflows."""
+
+
+def _log_cosh_form(expr):
+    return expr.replace(lambda n: isinstance(n, sp.log) and isinstance(n.args[0], sp.cosh),
+                        lambda n: log_cosh(n.args[0].args[0]))
+
+
 def stabilize(expr: sp.Expr) -> sp.Expr:
     """Rewrite ``expr`` into a form that is accurate in floating point."""
+    expr = _log_cosh_form(expr)
     expr = sp.powsimp(expr, combine="exp")  # exp(a)*exp(b) -> exp(a+b): no inf*0
     expr = expr.replace(
         lambda n: isinstance(n, sp.LambertW) and isinstance(n.args[0], sp.exp),
@@ -110,6 +120,10 @@ class _Ops:
             return _lambertw_numpy if self.name == "numpy" else _lambertw_torch
         if cls is wright_omega:
             return _omega_numpy if self.name == "numpy" else _omega_torch
+        if cls is log_cosh:
+            xp = self.xp
+            log1p = xp.log1p
+            return lambda x: xp.abs(x) + log1p(xp.exp(-2 * xp.abs(x))) - math.log(2.0)
         raise NotImplementedError(f"no {self.name} implementation of {cls.__name__}")
 
     def where(self, cond, a, b):

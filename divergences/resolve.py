@@ -37,6 +37,15 @@ def resolve(spec: str | Divergence) -> Divergence:
 
 @lru_cache(maxsize=256)
 def _resolve_text(spec: str) -> Divergence:
+    from . import derived
+
+    d = resolve_fresh(spec)
+    derived.apply(d, spec)  # catalog names: the shipped derivations, when they match
+    return d
+
+
+def resolve_fresh(spec: str) -> Divergence:
+    """Like :func:`resolve` for text, but derived from scratch (never from the shipped catalog)."""
     if spec in CATALOG:
         return _from_entry(CATALOG[spec])
     m = _BINDING.match(spec)

@@ -11,3 +11,9 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "febm"))
+
+# One torch thread: the suite's tensors are small, and with two threads on two busy cores (a
+# subprocess, a docs build) torch's spinning threads made single operations 10-100x slower.
+import torch  # noqa: E402
+
+torch.set_num_threads(1)

@@ -31,3 +31,18 @@ def game(name: str, model: str) -> Game:
 
 def field(name: str, model: str, eta_theta: float = 1.0, eta_omega: float = 1.0) -> GDAField:
     return GDAField(game(name, model), eta_theta, eta_omega)
+
+
+@cache
+def equilibrium(name: str, model: str):
+    """The located equilibrium of a game (known, or solved for a misspecified set-up), shared by tests."""
+    from febm.dynamics.analysis import locate
+
+    return locate(game(name, model), cached_setup(model))
+
+
+@cache
+def linearization(name: str, model: str):
+    from febm.dynamics.analysis import Linearization
+
+    return Linearization.at(game(name, model), equilibrium(name, model).z)

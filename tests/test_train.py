@@ -9,9 +9,9 @@ import torch
 
 from febm.divergences import resolve
 from febm.dynamics.device import resolve as resolve_device
-from febm.dynamics.training.exact_fit import fit_gaussian
 from febm.dynamics.training.trainer import BatchedGaussianFEBM, TrainConfig
 from febm.toy_models import Gaussian, mlp, paper_mixture
+from febm.toy_models.exact_fit import fit_gaussian
 
 SMALL = {"steps": 300, "batch": 256, "critic_sizes": (1, 8, 8, 1), "lr_theta": 3e-3, "lr_omega": 1e-2}
 

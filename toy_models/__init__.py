@@ -1,5 +1,6 @@
 """Low-dimensional energy-based models whose expectations are exact (torch, float64)."""
 
+from . import misspecified  # noqa: F401,E402  (registers paper-1d and toy2d-* set-ups)
 from .batched import BatchedGaussian1D
 from .critics import LinearCritic, MLPCritic, NegatedEnergyCritic, polynomial, quadratic_2d, rbf
 from .data import Gaussian, Gaussian2D, GaussianMixture, Realizable, paper_mixture
@@ -12,7 +13,16 @@ from .energies import (
     exp_family_1d,
 )
 from .nodes import Nodes, empirical
-from .protocols import ClosedFormGradient, Critic, DataSampler, DataSource, EnergyModel, ExactSampler
+from .protocols import (
+    ClosedFormGradient,
+    ClosedFormHessian,
+    Critic,
+    DataDensity,
+    DataSampler,
+    DataSource,
+    EnergyModel,
+    ExactSampler,
+)
 from .setups import SETUPS, Setup, load_setup_file, realizable, register_setup, setup
 from .toy2d import TOY2D, Mixture2D, toy2d
 
@@ -21,6 +31,8 @@ __all__ = [
     "TOY2D",
     "BatchedGaussian1D",
     "ClosedFormGradient",
+    "ClosedFormHessian",
+    "DataDensity",
     "Critic",
     "DataSampler",
     "DataSource",

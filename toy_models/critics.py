@@ -27,6 +27,49 @@ def quadratic_2d(constant: bool = True):
     return features
 
 
+def quadratic_rbf(k: int, lo: float, hi: float):
+    """φ(x) = (1, x, x², k Gaussian bumps) for 1-D x; the bumps' centers are evenly spaced on
+    [lo, hi] and their width is the spacing, so they overlap and tile the interval."""
+    centers = torch.linspace(lo, hi, k, dtype=DTYPE) if k > 1 else torch.tensor([(lo + hi) / 2], dtype=DTYPE)
+    width = 0.5 * ((hi - lo) / (k - 1) if k > 1 else (hi - lo) / 2)  # wider bumps are nearly quadratic
+    bumps = rbf(centers, width, constant=False)
+
+    def features(x):
+        quad = torch.stack([torch.ones_like(x), x, x**2], -1)
+        return quad if k == 0 else torch.cat([quad, bumps(x)], -1)
+
+    return features
+
+
+def quadratic_rbf_2d(centers, width: float):
+    """φ(x) = (1, x1, x2, x1², x1 x2, x2², exp(−|x − c_j|²/(2 width²))_j) for 2-D x."""
+    c = torch.as_tensor(centers, dtype=DTYPE)
+    quad = quadratic_2d()
+
+    def features(x):
+        d2 = ((x[..., None, :] - c) ** 2).sum(-1)
+        return torch.cat([quad(x), torch.exp(-0.5 * d2 / width**2)], -1)
+
+    return features
+
+
+def whitened(features, nodes: Nodes):
+    """The same features mixed linearly so that E[φφᵀ] = I under ``nodes`` (Cholesky).
+
+    The critic's function space, and so the game's equilibrium, are unchanged; its coordinates
+    are orthonormal, so nearly collinear features (overlapping bumps) do not make the
+    linearization sloppy.
+    """
+    phi = features(nodes.x)
+    gram = (nodes.w[:, None, None] * phi[:, :, None] * phi[:, None, :]).sum(0)
+    inv_t = torch.linalg.inv(torch.linalg.cholesky(gram)).T
+
+    def orthonormal(x):
+        return features(x) @ inv_t
+
+    return orthonormal
+
+
 def rbf(centers, width: float, constant: bool = True):
     """φ(x) = (1, exp(−(x − c_j)²/(2 width²))_j) for 1-D x."""
     c = torch.as_tensor(centers, dtype=DTYPE)
@@ -38,20 +81,46 @@ def rbf(centers, width: float, constant: bool = True):
     return features
 
 
+def _plain(x) -> bool:
+    """A tensor that no torch.func transform or autograd tracks (safe to memoize results of)."""
+    return type(x) is torch.Tensor and not x.requires_grad and not torch._C._functorch.is_functorch_wrapped_tensor(x)
+
+
 class LinearCritic:
-    """H_ω(x) = offset(x) + ω·φ(x)."""
+    """H_ω(x) = offset(x) + ω·φ(x).
+
+    φ is memoized for the last few node tensors it was called with (the same objects): a field
+    evaluation asks for φ at fixed quadrature nodes several times, and flows ask thousands of times.
+    """
+
+    _MEMO = 4
 
     def __init__(self, features, offset=None):
         self.features = features
         self.offset = offset
         self.dim = None  # set on first use: depends on the features
+        self._memo: list = []
+
+    def phi(self, x):
+        for seen, value in self._memo:
+            if seen is x:
+                return value
+        value = self.features(x)
+        if _plain(x):
+            self._memo = [(x, value), *self._memo][: self._MEMO]
+        return value
 
     def value(self, omega, x):
-        h = self.features(x) @ omega
+        h = self.phi(x) @ omega
         return h if self.offset is None else h + self.offset(x)
 
     def gradient(self, omega, x):
-        return self.features(x)
+        return self.phi(x)
+
+    def hessian(self, omega, x):
+        """∇²_ω H = 0 at every point: the critic is linear in ω."""
+        phi = self.phi(x)
+        return torch.zeros(phi.shape + phi.shape[-1:], dtype=phi.dtype)
 
     def fit(self, target, nodes: Nodes) -> tuple[torch.Tensor, float]:
         """Weighted least squares ω for H_ω ≈ target on the nodes, and the RMS residual."""
@@ -65,6 +134,7 @@ class LinearCritic:
         return omega, float(residual)
 
     def with_dim(self, x_example):
+        """Set ``dim`` from the features of an example input, and return the critic."""
         self.dim = self.features(x_example).shape[-1]
         return self
 

@@ -98,6 +98,10 @@ class Realizable:
     def nodes(self) -> Nodes:
         return self._nodes
 
+    def log_prob(self, x):
+        """log q_θ*(x) = −E_θ*(x) − log Z(θ*)."""
+        return -self.model.energy(self.theta_star, x) - self.model.log_partition(self.theta_star)
+
     def _sample(self, shape, generator: torch.Generator, device=None, dtype=DTYPE):
         """Points of p: the model's own sampler at θ*, applied to standard normals of ``shape``."""
         shape = (shape,) if isinstance(shape, int) else tuple(shape)

@@ -53,6 +53,15 @@ class GaussianEnergy1D:
         mu, sd = self.mean_sd(theta)
         return Nodes(mu + sd * self._z, self._w)
 
+    def hessian(self, theta, x):
+        """∂²E/∂θ² per point, (n, 2, 2), in closed form."""
+        if self.param == "natural":
+            return torch.zeros(x.shape + (2, 2), dtype=x.dtype)
+        s2 = torch.exp(-2 * theta[1])
+        d = x - theta[0]
+        row0 = torch.stack([s2.expand_as(d), 2 * d * s2], -1)
+        return torch.stack([row0, torch.stack([2 * d * s2, 2 * d**2 * s2], -1)], -2)
+
     def sample(self, theta, z):
         """Exact samples of q_θ from standard normals z."""
         mu, sd = self.mean_sd(theta)
@@ -155,6 +164,14 @@ class GridEnergy1D:
             self.gradient = gradient_fn
         self.dim = dim
         self._x, self._w = gauss_legendre(lo, hi, n)
+
+    @classmethod
+    def on_square(cls, energy_fn, dim: int, lo: float, hi: float, n: int, **kw) -> "GridEnergy1D":
+        """The same in 2-D: an n × n tensor Gauss–Legendre grid on [lo, hi]²."""
+        grid = cls(energy_fn, dim, lo, hi, n, **kw)
+        x, w = grid._x, grid._w
+        grid._x, grid._w = torch.cartesian_prod(x, x), torch.outer(w, w).reshape(-1)
+        return grid
 
     def nodes(self, theta) -> Nodes:
         logits = torch.log(self._w) - self.energy(theta, self._x)

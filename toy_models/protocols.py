@@ -59,6 +59,14 @@ class ClosedFormGradient(Protocol):
 
 
 @runtime_checkable
+class ClosedFormHessian(Protocol):
+    """Optional: the per-point Hessian in the parameters, shape (n, dim, dim) (closed-form Jacobians
+    off a realizable equilibrium need it; febm falls back to autodiff)."""
+
+    def hessian(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor: ...
+
+
+@runtime_checkable
 class ExactSampler(Protocol):
     """Optional, for a model: exact samples of q_θ from standard normals z (``febm confirm``)."""
 
@@ -70,3 +78,10 @@ class DataSampler(Protocol):
     """Optional, for data: ``sample(shape, generator)`` draws points of p (the stochastic runs)."""
 
     def sample(self, shape, generator: torch.Generator, device=None, dtype=torch.float64) -> torch.Tensor: ...
+
+
+@runtime_checkable
+class DataDensity(Protocol):
+    """Optional, for data: log p(x). The exact D_f minimizer and the ideal critic log p/q need it."""
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor: ...

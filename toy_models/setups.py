@@ -67,6 +67,8 @@ class Setup:
     omega_star: torch.Tensor | None = None
     gauge: bool = False  # an additive constant shared by E and H (documentation; febm detects gauges)
     start: torch.Tensor | Callable | None = None
+    theta_init: torch.Tensor | None = None  # where training starts (the paper's σ₀ = 1), if it matters
+    minimizer: Callable | None = None  # θ minimizing D_f(p‖q_θ) over the model family, as a function of f
 
     def __post_init__(self):
         for part, (protocol, needs) in _PARTS.items():
@@ -85,6 +87,12 @@ class Setup:
         if not self.known:
             raise ValueError(f"set-up {self.name!r} has no known equilibrium; solve for it (febm.check does)")
         return torch.cat([self.theta_star, self.omega_star])
+
+    def reference_theta(self, divergence) -> torch.Tensor | None:
+        """The exact minimizer of D_f over the model family: θ* when realizable, else ``minimizer``."""
+        if self.known:
+            return self.theta_star
+        return None if self.minimizer is None else self.minimizer(divergence)
 
     def initial_guess(self, divergence=None) -> torch.Tensor:
         """Where a solver starts: the known equilibrium, ``start``, or ``start(divergence)``."""

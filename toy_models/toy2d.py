@@ -11,7 +11,8 @@ import math
 import torch
 
 from ..divergences.registry import Registry
-from .quadrature import DTYPE
+from .nodes import Nodes
+from .quadrature import DTYPE, gauss_hermite_2d
 
 
 class Mixture2D:
@@ -28,6 +29,12 @@ class Mixture2D:
         k = torch.randint(len(self.centers), shape, **kw)
         noise = torch.randn(shape + (2,), dtype=dtype, **kw)
         return self.centers.to(device=device, dtype=dtype)[k] + self.sd * noise
+
+    def nodes(self, n: int = 6) -> Nodes:
+        """Exact expectations: an n × n Gauss–Hermite rule on every component, weighted 1/K."""
+        z, w = gauss_hermite_2d(n)
+        x = (self.centers[:, None, :] + self.sd * z[None]).reshape(-1, 2)
+        return Nodes(x, (w[None] / len(self.centers)).expand(len(self.centers), -1).reshape(-1))
 
     def log_prob(self, x):
         c = self.centers.to(device=x.device, dtype=x.dtype)

@@ -9,7 +9,7 @@ import torch
 from scipy.linalg import null_space
 from scipy.optimize import root
 
-from .jacobian import autodiff
+from .jacobian import autodiff, moment_form
 
 
 @dataclass
@@ -24,20 +24,22 @@ def residual(field, z) -> float:
     return float(torch.linalg.norm(field(z)))
 
 
-def solve(field, z0: torch.Tensor, tol: float = 1e-12, max_evals: int = 100) -> Equilibrium:
-    """Root of F from z0 (Levenberg–Marquardt with the autodiff Jacobian; tolerates gauges)."""
+def solve(field, z0: torch.Tensor, tol: float = 1e-12, max_evals: int = 100, jacobian=autodiff) -> Equilibrium:
+    """Root of F from z0 (Levenberg–Marquardt; tolerates gauges). ``jacobian(field, z)`` defaults
+    to autodiff; the moment form is an exact, cheaper alternative for a GDAField."""
 
     def fun(x):
         return field(torch.as_tensor(x, dtype=z0.dtype)).numpy()
 
     def jac(x):
-        return autodiff(field, torch.as_tensor(x, dtype=z0.dtype)).numpy()
+        return jacobian(field, torch.as_tensor(x, dtype=z0.dtype)).numpy()
 
     options = {"xtol": 1e-14, "ftol": 1e-14, "maxiter": max_evals}
-    sol = root(fun, z0.numpy(), jac=jac, method="lm", options=options)
+    with np.errstate(all="ignore"):
+        sol = root(fun, z0.numpy(), jac=jac, method="lm", options=options)
     z = torch.as_tensor(sol.x, dtype=z0.dtype)
     res = residual(field, z)
-    return Equilibrium(z, res, res < tol, sol.message)
+    return Equilibrium(z, res, bool(res < tol), sol.message)
 
 
 def gauge_directions(field, z_star, J: torch.Tensor, eps: float = 1e-2, tol: float = 1e-10):
@@ -54,13 +56,77 @@ def gauge_directions(field, z_star, J: torch.Tensor, eps: float = 1e-2, tol: flo
     return np.stack(keep, axis=1) if keep else np.zeros((len(J_np), 0))
 
 
+def best_critic(game, theta: torch.Tensor, omega0: torch.Tensor, iterations: int = 200) -> torch.Tensor | None:
+    """argmax_ω L(θ, ω) by damped Newton ascent (exact gradient and Hessian of L by autodiff),
+    from ``omega0``; None where L is not finite at the start.
+
+    A step (−∇²L + λI)⁻¹∇L is taken only if L rises and stays finite; otherwise λ grows. L is
+    concave in ω near its maximum, so this converges where a root-solve on the field stalls in a
+    local minimum of |F|² (the triangular and Pearson games on paper-1d), and it never steps into
+    overflow (the χ²-type links from a poor critic).
+    """
+
+    def value(w):
+        return game.value(theta, w)
+
+    w = omega0.detach().clone()
+    v = float(value(w))
+    if not np.isfinite(v):
+        return None
+    damping, eye = 1e-3, torch.eye(len(w), dtype=w.dtype)
+    for _ in range(iterations):
+        grad = torch.autograd.functional.jacobian(value, w)
+        if float(grad.norm()) <= 1e-11 * max(1.0, abs(v)):
+            break
+        hess = torch.autograd.functional.hessian(value, w)
+        if not (torch.isfinite(grad).all() and torch.isfinite(hess).all()):
+            break
+        while damping < 1e12:
+            trial = w + torch.linalg.lstsq(-hess + damping * eye, grad[:, None]).solution[:, 0]
+            v_trial = float(value(trial))
+            if np.isfinite(v_trial) and v_trial >= v:
+                w, v, damping = trial, v_trial, max(damping / 4, 1e-9)
+                break
+            damping *= 8
+        else:
+            break
+    return w
+
+
+def _warm_critic(game, theta, omega0):
+    """The critic maximized first for Jensen–Shannon (bounded links: always finite), then for the
+    game's own f. Every strictly convex f has the same unrestricted maximizer log p/q, so JS's
+    restricted one is a safe start where a least-squares fit makes χ²-type links explode."""
+    from ...divergences import resolve
+    from .game import Game
+
+    js = Game(resolve("jensen_shannon"), game.model, game.critic, game.data)
+    omega = best_critic(js, theta, omega0)
+    return None if omega is None else best_critic(game, theta, omega)
+
+
 def locate(game, setup, tol: float = 1e-12) -> Equilibrium:
-    """The equilibrium of ``game`` on ``setup``: the known one (realizable set-ups), or a root
-    of the unit-rate field solved from the set-up's start (which may depend on the divergence)."""
+    """The equilibrium of ``game`` on ``setup``: the known one (realizable set-ups), or one solved
+    from the set-up's start, which may depend on the divergence.
+
+    For a solved one, the critic is first maximized at the start's θ (Jensen–Shannon, then f) and
+    the whole unit-rate field is root-solved from there; the start itself is the fallback. The
+    finite root with the smallest residual is returned.
+    """
     from .fields import GDAField
 
     field = GDAField(game)
     if setup.known:
         z = setup.z_star
         return Equilibrium(z, residual(field, z), True, "known in advance")
-    return solve(field, setup.initial_guess(game.divergence), tol)
+    z0 = setup.initial_guess(game.divergence)
+    theta0, omega0 = game.split(z0)
+    omega = _warm_critic(game, theta0, omega0)
+    best = None
+    for start in ([torch.cat([theta0, omega])] if omega is not None else []) + [z0]:
+        found = solve(field, start, tol, max_evals=100, jacobian=moment_form)
+        if np.isfinite(found.residual) and (best is None or found.residual < best.residual):
+            best = found
+        if best is not None and best.success:
+            break
+    return best if best is not None else Equilibrium(z0, float("nan"), False, "no finite root found")

@@ -9,7 +9,7 @@ import torch
 from torch.func import jacfwd, jacrev
 
 from ...divergences import Divergence, InputError
-from ...toy_models import ClosedFormGradient, empirical
+from ...toy_models import ClosedFormGradient, ClosedFormHessian, empirical
 
 
 def gradient(obj, fn: str, params, x):
@@ -18,6 +18,15 @@ def gradient(obj, fn: str, params, x):
     if isinstance(obj, ClosedFormGradient):
         return obj.gradient(params, x)
     return jacfwd(getattr(obj, fn), argnums=0)(params, x)
+
+
+def parameter_hessian(obj, fn: str, params, x):
+    """∇² in the parameters at each point, (n, d, d): closed form where the object has one, else
+    forward-over-forward autodiff."""
+    if isinstance(obj, ClosedFormHessian):
+        return obj.hessian(params, x)
+    f = getattr(obj, fn)
+    return jacfwd(jacfwd(f, argnums=0), argnums=0)(params, x)
 
 
 class Game:
@@ -38,6 +47,15 @@ class Game:
         self.g1 = divergence.function("g_prime", "torch")
         self.h1 = divergence.function("h_prime", "torch")
         self.dim_theta, self.dim_omega = model.dim, critic.dim
+
+    @property
+    def g2(self):
+        """g''(u) as a torch function (compiled on first use: only off-equilibrium Jacobians need it)."""
+        return self.divergence.function("g_second", "torch")
+
+    @property
+    def h2(self):
+        return self.divergence.function("h_second", "torch")
 
     @classmethod
     def from_setup(cls, divergence: Divergence, setup) -> "Game":

@@ -69,3 +69,47 @@ def relative_difference(a: torch.Tensor, b: torch.Tensor, scale: float = 0.0) ->
     """‖a − b‖ / max(‖b‖, scale, tiny), in the Frobenius norm."""
     denominator = max(float(torch.linalg.norm(b)), scale, 1e-300)
     return float(torch.linalg.norm(a - b)) / denominator
+
+
+def _outer(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    return u[:, :, None] * v[:, None, :]
+
+
+def moment_form(field: GDAField, z) -> torch.Tensor:
+    """∂F/∂z from moments under p and q of the links' derivatives: valid at any point, realizable
+    or not (the derivation is in docs/theory.md, "When f matters").
+
+    With a = ∇_θE, b = ∇_ωH, A = ∇²_θE, B = ∇²_ωH at each node, r = H + E, ā = E_q[a] and
+    h̄ = E_q[h(r)], the blocks of the Hessian of L are
+
+        L_ωω = E_p[g''bbᵀ + g'B] − E_q[h''bbᵀ + h'B]
+        L_ωθ = E_p[g''baᵀ] − E_q[h''baᵀ] + E_q[h' b (a − ā)ᵀ]
+        L_θθ = E_p[g''aaᵀ + g'A] − E_q[h''aaᵀ + h'A] + E_q[h'(a(a − ā)ᵀ + (a − ā)aᵀ)]
+               + E_q[(h − h̄)A] − E_q[(h − h̄)(a − ā)(a − ā)ᵀ]
+
+    and the flow's Jacobian is diag(η)·[[−L_θθ, −L_θω], [L_ωθ, L_ωω]]. At a realizable point
+    (r ≡ 0, p = q) it reduces to f''(1)·diag(η)·[[−(C − μμᵀ), μνᵀ], [−νμᵀ, −K]].
+    """
+    from .game import parameter_hessian
+
+    game = field.game
+    theta, omega = game.split(z)
+    p, q = game.data.nodes(), game.model.nodes(theta)
+    a_p, b_p = game._features(theta, omega, p.x)
+    a_q, b_q = game._features(theta, omega, q.x)
+    A_p, A_q = (parameter_hessian(game.model, "energy", theta, x) for x in (p.x, q.x))
+    B_p, B_q = (parameter_hessian(game.critic, "value", omega, x) for x in (p.x, q.x))
+    r_p, r_q = game.r(theta, omega, p.x), game.r(theta, omega, q.x)
+    g1, g2 = (f(r_p)[:, None, None] for f in (game.g1, game.g2))
+    h0, h1, h2 = (f(r_q)[:, None, None] for f in (game.h, game.h1, game.h2))
+    da = a_q - q.mean(a_q)
+    dh = h0 - q.mean(h0[:, 0, 0])
+    L_oo = p.mean(g2 * _outer(b_p, b_p) + g1 * B_p) - q.mean(h2 * _outer(b_q, b_q) + h1 * B_q)
+    L_ot = p.mean(g2 * _outer(b_p, a_p)) - q.mean(h2 * _outer(b_q, a_q)) + q.mean(h1 * _outer(b_q, da))
+    L_tt = (p.mean(g2 * _outer(a_p, a_p) + g1 * A_p) - q.mean(h2 * _outer(a_q, a_q) + h1 * A_q)
+            + q.mean(h1 * (_outer(a_q, da) + _outer(da, a_q))) + q.mean(dh * A_q) - q.mean(dh * _outer(da, da)))
+    rates = torch.cat([torch.full((game.dim_theta,), field.eta_theta, dtype=z.dtype),
+                       torch.full((game.dim_omega,), field.eta_omega, dtype=z.dtype)])
+    top = torch.cat([-L_tt, -L_ot.T], dim=1)
+    bottom = torch.cat([L_ot, L_oo], dim=1)
+    return rates[:, None] * torch.cat([top, bottom], dim=0)

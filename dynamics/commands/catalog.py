@@ -78,6 +78,10 @@ class ShowReport(Report):
             lines.append(f"  [{mark}] {key}{how}: {item['detail']}")
         for note in r["conjugate_notes"]:
             lines.append(f"  note: {note}")
+        if "tails" in r and not self.divergence.params:
+            lines.append("tails of the links (as u = H + E → ±∞)")
+            lines += [f"  {row}" for row in self.divergence.tails.table()]
+            lines += [f"  means: {text}" for text in self.divergence.tails.implications()]
         return "\n".join(lines)
 
 
@@ -98,6 +102,9 @@ def _latex(d: Divergence) -> dict:
 def show(spec: str | Divergence, latex: bool = False) -> ShowReport:
     d = resolve(spec).validate()
     record = d.as_dict()
+    if not d.params:
+        record["tails"] = d.tails.to_json()
+        record["tail_implications"] = d.tails.implications()
     if latex:
         record["latex"] = _latex(d)
     return ShowReport(d, record)

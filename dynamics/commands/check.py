@@ -82,6 +82,8 @@ class CheckReport(Report):
     jacobian_agreement: dict
     equilibrium: dict
     z_star: list
+    closed_form: str  # which closed form the Jacobian is compared with
+    bias: float | None  # max |θ* − θ of the exact D_f minimizer| (0 when realizable; critic-capacity bias else)
     stable_steps: dict  # update order -> list of (lo, hi) intervals of η_θ
     eta_max_simultaneous: float | None
     eta_max_alternating: float | None
@@ -122,6 +124,8 @@ class CheckReport(Report):
             "jacobian_agreement": self.jacobian_agreement,
             "equilibrium": self.equilibrium,
             "z_star": self.z_star,
+            "closed_form": self.closed_form,
+            "bias": self.bias,
             "simulation": {k: v.to_json() for k, v in self.simulation.items()},
             "notes": self.notes + sp_.notes,
         }
@@ -140,7 +144,10 @@ class CheckReport(Report):
             f"  model        {self.model_description}",
             f"  f''(1)       {self.f2_at_1}",
             f"  equilibrium  {eq_line}",
-            f"  Jacobian     {agree}",
+            *([f"  bias         θ* is {self.bias:.3g} from the exact minimizer of D_f over the model family "
+               "(the critic's limited capacity)"] if self.bias is not None and eq["known_residual"] is None
+              else []),
+            f"  Jacobian     {agree}  (closed form: {self.closed_form})",
             f"  eigenvalues  {_format_eigs(self.spectrum.eigenvalues)}",
             f"  verdict      {self.verdict.value.upper()}: {self.reason}",
         ]
@@ -191,17 +198,22 @@ def _format_eigs(eigs, limit=8) -> str:
     return ", ".join(parts) + (f", … ({extra} more)" if extra > 0 else "")
 
 
-def _jacobians(lin: Linearization, ratio: float, f2):
-    """J three ways. Differences are relative to max(‖reference‖, ‖J at f''(1) = 1‖), so a
-    Jacobian that vanishes with f''(1) is compared on the game's natural scale."""
+def _jacobians(lin: Linearization, ratio: float, f2, realizable: bool):
+    """J three ways. At a realizable equilibrium the closed form is f''(1)·diag(η)·M and differences
+    are relative to max(‖reference‖, ‖J at f''(1) = 1‖), so a Jacobian that vanishes with f''(1)
+    is compared on the game's natural scale; off realizability it is the moment form."""
     F, z = lin.field(ratio), lin.z_star
-    unit = jacobian.unit_closed_form(F, z)
-    scale = float(np.linalg.norm(unit.numpy()))
     ja = jacobian.autodiff(F, z)
     jf = jacobian.finite_difference(F, z)
+    if realizable:
+        unit = jacobian.unit_closed_form(F, z)
+        scale = float(np.linalg.norm(unit.numpy()))
+        jc = None if f2 is None else float(f2) * unit
+    else:
+        scale = float(np.linalg.norm(ja.numpy()))
+        jc = jacobian.moment_form(F, z)
     agreement = {"autodiff_vs_fd": jacobian.relative_difference(jf, ja, scale)}
-    if f2 is not None:
-        jc = float(f2) * unit
+    if jc is not None:
         agreement["autodiff_vs_closed_form"] = jacobian.relative_difference(ja, jc, scale)
         agreement["fd_vs_closed_form"] = jacobian.relative_difference(jf, jc, scale)
     return agreement, scale
@@ -279,6 +291,11 @@ def _simulate_steps(lin: Linearization, ratio: float, intervals, update="alterna
     )
 
 
+def _bias(s: Setup, div: Divergence, theta) -> float | None:
+    reference = s.reference_theta(div)
+    return None if reference is None else float((theta - reference).abs().max())
+
+
 def _verdict(div: Divergence, spec: Spectrum) -> tuple[Verdict, str]:
     f2 = div.f2_at_1
     if f2 is None:
@@ -307,7 +324,7 @@ def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: 
     located = locate(game, s)
     lin = Linearization.at(game, located.z)
     f2 = div.f2_at_1
-    agreement, scale = _jacobians(lin, lr_ratio, f2)
+    agreement, scale = _jacobians(lin, lr_ratio, f2, s.known)
     spec_ = lin.spectrum(lr_ratio, scale)
     verdict, reason = _verdict(div, spec_)
     exponential = verdict in (Verdict.STABLE, Verdict.UNSTABLE)  # else no rates, no ratios
@@ -324,6 +341,8 @@ def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: 
         jacobian_agreement=agreement,
         equilibrium=_equilibrium_report(lin, s, located, seed),
         z_star=[float(v) for v in lin.z_star],
+        closed_form="f''(1)·M (realizable)" if s.known else "moment form (r ≠ 0)",
+        bias=_bias(s, div, game.split(lin.z_star)[0]),
         stable_steps=steps,
         eta_max_simultaneous=edge(steps["simultaneous"]),
         eta_max_alternating=edge(steps["alternating"]),

@@ -78,10 +78,34 @@ def _cmd_reproduce(args) -> int:
 
 
 def _cmd_confirm(args) -> int:
+    if args.spread is not None:
+        from ..training.spread import spread
+
+        return _emit(spread(args.generator, args.model, batch=args.batch, fraction=args.spread,
+                            lr_ratio=args.lr_ratio, runs=args.runs, steps=args.steps, seed=args.seed), args)
     from ..training.confirm import confirm
 
     return _emit(confirm(args.generator, args.model, args.lr_ratio, runs=args.runs, batch=args.batch,
                          seed=args.seed), args)
+
+
+def _cmd_atlas(args) -> int:
+    from .atlas import atlas
+
+    report = atlas(args.generators or None, args.model, batch=args.batch, lr_ratio=args.lr_ratio,
+                   progress=not args.json)
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        Path(args.plot).mkdir(parents=True, exist_ok=True)
+        fig = report.figure()
+        report.plot = str(Path(args.plot) / f"atlas-{report.model}.png")
+        fig.savefig(report.plot, dpi=110)
+        plt.close(fig)
+    return _emit(report, args)
 
 
 def _cmd_toy2d(args) -> int:
@@ -151,8 +175,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=arg.count(2, 100_000), default=128, help="coupled run pairs (default 128)")
     p.add_argument("--batch", type=arg.count(2, 1_000_000), default=4096,
                    help="minibatch size per player and run (default 4096)")
+    p.add_argument("--spread", type=arg.positive_float, metavar="FRACTION",
+                   help="instead of rates: the stationary spread of simultaneous steps at FRACTION·η_max, "
+                        "predicted (mean-square analysis) and measured (runs from the equilibrium)")
+    p.add_argument("--steps", type=arg.count(10, 10_000_000), default=1500,
+                   help="with --spread: measured steps after the burn-in (default 1500)")
     _common(p, "seed of the minibatches")
     p.set_defaults(run=_cmd_confirm)
+    p = sub.add_parser("atlas", help="where f matters: tails, misspecified equilibria, variance, basins, "
+                                     "and a prediction per divergence")
+    p.add_argument("generators", nargs="*", metavar="NAME|EXPR",
+                   help="divergences (default: every catalog divergence with f''(1) > 0)")
+    p.add_argument("--model", default="paper-1d", help="a set-up (default paper-1d); see febm check --help")
+    p.add_argument("--batch", type=arg.count(1, 10_000_000), default=1000, help="minibatch size (default 1000)")
+    p.add_argument("--lr-ratio", type=arg.positive_float, default=1.0, help="η_ω/η_θ (default 1)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--plot", metavar="DIR", help="write the atlas figure here")
+    p.set_defaults(run=_cmd_atlas)
     p = sub.add_parser("toy2d", help="train MLP EBMs on a 2-D toy with f-EBM and contrastive divergence")
     p.add_argument("dataset", help="8gaussians, 25gaussians, moons or rings")
     p.add_argument("--methods", default="cd,kl,jensen_shannon,reverse_kl,squared_hellinger",

@@ -74,23 +74,26 @@ class ConfirmReport(Report):
         return "\n".join(lines)
 
 
-def _run(game, data, z0, z_star, eta_t, eta_o, update, steps, runs, batch, seed):
-    """Batched minibatch runs and their twins from z*; returns (steps + 1, runs, n) differences."""
-    gen = torch.Generator().manual_seed(seed)
+def minibatch_run(game, data, Z, eta_t, eta_o, update, steps, batch, generator, copies: int = 1):
+    """Minibatch GDA from the rows of Z (R, n); returns the states, (steps + 1, R, n).
+
+    Every step draws B samples of p and B standard normals for q's exact sampler per run. With
+    ``copies`` = 2 the first and second halves of the rows see the same samples (common random
+    numbers, for twin runs). Alternating steps draw fresh samples for the θ half-step.
+    """
     grads = vmap(game.sample_gradients)
-    model = game.model
-    n_t = game.dim_theta
-    Z = torch.cat([z0.repeat(runs, 1), z_star.repeat(runs, 1)])
+    model, n_t = game.model, game.dim_theta
+    runs = len(Z) // copies
     event = tuple(data.nodes().x.shape[1:])  # () in 1-D, (2,) in 2-D
 
-    def twice(x):
-        return torch.cat([x, x])
+    def repeat(x):
+        return torch.cat([x] * copies)
 
     def minibatch_grads(Z):
         theta, omega = Z[:, :n_t], Z[:, n_t:]
-        x_p = twice(data.sample((runs, batch), gen, dtype=Z.dtype))
-        x_q = vmap(model.sample)(theta, twice(torch.randn((runs, batch) + event, generator=gen, dtype=Z.dtype)))
-        return grads(theta, omega, x_p, x_q)
+        x_p = repeat(data.sample((runs, batch), generator, dtype=Z.dtype))
+        eps = repeat(torch.randn((runs, batch) + event, generator=generator, dtype=Z.dtype))
+        return grads(theta, omega, x_p, vmap(model.sample)(theta, eps))
 
     out = [Z]
     for _ in range(steps):
@@ -102,7 +105,14 @@ def _run(game, data, z0, z_star, eta_t, eta_o, update, steps, runs, batch, seed)
         else:
             Z = torch.cat([Z[:, :n_t] - eta_t * g_t, Z[:, n_t:] + eta_o * g_o], dim=1)
         out.append(Z)
-    traj = torch.stack(out)
+    return torch.stack(out)
+
+
+def _run(game, data, z0, z_star, eta_t, eta_o, update, steps, runs, batch, seed):
+    """Batched minibatch runs and their twins from z*; returns (steps + 1, runs, n) differences."""
+    gen = torch.Generator().manual_seed(seed)
+    Z = torch.cat([z0.repeat(runs, 1), z_star.repeat(runs, 1)])
+    traj = minibatch_run(game, data, Z, eta_t, eta_o, update, steps, batch, gen, copies=2)
     return traj[:, :runs] - traj[:, runs:]
 
 

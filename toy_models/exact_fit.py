@@ -51,3 +51,26 @@ def fit_gaussian(f_np, log_p, start=(0.0, 1.0), lo=-20.0, hi=24.0, nodes=1500) -
     best = fine if fine.fun <= coarse.fun else coarse
     return GaussianFit(float(best.x[0]), float(np.exp(best.x[1])), float(best.fun),
                        bool(coarse.success), str(best.message))
+
+
+def minimize_divergence(f_np, log_p: np.ndarray, log_q, w: np.ndarray, theta0) -> tuple[np.ndarray, float, bool]:
+    """argmin over θ of D_f(p‖q_θ) = Σ w q f(p/q) on fixed nodes, for any model family.
+
+    ``log_p`` holds log p at the nodes and ``log_q(θ)`` returns log q_θ there (normalized).
+    Nelder–Mead, then BFGS from its result; returns (θ, D_f, success).
+    """
+    from scipy.optimize import minimize
+
+    def objective(theta):
+        lq = log_q(theta)
+        q = np.exp(lq)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            value = float(np.sum(w * np.where(q > 0, q * f_np(np.exp(log_p - lq)), 0.0)))
+        return value if np.isfinite(value) else 1e300
+
+    theta0 = np.asarray(theta0, dtype=float)
+    coarse = minimize(objective, theta0, method="Nelder-Mead",
+                      options={"xatol": 1e-6, "fatol": 1e-12, "maxiter": 4000 * len(theta0)})
+    fine = minimize(objective, coarse.x, method="BFGS", options={"gtol": 1e-10})
+    best = fine if fine.fun <= coarse.fun else coarse
+    return best.x, float(best.fun), bool(coarse.success or fine.success)

@@ -1,0 +1,137 @@
+"""The catalog's derivations, shipped as data so that `febm divergences` and `febm show NAME`
+answer at once instead of rerunning sympy's solve, simplify and limits every time.
+
+``derived.json`` holds, for every catalog name, what :class:`Divergence` derives lazily: f'',
+the smoothness at 1, the validation, the conjugate with its regions and its verification, the
+links and their accurate numeric forms, and the links' tails. Expressions are stored as srepr
+text and read back through :mod:`.serial` (a whitelist, no eval). An entry is used only when its
+generator and the installed sympy version match; a user's own expression always derives fresh.
+
+Regenerate the file with ``python -m febm.divergences.derived`` after changing a derivation; the
+test suite re-derives every entry and compares (tests/test_derived_catalog.py).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+
+import sympy as sp
+
+from .conjugate import Conjugate, Region
+from .pieces import Piece
+from .serial import from_text, to_text
+from .tails import Growth, LinkTails
+from .validation import Smoothness, Validation
+from .verify import ConjugateVerification
+
+FORMAT = 1
+FILE = "derived.json"
+LINKS = ("g", "h", "g_prime", "h_prime", "g_second", "h_second")
+
+
+def _validation(v: Validation) -> dict:
+    return {"name": v.name, "ok": v.ok, "method": v.method, "detail": v.detail}
+
+
+def _piece(p: Piece | None):
+    return None if p is None else {"lo": to_text(p.lo), "hi": to_text(p.hi), "f": to_text(p.f)}
+
+
+def _conjugate(c: Conjugate) -> dict:
+    regions = None if c.regions is None else [
+        {"upper": to_text(r.upper), "closed": r.closed, "kind": r.kind, "expr": to_text(r.expr),
+         "piece": _piece(r.piece)} for r in c.regions]
+    return {"regions": regions, "method": c.method, "expr": to_text(c.expr), "domain": to_text(c.domain),
+            "domain_text": c.domain_text, "notes": list(c.notes)}
+
+
+def record(d) -> dict:
+    """Everything slow that ``d`` derives, as JSON."""
+    s = d.smoothness
+    out = {
+        "f": to_text(d.f),
+        "f_double_prime": to_text(d.f_double_prime),
+        "smoothness": {"f1": to_text(s.f1), "f2": to_text(s.f2), "f3": to_text(s.f3),
+                       "validation": _validation(s.validation)},
+        "validation": {k: _validation(v) for k, v in d.validation.items()},
+        "conjugate": _conjugate(d.conjugate),
+        "links": {k: to_text(getattr(d, k)) for k in LINKS[:4]},
+    }
+    if not d.params:
+        v = d.conjugate_verification
+        out["conjugate_verification"] = {"ok": v.ok, "sup_error": v.sup_error,
+                                         "fenchel_young_error": v.fenchel_young_error, "points": v.points,
+                                         "detail": v.detail}
+        out["links"].update({k: to_text(getattr(d, k)) for k in LINKS[4:]})
+        out["numeric_forms"] = {k: to_text(d.numeric_form(k)) for k in LINKS}
+        out["tails"] = {f"{link}|{side}": g.to_json() for (link, side), g in d.tails.by_link.items()}
+    return out
+
+
+def restore(d, entry: dict) -> None:
+    """Fill ``d``'s lazily derived attributes from a record (what ``cached_property`` would compute)."""
+    s = entry["smoothness"]
+    state = d.__dict__
+    state["f_double_prime"] = from_text(entry["f_double_prime"])
+    state["smoothness"] = Smoothness(from_text(s["f1"]), from_text(s["f2"]), from_text(s["f3"]),
+                                     Validation(**s["validation"]))
+    state["validation"] = {k: Validation(**v) for k, v in entry["validation"].items()}
+    c = entry["conjugate"]
+    regions = None if c["regions"] is None else tuple(
+        Region(from_text(r["upper"]), r["closed"], r["kind"], from_text(r["expr"]),
+               None if r["piece"] is None else Piece(*(from_text(r["piece"][k]) for k in ("lo", "hi", "f"))))
+        for r in c["regions"])
+    state["conjugate"] = Conjugate(regions, c["method"], from_text(c["expr"]), from_text(c["domain"]),
+                                   c["domain_text"], tuple(c["notes"]))
+    for k, text in entry["links"].items():
+        state[k] = from_text(text)
+    if "conjugate_verification" in entry:
+        state["conjugate_verification"] = ConjugateVerification(**entry["conjugate_verification"])
+        d._numeric_forms.update({k: from_text(t) for k, t in entry["numeric_forms"].items()})
+        state["tails"] = LinkTails({(k.split("|")[0], int(k.split("|")[1])): Growth(**g)
+                                    for k, g in entry["tails"].items()})
+
+
+@cache
+def shipped() -> dict:
+    """The shipped entries by name, or {} when the file is missing or was made by another sympy."""
+    try:
+        data = json.loads(resources.files(__package__).joinpath(FILE).read_text())
+    except (FileNotFoundError, OSError, ValueError):
+        return {}
+    if data.get("format") != FORMAT or data.get("sympy") != sp.__version__:
+        return {}
+    return data["entries"]
+
+
+def apply(d, name: str) -> bool:
+    """Restore ``d`` from the shipped entry for ``name`` if one matches its generator."""
+    entry = shipped().get(name)
+    if entry is None or entry["f"] != to_text(d.f):
+        return False
+    restore(d, entry)
+    return True
+
+
+def derive_all() -> dict:
+    """Fresh records of every catalog name (ignoring the shipped file)."""
+    from .catalog import names
+    from .resolve import resolve_fresh
+
+    return {name: record(resolve_fresh(name)) for name in ["alpha", *names()]}
+
+
+def main() -> None:
+    """Write derived.json beside this module."""
+    from pathlib import Path
+
+    path = Path(__file__).with_name(FILE)
+    data = {"format": FORMAT, "sympy": sp.__version__, "entries": derive_all()}
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {path} ({len(data['entries'])} entries)")
+
+
+if __name__ == "__main__":
+    main()

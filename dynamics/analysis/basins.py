@@ -1,0 +1,83 @@
+"""Basins of attraction of the exact flow: how far from the equilibrium the nonlinear dynamics
+still converge. The linearization decides only infinitesimal perturbations; far away f''' and
+the links' tails act (the α atlas showed the time to converge growing with α).
+
+A start converges when the unit-rate flow comes back within 1% of its initial distance before
+time 30/|Re λ_slowest|, without escaping past ``escape`` or leaving the finite numbers. The radius
+along a direction is bisected geometrically between 1e-3 and ``r_max``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from . import simulate
+from .jacobian import moment_form
+
+
+@dataclass
+class Basin:
+    """Largest perturbations (Euclidean in z = (θ, ω)) from which the flow still converges."""
+
+    slowest: float  # along ± the slowest mode (the smaller of the two signs)
+    random: list[float] = field(default_factory=list)  # along seeded random transverse directions
+    capped: bool = False  # True when a radius reached r_max (the basin is at least that large)
+
+    @property
+    def radius(self) -> float:
+        return min([self.slowest, *self.random])
+
+    def to_json(self) -> dict:
+        return {"slowest": self.slowest, "random": self.random, "radius": self.radius, "capped": self.capped}
+
+
+def outcome(lin, z0: torch.Tensor, ratio: float = 1.0, escape: float = 50.0, horizon: float = 30.0) -> str:
+    """Where the flow from z0 goes: "arrived" (within 1% of its starting distance to z*), "escaped"
+    (past ``escape`` or out of the finite numbers) or "stalled" (neither by ``horizon``/|Re λ|)."""
+    rate = abs(lin.spectrum(ratio).transverse_max_real)
+    if not np.isfinite(rate) or rate == 0:
+        return "stalled"
+    start = float(np.linalg.norm(lin.projector() @ (z0 - lin.z_star).numpy()))
+    F = lin.field(ratio)
+    try:
+        traj = simulate.flow(F, lin.z_star, z0, horizon / rate, jac=lambda z: moment_form(F, z), gauge=lin.gauge,
+                             blowup=escape, points=50, max_evals=20000, arrive=0.01 * start)
+    except ValueError:  # the event search met non-finite values
+        return "escaped"
+    if traj.status == "arrived":
+        return "arrived"
+    return "escaped" if traj.status == "escaped" else "stalled"
+
+
+def converges(lin, z0: torch.Tensor, ratio: float = 1.0, escape: float = 50.0) -> bool:
+    """Whether the flow from z0 returns within 1% of its starting distance to z*."""
+    return outcome(lin, z0, ratio, escape) == "arrived"
+
+
+def radius(lin, direction: np.ndarray, r_max: float = 10.0, steps: int = 8, ratio: float = 1.0) -> float:
+    """The largest r ≤ r_max with convergence from z* + r·direction (geometric bisection)."""
+    v = torch.as_tensor(direction / np.linalg.norm(direction), dtype=lin.z_star.dtype)
+    if converges(lin, lin.z_star + r_max * v, ratio):
+        return r_max
+    lo, hi = 1e-3, r_max
+    if not converges(lin, lin.z_star + lo * v, ratio):
+        return 0.0
+    for _ in range(steps):
+        mid = float(np.sqrt(lo * hi))
+        lo, hi = (mid, hi) if converges(lin, lin.z_star + mid * v, ratio) else (lo, mid)
+    return lo
+
+
+def basin(lin, random_directions: int = 0, seed: int = 0, r_max: float = 10.0, steps: int = 8,
+          ratio: float = 1.0) -> Basin:
+    """Radii along ± the slowest mode and along seeded random transverse directions."""
+    z1, _ = lin.mode_start(lin.jacobian(ratio), 1.0)
+    v = (z1 - lin.z_star).numpy()
+    slowest = min(radius(lin, s * v, r_max, steps, ratio) for s in (1, -1))
+    rng = np.random.default_rng(seed)
+    Q = lin.projector()
+    random = [radius(lin, Q @ rng.standard_normal(len(v)), r_max, steps, ratio) for _ in range(random_directions)]
+    return Basin(slowest, random, capped=any(r >= r_max for r in [slowest, *random]))

@@ -1,0 +1,256 @@
+"""``febm atlas``: where f matters, in one table. For each divergence on one set-up: the links'
+tails, the (possibly misspecified) equilibrium and its bias, the spectrum and stable steps, the
+estimator's tail index along the way from the training start, the mean-square edge with batch
+B, the tail margin under stationary noise, and whether the flow converges from the start; then
+a one-word prediction by the rule in :data:`RULE`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from ...divergences import Divergence, resolve
+from ...divergences.divergence import number
+from ...toy_models import DataDensity, ExactSampler, Setup, setup
+from ..analysis import Game, Linearization, basins, locate
+from ..analysis import variance as V
+from ..analysis.equilibrium import _warm_critic
+from ..analysis.linearization import edge
+from ..report import Report, finite_or_none
+
+RULE = (
+    "fails: f''(1) is 0 or undefined, no equilibrium, an unstable flow, an estimator whose mean is "
+    "infinite (tail index κ ≤ 1) at the start, on the path to the equilibrium or there, or a flow that "
+    "escapes from the start (or has no finite critic there); "
+    "fragile: an infinite variance (κ ≤ 2) somewhere on that path, a tail margin under 3 stationary "
+    "sd at the equilibrium, a flow that stalls from the start (not back within 30/|Re λ|), or a slowest "
+    "rate below 0.01 (more than 100/η steps to converge); "
+    "trains: otherwise"
+)
+PATH_POINTS = 21
+REFERENCE_FRACTION = 0.1  # the stationary noise of the tail margin is taken at 0.1·η_max
+
+
+@dataclass
+class AtlasRow:
+    name: str
+    f2_at_1: float | str | None
+    f3_at_1: float | str | None
+    tails: dict  # link -> side -> growth text
+    equilibrium: bool
+    theta: list | None
+    bias: float | None  # |θ_eq − θ of the exact D_f minimizer| (critic-capacity bias)
+    rate: float | None  # slowest transverse Re λ at unit rates
+    verdict: str
+    eta_max_simultaneous: float | None
+    eta_max_alternating: float | None
+    critical_lr_ratio: float | None
+    tail_index_start: float | None  # κ at the training start, ideal critic
+    tail_index_path: float | None  # min κ from the start to the equilibrium, ideal critic
+    tail_index_equilibrium: float | None  # κ at the equilibrium with the game's own critic
+    finite_path: list = field(default_factory=list)  # fractions of the path with finite variance
+    eta_ms: float | None = None  # mean-square edge of simultaneous steps with batch B
+    tail_margin_sd: float | None = None
+    from_start: str | None = None  # the exact flow from the training start: arrived, escaped or stalled
+    prediction: str = "fails"
+    reasons: list = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+
+def _num(x):
+    return finite_or_none(x) if isinstance(x, float) else x
+
+
+def _path_indices(game, theta0, theta1):
+    thetas = [theta0 + s * (theta1 - theta0) for s in np.linspace(0, 1, PATH_POINTS)]
+    return [V.finiteness(game, th) for th in thetas]
+
+
+def _predict(row: AtlasRow) -> tuple[str, list[str]]:
+    fails, fragile = [], []
+    if not row.equilibrium:
+        fails.append("no equilibrium found")
+    elif row.verdict != "stable":
+        fails.append(f"the flow is {row.verdict} at the equilibrium")
+    kappas = [k for k in (row.tail_index_start, row.tail_index_path, row.tail_index_equilibrium) if k is not None]
+    if kappas and min(kappas) <= 1:
+        fails.append(f"tail index {min(kappas):.3g} ≤ 1: an infinite-mean gradient estimate")
+    elif kappas and min(kappas) <= 2:
+        fragile.append(f"tail index {min(kappas):.3g} ≤ 2: infinite variance on the way")
+    if row.from_start == "escaped":
+        fails.append("the exact flow from the training start escapes")
+    elif row.from_start == "no critic":
+        fails.append("no finite critic at the training start")
+    elif row.from_start == "stalled":
+        fragile.append("the exact flow from the training start stalls")
+    if row.tail_margin_sd is not None and row.tail_margin_sd < 3:
+        fragile.append(f"tail margin {row.tail_margin_sd:.2g} sd: noise reaches infinite variance")
+    if row.rate is not None and row.equilibrium and abs(row.rate) < 0.01:
+        fragile.append(f"slowest rate {row.rate:.2g}")
+    if fails:
+        return "fails", fails
+    return ("fragile", fragile) if fragile else ("trains", [])
+
+
+def _tails(d: Divergence) -> dict:
+    t = d.tails
+    return {"g'": {"-inf": t[("g_prime", -1)].text(), "+inf": t[("g_prime", 1)].text()},
+            "h'": {"-inf": t[("h_prime", -1)].text(), "+inf": t[("h_prime", 1)].text()}}
+
+
+def atlas_row(spec, s: Setup, batch: int, ratio: float = 1.0) -> AtlasRow:
+    """The atlas entry of one divergence on one set-up (see the module docstring)."""
+    t0 = time.perf_counter()
+    d = resolve(spec).validate()
+    row = AtlasRow(d.name, number(d.f2_at_1), number(d.f3_at_1), _tails(d), False, None, None, None,
+                   "not-applicable", None, None, None, None, None, None)
+    if not d.f2_at_1:
+        row.prediction, row.reasons = "fails", ["f''(1) is 0 or undefined: no linear restoring force"]
+        return row
+    game = Game.from_setup(d, s)
+    eq = locate(game, s)
+    if not eq.success:
+        row.prediction, row.reasons = _predict(row)
+        return row
+    lin = Linearization.at(game, eq.z)
+    spec_ = lin.spectrum(ratio)
+    theta, omega = game.split(eq.z)
+    steps = {u: lin.stable_steps(u, ratio) for u in ("simultaneous", "alternating")}
+    reference = s.reference_theta(d)
+    crit = lin.critical_ratios()
+    row.equilibrium, row.theta = True, [float(v) for v in theta]
+    row.bias = None if reference is None else float((theta - reference).abs().max())
+    row.rate, row.verdict = _num(spec_.transverse_max_real), spec_.verdict.value
+    row.eta_max_simultaneous, row.eta_max_alternating = edge(steps["simultaneous"]), edge(steps["alternating"])
+    row.critical_lr_ratio = crit[0] if crit else None
+    if isinstance(s.data, DataDensity):
+        row.tail_index_equilibrium = V.finiteness(game, theta, r=lambda x: game.r(theta, omega, x)).min_tail_index
+    if s.theta_init is not None and isinstance(s.data, DataDensity):
+        path = _path_indices(game, s.theta_init, theta)
+        row.tail_index_start = path[0].min_tail_index
+        row.tail_index_path = min(f.min_tail_index for f in path)
+        row.finite_path = [float(x) for x, f in zip(np.linspace(0, 1, PATH_POINTS), path) if f.all_finite]
+    if isinstance(s.model, ExactSampler) and row.eta_max_simultaneous is not None and spec_.verdict == "stable":
+        ms = V.mean_square(lin, batch, ratio)
+        row.eta_ms = ms.edge(row.eta_max_simultaneous)
+        P = ms.stationary(REFERENCE_FRACTION * row.eta_max_simultaneous)
+        row.tail_margin_sd = V.tail_margin(game, lin.z_star, P)
+    if s.theta_init is not None and spec_.verdict == "stable":
+        omega0 = _warm_critic(game, s.theta_init, game.split(s.initial_guess(d))[1])
+        row.from_start = ("no critic" if omega0 is None
+                          else basins.outcome(lin, torch.cat([s.theta_init, omega0]), ratio))
+    row.prediction, row.reasons = _predict(row)
+    row.elapsed_s = time.perf_counter() - t0
+    return row
+
+
+@dataclass
+class AtlasReport(Report):
+    model: str
+    model_description: str
+    batch: int
+    lr_ratio: float
+    rows: list[AtlasRow]
+    rule: str
+    elapsed_s: float
+    plot: str | None = None
+
+    def to_json(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if k != "rows"}
+        d["rows"] = [{k: (_inf(v) if isinstance(v, float) else v) for k, v in asdict(r).items()} for r in self.rows]
+        return d
+
+    def text(self) -> str:
+        head = (f"febm atlas on {self.model} (batch {self.batch}, η_ω/η_θ = {self.lr_ratio:g}), "
+                f"{len(self.rows)} divergences in {self.elapsed_s:.1f} s")
+        cols = (f"  {'divergence':17} {'f´´(1)':>6} {'f´´´(1)':>7} {'g´ at −∞':>13} {'h´ at +∞':>13} {'bias':>7} "
+                f"{'rate':>8} {'η_max':>7} {'η_ms':>7} {'κ start':>7} {'κ path':>7} {'κ eq':>6} {'margin':>7}"
+                "  prediction")
+        lines = [head, cols]
+        for r in self.rows:
+            lines.append(
+                f"  {r.name:17} {_fmt(r.f2_at_1):>6} {_fmt(r.f3_at_1):>7} {r.tails[chr(103) + chr(39)]['-inf']:>13} "
+                f"{r.tails['h' + chr(39)]['+inf']:>13} {_fmt(r.bias):>7} {_fmt(r.rate):>8} "
+                f"{_fmt(r.eta_max_simultaneous):>7} {_fmt(r.eta_ms):>7} {_fmt(r.tail_index_start):>7} "
+                f"{_fmt(r.tail_index_path):>7} {_fmt(r.tail_index_equilibrium):>6} {_fmt(r.tail_margin_sd):>7}  "
+                f"{r.prediction.upper()}" + (f" ({'; '.join(r.reasons)})" if r.reasons else ""))
+        lines.append(f"  rule: {self.rule}")
+        if self.plot:
+            lines.append(f"  plot: {self.plot}")
+        return "\n".join(lines)
+
+    def figure(self):
+        import matplotlib.pyplot as plt
+
+        return draw(plt, self)
+
+
+def _inf(x):
+    return None if x is None else (x if math.isfinite(x) else ("inf" if x > 0 else "-inf"))
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, str):
+        return x
+    if isinstance(x, float) and math.isinf(x):
+        return "∞"
+    return f"{x:.3g}"
+
+
+def atlas(names=None, model: str | Setup = "paper-1d", batch: int = 1000, lr_ratio: float = 1.0,
+          progress: bool = False) -> AtlasReport:
+    """The atlas over ``names`` (default: every catalog divergence with f''(1) > 0)."""
+    from ..training.toy2d import all_methods
+    from ..training.trainer import progress_bar
+
+    t0 = time.perf_counter()
+    names = list(names) if names else all_methods()[1:]
+    specs = [resolve(n).validate() for n in names]  # a bad name fails before any work
+    s = setup(model)
+    bar = progress_bar(len(specs), progress, "febm atlas")
+    rows = []
+    for d in specs:
+        bar.set_description(f"febm atlas: {d.name}")
+        rows.append(atlas_row(d, s, batch, lr_ratio))
+        bar.update(1)
+    bar.close()
+    return AtlasReport(s.name, s.description, batch, lr_ratio, rows, RULE, time.perf_counter() - t0)
+
+
+def draw(plt, report: AtlasReport):
+    """Step-size limits and tail indices per divergence, coloured by the prediction."""
+    colours = {"trains": "C2", "fragile": "C1", "fails": "C3"}
+    rows = report.rows
+    y = np.arange(len(rows))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 0.42 * len(rows) + 1.8), sharey=True, layout="constrained")
+    for k, r in enumerate(rows):
+        c = colours[r.prediction]
+        if r.eta_max_simultaneous:
+            ax1.plot([r.eta_max_simultaneous], [k], "o", color=c)
+        if r.eta_ms:
+            ax1.plot([r.eta_ms], [k], "x", color=c, ms=8)
+        kappas = [v for v in (r.tail_index_start, r.tail_index_path, r.tail_index_equilibrium) if v is not None]
+        shown = [min(v, 10.0) for v in kappas]
+        if shown:
+            ax2.plot(shown, [k] * len(shown), "-", color="0.8", zorder=1)
+            ax2.scatter(shown, [k] * len(shown), color=c, zorder=2, s=[40, 25, 15][: len(shown)])
+    ax1.set(xscale="log", xlabel="step size η_θ", yticks=y, yticklabels=[r.name for r in rows],
+            title=f"largest stable step (o: deterministic, x: mean-square, batch {report.batch})")
+    ax1.invert_yaxis()
+    for v, label in ((1, "infinite mean"), (2, "infinite variance")):
+        ax2.axvline(v, color="0.5", ls="--", lw=1)
+        ax2.text(v, -0.8, label, fontsize=7, ha="center")
+    ax2.set(xlabel="tail index κ of the per-sample gradient (capped at 10)", xlim=(0, 10.5),
+            title="κ at the start, on the path, at the equilibrium")
+    for name, c in colours.items():
+        ax2.plot([], [], "o", color=c, label=name)
+    ax2.legend(loc="lower right", fontsize=8, title="prediction")
+    fig.suptitle(f"febm atlas on {report.model}")
+    return fig
