@@ -15,6 +15,7 @@ sympy cannot find (or finds only through complex radicals) is evaluated numerica
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,7 @@ import sympy as sp
 
 from .numeric import compile_expr
 from .pieces import Piece, split
-from .symbolic import S, T, attempt, is_finite_number, limit, simplify
+from .symbolic import S, T, attempt, bounded, is_finite_number, limit, simplify
 
 _X = sp.Symbol("x")  # unconstrained stand-in for t when solving f'(t) = s
 
@@ -65,7 +66,10 @@ class Conjugate:
 
 
 def _mp(x):
-    return complex(sp.N(x, 30))
+    try:
+        return complex(sp.N(x, 30))
+    except OverflowError:
+        return complex(math.inf)
 
 
 def _select_root(candidates, piece: Piece, subs=None):
@@ -161,7 +165,7 @@ def _real_evaluable(expr, piece: Piece, truth_at) -> bool:
 def _regions(pieces: list[Piece], a, b, notes: list[str]) -> list[Region]:
     regions = []
     if a is not sp.S.NegativeInfinity:
-        f0 = limit(pieces[0].f, 0, "+")
+        f0 = end_value(pieces[0].f, 0, notes)
         regions.append(Region(a, True, "t->0", -f0))
     for i, piece in enumerate(pieces):
         last = i == len(pieces) - 1
@@ -195,14 +199,26 @@ def domain_text(domain: sp.Interval) -> str:
     return f"(-oo, {domain.sup}{')' if domain.right_open else ']'}"
 
 
+def end_value(expr, point, notes: list[str]):
+    """lim expr as t -> point (0+ or oo): sympy's limit, else a numeric estimate from 30-digit values at
+    t = 10^{∓4}, ..., 10^{∓16} (±oo when they keep growing past 1e6), with a note saying so."""
+    found = limit(expr, point, "+" if point == 0 else "-")
+    if found is not None:
+        return found
+    ts = [sp.Float(10) ** (-k if point == 0 else k) for k in (4, 8, 12, 16)]
+    values = [bounded(lambda t=t: float(sp.N(expr.subs(T, t), 30)), 0.5, math.inf) for t in ts]
+    notes.append(f"the limit of {expr} at t -> {point} was estimated numerically")
+    if not all(math.isfinite(v) for v in values) or (abs(values[-1]) > 1e6 and abs(values[-1]) > abs(values[-2])):
+        return sp.oo if values[-1] > 0 else sp.S.NegativeInfinity
+    return sp.Float(values[-1], 12)
+
+
 def derive(f: sp.Expr) -> Conjugate:
     """Derive f* for a generator in ``T`` with no free parameters."""
     notes: list[str] = []
     pieces = split(f)
-    a = limit(pieces[0].fp, 0, "+")
-    b = limit(pieces[-1].fp, sp.oo)
-    if a is None or b is None:
-        raise ValueError("could not find the range of f' (limits at t -> 0 and t -> oo)")
+    a = end_value(pieces[0].fp, 0, notes)
+    b = end_value(pieces[-1].fp, sp.oo, notes)
     regions = _regions(pieces, a, b, notes)
     domain = _domain(regions, b)
     numeric = any(r.expr is None for r in regions)

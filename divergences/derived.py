@@ -26,7 +26,7 @@ from .tails import Growth, LinkTails
 from .validation import Smoothness, Validation
 from .verify import ConjugateVerification
 
-FORMAT = 1
+FORMAT = 2
 FILE = "derived.json"
 LINKS = ("g", "h", "g_prime", "h_prime", "g_second", "h_second")
 
@@ -47,11 +47,12 @@ def _conjugate(c: Conjugate) -> dict:
             "domain_text": c.domain_text, "notes": list(c.notes)}
 
 
-def record(d) -> dict:
-    """Everything slow that ``d`` derives, as JSON."""
+def record(d, progress=lambda step: None) -> dict:
+    """Everything slow that ``d`` derives, as JSON (``progress`` hears the name of each step)."""
     s = d.smoothness
     out = {
         "f": to_text(d.f),
+        "f_prime_simplified": to_text(d.f_prime_simplified),
         "f_double_prime": to_text(d.f_double_prime),
         "smoothness": {"f1": to_text(s.f1), "f2": to_text(s.f2), "f3": to_text(s.f3),
                        "validation": _validation(s.validation)},
@@ -65,8 +66,11 @@ def record(d) -> dict:
                                          "fenchel_young_error": v.fenchel_young_error, "points": v.points,
                                          "detail": v.detail}
         out["links"].update({k: to_text(getattr(d, k)) for k in LINKS[4:]})
+        progress("numeric forms")
         out["numeric_forms"] = {k: to_text(d.numeric_form(k)) for k in LINKS}
+        progress("tails")
         out["tails"] = {f"{link}|{side}": g.to_json() for (link, side), g in d.tails.by_link.items()}
+    out["notes"] = list(d.notes)
     return out
 
 
@@ -74,7 +78,9 @@ def restore(d, entry: dict) -> None:
     """Fill ``d``'s lazily derived attributes from a record (what ``cached_property`` would compute)."""
     s = entry["smoothness"]
     state = d.__dict__
+    state["f_prime_simplified"] = from_text(entry["f_prime_simplified"])
     state["f_double_prime"] = from_text(entry["f_double_prime"])
+    d.notes[:] = entry.get("notes", [])
     state["smoothness"] = Smoothness(from_text(s["f1"]), from_text(s["f2"]), from_text(s["f3"]),
                                      Validation(**s["validation"]))
     state["validation"] = {k: Validation(**v) for k, v in entry["validation"].items()}

@@ -26,9 +26,9 @@ def _same_function(a, b, var) -> bool:
     for x in _U_SAMPLES:
         try:
             va, vb = complex(sp.N(a.subs(var, x), 30)), complex(sp.N(b.subs(var, x), 30))
-        except TypeError:  # not a number there (e.g. a kink)
-            return False
-        if not abs(va - vb) <= 1e-20 * max(1.0, abs(vb)):
+            if not abs(va - vb) <= 1e-20 * max(1.0, abs(vb)):
+                return False
+        except (TypeError, OverflowError):  # not a number there (a kink), or beyond float range
             return False
     return True
 
@@ -81,6 +81,7 @@ class Divergence:
         self.f = f
         self.expression = expression
         self.param_tests = list(param_tests)
+        self.notes: list[str] = []  # how the derivation went, where it departed from the symbolic path
         self._functions: dict = {}
         self._numeric_forms: dict = {}
 
@@ -95,6 +96,10 @@ class Divergence:
     @cached_property
     def f_prime(self) -> sp.Expr:
         return sp.diff(self.f, T)
+
+    @cached_property
+    def f_prime_simplified(self) -> sp.Expr:
+        return simplify(self.f_prime)
 
     @cached_property
     def f_double_prime(self) -> sp.Expr:
@@ -194,12 +199,12 @@ class Divergence:
     @cached_property
     def g_second(self) -> sp.Expr:
         """g''(u), with g''(0) = f'''(1) + f''(1); it enters the Jacobian off a realizable equilibrium."""
-        return _tidy(_drop_dirac(sp.diff(self.g_prime, U)))
+        return _drop_dirac(sp.diff(self.g_prime, U))  # only evaluated, never shown: no tidying
 
     @cached_property
     def h_second(self) -> sp.Expr:
         """h''(u) = e^u (g'(u) + g''(u))."""
-        return _tidy(_drop_dirac(sp.diff(self.h_prime, U)))
+        return _drop_dirac(sp.diff(self.h_prime, U))
 
     @cached_property
     def tails(self):
@@ -235,7 +240,7 @@ class Divergence:
     # --- parameters --------------------------------------------------------------
     def bind(self, **values) -> "Divergence":
         """Fix parameters, e.g. ``alpha.bind(alpha=0.5)``; singular values use the limit."""
-        from .parser import parse_number
+        from .parser import check_powers, parse_number
 
         f = self.f
         labels = []
@@ -244,8 +249,14 @@ class Divergence:
             if sym is None:
                 raise InputError(f"{self.name} has no parameter {key!r}")
             value = parse_number(raw) if isinstance(raw, str) else sp.nsimplify(raw)
-            direct = sp.simplify(f.subs(sym, value))
-            f = direct if not direct.has(sp.zoo, sp.nan) else sp.limit(f, sym, value)
+            check_powers(f.subs(sym, value))  # alpha=1e64 would make t**(1e64)
+            direct = attempt(lambda f=f, sym=sym, value=value: sp.simplify(f.subs(sym, value)), 5.0,
+                             f.subs(sym, value))
+            if direct.has(sp.zoo, sp.nan):
+                direct = attempt(lambda f=f, sym=sym, value=value: sp.limit(f, sym, value), 5.0)
+                if direct is None:
+                    raise InputError(f"{self.name} has no limit at {key}={raw}")
+            f = direct
             labels.append(f"{key}={raw}")
         label = ",".join(labels)
         name = label if [str(p) for p in self.params] == [self.name] else f"{self.name}({label})"
@@ -261,7 +272,7 @@ class Divergence:
             "name": self.name,
             "expression": self.expression,
             "f": str(self.f),
-            "f_prime": str(simplify(self.f_prime)),
+            "f_prime": str(self.f_prime_simplified),
             "f_double_prime": str(self.f_double_prime),
             "f2_at_1": number(self.f2_at_1),
             "f3_at_1": number(self.f3_at_1),
@@ -273,6 +284,7 @@ class Divergence:
             "h": str(self.h),
             "params": [str(p) for p in self.params],
             "checks": checks,
+            "notes": list(self.notes),
         }
 
 

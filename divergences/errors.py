@@ -8,7 +8,12 @@ import difflib
 def printable(text: str, limit: int = 60) -> str:
     """``text`` on one line: control characters escaped, long text cut (for error messages)."""
     shown = text if len(text) <= limit else text[: limit - 1] + "…"
-    return repr(shown)[1:-1] if any(not ch.isprintable() for ch in shown) else shown
+    return one_line(shown)
+
+
+def one_line(text: str) -> str:
+    """Every non-printable character escaped (\\r, \\n, \\x00, …), so a message stays on one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class InputError(ValueError):

@@ -82,6 +82,16 @@ def _torch_branch(region: Region):
     return branch
 
 
+def _compiled(expr, backend):
+    """The region's closed form compiled, or None (none, or it holds an unevaluable constant)."""
+    if expr is None:
+        return None
+    try:
+        return compile_expr(expr, [S], backend)
+    except (TypeError, ValueError):
+        return None
+
+
 def _region_mask(region: Region, s, xp):
     if region.upper is sp.oo:
         return xp.ones_like(s, dtype=bool)
@@ -93,8 +103,11 @@ def _by_regions(conj: Conjugate, backend: str):
     xp = np if backend == "numpy" else __import__("torch")
     parts = []
     for r in conj.regions:
-        if r.expr is not None:
-            parts.append((r, compile_expr(r.expr, [S], backend), False))
+        compiled = _compiled(r.expr, backend)
+        if compiled is not None:
+            parts.append((r, compiled, False))
+        elif r.kind != "legendre":
+            raise ValueError(f"f* on its {r.kind} region cannot be evaluated")
         elif backend == "numpy":
             parts.append((r, _numpy_branch(r), False))
         else:

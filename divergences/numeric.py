@@ -55,6 +55,9 @@ def _softplus_form(expr):
 class wright_omega(sp.Function):
     """ω(x) = W(e^x), the Wright omega function: Lambert W of an exponential, overflow-free."""
 
+    def _eval_evalf(self, prec):
+        return sp.LambertW(sp.exp(self.args[0]))._eval_evalf(prec)
+
 
 def _expm1_form(expr):
     """k exp(x) − k -> k expm1(x) inside a sum, leaving the other terms alone."""
@@ -87,6 +90,9 @@ def _log1p_form(expr):
 
 class log_cosh(sp.Function):
     """log cosh x = |x| + log1p(e^{−2|x|}) − log 2, which never overflows."""
+
+    def _eval_evalf(self, prec):
+        return sp.log(sp.cosh(self.args[0]))._eval_evalf(prec)
 
 
 def _log_cosh_form(expr):
@@ -338,6 +344,11 @@ def compile_expr(expr: sp.Expr, variables, backend: str = "numpy", stable: bool 
     def fn(*arrays):
         if backend == "numpy":
             arrays = tuple(as_float_array(a) for a in arrays)
-        return _as_array(ops, arrays, body(arrays))
+            with np.errstate(all="ignore"):  # np.where evaluates both branches; the unselected one may overflow
+                return _as_array(ops, arrays, body(arrays))
+        out = _as_array(ops, arrays, body(arrays))
+        if arrays[0].requires_grad and not out.requires_grad:  # a constant (piece): zero gradient, not none
+            out = out + 0 * arrays[0]
+        return out
 
     return fn

@@ -15,17 +15,19 @@ Grammar (Python precedence; ``**`` is right-associative and binds tighter than u
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 
 import sympy as sp
 
-from .errors import InputError
+from .errors import InputError, printable
 
 MAX_LENGTH = 400
 MAX_DEPTH = 40
 MAX_EXPONENT = 64
 MAX_DIGITS = 30
+MAX_MAGNITUDE = 300  # |log10| of any constant: beyond float64's range nothing downstream can evaluate it
 
 FUNCTIONS = {
     "log": sp.log,
@@ -44,8 +46,8 @@ FUNCTIONS = {
 }
 CONSTANTS = {"pi": sp.pi, "e": sp.E}
 
-_TOKEN = re.compile(
-    r"\s*(?:(?P<num>\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
+_TOKEN = re.compile(  # ASCII only: \d would accept other scripts' digits (t*1٠5 read as 105·t)
+    r"[ \t]*(?:(?P<num>[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z_0-9]*)|(?P<op>\*\*|[-+*/()]))"
 )
 
@@ -55,13 +57,14 @@ def tokenize(text: str) -> list[tuple[str, str]]:
     if len(text) > MAX_LENGTH:
         raise InputError(f"expression is longer than {MAX_LENGTH} characters")
     tokens, pos = [], 0
-    text = text.rstrip()
+    text = text.strip(" \t")
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
-            bad = text[pos:].lstrip()[:1]
+            bad = text[pos:].lstrip(" \t")[:1]
             hint = " (use ** for powers)" if bad == "^" else ""
-            raise InputError(f"unexpected character {bad!r} at position {pos}{hint}")
+            kind = "non-ASCII character" if not bad.isascii() else "unexpected character"
+            raise InputError(f"{kind} '{printable(bad)}' at position {pos}{hint}")
         kind = m.lastgroup
         tokens.append((kind, m.group(kind)))
         pos = m.end()
@@ -83,7 +86,7 @@ class _Parser:
     def take(self, value=None):
         kind, tok = self.peek()
         if kind is None:
-            raise InputError("unexpected end of expression")
+            raise InputError("unclosed parenthesis" if value == ")" else "unexpected end of expression")
         if value is not None and tok != value:
             raise InputError(f"expected {value!r} but found {tok!r}")
         self.i += 1
@@ -129,11 +132,10 @@ class _Parser:
             return base
         self.take()
         exponent = self.nested(self.unary)
-        if exponent.is_number and abs(float(exponent)) > MAX_EXPONENT:
-            raise InputError(f"exponent {exponent} exceeds the limit of {MAX_EXPONENT}")
         if self.variables.get("t") in exponent.free_symbols:
             raise InputError("exponents may contain numbers and parameters only, not t")
-        return base**exponent
+        check_power(base, exponent)
+        return _real(base**exponent)
 
     def atom(self):
         kind, tok = self.take()
@@ -151,10 +153,14 @@ class _Parser:
         if tok in FUNCTIONS:
             self.take("(")
             arg = self.nested(self.expr)
+            if self.peek()[0] is None:
+                raise InputError(f"unclosed parenthesis after {tok}(")
             if self.peek()[1] != ")":
                 raise InputError(f"{tok}() takes exactly one argument")
             self.take(")")
-            return FUNCTIONS[tok](arg)
+            if tok in _GROWING and arg.is_number:
+                _check_growth(tok, arg)
+            return _real(FUNCTIONS[tok](arg))
         if self.peek()[1] == "(":
             raise InputError(f"unknown function {tok!r}")
         if tok in self.variables:
@@ -164,6 +170,49 @@ class _Parser:
         if not self.variables:
             raise InputError(f"a number is expected, not the name {tok!r}")
         raise InputError(f"unknown name {tok!r} (allowed: {', '.join(sorted(self.variables))})")
+
+
+def _magnitude(x) -> float:
+    """|log10 x| of a nonzero number, without evaluating x itself (it may be a tower)."""
+    if x.is_Pow and x.base.is_number and x.exp.is_number:
+        return abs(float(x.exp)) * _magnitude(x.base)
+    value = abs(complex(sp.N(x, 15)))
+    return 0.0 if value == 0 else abs(math.log10(value))
+
+
+def check_power(base, exponent) -> None:
+    """Refuse exponents beyond MAX_EXPONENT and constants beyond float64's range (towers)."""
+    if exponent.is_number:
+        if not exponent.is_real or exponent.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise InputError(f"exponent {printable(str(exponent))} is not a finite real number")
+        if abs(float(exponent)) > MAX_EXPONENT:
+            raise InputError(f"exponent {exponent} exceeds the limit of {MAX_EXPONENT}")
+        if base.is_number and base != 0 and abs(float(exponent)) * _magnitude(base) > MAX_MAGNITUDE:
+            raise InputError(f"the number {printable(str(base))}**{exponent} is beyond float range")
+
+
+def check_powers(expr) -> None:
+    """check_power on every power inside ``expr`` (after a parameter is bound, say)."""
+    for node in sp.preorder_traversal(expr):
+        if node.is_Pow:
+            check_power(node.base, node.exp)
+
+
+_GROWING = ("exp", "cosh", "sinh", "expm1")  # of a constant beyond ±700 they leave float64's range
+
+
+def _check_growth(name: str, arg) -> None:
+    """Refuse exp(710100): sympy's own constructors would evaluate such a number (for minutes)."""
+    value = sp.N(arg, 15)
+    if value.is_real and abs(float(value)) > 700:
+        raise InputError(f"{name}({printable(str(arg))}) is beyond float range")
+
+
+def _real(node):
+    """A constant must be a finite real number (log(-1), sqrt(-1) and 0**-1 are not)."""
+    if node.is_number and (node.is_real is False or node.has(sp.I, sp.zoo, sp.nan)):
+        raise InputError(f"{printable(str(node))} is not a finite real number")
+    return node
 
 
 def _number(tok: str) -> sp.Rational:

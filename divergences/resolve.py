@@ -37,11 +37,13 @@ def resolve(spec: str | Divergence) -> Divergence:
 
 @lru_cache(maxsize=256)
 def _resolve_text(spec: str) -> Divergence:
-    from . import derived
+    from . import derived, worker
 
-    d = resolve_fresh(spec)
-    derived.apply(d, spec)  # catalog names: the shipped derivations, when they match
-    return d
+    if spec in derived.shipped():
+        d = resolve_fresh(spec)  # parsing only; the derivations come from the shipped catalog
+        if derived.apply(d, spec):
+            return d
+    return worker.derive(spec)  # a user's generator: derived under a memory cap and a deadline
 
 
 def resolve_fresh(spec: str) -> Divergence:

@@ -23,7 +23,7 @@ import numpy as np
 import sympy as sp
 
 from .numeric import compile_expr
-from .symbolic import U, attempt
+from .symbolic import SYMBOLIC, U, attempt
 
 EDGE = 4.0
 _W = sp.Symbol("w", positive=True)
@@ -38,7 +38,10 @@ def _reference(expr, points) -> np.ndarray:
     for u in points:
         digits = 40 + int(abs(u) / 2.0)
         v = sp.N(expr.subs(U, sp.Float(u, digits + 10)), digits)
-        out.append(float(v) if v.is_real and v.is_finite else math.nan)
+        try:
+            out.append(float(v) if v.is_real and v.is_finite else math.nan)
+        except OverflowError:  # finite, but beyond float64: no float form can match it
+            out.append(math.copysign(math.inf, float(sp.sign(v))))
     return np.array(out)
 
 
@@ -62,15 +65,72 @@ def _back(form, side: int):
     return form.subs(_W, sp.exp(-side * U))
 
 
-def _candidates(expr, side: int) -> list:
-    forms = [expr]
+ACCURATE = 1e-13  # a form this accurate at every sample point is kept without trying others
+
+
+def _side(expr, side: int):
+    """The most accurate form on one side, trying rewrites only while the last one falls short."""
+    points = [side * x for x in _SIDE_SAMPLES]
+    truth = _reference(expr, points)
+    best, error = expr, _error(expr, points, truth)
+    if error <= ACCURATE:
+        return best, error
+    hyperbolic = _hyperbolic(expr, side)
+    if hyperbolic is not None:
+        e = _error(hyperbolic, points, truth)
+        if e < error:
+            best, error = hyperbolic, e
+        if error <= ACCURATE:
+            return best, error
     rational = _in_w(expr, side)
-    if rational is not None:
-        forms.append(_back(rational, side))
-        series = _series(rational)
-        if series is not None:
-            forms.append(_back(series, side))
-    return forms
+    if rational is None:
+        return best, error
+    for make in (lambda: _back(rational, side), lambda: _series_back(rational, side)):
+        form = make()
+        if form is None:
+            continue
+        e = _error(form, points, truth)
+        if e < error:
+            best, error = form, e
+        if error <= ACCURATE:
+            break
+    return best, error
+
+
+def _hyperbolic(expr, side: int):
+    """tanh, sinh/cosh and log cosh written around their asymptotes on one side, then expanded so
+    that growing terms cancel exactly: (x + 1) tanh x − log cosh x = 1 + log 2 − ... for large x."""
+    def sign(a):
+        value = sp.N(a.subs(U, side * 50.0), 15)
+        return 1 if value.is_real and value > 0 else -1
+
+    def tanh_form(a):
+        s = sign(a)
+        return s * (1 - 2 / (sp.exp(2 * s * a) + 1))
+
+    def log_cosh_form(a):
+        s = sign(a)
+        return s * a - sp.log(2) + sp.log(1 + sp.exp(-2 * s * a))
+
+    def rewrite():
+        form = expr.replace(lambda n: isinstance(n, sp.log) and isinstance(n.args[0], sp.cosh),
+                            lambda n: log_cosh_form(n.args[0].args[0]))
+        # sinh = tanh·cosh, so sinh/cosh cancels to tanh; cosh^-2k = (1 − tanh²)^k
+        form = form.replace(lambda n: isinstance(n, sp.sinh), lambda n: sp.tanh(n.args[0]) * sp.cosh(n.args[0]))
+        form = form.replace(lambda n: n.is_Pow and isinstance(n.base, sp.cosh) and n.exp.is_Integer and n.exp < 0
+                            and n.exp % 2 == 0,
+                            lambda n: (1 - sp.tanh(n.base.args[0]) ** 2) ** (-n.exp // 2))
+        form = form.replace(lambda n: isinstance(n, sp.tanh), lambda n: tanh_form(n.args[0]))
+        return sp.expand(form)
+
+    if not expr.has(sp.tanh, sp.sinh, sp.cosh):
+        return None
+    return attempt(rewrite, 2.0)
+
+
+def _series_back(rational, side: int):
+    series = _series(rational)
+    return None if series is None else _back(series, side)
 
 
 def _series(form):
@@ -97,21 +157,16 @@ def _error(form, points, truth) -> float:
     return float(np.max(np.abs(got[finite] - truth[finite]) / scale)) if finite.any() else 0.0
 
 
-def _best(forms, points):
-    truth = _reference(forms[0], points)
-    errors = [_error(f, points, truth) for f in forms]
-    k = int(np.argmin(errors))
-    return forms[k], errors[k]
-
-
 def stable_form(expr: sp.Expr) -> tuple[sp.Expr, float]:
     """A piecewise form of ``expr`` (a function of u) accurate in float64, and its largest relative
     error at the sample points. Expressions with kinks (Piecewise) are left as they are."""
     if expr.is_number or expr.has(sp.Piecewise) or expr.free_symbols != {U}:
         return expr, 0.0
-    middle, err_mid = _best([expr], _MID_SAMPLES)
-    low, err_low = _best(_candidates(expr, -1), [-x for x in _SIDE_SAMPLES])
-    high, err_high = _best(_candidates(expr, 1), list(_SIDE_SAMPLES))
+    if not SYMBOLIC["enabled"]:  # the numeric path (past a deadline): no high-precision checks
+        return expr, math.nan
+    middle, err_mid = expr, _error(expr, _MID_SAMPLES, _reference(expr, _MID_SAMPLES))
+    low, err_low = _side(expr, -1)
+    high, err_high = _side(expr, 1)
     if low == expr and high == expr:
         return expr, max(err_low, err_mid, err_high)
     form = sp.Piecewise((low, U < -EDGE), (middle, U <= EDGE), (high, True))

@@ -40,12 +40,28 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
+SYMBOLIC = {"enabled": True}  # off: every attempt gives up at once, so each step takes its numeric path
+
+
 def attempt(fn, seconds: float, default=None):
-    """Run ``fn()`` within ``seconds``; return ``default`` if it times out or sympy gives up."""
+    """Run ``fn()`` within ``seconds``; return ``default`` if it times out or sympy gives up (or
+    symbolic work is switched off, see :data:`SYMBOLIC`)."""
+    if not SYMBOLIC["enabled"]:
+        return default
     try:
         with time_limit(seconds):
             return fn()
-    except (SymbolicTimeout, NotImplementedError, ValueError, TypeError, RecursionError):
+    except (SymbolicTimeout, NotImplementedError, ValueError, TypeError, RecursionError, OverflowError):
+        return default
+
+
+def bounded(fn, seconds: float, default=None):
+    """``fn()`` within ``seconds`` (numeric work that may run long: always bounded, on the numeric
+    path too), else ``default``."""
+    try:
+        with time_limit(seconds):
+            return fn()
+    except (SymbolicTimeout, OverflowError, TypeError, ValueError):
         return default
 
 

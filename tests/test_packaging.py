@@ -63,17 +63,19 @@ def _imports(path: Path, package: str):
             yield from (a.name for a in node.names)
 
 
-# what each room may import, besides itself (dynamics.report and dynamics.device are shared helpers)
+# what each room may import, besides itself (dynamics.report, .device and .memory are shared helpers)
 ALLOWED = {
     "febm.divergences": ("febm.divergences",),
     "febm.toy_models": ("febm.divergences", "febm.toy_models"),
     "febm.dynamics.analysis": ("febm.divergences", "febm.toy_models", "febm.dynamics.analysis",
                                "febm.dynamics.report", "febm.dynamics.device"),
     "febm.dynamics.training": ("febm.divergences", "febm.toy_models", "febm.dynamics.analysis",
-                               "febm.dynamics.training", "febm.dynamics.report", "febm.dynamics.device"),
+                               "febm.dynamics.training", "febm.dynamics.report", "febm.dynamics.device",
+                               "febm.dynamics.memory"),
     "febm.dynamics.commands": ("febm",),
     "febm.dynamics.report": ("febm.divergences",),
     "febm.dynamics.device": ("febm.divergences",),
+    "febm.dynamics.memory": ("febm.divergences",),
 }
 
 

@@ -49,6 +49,28 @@ def count(lo: int, hi: int):
     return parse
 
 
+def ratio(text: str) -> float:
+    """A learning-rate ratio η_ω/η_θ in [1e-6, 1e6] (beyond, the Jacobians overflow)."""
+    value = positive_float(text)
+    if not 1e-6 <= value <= 1e6:
+        raise argparse.ArgumentTypeError(f"must be between 1e-6 and 1e6, not {printable(text)}")
+    return value
+
+
+def output_dir(text: str) -> str:
+    """A folder that exists or can be made, and that can be written: checked before any work runs."""
+    import os
+    from pathlib import Path
+
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{printable(text)} exists and is not a folder")
+    parent = next((p for p in [path, *path.parents] if p.exists()), Path("."))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot write to {printable(text)}")
+    return text
+
+
 def device(text: str) -> str:
     if text not in devices.CHOICES:
         raise argparse.ArgumentTypeError(f"choose auto, cpu or cuda, not '{printable(text)}'")
