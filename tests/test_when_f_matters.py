@@ -196,3 +196,21 @@ def test_finiteness_along_directions_in_2d():
     theta = s.theta_init
     assert not V.finiteness(game("reverse_kl", "toy2d-8gaussians"), theta).finite["data: g'(r)² |∇θE|²"]
     assert V.finiteness(game("jensen_shannon", "toy2d-8gaussians"), theta).all_finite
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, model, batch, fraction", [
+    ("kl", "gaussian-1d", 256, 0.2),
+    ("jensen_shannon", "gaussian-1d", 256, 0.2),
+    ("squared_hellinger", "gaussian-1d", 256, 0.2),
+    ("jensen_shannon", "paper-1d", 1024, 0.05),
+])
+def test_predicted_spread_matches_minibatch_runs(name, model, batch, fraction):
+    """The stationary covariance of the mean-square analysis against 32 seeded runs started at z*
+    (the docs' table uses 64 runs × 1500 steps and adds KL on paper-1d at batch 4096)."""
+    from febm.dynamics.training.spread import spread
+
+    report = spread(name, model, batch=batch, fraction=fraction, runs=32, steps=600, seed=1)
+    assert report.diverged_runs == 0
+    assert report.relative_error < 0.1, report.text()
+    assert abs(report.measured_trace - report.predicted_trace) < 4 * report.measured_sd + 0.05 * report.predicted_trace

@@ -51,6 +51,11 @@ class GaussianGrid1D(GridEnergy1D):
     def _sample(theta, z):
         return theta[0] + torch.exp(theta[1]) * z
 
+    @staticmethod
+    def mean_sd(theta):
+        """(μ, σ): the parameters a reader compares fits in."""
+        return theta[0], torch.exp(theta[1])
+
     def hessian(self, theta, x):
         """∂²E/∂θ² per point: [[σ⁻², 2(x−μ)σ⁻²], [2(x−μ)σ⁻², 2(x−μ)²σ⁻²]]."""
         s2 = torch.exp(-2 * theta[1])

@@ -57,33 +57,37 @@ def gauge_directions(field, z_star, J: torch.Tensor, eps: float = 1e-2, tol: flo
 
 
 def best_critic(game, theta: torch.Tensor, omega0: torch.Tensor, iterations: int = 200) -> torch.Tensor | None:
-    """argmax_ω L(θ, ω) by damped Newton ascent (exact gradient and Hessian of L by autodiff),
-    from ``omega0``; None where L is not finite at the start.
+    """argmax_ω L(θ, ω) by damped Newton ascent, from ``omega0``; None where L is not finite at the start.
 
-    A step (−∇²L + λI)⁻¹∇L is taken only if L rises and stays finite; otherwise λ grows. L is
-    concave in ω near its maximum, so this converges where a root-solve on the field stalls in a
-    local minimum of |F|² (the triangular and Pearson games on paper-1d), and it never steps into
-    overflow (the χ²-type links from a poor critic).
+    The gradient and Hessian in ω are the ω-parts of the field and of its moment-form Jacobian
+    (exact, no autograd). A step (−∇²L + λI)⁻¹∇L is taken only if L rises and stays finite;
+    otherwise λ grows. L is concave in ω near its maximum, so this converges where a root-solve
+    on the field stalls in a local minimum of |F|² (the triangular and Pearson games on paper-1d),
+    and it never steps into overflow (the χ²-type links from a poor critic).
     """
+    from .fields import GDAField
+
+    field, n = GDAField(game), game.dim_theta
 
     def value(w):
-        return game.value(theta, w)
+        return float(game.value(theta, w))
 
     w = omega0.detach().clone()
-    v = float(value(w))
+    v = value(w)
     if not np.isfinite(v):
         return None
     damping, eye = 1e-3, torch.eye(len(w), dtype=w.dtype)
     for _ in range(iterations):
-        grad = torch.autograd.functional.jacobian(value, w)
+        z = torch.cat([theta, w])
+        grad = field(z)[n:]
         if float(grad.norm()) <= 1e-11 * max(1.0, abs(v)):
             break
-        hess = torch.autograd.functional.hessian(value, w)
+        hess = moment_form(field, z)[n:, n:]
         if not (torch.isfinite(grad).all() and torch.isfinite(hess).all()):
             break
         while damping < 1e12:
             trial = w + torch.linalg.lstsq(-hess + damping * eye, grad[:, None]).solution[:, 0]
-            v_trial = float(value(trial))
+            v_trial = value(trial)
             if np.isfinite(v_trial) and v_trial >= v:
                 w, v, damping = trial, v_trial, max(damping / 4, 1e-9)
                 break

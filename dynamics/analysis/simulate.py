@@ -69,7 +69,7 @@ def mode_start(z_star: torch.Tensor, A: np.ndarray, size: float, gauge=None, dis
 
 
 def flow(field, z_star, z0, t_end, jac=None, gauge=None, blowup=1e-2, points=2000,
-         max_evals=20000, arrive: float | None = None) -> Trajectory:
+         max_evals=20000, arrive: float | None = None, rtol: float = 1e-6) -> Trajectory:
     """Integrate the deviation y = z − z* (tolerances relative to |y|, not |z|) with LSODA.
 
     The right-hand side is the full nonlinear field; ``jac`` (the Jacobian at z*, or a function
@@ -105,7 +105,7 @@ def flow(field, z_star, z0, t_end, jac=None, gauge=None, blowup=1e-2, points=200
         options["jac"] = lambda t, y: jac
     try:
         with np.errstate(all="ignore"):
-            sol = solve_ivp(rhs, (0, t_end), y0, method="LSODA", rtol=1e-6, atol=FLOOR * 1e-6,
+            sol = solve_ivp(rhs, (0, t_end), y0, method="LSODA", rtol=rtol, atol=FLOOR * rtol,
                             t_eval=np.linspace(0, t_end, points), events=events if arrive else escaped, **options)
     except _Budget:
         return Trajectory(np.zeros(1), np.linalg.norm(P @ y0, keepdims=True), False, "budget")

@@ -17,21 +17,27 @@ import torch
 from ...divergences import Divergence, resolve
 from ...divergences.divergence import number
 from ...toy_models import DataDensity, ExactSampler, Setup, setup
-from ..analysis import Game, Linearization, basins, locate
+from ..analysis import Game, Linearization, locate
+from ..analysis import basins as basins_
 from ..analysis import variance as V
-from ..analysis.equilibrium import _warm_critic
 from ..analysis.linearization import edge
 from ..report import Report, finite_or_none
 
 RULE = (
     "fails: f''(1) is 0 or undefined, no equilibrium, an unstable flow, an estimator whose mean is "
     "infinite (tail index κ ≤ 1) at the start, on the path to the equilibrium or there, or a flow that "
-    "escapes from the start (or has no finite critic there); "
+    "escapes from the training start (θ_init with a fresh critic, ω = 0); "
     "fragile: an infinite variance (κ ≤ 2) somewhere on that path, a tail margin under 3 stationary "
     "sd at the equilibrium, a flow that stalls from the start (not back within 30/|Re λ|), or a slowest "
     "rate below 0.01 (more than 100/η steps to converge); "
     "trains: otherwise"
 )
+RULE_BUDGET = (
+    "with a training budget (flow time T = lr × steps), also: fails if the exact flow from the training "
+    "start is more than 0.25 from the exact minimizer at time T (max over the model's readable "
+    "parameters, e.g. μ and σ), fragile if more than 0.05"
+)
+TRAIN_ERROR, FAIL_ERROR = 0.05, 0.25
 PATH_POINTS = 21
 REFERENCE_FRACTION = 0.1  # the stationary noise of the tail margin is taken at 0.1·η_max
 
@@ -57,6 +63,9 @@ class AtlasRow:
     eta_ms: float | None = None  # mean-square edge of simultaneous steps with batch B
     tail_margin_sd: float | None = None
     from_start: str | None = None  # the exact flow from the training start: arrived, escaped or stalled
+    basin: dict | None = None  # with basins=True: radii along ± the slowest mode and 2 random directions
+    budget: float | None = None  # flow time of the training to predict (lr × steps), if given
+    predicted_error: float | None = None  # max |(μ, σ)(T) − exact minimizer| of the exact flow from the start
     prediction: str = "fails"
     reasons: list = field(default_factory=list)
     elapsed_s: float = 0.0
@@ -84,14 +93,19 @@ def _predict(row: AtlasRow) -> tuple[str, list[str]]:
         fragile.append(f"tail index {min(kappas):.3g} ≤ 2: infinite variance on the way")
     if row.from_start == "escaped":
         fails.append("the exact flow from the training start escapes")
-    elif row.from_start == "no critic":
-        fails.append("no finite critic at the training start")
     elif row.from_start == "stalled":
         fragile.append("the exact flow from the training start stalls")
     if row.tail_margin_sd is not None and row.tail_margin_sd < 3:
         fragile.append(f"tail margin {row.tail_margin_sd:.2g} sd: noise reaches infinite variance")
     if row.rate is not None and row.equilibrium and abs(row.rate) < 0.01:
         fragile.append(f"slowest rate {row.rate:.2g}")
+    if row.budget is not None and row.equilibrium:
+        e = row.predicted_error
+        if e is None or e > FAIL_ERROR:
+            fails.append("the flow from the start is " + ("not finite" if e is None else f"{e:.2g} off") +
+                         f" after the budget's time {row.budget:g}")
+        elif e > TRAIN_ERROR:
+            fragile.append(f"the flow from the start is {e:.2g} off after the budget's time {row.budget:g}")
     if fails:
         return "fails", fails
     return ("fragile", fragile) if fragile else ("trains", [])
@@ -103,7 +117,12 @@ def _tails(d: Divergence) -> dict:
             "h'": {"-inf": t[("h_prime", -1)].text(), "+inf": t[("h_prime", 1)].text()}}
 
 
-def atlas_row(spec, s: Setup, batch: int, ratio: float = 1.0) -> AtlasRow:
+def _readable(model, theta):
+    return torch.stack(list(model.mean_sd(theta))) if hasattr(model, "mean_sd") else theta
+
+
+def atlas_row(spec, s: Setup, batch: int, ratio: float = 1.0, with_basins: bool = False,
+              budget: float | None = None) -> AtlasRow:
     """The atlas entry of one divergence on one set-up (see the module docstring)."""
     t0 = time.perf_counter()
     d = resolve(spec).validate()
@@ -141,9 +160,17 @@ def atlas_row(spec, s: Setup, batch: int, ratio: float = 1.0) -> AtlasRow:
         P = ms.stationary(REFERENCE_FRACTION * row.eta_max_simultaneous)
         row.tail_margin_sd = V.tail_margin(game, lin.z_star, P)
     if s.theta_init is not None and spec_.verdict == "stable":
-        omega0 = _warm_critic(game, s.theta_init, game.split(s.initial_guess(d))[1])
-        row.from_start = ("no critic" if omega0 is None
-                          else basins.outcome(lin, torch.cat([s.theta_init, omega0]), ratio))
+        # training starts with a fresh critic: H ≈ 0 (ω = 0), as an initialized MLP's near-constant output
+        start = torch.cat([s.theta_init, torch.zeros(game.dim_omega, dtype=s.theta_init.dtype)])
+        row.from_start = basins_.outcome(lin, start, ratio)
+        if budget is not None and reference is not None:
+            end = basins_.state_at(lin, start, budget, ratio)
+            if end is not None:
+                got, want = _readable(s.model, game.split(end)[0]), _readable(s.model, reference)
+                row.predicted_error = float((got - want).abs().max())
+    row.budget = budget
+    if with_basins and spec_.verdict == "stable":
+        row.basin = basins_.basin(lin, random_directions=2, r_max=3.0, steps=5, ratio=ratio).to_json()
     row.prediction, row.reasons = _predict(row)
     row.elapsed_s = time.perf_counter() - t0
     return row
@@ -205,8 +232,9 @@ def _fmt(x) -> str:
 
 
 def atlas(names=None, model: str | Setup = "paper-1d", batch: int = 1000, lr_ratio: float = 1.0,
-          progress: bool = False) -> AtlasReport:
-    """The atlas over ``names`` (default: every catalog divergence with f''(1) > 0)."""
+          progress: bool = False, basins: bool = False, budget: float | None = None) -> AtlasReport:
+    """The atlas over ``names`` (default: every catalog divergence with f''(1) > 0). ``basins`` adds
+    the basin radii (bisected flows: tens of seconds per divergence)."""
     from ..training.toy2d import all_methods
     from ..training.trainer import progress_bar
 
@@ -218,10 +246,11 @@ def atlas(names=None, model: str | Setup = "paper-1d", batch: int = 1000, lr_rat
     rows = []
     for d in specs:
         bar.set_description(f"febm atlas: {d.name}")
-        rows.append(atlas_row(d, s, batch, lr_ratio))
+        rows.append(atlas_row(d, s, batch, lr_ratio, basins, budget))
         bar.update(1)
     bar.close()
-    return AtlasReport(s.name, s.description, batch, lr_ratio, rows, RULE, time.perf_counter() - t0)
+    rule = RULE if budget is None else f"{RULE}; {RULE_BUDGET}"
+    return AtlasReport(s.name, s.description, batch, lr_ratio, rows, rule, time.perf_counter() - t0)
 
 
 def draw(plt, report: AtlasReport):

@@ -92,8 +92,9 @@ def _cmd_confirm(args) -> int:
 def _cmd_atlas(args) -> int:
     from .atlas import atlas
 
+    budget = None if args.lr is None else args.lr * args.steps
     report = atlas(args.generators or None, args.model, batch=args.batch, lr_ratio=args.lr_ratio,
-                   progress=not args.json)
+                   progress=not args.json, basins=args.basins, budget=budget)
     if args.plot:
         import matplotlib
 
@@ -145,16 +146,26 @@ def _common(p, seed_help="seed") -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+def _deadline(p) -> None:
+    p.add_argument("--deadline", type=arg.positive_float, default=None, metavar="SECONDS",
+                   help="time for deriving a generator that is not in the catalog (default 10 s; past it "
+                        "febm retries with symbolic steps skipped, then gives up with one line)")
+
+
 def _game_arguments(p) -> None:
     """The generator, --model and --lr-ratio of the commands that play the game."""
     p.add_argument("generator", help=GENERATOR_HELP)
+    _deadline(p)
     p.add_argument("--model", default="gaussian-1d", help=MODEL_HELP)
-    p.add_argument("--lr-ratio", type=arg.positive_float, default=1.0, help="η_ω/η_θ (default 1)")
+    p.add_argument("--lr-ratio", type=arg.ratio, default=1.0, help="η_ω/η_θ (default 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="febm", description="Check the theory of f-EBM training.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--threads", type=arg.count(1, 256), default=1,
+                        help="torch CPU threads (default 1: febm's tensors are small, and on busy cores "
+                             "extra threads made single operations 10-100x slower)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     p = sub.add_parser("divergences", help="list the catalog with f*, dom f* and f''(1)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -163,12 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("generator", help=GENERATOR_HELP)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--latex", action="store_true", help="LaTeX forms of f, f', f'', f*, g, h")
+    _deadline(p)
     p.set_defaults(run=_cmd_show)
     p = sub.add_parser("check", help="linearize the f-EBM game at its equilibrium and read the spectrum")
     _game_arguments(p)
     _common(p, "seed of the equilibrium root-solve's start")
     p.add_argument("--no-simulation", action="store_true", help="skip the flow and discrete runs")
-    p.add_argument("--plot", metavar="DIR", help="write the spectrum and the convergence curve here")
+    p.add_argument("--plot", metavar="DIR", type=arg.output_dir,
+                   help="write the spectrum and the convergence curve here")
     p.set_defaults(run=_cmd_check)
     p = sub.add_parser("confirm", help="stochastic minibatch runs near the equilibrium vs the predicted rate")
     _game_arguments(p)
@@ -186,11 +199,18 @@ def build_parser() -> argparse.ArgumentParser:
                                      "and a prediction per divergence")
     p.add_argument("generators", nargs="*", metavar="NAME|EXPR",
                    help="divergences (default: every catalog divergence with f''(1) > 0)")
+    _deadline(p)
     p.add_argument("--model", default="paper-1d", help="a set-up (default paper-1d); see febm check --help")
     p.add_argument("--batch", type=arg.count(1, 10_000_000), default=1000, help="minibatch size (default 1000)")
-    p.add_argument("--lr-ratio", type=arg.positive_float, default=1.0, help="η_ω/η_θ (default 1)")
+    p.add_argument("--lr-ratio", type=arg.ratio, default=1.0, help="η_ω/η_θ (default 1)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--plot", metavar="DIR", help="write the atlas figure here")
+    p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the atlas figure here")
+    p.add_argument("--basins", action="store_true",
+                   help="also bisect basin radii along the slowest mode and 2 random directions (slow)")
+    p.add_argument("--lr", type=arg.positive_float, default=None,
+                   help="predict a training run with this learning rate (both players) and --steps: the "
+                        "exact flow from the start is followed for time lr × steps")
+    p.add_argument("--steps", type=arg.count(1, 10**9), default=20000, help="with --lr: training steps (default 20000)")
     p.set_defaults(run=_cmd_atlas)
     p = sub.add_parser("toy2d", help="train MLP EBMs on a 2-D toy with f-EBM and contrastive divergence")
     p.add_argument("dataset", help="8gaussians, 25gaussians, moons or rings")
@@ -200,10 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=arg.count(1, 10_000_000), default=1000, help="training steps (default 1000)")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
     _common(p)
-    p.add_argument("--plot", metavar="DIR", help="write the samples over the data density here")
+    p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the samples over the data density here")
     p.set_defaults(run=_cmd_toy2d)
     p = sub.add_parser("figures", help="regenerate the named figures (PNG and PDF) and a manifest")
-    p.add_argument("--out", default="figures-out", help="output folder (default figures-out)")
+    p.add_argument("--out", default="figures-out", type=arg.output_dir, help="output folder (default figures-out)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda, for the figures that train")
     p.add_argument("--fast", action="store_true", help="smaller stochastic and training runs")
@@ -224,10 +244,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--update", choices=["simultaneous", "alternating"], default=None,
                    help="default simultaneous; the reference code alternates")
     p.add_argument("--dtype", choices=["float32", "float64"], default=None, help="default float32")
-    p.add_argument("--plot", metavar="DIR", help="write the fits and critics figure here")
+    p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the fits and critics figure here")
     _common(p, "master seed")
     p.set_defaults(run=_cmd_reproduce)
     return parser
+
+
+def _set_threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(n)
 
 
 def _version() -> str:
@@ -240,7 +266,7 @@ def _version() -> str:
 
 
 def main(argv=None) -> int:
-    from ...divergences.errors import InputError
+    from ...divergences.errors import InputError, one_line
 
     parser = build_parser()
     try:
@@ -248,9 +274,14 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
+        _set_threads(args.threads)
+        if getattr(args, "deadline", None) is not None:
+            from ...divergences.worker import LIMITS
+
+            LIMITS.deadline = args.deadline
         return args.run(args)
     except (UsageError, InputError) as exc:
-        print(f"febm: error: {exc}", file=sys.stderr)
+        print(f"febm: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
 
 

@@ -20,6 +20,7 @@ from torch.func import vmap
 
 from ...divergences import InputError, resolve
 from ...toy_models import DataSampler, ExactSampler, Setup, setup
+from .. import memory
 from ..analysis import Game, Linearization, locate, oscillation_period, simulate
 from ..report import Report
 
@@ -126,6 +127,13 @@ def _fit(dev: np.ndarray, period):
     return simulate.measure_rate(traj, period, start_drop=0.5).rate
 
 
+def check_memory(game, runs: int, batch: int, steps: int, what: str) -> None:
+    """Per step: features and link values of 2 × batch points for 2 × runs runs (with autograd's
+    copies, ~8 tensors of them); over the run: the stored states."""
+    n = game.dim_theta + game.dim_omega
+    memory.check(8 * 2 * runs * 2 * batch * (n + 4) * memory.FLOAT + steps * 2 * runs * n * memory.FLOAT, what)
+
+
 def _samplers(s: Setup):
     if not isinstance(s.model, ExactSampler):
         raise InputError(f"model {s.name!r} has no exact sampler from standard normals (sample(θ, z))")
@@ -146,6 +154,7 @@ def confirm(spec: str, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0
     s = setup(model)
     _samplers(s)
     game = Game.from_setup(div, s)
+    check_memory(game, runs, batch, MAX_STEPS, "febm confirm")
     if div.f2_at_1 is None:
         raise InputError(f"{div.name}: f'' is undefined at 1 (a kink), so there is no predicted rate to confirm")
     lin = Linearization.at(game, locate(game, s).z)

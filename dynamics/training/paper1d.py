@@ -16,6 +16,7 @@ from ...divergences import resolve
 from ...toy_models import paper_mixture
 from ...toy_models.exact_fit import fit_gaussian
 from .. import device as devices
+from .. import memory
 from ..report import Report, RunStatus, jsonable
 from .optim import cosine_schedule
 from .samplers import langevin
@@ -163,6 +164,8 @@ def run(seeds: int = SEEDS, device: str = devices.DEFAULT, seed: int = 0, config
     t0 = time.perf_counter()
     data = paper_mixture()
     divs = [resolve(n) for n in names]
+    width = max(config.critic_sizes)
+    memory.check(12 * len(divs) * seeds * 2 * config.batch * width * memory.FLOAT, "this paper-1d run")
     names = [d.name if not isinstance(n, str) else n for n, d in zip(names, divs)]
     cfg = replace(config, device=device)
     trainer = BatchedGaussianFEBM([d for d in divs for _ in range(seeds)], data, cfg, seed=seed)

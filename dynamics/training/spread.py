@@ -20,7 +20,7 @@ from ...toy_models import Setup, setup
 from ..analysis import Game, Linearization, locate
 from ..analysis.variance import mean_square
 from ..report import Report
-from .confirm import _samplers, minibatch_run
+from .confirm import _samplers, check_memory, minibatch_run
 
 
 @dataclass
@@ -65,6 +65,7 @@ def spread(spec, model: str | Setup = "gaussian-1d", batch: int = 256, fraction:
     s = setup(model)
     _samplers(s)
     game = Game.from_setup(div, s)
+    check_memory(game, runs // 2 + 1, batch, steps, "febm confirm --spread")
     lin = Linearization.at(game, locate(game, s).z)
     eta_max = lin.eta_max("simultaneous", lr_ratio)
     eta = fraction * eta_max
