@@ -193,8 +193,8 @@ class Divergence:
 
     @cached_property
     def h_prime(self) -> sp.Expr:
-        """h'(u) = e^u g'(u), away from kinks."""
-        return _tidy(_drop_dirac(sp.diff(self.h, U)))
+        """h'(u) = e^u g'(u), away from kinks (the identity, rather than differentiating h's longer form)."""
+        return _tidy(sp.exp(U) * self.g_prime)
 
     @cached_property
     def g_second(self) -> sp.Expr:
@@ -204,7 +204,7 @@ class Divergence:
     @cached_property
     def h_second(self) -> sp.Expr:
         """h''(u) = e^u (g'(u) + g''(u))."""
-        return _drop_dirac(sp.diff(self.h_prime, U))
+        return sp.exp(U) * (self.g_prime + self.g_second)
 
     @cached_property
     def tails(self):

@@ -28,16 +28,31 @@ from .symbolic import SYMBOLIC, U, attempt
 EDGE = 4.0
 _W = sp.Symbol("w", positive=True)
 _SIDE_SAMPLES = (4.0, 5.0, 7.0, 10.0, 15.0, 22.0, 33.0, 50.0, 80.0, 130.0, 200.0, 320.0, 500.0, 700.0)
+MAX_DIGITS = 640  # reference precision cap: enough for cancellations down to ~1e-600
 _MID_SAMPLES = tuple(np.linspace(-EDGE, EDGE, 17))
 SERIES_TERMS = 8
 
 
+def _precise(expr, u: float):
+    """expr at u, with working digits raised until two precisions agree: e^|u| cancellations need
+    about |u|/2.3 more digits, and double exponentials (1 − tanh²(e^u)) far more."""
+    digits = 40 + int(abs(u) / 2.0)
+    v = sp.N(expr.subs(U, sp.Float(u, digits + 10)), digits)
+    while digits < MAX_DIGITS:
+        w = sp.N(expr.subs(U, sp.Float(u, 2 * digits + 10)), 2 * digits)
+        if not (v.is_real and w.is_real and v.is_finite and w.is_finite):
+            return w
+        if w != 0 and abs(w - v) <= 1e-25 * abs(w):  # a 0 may be all digits cancelled: go on
+            return w
+        v, digits = w, 2 * digits
+    return v
+
+
 def _reference(expr, points) -> np.ndarray:
-    """expr at the points to ~30 correct digits: e^|u| cancellations need about |u|/2.3 more."""
+    """expr at the points to ~25 correct digits (see :func:`_precise`)."""
     out = []
     for u in points:
-        digits = 40 + int(abs(u) / 2.0)
-        v = sp.N(expr.subs(U, sp.Float(u, digits + 10)), digits)
+        v = _precise(expr, u)
         try:
             out.append(float(v) if v.is_real and v.is_finite else math.nan)
         except OverflowError:  # finite, but beyond float64: no float form can match it
@@ -106,11 +121,20 @@ def _hyperbolic(expr, side: int):
 
     def tanh_form(a):
         s = sign(a)
-        return s * (1 - 2 / (sp.exp(2 * s * a) + 1))
+        # e^{−2sa} → 0 on this side, so the form and its derivative stay finite; it is held as a
+        # symbol through the expansion, which would otherwise turn it back into a growing e^{2sa}
+        decay = sp.Dummy("decay", positive=True)
+        held[decay] = sp.exp(-2 * s * a)
+        return s * (1 - 2 * decay / (1 + decay))
 
     def log_cosh_form(a):
         s = sign(a)
         return s * a - sp.log(2) + sp.log(1 + sp.exp(-2 * s * a))
+
+    def sech_squared(a):
+        decay = sp.Dummy("decay", positive=True)
+        held[decay] = sp.exp(-2 * sign(a) * a)
+        return 4 * decay / (1 + decay) ** 2
 
     def rewrite():
         form = expr.replace(lambda n: isinstance(n, sp.log) and isinstance(n.args[0], sp.cosh),
@@ -120,12 +144,28 @@ def _hyperbolic(expr, side: int):
         form = form.replace(lambda n: n.is_Pow and isinstance(n.base, sp.cosh) and n.exp.is_Integer and n.exp < 0
                             and n.exp % 2 == 0,
                             lambda n: (1 - sp.tanh(n.base.args[0]) ** 2) ** (-n.exp // 2))
+        # sech² = 1 − tanh² cancels where tanh → ±1: write it as 4e^{−2sa}/(1 + e^{−2sa})²
+        form = form.replace(lambda n: n.is_Add and len(n.args) == 2 and sp.S.One in n.args and _tanh_squared(n),
+                            lambda n: sech_squared(_tanh_squared(n)))
         form = form.replace(lambda n: isinstance(n, sp.tanh), lambda n: tanh_form(n.args[0]))
-        return sp.expand(form)
+        return sp.expand(form).xreplace(held)
+
+    held = {}
 
     if not expr.has(sp.tanh, sp.sinh, sp.cosh):
         return None
     return attempt(rewrite, 2.0)
+
+
+def _tanh_squared(node):
+    """a when node is 1 − tanh(a)², else None."""
+    other = [t for t in node.args if t is not sp.S.One]
+    if len(other) != 1:
+        return None
+    term = -other[0]
+    if term.is_Pow and term.exp == 2 and isinstance(term.base, sp.tanh):
+        return term.base.args[0]
+    return None
 
 
 def _series_back(rational, side: int):
@@ -157,6 +197,21 @@ def _error(form, points, truth) -> float:
     return float(np.max(np.abs(got[finite] - truth[finite]) / scale)) if finite.any() else 0.0
 
 
+def _middle(expr):
+    """The form for |u| ≤ EDGE: ``expr`` itself, or a hyperbolic rewrite where expr cancels there
+    (1 − tanh²(e^u − 1) is 0 in float64 from u ≈ 3.6, its true value ~1e-46)."""
+    truth = _reference(expr, _MID_SAMPLES)
+    best, error = expr, _error(expr, _MID_SAMPLES, truth)
+    for side in (1, -1):
+        if error <= ACCURATE:
+            break
+        form = _hyperbolic(expr, side)
+        candidate = math.inf if form is None else _error(form, _MID_SAMPLES, truth)
+        if candidate < error:
+            best, error = form, candidate
+    return best, error
+
+
 def stable_form(expr: sp.Expr) -> tuple[sp.Expr, float]:
     """A piecewise form of ``expr`` (a function of u) accurate in float64, and its largest relative
     error at the sample points. Expressions with kinks (Piecewise) are left as they are."""
@@ -164,10 +219,10 @@ def stable_form(expr: sp.Expr) -> tuple[sp.Expr, float]:
         return expr, 0.0
     if not SYMBOLIC["enabled"]:  # the numeric path (past a deadline): no high-precision checks
         return expr, math.nan
-    middle, err_mid = expr, _error(expr, _MID_SAMPLES, _reference(expr, _MID_SAMPLES))
+    middle, err_mid = _middle(expr)
     low, err_low = _side(expr, -1)
     high, err_high = _side(expr, 1)
-    if low == expr and high == expr:
+    if low == expr and high == expr and middle == expr:
         return expr, max(err_low, err_mid, err_high)
     form = sp.Piecewise((low, U < -EDGE), (middle, U <= EDGE), (high, True))
     return form, max(err_low, err_mid, err_high)

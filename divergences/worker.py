@@ -3,7 +3,8 @@
 A 38-character generator such as ``cosh(cosh(62093))-cosh(cosh(62093/t))`` once grew sympy to
 22 GB; others ran for minutes. :func:`derive` forks a child that runs every slow derivation
 (validation, conjugate, links, accurate numeric forms, tails) under an address-space limit and
-sends back the record of :mod:`.derived`. Past the deadline the child is killed and the work is
+sends back the record of :mod:`.derived`. Each step has ``deadline`` seconds and the whole attempt
+``total`` deadlines. Past either, the child is killed and the work is
 redone on the numeric path (every symbolic step skipped, so each takes its numeric fallback),
 which the divergence's notes then say; only if that fails too does febm give up, naming the step
 it was in. The parent only ever parses the text (the bounded whitelist parser).
@@ -24,7 +25,8 @@ STEPS = ("validation", "conjugate", "conjugate check", "links", "numeric forms",
 
 @dataclass
 class Limits:
-    deadline: float = 10.0  # seconds for the whole derivation, each of the (at most two) attempts
+    deadline: float = 10.0  # seconds for each step of an attempt (at most two attempts) ...
+    total: float = 3.0  # ... and this many deadlines for a whole attempt
     memory_mb: int = 2048  # address space the child may add to its parent's
     enabled: bool = True  # False: derive in this process (no caps), as the tests of derivations do
 
@@ -72,10 +74,11 @@ def _run(spec: str, symbolic: bool):
     child = ctx.Process(target=_child, args=(spec, symbolic, LIMITS.memory_mb, send), daemon=True)
     child.start()
     send.close()
-    step, end = "start", time.monotonic() + LIMITS.deadline
+    now = time.monotonic()
+    step, end, last = "start", now + LIMITS.total * LIMITS.deadline, now + LIMITS.deadline
     try:
         while True:
-            left = end - time.monotonic()
+            left = min(end, last) - time.monotonic()
             if left <= 0 or not receive.poll(left):
                 return "timeout", None, step
             try:
@@ -83,7 +86,7 @@ def _run(spec: str, symbolic: bool):
             except EOFError:  # killed by the memory cap before it could say so
                 return "failed", f"ran out of its {LIMITS.memory_mb} MB while deriving the {step}", step
             if kind == "step":
-                step = payload
+                step, last = payload, time.monotonic() + LIMITS.deadline
             else:
                 return kind, payload, step
     finally:

@@ -63,7 +63,7 @@ def _imports(path: Path, package: str):
             yield from (a.name for a in node.names)
 
 
-# what each room may import, besides itself (dynamics.report, .device and .memory are shared helpers)
+# what each room may import, besides itself (dynamics.report, .device, .memory and .files are shared helpers)
 ALLOWED = {
     "febm.divergences": ("febm.divergences",),
     "febm.toy_models": ("febm.divergences", "febm.toy_models"),
@@ -71,11 +71,12 @@ ALLOWED = {
                                "febm.dynamics.report", "febm.dynamics.device"),
     "febm.dynamics.training": ("febm.divergences", "febm.toy_models", "febm.dynamics.analysis",
                                "febm.dynamics.training", "febm.dynamics.report", "febm.dynamics.device",
-                               "febm.dynamics.memory"),
+                               "febm.dynamics.memory", "febm.dynamics.files"),
     "febm.dynamics.commands": ("febm",),
     "febm.dynamics.report": ("febm.divergences",),
     "febm.dynamics.device": ("febm.divergences",),
     "febm.dynamics.memory": ("febm.divergences",),
+    "febm.dynamics.files": (),
 }
 
 

@@ -72,6 +72,60 @@ def state_at(lin, z0: torch.Tensor, t: float, ratio: float = 1.0) -> torch.Tenso
     return lin.z_star + torch.as_tensor(sol.y[:, -1], dtype=z0.dtype)
 
 
+def journey(lin, z0: torch.Tensor, t_state: float, ratio: float = 1.0, escape: float = 10.0,
+            horizon: float = 30.0, max_evals: int = 5000) -> tuple[str, torch.Tensor | None]:
+    """:func:`outcome` and :func:`state_at` (at ``t_state``) from one integration, not two: to
+    ``t_state`` first, then on to the outcome's horizon only if it is still undecided."""
+    from scipy.integrate import solve_ivp
+
+    rate = abs(lin.spectrum(ratio).transverse_max_real)
+    if not np.isfinite(rate) or rate == 0:
+        return "stalled", state_at(lin, z0, t_state, ratio)
+    F, z_star, P, end = lin.field(ratio), lin.z_star, lin.projector(), horizon / rate
+    y0 = (z0 - z_star).numpy()
+    start = float(np.linalg.norm(P @ y0))
+    evals = [0]
+
+    def rhs(_, y):
+        evals[0] += 1
+        if evals[0] > max_evals:
+            raise simulate._Budget
+        return F(z_star + torch.as_tensor(y, dtype=z0.dtype)).numpy()
+
+    def escaped(_, y):
+        return np.linalg.norm(P @ y) - escape * start
+
+    def arrived(_, y):
+        return np.linalg.norm(P @ y) - 0.01 * start
+
+    escaped.terminal = True
+
+    def run(t0, t1, y):
+        with np.errstate(all="ignore"):
+            return solve_ivp(rhs, (t0, t1), y, method="LSODA", rtol=1e-5, atol=1e-9, events=[escaped, arrived],
+                             jac=lambda _, y: moment_form(F, z_star + torch.as_tensor(y, dtype=z0.dtype)).numpy())
+
+    def verdict(sol):
+        t_esc = sol.t_events[0][0] if len(sol.t_events[0]) else np.inf
+        t_arr = sol.t_events[1][0] if len(sol.t_events[1]) else np.inf
+        if min(t_esc, t_arr) > end:
+            return None
+        return "arrived" if t_arr < t_esc else "escaped"
+
+    evals[0] = -np.inf  # the state at t_state has no evaluation budget, as in state_at
+    first = run(0.0, t_state, y0)
+    finite = first.status >= 0 and np.all(np.isfinite(first.y[:, -1])) and not len(first.t_events[0])
+    state = z_star + torch.as_tensor(first.y[:, -1], dtype=z0.dtype) if finite else None
+    went = verdict(first) or ("escaped" if not finite and t_state <= end else None)
+    if went is None and finite and end > t_state:
+        arrived.terminal, evals[0] = True, 0
+        try:
+            went = verdict(run(t_state, end, first.y[:, -1]))
+        except (simulate._Budget, ValueError):
+            went = None
+    return went or "stalled", state
+
+
 def converges(lin, z0: torch.Tensor, ratio: float = 1.0, escape: float = 10.0) -> bool:
     """Whether the flow from z0 returns within 1% of its starting distance to z*."""
     return outcome(lin, z0, ratio, escape) == "arrived"

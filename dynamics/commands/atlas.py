@@ -162,9 +162,8 @@ def atlas_row(spec, s: Setup, batch: int, ratio: float = 1.0, with_basins: bool 
     if s.theta_init is not None and spec_.verdict == "stable":
         # training starts with a fresh critic: H ≈ 0 (ω = 0), as an initialized MLP's near-constant output
         start = torch.cat([s.theta_init, torch.zeros(game.dim_omega, dtype=s.theta_init.dtype)])
-        row.from_start = basins_.outcome(lin, start, ratio)
+        row.from_start, end = basins_.journey(lin, start, budget or 0.0, ratio)
         if budget is not None and reference is not None:
-            end = basins_.state_at(lin, start, budget, ratio)
             if end is not None:
                 got, want = _readable(s.model, game.split(end)[0]), _readable(s.model, reference)
                 row.predicted_error = float((got - want).abs().max())
@@ -271,13 +270,13 @@ def draw(plt, report: AtlasReport):
             ax2.plot(shown, [k] * len(shown), "-", color="0.8", zorder=1)
             ax2.scatter(shown, [k] * len(shown), color=c, zorder=2, s=[40, 25, 15][: len(shown)])
     ax1.set(xscale="log", xlabel="step size η_θ", yticks=y, yticklabels=[r.name for r in rows],
-            title=f"largest stable step (o: deterministic, x: mean-square, batch {report.batch})")
+            title=f"largest stable step\n(o: deterministic, x: mean-square at batch {report.batch})")
     ax1.invert_yaxis()
-    for v, label in ((1, "infinite mean"), (2, "infinite variance")):
+    for v, label in ((1, "κ ≤ 1: infinite mean "), (2, "κ ≤ 2: infinite variance ")):
         ax2.axvline(v, color="0.5", ls="--", lw=1)
-        ax2.text(v, -0.8, label, fontsize=7, ha="center")
-    ax2.set(xlabel="tail index κ of the per-sample gradient (capped at 10)", xlim=(0, 10.5),
-            title="κ at the start, on the path, at the equilibrium")
+        ax2.text(v - 0.08, len(rows) - 0.6, label, fontsize=7, ha="right", va="bottom", rotation=90, color="0.35")
+    ax2.set(xlabel="tail index κ of the per-sample θ-gradient (capped at 10)", xlim=(0, 10.5),
+            title="tail index κ: at the start (large dot),\nworst on the path (medium), at the equilibrium (small)")
     for name, c in colours.items():
         ax2.plot([], [], "o", color=c, label=name)
     ax2.legend(loc="lower right", fontsize=8, title="prediction")

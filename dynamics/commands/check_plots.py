@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import save_figure
+
 
 def figures(report) -> list:
     """The spectrum and, when the flow ran, its convergence, as matplotlib Figures."""
@@ -30,7 +32,7 @@ def write_plots(report, directory) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for fig, name in zip(figures(report), ("spectrum.png", "convergence.png")):
-        fig.savefig(out / name, dpi=120)
+        save_figure(fig, out / name, dpi=120)
         plt.close(fig)
         paths.append(str(out / name))
     return paths

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..files import save_figure
 from . import arguments as arg
 
 
@@ -104,7 +105,7 @@ def _cmd_atlas(args) -> int:
         Path(args.plot).mkdir(parents=True, exist_ok=True)
         fig = report.figure()
         report.plot = str(Path(args.plot) / f"atlas-{report.model}.png")
-        fig.savefig(report.plot, dpi=110)
+        save_figure(fig, report.plot, dpi=110)
         plt.close(fig)
     return _emit(report, args)
 
@@ -148,8 +149,9 @@ def _common(p, seed_help="seed") -> None:
 
 def _deadline(p) -> None:
     p.add_argument("--deadline", type=arg.positive_float, default=None, metavar="SECONDS",
-                   help="time for deriving a generator that is not in the catalog (default 10 s; past it "
-                        "febm retries with symbolic steps skipped, then gives up with one line)")
+                   help="time for each step of deriving a generator that is not in the catalog, three steps' "
+                        "worth for all of them (default 10 s; past it febm retries with symbolic steps "
+                        "skipped, then gives up with one line)")
 
 
 def _game_arguments(p) -> None:
@@ -283,6 +285,9 @@ def main(argv=None) -> int:
     except (UsageError, InputError) as exc:
         print(f"febm: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # result files are written whole or not at all (dynamics.files)
+        print("\nfebm: interrupted; files from earlier runs are left as they were", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

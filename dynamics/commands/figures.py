@@ -19,6 +19,7 @@ from ...divergences import Registry, resolve
 from ...toy_models import setup
 from .. import device as devices
 from ..analysis import Game, Linearization
+from ..files import Staging
 from ..report import Report
 
 FIGURES: Registry["Figure"] = Registry("figure", hint="see `febm figures --list`")
@@ -298,25 +299,28 @@ def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     entries = []
-    for fig_def in chosen:
-        name = fig_def.name
-        params = dict(fig_def.fast_params if fast else fig_def.params)
-        if "device" in params:
-            params["device"] = device
-        t0 = time.perf_counter()
-        fig, _ = fig_def.draw(plt, params, seed)
-        if not fig._suptitle:
-            fig.suptitle(fig_def.title, fontsize=10)
-        if fig.get_layout_engine() is None:
-            fig.tight_layout()
-        files = []
-        for ext in ("png", "pdf"):
-            path = out / f"{name}.{ext}"
-            fig.savefig(path, dpi=120)
-            files.append(str(path))
-        plt.close(fig)
-        entries.append({"name": name, "files": files, "params": params, "seed": seed,
-                        "elapsed_s": time.perf_counter() - t0})
-    report = FiguresReport(entries, version("febm"), _git_commit(), fast, str(out))
-    (out / "manifest.json").write_text(report.json_text())
+    with Staging() as files:  # every figure and the manifest appear together, or none of them
+        for fig_def in chosen:
+            entries.append(_render_one(plt, fig_def, out, files, fast, seed, device))
+        report = FiguresReport(entries, version("febm"), _git_commit(), fast, str(out))
+        files.stage(out / "manifest.json").write_text(report.json_text())
     return report
+
+
+def _render_one(plt, fig_def, out: Path, files: Staging, fast: bool, seed: int, device: str) -> dict:
+    """Draw one figure into staged PNG and PDF files; its manifest entry."""
+    params = dict(fig_def.fast_params if fast else fig_def.params)
+    if "device" in params:
+        params["device"] = device
+    t0 = time.perf_counter()
+    fig, _ = fig_def.draw(plt, params, seed)
+    if not fig._suptitle:
+        fig.suptitle(fig_def.title, fontsize=10)
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()
+    paths = [out / f"{fig_def.name}.{ext}" for ext in ("png", "pdf")]
+    for path in paths:
+        fig.savefig(files.stage(path), dpi=120)
+    plt.close(fig)
+    return {"name": fig_def.name, "files": [str(p) for p in paths], "params": params, "seed": seed,
+            "elapsed_s": time.perf_counter() - t0}

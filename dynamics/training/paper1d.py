@@ -17,6 +17,7 @@ from ...toy_models import paper_mixture
 from ...toy_models.exact_fit import fit_gaussian
 from .. import device as devices
 from .. import memory
+from ..files import save_figure
 from ..report import Report, RunStatus, jsonable
 from .optim import cosine_schedule
 from .samplers import langevin
@@ -234,7 +235,7 @@ def plot(report: Paper1DReport, path) -> str:
     import matplotlib.pyplot as plt
 
     fig = draw(plt, report)
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
     plt.close(fig)
     return str(path)
 

@@ -17,6 +17,7 @@ import torch
 from ...divergences import resolve
 from ...toy_models import mlp, toy2d
 from .. import device as devices
+from ..files import save_figure
 from ..report import Report, RunStatus, jsonable
 from .optim import Adam
 from .samplers import langevin
@@ -198,7 +199,7 @@ def plot_samples(out: Toy2DReport, path) -> str:
 
     fig = draw_samples(plt, out)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
     plt.close(fig)
     return str(path)
 

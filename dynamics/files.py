@@ -1,0 +1,62 @@
+"""Write result files whole or not at all: to a hidden temporary name, renamed when complete.
+
+An interrupted run (Ctrl-C, a killed process) then leaves the previous files, never a half-written
+figure or a manifest that disagrees with the figures beside it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class Staging:
+    """Files written under temporary names and renamed together when the block ends without error.
+
+    >>> with Staging() as files:                                 # doctest: +SKIP
+    ...     fig.savefig(files.stage("out/a.png"))
+    ...     files.stage("out/manifest.json").write_text("{}")
+    """
+
+    def __init__(self):
+        self.pending: list[tuple[Path, Path]] = []
+
+    def stage(self, path) -> Path:
+        """The temporary path to write instead of ``path`` (same folder, same suffix: a same-disk rename)."""
+        final = Path(path)
+        temp = final.with_name(f".{final.stem}.partial-{os.getpid()}{final.suffix}")
+        self.pending.append((temp, final))
+        return temp
+
+    def commit(self) -> None:
+        for temp, final in self.pending:
+            os.replace(temp, final)
+        self.pending.clear()
+
+    def discard(self) -> None:
+        for temp, _ in self.pending:
+            temp.unlink(missing_ok=True)
+        self.pending.clear()
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.commit()
+        else:  # KeyboardInterrupt included: the old files stay as they were
+            self.discard()
+
+
+def write_text(path, text: str) -> str:
+    """Write ``text`` to ``path`` atomically; returns the path."""
+    with Staging() as files:
+        files.stage(path).write_text(text)
+    return str(path)
+
+
+def save_figure(fig, path, **kwargs) -> str:
+    """``fig.savefig`` to ``path`` atomically; returns the path."""
+    with Staging() as files:
+        fig.savefig(files.stage(path), **kwargs)
+    return str(path)
