@@ -39,6 +39,7 @@ _PUBLIC = {
     "show": "febm.dynamics.commands.catalog",
     "render": "febm.dynamics.commands.figures",
     "confirm": "febm.dynamics.training.confirm",
+    "atlas": "febm.dynamics.commands.atlas",
     "train_toy2d": "febm.dynamics.training.toy2d",
     "reproduce_paper_1d": ("febm.dynamics.training.paper1d", "run"),
     "BatchedGaussianFEBM": "febm.dynamics.training.trainer",
@@ -51,6 +52,7 @@ _PUBLIC = {
     "CatalogReport": "febm.dynamics.commands.catalog",
     "ShowReport": "febm.dynamics.commands.catalog",
     "FiguresReport": "febm.dynamics.commands.figures",
+    "AtlasReport": "febm.dynamics.commands.atlas",
     "Verdict": "febm.dynamics.report",
     "RunStatus": "febm.dynamics.report",
 }

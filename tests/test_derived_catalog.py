@@ -33,7 +33,6 @@ def test_file_matches_the_installed_sympy_and_covers_the_catalog():
     assert set(entries) == {"alpha", *names()}
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ["alpha", *names()])
 def test_shipped_entry_equals_a_fresh_derivation(name):
     """If this fails after a change to a derivation, regenerate: python -m febm.divergences.derived."""

@@ -159,7 +159,6 @@ def _truth(expr, u):
     return float(v) if v.is_real and v.is_finite else math.nan
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in names() if not resolve(n).params] + USER)
 def test_links_are_accurate_and_finite_in_both_libraries_and_dtypes(name):
     """Float64: relative error ≤ 1e-10 wherever the truth is finite; float32: finite there, and
