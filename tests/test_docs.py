@@ -54,8 +54,58 @@ def test_every_fenced_block_is_python_or_bash():
             assert kind in ("python", "bash"), (page, kind)
 
 
-def test_site_builds_strict(tmp_path):
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The site, built once with mkdocs --strict (warnings fail the build)."""
+    out = tmp_path_factory.mktemp("site")
     mkdocs = shutil.which("mkdocs") or str(Path(sys.executable).with_name("mkdocs"))
-    proc = subprocess.run([mkdocs, "build", "--strict", "--site-dir", str(tmp_path / "site")],
+    proc = subprocess.run([mkdocs, "build", "--strict", "--site-dir", str(out)],
                           capture_output=True, text=True, cwd=DOCS.parent, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+def test_site_builds_strict(site):
+    assert (site / "theory" / "index.html").exists()
+
+
+# A resource the browser would fetch: a script, a stylesheet, a font, a preconnect (plain <a> links are fine).
+FETCHED = re.compile(r'<(script|link|img|iframe)\b[^>]*\b(src|href)="(https?:)?//', re.I)
+
+
+def test_built_pages_fetch_nothing_from_the_network(site):
+    for page in site.rglob("*.html"):
+        assert not FETCHED.search(page.read_text()), page
+
+
+def test_math_is_typeset_at_build_time(site):
+    """No TeX is left for a script to find: every formula is MathML."""
+    theory = (site / "theory" / "index.html").read_text()
+    assert theory.count("<math") > 50
+    assert "\\(" not in theory and "\\[" not in theory
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PROBE = """<script>
+const subs = [...document.querySelectorAll('msub')];
+const lowered = subs.filter(s => s.children[1].getBoundingClientRect().bottom
+                                 > s.children[0].getBoundingClientRect().bottom + 1).length;
+document.body.setAttribute('data-probe', lowered + '/' + subs.length);
+</script></body>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package chromium)")
+def test_theory_page_typesets_in_headless_chromium_offline(site, tmp_path):
+    """Chromium lays the MathML out as mathematics: every subscript sits below its base's baseline
+    (unknown inline elements would leave them on one line). Loaded from file://,
+    with background networking off: no network is needed."""
+    page = site / "theory" / "probe.html"
+    page.write_text((site / "theory" / "index.html").read_text().replace("</body>", PROBE))
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                           "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000",
+                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    probe = re.search(r'data-probe="(\d+)/(\d+)"', proc.stdout)
+    assert probe, proc.stderr[-2000:]
+    lowered, total = map(int, probe.groups())
+    assert total > 50 and lowered == total
