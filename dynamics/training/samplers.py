@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .streams import normal, uniform
+
 
 @dataclass
 class LangevinResult:
@@ -26,14 +28,14 @@ def _grad(energy, x):
     return e.detach(), g
 
 
-def langevin(energy, x, steps: int, step_size: float, generator: torch.Generator,
+def langevin(energy, x, steps: int, step_size: float, generator,
              noise: float = 1.0, mala: bool = False) -> LangevinResult:
     """Run ``steps`` Langevin steps from x (any batch shape (..., d))."""
     h = step_size
     e, g = _grad(energy, x)
     accepted = 0.0
     for _ in range(steps):
-        xi = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+        xi = normal(generator, x)
         proposal = x - h * g + (2 * h) ** 0.5 * noise * xi
         if not mala:
             x = proposal.detach()
@@ -43,7 +45,7 @@ def langevin(energy, x, steps: int, step_size: float, generator: torch.Generator
         log_forward = -((proposal - x + h * g) ** 2).sum(-1) / (4 * h)
         log_backward = -((x - proposal + h * g_new) ** 2).sum(-1) / (4 * h)
         log_alpha = (e - e_new) + log_backward - log_forward
-        u = torch.rand(log_alpha.shape, generator=generator, dtype=x.dtype, device=x.device)
+        u = uniform(generator, log_alpha)
         accept = torch.log(u) < log_alpha
         x = torch.where(accept[..., None], proposal.detach(), x)
         e = torch.where(accept, e_new, e)

@@ -21,6 +21,7 @@ from ..files import save_figure
 from ..report import Report, RunStatus, jsonable
 from .optim import Adam
 from .samplers import langevin
+from .streams import Streams
 from .surrogate import curvature, febm_surrogate, inverse_curvature
 from .trainer import still_finite
 
@@ -109,15 +110,15 @@ def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: 
     device = devices.resolve(config.device)
     data = toy2d(dataset)
     kw = {"dtype": config.dtype, "device": device}
-    gen = torch.Generator(device=device).manual_seed(seed)
+    gen = Streams(seed, [f"toy2d/{dataset}/{m}" for m in methods], device)  # one stream per run
     R = len(methods)
-    theta = mlp.init_batched(R, config.sizes, gen, **kw)
-    omega = mlp.init_batched(R, config.sizes, gen, **kw)
+    theta = gen.each(lambda g: mlp.init_batched(1, config.sizes, g, **kw)[0])
+    omega = gen.each(lambda g: mlp.init_batched(1, config.sizes, g, **kw)[0])
     divs = {m: resolve(spec).validate() for m, spec in specs.items() if m != "cd"}
     # each f-EBM run plays L/f''(1) (f's minimizer, unit curvature), so one lr suits every f
     links = {m: ((d.function("g", "torch"), d.function("h", "torch")), inverse_curvature(d))
              for m, d in divs.items()}
-    chains = (torch.rand(R, config.chains, 2, generator=gen, **kw) * 2 - 1) * config.box
+    chains = (gen.rand((R, config.chains, 2), **kw) * 2 - 1) * config.box
     opt_t, opt_o = Adam(theta), Adam(omega)
     alive, status = torch.ones(R, dtype=torch.bool, device=device), [RunStatus()] * R
     t0 = time.perf_counter()
@@ -125,7 +126,7 @@ def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: 
         chains = _refresh(chains, config, gen, kw)
         chains = langevin(lambda x: mlp.forward_batched(theta, x, config.sizes), chains,
                           config.langevin_steps, config.langevin_step, gen).x
-        x_p = data.sample((R, config.batch), gen, device=device, dtype=config.dtype)
+        x_p = gen.each(lambda g: data.sample(config.batch, g, device=device, dtype=config.dtype))
         x_q = chains[:, : config.batch]
         g_t, g_o = _gradients(theta, omega, x_p, x_q, methods, links, config)
         new_omega = omega + config.lr * config.critic_lr_ratio * opt_o.direction(g_o)  # ascent on ω
@@ -142,8 +143,8 @@ def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: 
 
 
 def _refresh(chains, config, gen, kw):
-    restart = torch.rand(chains.shape[:2], generator=gen, **kw) < config.reinit
-    noise = (torch.rand(chains.shape, generator=gen, **kw) * 2 - 1) * config.box
+    restart = gen.rand(chains.shape[:2], **kw) < config.reinit
+    noise = (gen.rand(chains.shape, **kw) * 2 - 1) * config.box
     return torch.where(restart[..., None], noise, chains)
 
 

@@ -1,0 +1,23 @@
+"""paper-1d under the reference code's settings (paper1d.REFERENCE_SETTINGS), every curved catalog f."""
+
+import json
+import sys
+import time
+from dataclasses import replace
+
+import torch
+
+from febm.dynamics.training import paper1d
+from febm.dynamics.training.toy2d import all_methods
+
+torch.set_num_threads(1)
+out_path = sys.argv[1]
+steps = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
+seeds = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+config = replace(paper1d.REFERENCE_SETTINGS, steps=steps, device="cpu", record_every=100)
+t0 = time.time()
+report = paper1d.run(seeds=seeds, config=config, names=all_methods()[1:], seed=0, progress=True)
+result = {**report.to_json(), "steps": steps, "wall_s": time.time() - t0}
+with open(out_path, "w") as fh:
+    json.dump(result, fh, indent=1)
+print(report.text())
