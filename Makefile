@@ -25,8 +25,16 @@ demo: $(STAMP)
 	$(BIN)/febm check "(t-1)**4" --no-simulation
 	$(BIN)/febm confirm kl --model shifted-linear --lr-ratio 5
 	$(BIN)/febm reproduce paper-1d
+	$(BIN)/febm atlas --model paper-1d
 	$(BIN)/febm figures --fast --out figures-out
-	@echo "figures written to $(CURDIR)/figures-out"
+	@echo ""
+	@echo "febm demo done. It derived f-divergences, linearized the f-EBM game on toy models and checked"
+	@echo "the verdicts with minibatch runs, refit the paper's 1-D experiment, and predicted per f on"
+	@echo "paper-1d whether training works (the atlas table above)."
+	@echo "  short-run figures:   $(CURDIR)/figures-out (open failures.png first)"
+	@echo "  full figures:        $(CURDIR)/docs/figures (regenerate: .venv/bin/febm figures --out docs/figures)"
+	@echo "  run febm yourself:   .venv/bin/febm --help   (or: source .venv/bin/activate)"
+	@echo "  read the docs:       .venv/bin/mkdocs serve, then http://127.0.0.1:8000"
 
 # The suite in two processes (one per core; each test file stays on one, so module fixtures are
 # built once). The site's strict build is one of the tests. Cases over ~20 s are marked slow and

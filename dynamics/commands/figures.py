@@ -314,8 +314,10 @@ def _render_one(plt, fig_def, out: Path, files: Staging, fast: bool, seed: int, 
         params["device"] = device
     t0 = time.perf_counter()
     fig, _ = fig_def.draw(plt, params, seed)
-    if not fig._suptitle:
-        fig.suptitle(fig_def.title, fontsize=10)
+    title = fig._suptitle.get_text() if fig._suptitle else fig_def.title
+    if fast and fig_def.fast_params != fig_def.params:  # this figure's numbers come from a shortened run
+        title += "\n(short run, --fast: fewer steps or runs than `febm figures`)"
+    fig.suptitle(title, fontsize=10)
     if fig.get_layout_engine() is None:
         fig.tight_layout()
     paths = [out / f"{fig_def.name}.{ext}" for ext in ("png", "pdf")]
