@@ -1,8 +1,9 @@
 """Symbolic f-divergences: generators, conjugates, f-EBM links and validation (no torch needed).
 
->>> from febm.divergences import resolve
->>> resolve("kl").conjugate.expr
-exp(s - 1)
+```python
+from febm.divergences import resolve
+resolve("kl").conjugate.expr  # exp(s - 1)
+```
 """
 
 from .catalog import CATALOG, ENTRIES, names

@@ -1,10 +1,10 @@
 """The catalog's derivations, shipped as data so that `febm divergences` and `febm show NAME`
 answer at once instead of rerunning sympy's solve, simplify and limits every time.
 
-``derived.json`` holds, for every catalog name, what :class:`Divergence` derives lazily: f'',
+``derived.json`` holds, for every catalog name, what `Divergence` derives lazily: f'',
 the smoothness at 1, the validation, the conjugate with its regions and its verification, the
 links and their accurate numeric forms, and the links' tails. Expressions are stored as srepr
-text and read back through :mod:`.serial` (a whitelist, no eval). An entry is used only when its
+text and read back through `serial` (a whitelist, no eval). An entry is used only when its
 generator and the installed sympy version match; a user's own expression always derives fresh.
 
 Regenerate the file with ``python -m febm.divergences.derived`` after changing a derivation; the

@@ -73,7 +73,7 @@ class Divergence:
     Everything else is derived on first use and cached: derivatives, the conjugate f*
     and its domain, the f-EBM links g(u) = f'(e^u) and h(u) = f*(f'(e^u)), validation
     checks, and numpy/torch callables. ``params`` lists free parameters (e.g. alpha);
-    bind them with :meth:`bind` before evaluating numerically.
+    bind them with `bind` before evaluating numerically.
     """
 
     def __init__(self, name: str, f: sp.Expr, expression: str, param_tests=()):
@@ -137,7 +137,7 @@ class Divergence:
         return result
 
     def validate(self) -> "Divergence":
-        """Raise :class:`InputError` unless f is real and convex on (0, oo) with f(1) = 0."""
+        """Raise `InputError` unless f is real and convex on (0, oo) with f(1) = 0."""
         for key in ("real", "f_at_1", "convex"):
             item = self.validation[key]
             if not item.ok:
@@ -165,7 +165,7 @@ class Divergence:
 
     @cached_property
     def h(self) -> sp.Expr:
-        """h(u) = f*(f'(e^u)) = e^u g(u) − f(e^u) (Fenchel–Young equality; no f* needed)."""
+        """`h(u) = f*(f'(e^u)) = e^u g(u) − f(e^u)` (the Fenchel–Young equality: no `f*` needed)."""
         return self._by_piece(
             lambda f: _tidy(sp.exp(U) * sp.diff(f, T).subs(T, sp.exp(U)) - f.subs(T, sp.exp(U)))
         )
@@ -208,13 +208,13 @@ class Divergence:
 
     @cached_property
     def tails(self):
-        """The growth of g, h, g', h' as u -> ±∞ (:class:`~febm.divergences.tails.LinkTails`)."""
+        """The growth of g, h, g', h' as u -> ±∞ (`febm.divergences.tails.LinkTails`)."""
         from .tails import link_tails
 
         return link_tails(self)
 
     def function(self, name: str, backend: str = "numpy"):
-        """An elementwise numpy or torch function for one of :data:`FUNCTIONS`."""
+        """An elementwise numpy or torch function for one of `FUNCTIONS`."""
         if name not in FUNCTIONS:
             raise ValueError(f"unknown function {name!r}; choose from {FUNCTIONS}")
         if self.params:
@@ -232,7 +232,7 @@ class Divergence:
 
     def numeric_form(self, link: str) -> sp.Expr:
         """The form of a link that floating point evaluates accurately: piecewise in u, chosen among
-        rewrites by a high-precision check (:mod:`.stable`)."""
+        rewrites by a high-precision check (`stable`)."""
         if link not in self._numeric_forms:
             self._numeric_forms[link] = stable_form(getattr(self, link))[0]
         return self._numeric_forms[link]

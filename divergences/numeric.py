@@ -2,7 +2,7 @@
 
 Each sympy node becomes a small Python closure, so no text derived from a user's
 expression is ever passed to ``exec`` (which ``sympy.lambdify`` does). Before compiling,
-:func:`stabilize` rewrites cancellation-prone patterns into log1p / expm1 / logaddexp.
+`stabilize` rewrites cancellation-prone patterns into log1p / expm1 / logaddexp.
 torch is imported only when a torch function is asked for, so this layer stays torch-free.
 """
 

@@ -227,7 +227,7 @@ def _number(tok: str) -> sp.Rational:
 def parse_expression(text: str, variables: Mapping[str, sp.Symbol]) -> sp.Expr:
     """Parse ``text`` into a sympy expression over ``variables`` (name -> Symbol).
 
-    Raises :class:`InputError` with a one-line reason for anything off the whitelist.
+    Raises `InputError` with a one-line reason for anything off the whitelist.
     """
     if not isinstance(text, str):
         raise InputError("expression must be a string")

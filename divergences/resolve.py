@@ -22,11 +22,11 @@ def _from_entry(entry) -> Divergence:
 
 
 def resolve(spec: str | Divergence) -> Divergence:
-    """A :class:`Divergence` from ``"kl"``, ``"alpha=0.5"``, a generator such as ``"(t-1)*log(t)"``,
+    """A `Divergence` from ``"kl"``, ``"alpha=0.5"``, a generator such as ``"(t-1)*log(t)"``,
     or a Divergence (returned as it is).
 
     User expressions are parsed through the whitelist parser only. The result is not yet
-    validated; call :meth:`Divergence.validate` to reject f(1) ≠ 0 or a non-convex f.
+    validated; call `Divergence.validate` to reject f(1) ≠ 0 or a non-convex f.
     """
     if isinstance(spec, Divergence):
         return spec
@@ -47,7 +47,7 @@ def _resolve_text(spec: str) -> Divergence:
 
 
 def resolve_fresh(spec: str) -> Divergence:
-    """Like :func:`resolve` for text, but derived from scratch (never from the shipped catalog)."""
+    """Like `resolve` for text, but derived from scratch (never from the shipped catalog)."""
     if spec in CATALOG:
         return _from_entry(CATALOG[spec])
     m = _BINDING.match(spec)

@@ -5,7 +5,7 @@ cancels for (t − 1)·atan(t − 1) (h returned 0 from u ≈ 37, where it is 2.
 cancels to 0 where it is −e^{−u}, and rational functions of e^u overflow to inf/inf from
 u ≈ 355. For each link this module builds candidate forms:
 
-* the expression itself (compiled with :func:`numeric.stabilize`'s log1p/expm1/logaddexp rewrites);
+* the expression itself (compiled with `numeric.stabilize`'s log1p/expm1/logaddexp rewrites);
 * the expression as a function of w = e^{−u} (for u > 0) or w = e^{u} (for u < 0), with common
   factors cancelled, so that rational functions of e^u never see an overflowing power;
 * a truncated series in that w at w = 0 (the asymptotic form), where sympy finds one in time;
@@ -49,7 +49,7 @@ def _precise(expr, u: float):
 
 
 def _reference(expr, points) -> np.ndarray:
-    """expr at the points to ~25 correct digits (see :func:`_precise`)."""
+    """expr at the points to ~25 correct digits (see `_precise`)."""
     out = []
     for u in points:
         v = _precise(expr, u)

@@ -19,7 +19,7 @@ class SymbolicTimeout(Exception):
 
 @contextmanager
 def time_limit(seconds: float):
-    """Raise :class:`SymbolicTimeout` in the block after ``seconds`` (main thread only).
+    """Raise `SymbolicTimeout` in the block after ``seconds`` (main thread only).
 
     sympy's solve/simplify/limit can run for minutes on hard inputs; a timer signal is
     the only way to stop pure-Python work. Off the main thread the block runs unbounded.
@@ -45,7 +45,7 @@ SYMBOLIC = {"enabled": True}  # off: every attempt gives up at once, so each ste
 
 def attempt(fn, seconds: float, default=None):
     """Run ``fn()`` within ``seconds``; return ``default`` if it times out or sympy gives up (or
-    symbolic work is switched off, see :data:`SYMBOLIC`)."""
+    symbolic work is switched off, see `SYMBOLIC`)."""
     if not SYMBOLIC["enabled"]:
         return default
     try:

@@ -179,7 +179,7 @@ class LinkTails:
 
 
 def link_tails(divergence, method: str = "numeric") -> LinkTails:
-    """The tails of a bound divergence's links (see :class:`Growth` and :func:`growth`)."""
+    """The tails of a bound divergence's links (see `Growth` and `growth`)."""
     if divergence.params:
         from .errors import InputError
 

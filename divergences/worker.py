@@ -1,9 +1,9 @@
 """Derive a user's generator in a child process with a memory cap and a deadline.
 
 A 38-character generator such as ``cosh(cosh(62093))-cosh(cosh(62093/t))`` once grew sympy to
-22 GB; others ran for minutes. :func:`derive` forks a child that runs every slow derivation
+22 GB; others ran for minutes. `derive` forks a child that runs every slow derivation
 (validation, conjugate, links, accurate numeric forms, tails) under an address-space limit and
-sends back the record of :mod:`.derived`. Each step has ``deadline`` seconds and the whole attempt
+sends back the record of `derived`. Each step has ``deadline`` seconds and the whole attempt
 ``total`` deadlines. Past either, the child is killed and the work is
 redone on the numeric path (every symbolic step skipped, so each takes its numeric fallback),
 which the divergence's notes then say; only if that fails too does febm give up, naming the step

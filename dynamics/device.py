@@ -1,7 +1,7 @@
 """Where torch runs: one set of names, one default, one resolver for every command.
 
 Checking a name needs no torch, so the CLI can refuse a bad ``--device`` before any import
-of the heavy layers; only :func:`resolve` asks torch whether CUDA is present.
+of the heavy layers; only `resolve` asks torch whether CUDA is present.
 """
 
 from __future__ import annotations

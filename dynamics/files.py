@@ -13,9 +13,11 @@ from pathlib import Path
 class Staging:
     """Files written under temporary names and renamed together when the block ends without error.
 
-    >>> with Staging() as files:                                 # doctest: +SKIP
-    ...     fig.savefig(files.stage("out/a.png"))
-    ...     files.stage("out/manifest.json").write_text("{}")
+    ```python
+    with Staging() as files:
+        fig.savefig(files.stage("out/a.png"))
+        files.stage("out/manifest.json").write_text("{}")
+    ```
     """
 
     def __init__(self):

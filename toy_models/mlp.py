@@ -36,7 +36,7 @@ def init(sizes: tuple[int, ...], generator: torch.Generator, dtype=DTYPE) -> tor
 
 def forward_batched(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...]) -> torch.Tensor:
     """R independent tanh MLPs at once: params (R, P), x (R, n) for 1-D or (R, n, d) inputs;
-    returns (R, n). Same parameter layout as :func:`forward`: run r is ``forward(params[r], x[r])``.
+    returns (R, n). Same parameter layout as `forward`: run r is ``forward(params[r], x[r])``.
     """
     h = x.unsqueeze(-1) if x.dim() == 2 else x
     k = 0

@@ -1,8 +1,8 @@
 """Set-ups: a model, a critic and data with exact expectations, plus what is known of the
 equilibrium. The named ones are febm's shared reference problems (``febm check --model``).
 
-Build your own with :class:`Setup`, or with :func:`realizable` when p is the model itself at
-a known parameter; add it to the registry with :func:`register_setup`, or pass the object
+Build your own with `Setup`, or with `realizable` when p is the model itself at
+a known parameter; add it to the registry with `register_setup`, or pass the object
 to ``febm.check`` directly.
 """
 
@@ -37,7 +37,7 @@ SETUPS: Registry[Callable[[], "Setup"]] = Registry(
 
 
 def register_setup(name: str):
-    """Decorator: register a zero-argument builder of a :class:`Setup` under ``name``."""
+    """Decorator: register a zero-argument builder of a `Setup` under ``name``."""
     return SETUPS.register(name)
 
 
@@ -105,7 +105,7 @@ def realizable(name: str, description: str, model, critic, theta_star, omega_sta
                gauge: bool = False) -> Setup:
     """A set-up whose data is the model itself at ``theta_star``: p = q_θ*.
 
-    The equilibrium is H_ω* = −E_θ*. For a :class:`LinearCritic`, ω* is found by least squares
+    The equilibrium is H_ω* = −E_θ*. For a `LinearCritic`, ω* is found by least squares
     (and must fit exactly); for any other critic, pass ``omega_star``.
     """
     theta_star = torch.as_tensor(theta_star, dtype=DTYPE)

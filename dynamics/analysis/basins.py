@@ -74,7 +74,7 @@ def state_at(lin, z0: torch.Tensor, t: float, ratio: float = 1.0) -> torch.Tenso
 
 def journey(lin, z0: torch.Tensor, t_state: float, ratio: float = 1.0, escape: float = 10.0,
             horizon: float = 30.0, max_evals: int = 5000) -> tuple[str, torch.Tensor | None]:
-    """:func:`outcome` and :func:`state_at` (at ``t_state``) from one integration, not two: to
+    """`outcome` and `state_at` (at ``t_state``) from one integration, not two: to
     ``t_state`` first, then on to the outcome's horizon only if it is still undecided."""
     from scipy.integrate import solve_ivp
 

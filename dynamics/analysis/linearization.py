@@ -53,7 +53,7 @@ class Linearization:
         raise ValueError(f"update must be one of {', '.join(UPDATES)}, not {update!r}")
 
     def step_map(self, update: str, eta: float, ratio: float = 1.0):
-        """The nonlinear discrete step whose linearization is :meth:`step_matrix`."""
+        """The nonlinear discrete step whose linearization is `step_matrix`."""
         return UPDATES[update](self.game, eta, ratio * eta)
 
     def transverse(self, A: np.ndarray) -> np.ndarray:

@@ -164,7 +164,7 @@ def eta_max_alternating(G, n_theta, ratio: float = 1.0, gauge=None, eta_hi: floa
     """Largest η_θ (with η_ω = ratio·η_θ) such that alternating steps are stable on (0, η].
 
     None if even tiny steps are unstable (stable intervals away from 0 may still exist; see
-    :func:`stable_steps_alternating`).
+    `stable_steps_alternating`).
     """
     intervals = stable_steps_alternating(G, n_theta, ratio, gauge, eta_hi=eta_hi)
     return intervals[0][1] if intervals and intervals[0][0] == 0.0 else None

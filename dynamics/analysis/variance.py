@@ -177,7 +177,7 @@ class MeanSquare:
 
     def edge(self, eta_hi: float) -> float | None:
         """The mean-square edge below ``eta_hi`` (e.g. the deterministic η_max, where ρ(𝒯) ≥ 1 holds
-        already): one bisection instead of :meth:`eta_max`'s scan; None if tiny steps fail."""
+        already): one bisection instead of `eta_max`'s scan; None if tiny steps fail."""
         lo = 1e-4 * eta_hi
         if self.radius(lo) >= 1:
             return None

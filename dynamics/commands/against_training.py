@@ -2,7 +2,7 @@
 
 Measured outcomes, by stated rules:
 
-* paper-1d under the reference code's settings (:data:`paper1d.REFERENCE_SETTINGS`): the error is
+* paper-1d under the reference code's settings (`paper1d.REFERENCE_SETTINGS`): the error is
   max(|μ − μ*|, |σ − σ*|) of the seed-mean fit against the exact D_f minimizer. "trains" if every
   run stays finite and the error is at most 0.05; "fails" if a run stops being finite or the error
   exceeds 0.25; "fragile" in between.

@@ -2,7 +2,7 @@
 tails, the (possibly misspecified) equilibrium and its bias, the spectrum and stable steps, the
 estimator's tail index along the way from the training start, the mean-square edge with batch
 B, the tail margin under stationary noise, and whether the flow converges from the start; then
-a one-word prediction by the rule in :data:`RULE`.
+a one-word prediction by the rule in `RULE`.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ...divergences import Divergence, names, resolve
+from ...divergences.display import readable
 from ...divergences.divergence import number
 from ..report import Report
 
@@ -18,23 +19,26 @@ class CatalogReport(Report):
     """Every catalog name with f, f*, dom f* and f''(1)."""
 
     rows: list[dict]
+    conjugates: list[str] = field(default_factory=list)  # readable f* per row, for text() only
 
     def to_json(self) -> list:
         return self.rows
 
     def text(self) -> str:
-        lines = [f"{'name':18} {'f(t)':44} {'dom f*':18} {'f´´(1)':>7}  f*(s)"]
-        for r in self.rows:
-            conj = r["conjugate"] if r["conjugate"] is not None else "(numeric)"
+        lines = [f"{'name':18} {'f(t)':44} {'dom f*':18} {'f´´(1)':>9}  f*(s)"]
+        for r, conj in zip(self.rows, self.conjugates or [None] * len(self.rows)):
+            conj = conj or ("(numeric)" if r["conjugate"] is None else r["conjugate"])
+            f2 = "undefined" if r["f2_at_1"] is None else str(r["f2_at_1"])
             lines.append(f"{r['name']:18} {_clip(r['f'], 44):44} {_clip(r['conjugate_domain'], 18):18} "
-                         f"{str(r['f2_at_1']):>7}  {_clip(conj, 70)}")
+                         f"{f2:>9}  {_clip(conj, 70)}")
         return "\n".join(lines)
 
 
 def catalog() -> CatalogReport:
-    rows = []
+    rows, conjugates = [], []
     for name in names():
         d = resolve(name)
+        conjugates.append("(numeric)" if d.conjugate.expr is None else readable(d.conjugate.expr))
         rows.append({
             "name": name,
             "f": str(d.f),
@@ -43,7 +47,7 @@ def catalog() -> CatalogReport:
             "conjugate_method": d.conjugate.method,
             "f2_at_1": number(d.f2_at_1),
         })
-    return CatalogReport(rows)
+    return CatalogReport(rows, conjugates)
 
 
 @dataclass
@@ -57,15 +61,20 @@ class ShowReport(Report):
         return self.record
 
     def text(self) -> str:
-        r = self.record
-        shown = r["latex"] if "latex" in r else r
+        r, d = self.record, self.divergence
+        shown = r["latex"] if "latex" in r else {
+            "f": readable(d.f), "f_prime": readable(d.f_prime_simplified), "f_double_prime": readable(d.f_double_prime),
+            "g": readable(d.g), "h": readable(d.h),
+            "conjugate": None if d.conjugate.expr is None else readable(d.conjugate.expr)}
         conj = shown["conjugate"] if shown["conjugate"] is not None else "no closed form: evaluated numerically"
+        f2 = "undefined (f' has a kink at 1)" if r["f2_at_1"] is None else r["f2_at_1"]
+        f3 = "—" if r["f3_at_1"] is None else r["f3_at_1"]
         lines = [
             f"{r['name']}   (from {r['expression']!r})",
             f"  f(t)          = {shown['f']}",
             f"  f'(t)         = {shown['f_prime']}",
             f"  f''(t)        = {shown['f_double_prime']}",
-            f"  f''(1)        = {r['f2_at_1']}        f'''(1) = {r['f3_at_1']}",
+            f"  f''(1)        = {f2}        f'''(1) = {f3}",
             f"  f*(s)         = {conj}   [{r['conjugate_method']}]",
             f"  dom f*        = {r['conjugate_domain']}",
             f"  g(u) = f'(e^u)      = {shown['g']}",

@@ -2,7 +2,7 @@
 
 Resolve and validate the divergence, locate the equilibrium, compare the Jacobian three
 ways, read the spectrum, the stable step sizes and the critical learning-rate ratios off the
-:class:`Linearization`, and measure the rate of the nonlinear flow and of discrete steps.
+`Linearization`, and measure the rate of the nonlinear flow and of discrete steps.
 """
 
 from __future__ import annotations
@@ -167,9 +167,7 @@ class CheckReport(Report):
             a = self.alternating
             lines.append(f"  alternating  at η_θ = {a.eta_theta:.4g}: predicted {a.predicted_rate_per_step:.6g} "
                          f"per step, measured {a.measured_rate_per_step:.6g} over {a.steps} steps")
-        crit = d["critical_lr_ratios"]
-        none = "none in [1e-4, 1e4]: the verdict holds for every ratio"
-        lines.append("  critical η_ω/η_θ  " + (", ".join(f"{c:.6g}" for c in crit) if crit else none))
+        lines.append("  critical η_ω/η_θ  " + _critical(d["critical_lr_ratios"], self.lr_ratio, self.verdict))
         lines += [f"  note         {n}" for n in d["notes"]]
         return "\n".join(lines)
 
@@ -178,6 +176,33 @@ class CheckReport(Report):
         from .check_plots import figures
 
         return figures(self)
+
+
+def _critical(ratios, ratio: float, verdict) -> str:
+    """The ratios where the verdict flips, which side is which, and a ratio to try."""
+    if not ratios:
+        return "none in [1e-4, 1e4]: the verdict holds for every ratio"
+    shown = ", ".join(f"{c:.6g}" for c in ratios)
+    above = [c for c in ratios if c > ratio]
+    below = [c for c in ratios if c < ratio]
+    now = "stable" if verdict == Verdict.STABLE else "unstable"
+    other = "unstable" if now == "stable" else "stable"
+    sides = []
+    if above:
+        sides.append(f"{other} just above {above[0]:.3g}" + (f" (try --lr-ratio {_round_up(above[0])})"
+                                                                if now == "unstable" else ""))
+    if below:
+        sides.append(f"{other} just below {below[-1]:.3g}" + (f" (try --lr-ratio {_round_down(below[-1])})"
+                                                                 if now == "unstable" else ""))
+    return f"{shown}: {now} at {ratio:g}; " + "; ".join(sides)
+
+
+def _round_up(x: float) -> str:
+    return f"{float(f'{1.5 * x:.1g}'):g}"
+
+
+def _round_down(x: float) -> str:
+    return f"{float(f'{x / 1.5:.1g}'):g}"
 
 
 def _intervals(intervals) -> str:
@@ -190,7 +215,7 @@ def _format_eigs(eigs, limit=8) -> str:
     shown = sorted(eigs, key=lambda e: (-e.real, -e.imag))
     parts = []
     for e in shown[:limit]:
-        if abs(e.imag) < 1e-12:
+        if abs(e.imag) < 1e-8 * max(1.0, abs(e)):  # rounding noise of a real pair, not a rotation
             parts.append(f"{e.real:.4g}")
         elif e.imag > 0:
             parts.append(f"{e.real:.4g} ± {e.imag:.4g}i")

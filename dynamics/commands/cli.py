@@ -7,6 +7,7 @@ are imported inside the commands, so ``febm --help`` is instant.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def _cmd_confirm(args) -> int:
     from ..training.confirm import confirm
 
     return _emit(confirm(args.generator, args.model, args.lr_ratio, runs=args.runs, batch=args.batch,
-                         seed=args.seed), args)
+                         seed=args.seed, progress=not args.json), args)
 
 
 def _cmd_atlas(args) -> int:
@@ -115,7 +116,7 @@ def _cmd_toy2d(args) -> int:
 
     methods = all_methods() if args.methods == "all" else args.methods.split(",")
     report = train_toy2d(args.dataset, methods, Toy2DConfig(steps=args.steps, device=args.device),
-                         seed=args.seed)
+                         seed=args.seed, progress=not args.json)
     if args.plot:
         Path(args.plot).mkdir(parents=True, exist_ok=True)
         report.plot = plot_samples(report, Path(args.plot) / f"toy2d-{args.dataset}.png")
@@ -134,7 +135,8 @@ def _cmd_figures(args) -> int:
         else:
             print("\n".join(f"{r['name']:16} {r['title']}" for r in rows))
         return 0
-    return _emit(render(args.out, args.only, fast=args.fast, seed=args.seed, device=args.device), args)
+    return _emit(render(args.out, args.only, fast=args.fast, seed=args.seed, device=args.device,
+                              progress=not args.json), args)
 
 
 GENERATOR_HELP = 'a catalog name, alpha=VALUE, or an expression such as "(t-1)*log(t)"'
@@ -285,6 +287,9 @@ def main(argv=None) -> int:
     except (UsageError, InputError) as exc:
         print(f"febm: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `febm ... | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:  # result files are written whole or not at all (dynamics.files)
         print("\nfebm: interrupted; files from earlier runs are left as they were", file=sys.stderr)
         return 130

@@ -1,5 +1,5 @@
 """A registry of named figures. Each is a function of explicit parameters and a seed that
-returns the numbers it plots; :func:`render` writes PNG and PDF files and a manifest.
+returns the numbers it plots; `render` writes PNG and PDF files and a manifest.
 
 ``fast=True`` shrinks the stochastic and training figures so that the whole set regenerates in
 minutes on a CPU; the plotted quantities are the same.
@@ -21,6 +21,7 @@ from .. import device as devices
 from ..analysis import Game, Linearization
 from ..files import Staging
 from ..report import Report
+from ..training.trainer import progress_bar
 
 FIGURES: Registry["Figure"] = Registry("figure", hint="see `febm figures --list`")
 
@@ -283,7 +284,8 @@ class FiguresReport(Report):
         return "\n".join(lines + [f"manifest: {self.out}/manifest.json"])
 
 
-def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = devices.DEFAULT) -> FiguresReport:
+def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = devices.DEFAULT,
+           progress: bool = False) -> FiguresReport:
     """Draw the chosen figures into ``out_dir`` (PNG and PDF) and write manifest.json.
 
     ``device`` reaches the figures that train (paper-1d, toy2d); "auto" picks CUDA when present.
@@ -300,8 +302,12 @@ def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = 
     out.mkdir(parents=True, exist_ok=True)
     entries = []
     with Staging() as files:  # every figure and the manifest appear together, or none of them
+        bar = progress_bar(len(chosen), progress, "febm figures")
         for fig_def in chosen:
+            bar.set_description(f"febm figures: {fig_def.name}")
             entries.append(_render_one(plt, fig_def, out, files, fast, seed, device))
+            bar.update(1)
+        bar.close()
         report = FiguresReport(entries, version("febm"), _git_commit(), fast, str(out))
         files.stage(out / "manifest.json").write_text(report.json_text())
     return report

@@ -23,6 +23,7 @@ from ...toy_models import DataSampler, ExactSampler, Setup, setup
 from .. import memory
 from ..analysis import Game, Linearization, locate, oscillation_period, simulate
 from ..report import Report
+from .trainer import progress_bar
 
 GROWTH_START = 0.02  # unstable runs start at 0.02·size and grow by e^decay
 MAX_STEPS = 3000
@@ -71,11 +72,21 @@ class ConfirmReport(Report):
             measured = "n/a" if res.measured_rate is None else f"{res.measured_rate:.5g} ± {res.rate_sd:.1g}"
             err = "" if res.relative_error is None else f"  (relative error {res.relative_error:.1%})"
             lines.append(f"  {res.update:12} η_θ = {res.eta_theta:.4g}: predicted {res.predicted_rate:.5g} "
-                         f"per step, measured {measured} over {res.steps} steps{err}")
+                         f"per step, measured {measured} over {res.steps} steps{err}: {agreement(res)}")
         return "\n".join(lines)
 
 
-def minibatch_run(game, data, Z, eta_t, eta_o, update, steps, batch, generator, copies: int = 1):
+def agreement(res) -> str:
+    """Whether one measured rate agrees with the prediction: within 5%, or within two bootstrap sd."""
+    if res.measured_rate is None:
+        return "no measurement"
+    gap = abs(res.measured_rate - res.predicted_rate)
+    if gap <= 0.05 * abs(res.predicted_rate) or (res.rate_sd is not None and gap <= 2 * res.rate_sd):
+        return "agrees"
+    return "DISAGREES (more than 5% and 2 sd apart)"
+
+
+def minibatch_run(game, data, Z, eta_t, eta_o, update, steps, batch, generator, copies: int = 1, bar=None):
     """Minibatch GDA from the rows of Z (R, n); returns the states, (steps + 1, R, n).
 
     Every step draws B samples of p and B standard normals for q's exact sampler per run. With
@@ -106,20 +117,22 @@ def minibatch_run(game, data, Z, eta_t, eta_o, update, steps, batch, generator, 
         else:
             Z = torch.cat([Z[:, :n_t] - eta_t * g_t, Z[:, n_t:] + eta_o * g_o], dim=1)
         out.append(Z)
+        if bar is not None:
+            bar.update(1)
     return torch.stack(out)
 
 
-def _run(game, data, z0, z_star, eta_t, eta_o, update, steps, runs, batch, seed):
+def _run(game, data, z0, z_star, eta_t, eta_o, update, steps, runs, batch, seed, bar=None):
     """Batched minibatch runs and their twins from z*; returns (steps + 1, runs, n) differences."""
     gen = torch.Generator().manual_seed(seed)
     Z = torch.cat([z0.repeat(runs, 1), z_star.repeat(runs, 1)])
-    traj = minibatch_run(game, data, Z, eta_t, eta_o, update, steps, batch, gen, copies=2)
+    traj = minibatch_run(game, data, Z, eta_t, eta_o, update, steps, batch, gen, copies=2, bar=bar)
     return traj[:, :runs] - traj[:, runs:]
 
 
 def _fit(dev: np.ndarray, period):
     """Least-squares slope of log ‖mean deviation‖ (a real slowest mode); for a complex one,
-    the period-aligned two-point rate of :func:`simulate.measure_rate`."""
+    the period-aligned two-point rate of `simulate.measure_rate`."""
     if period is None:
         t = np.arange(len(dev), dtype=float)
         return float(np.polyfit(t, np.log(dev), 1)[0])
@@ -143,7 +156,7 @@ def _samplers(s: Setup):
 
 def confirm(spec: str, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0, runs: int = 128,
             batch: int = 4096, size: float = 0.05, decay: float = 3.0, seed: int = 0,
-            updates=("simultaneous", "alternating"), bootstrap: int = 100) -> ConfirmReport:
+            updates=("simultaneous", "alternating"), bootstrap: int = 100, progress: bool = False) -> ConfirmReport:
     """Predicted vs measured per-step rates of stochastic simultaneous and alternating GDA.
 
     ``spec`` is a divergence (name, expression or Divergence), ``model`` a set-up (name,
@@ -169,7 +182,9 @@ def confirm(spec: str, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0
         z0, mu = lin.mode_start(M, start, discrete=True)
         predicted = float(np.log(np.abs(mu)))
         steps = int(min(MAX_STEPS, max(20, decay / max(abs(predicted), 1e-9))))
-        diff = _run(game, s.data, z0, lin.z_star, eta, lr_ratio * eta, update, steps, runs, batch, seed + k)
+        bar = progress_bar(steps, progress, f"febm confirm: {update}")
+        diff = _run(game, s.data, z0, lin.z_star, eta, lr_ratio * eta, update, steps, runs, batch, seed + k, bar)
+        bar.close()
         dev = diff.numpy() @ P  # (steps + 1, runs, n), transverse
         mean_dev = np.linalg.norm(dev.mean(axis=1), axis=1)
         period = oscillation_period(mu, per_step=True)

@@ -228,7 +228,7 @@ def cd_fit(data, seeds: int, config: TrainConfig, seed: int = 0, k: int = 5, ste
 
 
 def plot(report: Paper1DReport, path) -> str:
-    """Write :func:`draw` to ``path``."""
+    """Write `draw` to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")

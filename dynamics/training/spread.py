@@ -1,5 +1,5 @@
 """The stationary spread of minibatch GDA at an equilibrium: predicted (mean-square analysis of the
-linearization, :mod:`..analysis.variance`) against measured (many seeded runs started at z*).
+linearization, `.analysis.variance`) against measured (many seeded runs started at z*).
 
 Runs take simultaneous steps with batch B and η_θ = fraction·η_max, η_ω = ratio·η_θ. After a
 burn-in of five relaxation times of the slowest mode, the deviations z_t − z* of every run and

@@ -40,7 +40,7 @@ class Streams:
 
 
 def normal(generator, like: torch.Tensor) -> torch.Tensor:
-    """Standard normal noise shaped like ``like``, from a Generator or from :class:`Streams`."""
+    """Standard normal noise shaped like ``like``, from a Generator or from `Streams`."""
     kw = {"dtype": like.dtype, "device": like.device}
     if isinstance(generator, Streams):
         return generator.randn(like.shape, **kw)
@@ -48,7 +48,7 @@ def normal(generator, like: torch.Tensor) -> torch.Tensor:
 
 
 def uniform(generator, like: torch.Tensor) -> torch.Tensor:
-    """Uniform [0, 1) numbers shaped like ``like``, from a Generator or from :class:`Streams`."""
+    """Uniform [0, 1) numbers shaped like ``like``, from a Generator or from `Streams`."""
     kw = {"dtype": like.dtype, "device": like.device}
     if isinstance(generator, Streams):
         return generator.rand(like.shape, **kw)

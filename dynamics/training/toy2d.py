@@ -2,7 +2,7 @@
 
 All runs (one per divergence, plus "cd") advance together: the R energies and critics are
 batched MLPs, the R sets of persistent Langevin chains one (R, chains, 2) tensor. f-EBM runs
-use the surrogate of :mod:`.surrogate` (covariance term included); CD runs descend
+use the surrogate of `surrogate` (covariance term included); CD runs descend
 E_p[E] − E_q[E]. A small penalty λ·(E_p² + E_q²) keeps the free energy offset bounded for both.
 """
 
@@ -23,7 +23,7 @@ from .optim import Adam
 from .samplers import langevin
 from .streams import Streams
 from .surrogate import curvature, febm_surrogate, inverse_curvature
-from .trainer import still_finite
+from .trainer import progress_bar, still_finite
 
 
 @dataclass
@@ -101,7 +101,8 @@ def all_methods() -> list[str]:
     return ["cd", *curved]
 
 
-def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: int = 0) -> Toy2DReport:
+def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: int = 0,
+                progress: bool = False) -> Toy2DReport:
     """Train one run per method ("cd", a divergence spec or a Divergence) on ``dataset``; returns
     samples and scores."""
     config = config or Toy2DConfig()
@@ -122,6 +123,7 @@ def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: 
     opt_t, opt_o = Adam(theta), Adam(omega)
     alive, status = torch.ones(R, dtype=torch.bool, device=device), [RunStatus()] * R
     t0 = time.perf_counter()
+    bar = progress_bar(config.steps, progress, f"toy2d {dataset}: {R} runs")
     for step in range(config.steps):
         chains = _refresh(chains, config, gen, kw)
         chains = langevin(lambda x: mlp.forward_batched(theta, x, config.sizes), chains,
@@ -136,6 +138,8 @@ def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: 
         theta = torch.where(alive[:, None], new_theta, theta)
         omega = torch.where(alive[:, None], new_omega, omega)
         chains = torch.where(alive[:, None, None], chains, torch.nan_to_num(chains))
+        bar.update(1)
+    bar.close()
     elapsed = time.perf_counter() - t0
     scores = [score(data, lambda x, r=r: mlp.forward(theta[r], x, config.sizes), chains[r], config.box)
               for r in range(R)]
@@ -192,7 +196,7 @@ def score(data, energy, samples, box: float, grid: int = 160) -> Score:
 
 
 def plot_samples(out: Toy2DReport, path) -> str:
-    """Write :func:`draw_samples` to ``path``."""
+    """Write `draw_samples` to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")

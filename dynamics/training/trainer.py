@@ -4,7 +4,7 @@ The model is a 1-D Gaussian EBM, E_θ(x) = (x − μ)²/(2σ²) with θ = (μ, l
 exactly; H_ω is a tanh MLP. Every run r has its own divergence, θ_r, ω_r, seed stream and
 learning rates; parameters are stacked as (R, ·) tensors and the R critics run as one
 batched matmul, so runs are never a Python loop. One backward pass of the surrogate
-(:mod:`.surrogate`) gives ∇_ω L and ∇_θ L with its covariance term.
+(`surrogate`) gives ∇_ω L and ∇_θ L with its covariance term.
 """
 
 from __future__ import annotations
