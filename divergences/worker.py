@@ -4,7 +4,7 @@ A 38-character generator such as ``cosh(cosh(62093))-cosh(cosh(62093/t))`` once 
 22 GB; others ran for minutes. `derive` forks a child that runs every slow derivation
 (validation, conjugate, links, accurate numeric forms, tails) under an address-space limit and
 sends back the record of `derived`. Each step has ``deadline`` seconds and the whole attempt
-``total`` deadlines. Past either, the child is killed and the work is
+``total`` deadlines. Past either, or past the memory cap, the child is killed and the work is
 redone on the numeric path (every symbolic step skipped, so each takes its numeric fallback),
 which the divergence's notes then say; only if that fails too does febm give up, naming the step
 it was in. The parent only ever parses the text (the bounded whitelist parser).
@@ -60,7 +60,7 @@ def _child(spec: str, symbolic: bool, memory_mb: int, conn) -> None:
     except InputError as exc:
         conn.send(("input", str(exc)))
     except MemoryError:
-        conn.send(("failed", f"needs more than {memory_mb} MB while deriving the {step}"))
+        conn.send(("memory", f"needs more than {memory_mb} MB while deriving the {step}"))
     except Exception as exc:  # sympy's own errors on strange input: one line, never a traceback
         conn.send(("failed", f"the {step} failed: {type(exc).__name__}: {printable(str(exc), 120)}"))
     finally:
@@ -84,7 +84,7 @@ def _run(spec: str, symbolic: bool):
             try:
                 kind, payload = receive.recv()
             except EOFError:  # killed by the memory cap before it could say so
-                return "failed", f"ran out of its {LIMITS.memory_mb} MB while deriving the {step}", step
+                return "memory", f"ran out of its {LIMITS.memory_mb} MB while deriving the {step}", step
             if kind == "step":
                 step, last = payload, time.monotonic() + LIMITS.deadline
             else:
@@ -103,16 +103,18 @@ def derive(spec: str):
     if not LIMITS.enabled:
         return d
     kind, payload, step = _run(spec, symbolic=True)
-    numeric = kind == "timeout"
+    numeric, why = kind in ("timeout", "memory"), kind
     if numeric:
         kind, payload, step = _run(spec, symbolic=False)
     if kind == "timeout":
         raise InputError(f"deriving {printable(spec)} ran past the {LIMITS.deadline:g} s deadline in the {step}, "
                          "even with symbolic steps skipped (raise it with --deadline)")
-    if kind in ("input", "failed"):
+    if kind in ("input", "failed", "memory"):
         raise InputError(payload if kind == "input" else f"{printable(spec)}: {payload}")
     derived.restore(d, payload)
     if numeric:
-        d.notes.append(f"symbolic derivation ran past the {LIMITS.deadline:g} s deadline: every symbolic "
-                       "step was skipped and its numeric fallback used")
+        reason = (f"ran past the {LIMITS.deadline:g} s deadline" if why == "timeout"
+                  else f"needed more than {LIMITS.memory_mb} MB")
+        d.notes.append(f"symbolic derivation {reason}: every symbolic step was skipped and its numeric "
+                       "fallback used")
     return d
