@@ -247,7 +247,7 @@ def draw(plt, report: Paper1DReport):
 
     x = np.linspace(-4, 7, 400)
     px = np.exp(paper_mixture().log_prob(torch.as_tensor(x)).numpy())
-    fig, axes = plt.subplots(3, 6, figsize=(17, 8), layout="constrained")
+    fig, axes = plt.subplots(3, 6, figsize=(19, 10), layout="constrained")
     for k, row in enumerate(report.rows):
         density, critic = axes[k // 3, 2 * (k % 3)], axes[k // 3, 2 * (k % 3) + 1]
         density.fill_between(x, px, color="0.85", label="data p")
@@ -256,13 +256,15 @@ def draw(plt, report: Paper1DReport):
             m, s = fit.mu, fit.sigma
             density.plot(x, np.exp(-0.5 * ((x - m) / s) ** 2) / (s * np.sqrt(2 * np.pi)), style,
                          label=f"{key} ({m:.3f}, {s:.3f})")
-        density.set_title(f"{row.divergence}: error {row.error:.4f}", fontsize=9)
-        density.legend(fontsize=6)
+        density.set_title(f"{row.divergence}: error {row.error:.4f}", fontsize=10)
+        density.set(xlabel="x", ylabel="density")
+        density.legend(fontsize=7, title="fit (μ, σ)", title_fontsize=7)
         c = row.critic
         critic.plot(c["x"], c["log_ratio"], "k-", label="log p/q")
         critic.plot(c["x"], c["h_plus_e"], "C0--", label="H + E (one run)")
         critic.set_ylim(min(c["log_ratio"]) - 0.5, max(c["log_ratio"]) + 0.5)
-        critic.set_title("critic", fontsize=9)
-        critic.legend(fontsize=6)
+        critic.set_title(f"{row.divergence}: critic", fontsize=10)
+        critic.set(xlabel="x", ylabel="log-ratio")
+        critic.legend(fontsize=7)
     fig.suptitle(f"paper-1d: {report.seeds} seeds, {report.elapsed_s:.0f} s on {report.device}")
     return fig

@@ -228,6 +228,7 @@ def draw_samples(plt, out: Toy2DReport):
         ax.set_title(f"{method}\nJS {sc.js:.3f}, HQ {sc.high_quality:.2f}", fontsize=9)
         ax.set_xlim(-box, box)
         ax.set_ylim(-box, box)
+        ax.set_aspect("equal")
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
     axes[0][0].legend(loc="lower left", fontsize=7)
