@@ -106,7 +106,8 @@ def phase_portrait(plt, params, seed):
             d = cd(torch.tensor([m, ls], dtype=torch.float64)).numpy()
             U[i, j], V[i, j] = d[0], d[1] * np.exp(ls)  # dσ/dt = σ · d(log σ)/dt
     data["cd_field"] = np.stack([U, V])
-    ax2.streamplot(mus, np.exp(logs), U, V, density=1.0, color=np.hypot(U, V), cmap="viridis")
+    stream = ax2.streamplot(mus, np.exp(logs), U, V, density=1.0, color=np.hypot(U, V), cmap="viridis")
+    fig.colorbar(stream.lines, ax=ax2, label="speed |d(μ, σ)/dt|")
     ax2.plot(0.5, 1.3, "k*", ms=12, label="maximum likelihood")
     ax2.set(xlabel="μ", ylabel="σ", title="contrastive divergence flow (stream plot)")
     ax2.legend(fontsize=8)

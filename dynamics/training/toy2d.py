@@ -218,7 +218,7 @@ def draw_samples(plt, out: Toy2DReport):
     n = len(out.methods)
     cols = min(n, 6)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.2 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.4 * rows), squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.set_axis_off()
     for ax, method, samples, sc in zip(axes.flat, out.methods, out.samples, out.scores):
