@@ -202,8 +202,7 @@ def plot_samples(out: Toy2DReport, path) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = draw_samples(plt, out)
-    fig.tight_layout()
+    fig = draw_samples(plt, out)  # laid out by matplotlib's constrained layout
     save_figure(fig, path, dpi=110)
     plt.close(fig)
     return str(path)
