@@ -127,7 +127,7 @@ class BatchedGaussianFEBM:
         grads = torch.autograd.grad(S, inputs)
         return tuple(clip_per_run(g, self.config.clip) for g in grads)
 
-    def _warmup(self):
+    def _warmup(self, bar=None):
         """ω-only steps at the initial θ (the critic's target log p + const does not move with θ).
 
         Every strictly convex f has the same maximizing critic, H + E = log p/q, so the warm-up
@@ -145,6 +145,8 @@ class BatchedGaussianFEBM:
             x_q = GAUSSIAN.sample(self.theta, z)
             (g_o,) = self._grads(self.theta, self.omega, x_p, x_q, ("omega",), groups, scale)
             self.omega = self.omega + cfg.lr_omega * self.lr_scale * opt_o.direction(g_o)
+            if bar is not None:
+                bar.update(1)
 
     def _step(self, step, opt_t, opt_o, alive, status):
         """One update of every live run; returns the new mask of live runs."""
@@ -177,9 +179,10 @@ class BatchedGaussianFEBM:
         history, steps_rec = [self.theta.clone()], [0]
         total, count = torch.zeros_like(self.theta), torch.zeros_like(self.theta[:, :1])
         start_avg = int(cfg.steps * (1 - cfg.average_from))
-        bar = progress_bar(cfg.steps, progress, "f-EBM runs")
+        # the bar covers the critic's warm-up too, so it moves from the first step
+        bar = progress_bar(cfg.critic_warmup + cfg.steps, progress, "f-EBM runs (critic warm-up, then both)")
         t0 = time.perf_counter()
-        self._warmup()
+        self._warmup(bar)
         for step in range(cfg.steps):
             alive = self._step(step, opt_t, opt_o, alive, status)
             if step >= start_avg:  # each run averages over the steps it was alive
