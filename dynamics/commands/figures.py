@@ -218,16 +218,24 @@ def alpha_atlas(plt, params, seed):
         traj = flow(lin.field(), s.z_star, z0, 40.0, jac=J, blowup=50.0)
         below = np.flatnonzero(traj.distances <= 1e-2 * params["size"])
         rows["time_to_1e-2"].append(float(traj.times[below[0]]) if below.size else np.nan)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    ax1.plot(params["alphas"], rows["max_real"], "o-", label="max Re λ (predicted rate)")
-    ax1.plot(params["alphas"], rows["eta_max"], "s-", label="η_max (simultaneous)")
-    ax1.set(xlabel="α", ylabel="value", title="linearization: identical for every α (f''(1) = 1)")
-    ax1.legend(fontsize=8)
-    ax2.plot(params["alphas"], rows["time_to_1e-2"], "o-", color="C3",
-             label=f"from distance {params['size']} along the slowest mode")
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    ax1.plot(params["alphas"], rows["max_real"], "o-", color="C0")
+    ax1.set(xlabel="α", title="linearization: identical for every α (f''(1) = 1)")
+    ax1.set_ylabel("slowest rate max Re λ", color="C0")
+    twin = ax1.twinx()  # a step size and a rate: two units, two axes
+    twin.plot(params["alphas"], rows["eta_max"], "s--", color="C1")
+    twin.set_ylabel("largest stable step η_max (simultaneous)", color="C1")
+    for ax, values in ((ax1, rows["max_real"]), (twin, rows["eta_max"])):
+        v = float(np.mean(values))
+        ax.set_ylim(v - 0.5 * abs(v), v + 0.5 * abs(v))
+    times = np.array(rows["time_to_1e-2"])
+    ax2.plot(params["alphas"], times, "o-", color="C3", label=f"from distance {params['size']} along the slowest mode")
+    ax2.set_ylim(0, 1.15 * np.nanmax(times))  # from 0: the effect is a few per cent, shown at its size
+    ax2.text(0.03, 0.06, f"range {np.nanmin(times):.2f}–{np.nanmax(times):.2f} "
+             f"({np.nanmax(times) / np.nanmin(times) - 1:.0%} apart)", transform=ax2.transAxes, fontsize=9)
     ax2.set(xlabel="α", ylabel="time to reach 1% of the start",
             title="nonlinear flow: f'''(1) = α − 2 matters far away")
-    ax2.legend(fontsize=8)
+    ax2.legend(fontsize=8, loc="upper left")
     return fig, rows
 
 
@@ -313,9 +321,27 @@ def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = 
             entries.append(_render_one(plt, fig_def, out, files, fast, seed, device))
             bar.update(1)
         bar.close()
-        report = FiguresReport(entries, version("febm"), _git_commit(), fast, str(out))
+        report = FiguresReport(_kept(out, only, fast) + entries, version("febm"), _git_commit(), fast, str(out))
         files.stage(out / "manifest.json").write_text(report.json_text())
     return report
+
+
+def _kept(out: Path, only, fast: bool) -> list[dict]:
+    """With ``only``, the manifest's entries for the figures not redrawn (same fast setting), so that
+    redrawing one figure keeps the manifest describing the whole folder."""
+    path = out / "manifest.json"
+    if not only or not path.exists():
+        return []
+    import json
+
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    if old.get("fast") != fast:
+        return []
+    return [{**e, "git_commit": e.get("git_commit", old.get("git_commit"))} for e in old.get("figures", [])
+            if e.get("name") not in only]
 
 
 def _render_one(plt, fig_def, out: Path, files: Staging, fast: bool, seed: int, device: str) -> dict:
@@ -336,4 +362,4 @@ def _render_one(plt, fig_def, out: Path, files: Staging, fast: bool, seed: int, 
         fig.savefig(files.stage(path), dpi=120)
     plt.close(fig)
     return {"name": fig_def.name, "files": [str(p) for p in paths], "params": params, "seed": seed,
-            "elapsed_s": time.perf_counter() - t0}
+            "elapsed_s": time.perf_counter() - t0, "git_commit": _git_commit()}
