@@ -225,9 +225,9 @@ def alpha_atlas(plt, params, seed):
     twin = ax1.twinx()  # a step size and a rate: two units, two axes
     twin.plot(params["alphas"], rows["eta_max"], "s--", color="C1")
     twin.set_ylabel("largest stable step η_max (simultaneous)", color="C1")
-    for ax, values in ((ax1, rows["max_real"]), (twin, rows["eta_max"])):
-        v = float(np.mean(values))
-        ax.set_ylim(v - 0.5 * abs(v), v + 0.5 * abs(v))
+    for ax, values, height in ((ax1, rows["max_real"], 0.25), (twin, rows["eta_max"], 0.75)):
+        v = abs(float(np.mean(values)))  # each flat line at its own height, so neither hides the other
+        ax.set_ylim(float(np.mean(values)) - 2 * height * v, float(np.mean(values)) + 2 * (1 - height) * v)
     times = np.array(rows["time_to_1e-2"])
     ax2.plot(params["alphas"], times, "o-", color="C3", label=f"from distance {params['size']} along the slowest mode")
     ax2.set_ylim(0, 1.15 * np.nanmax(times))  # from 0: the effect is a few per cent, shown at its size
