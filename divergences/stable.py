@@ -115,6 +115,8 @@ def _side(expr, side: int):
 def _hyperbolic(expr, side: int):
     """tanh, sinh/cosh and log cosh written around their asymptotes on one side, then expanded so
     that growing terms cancel exactly: (x + 1) tanh x − log cosh x = 1 + log 2 − ... for large x."""
+    held = {}  # symbols standing for decaying exponentials while sympy expands, put back at the end
+
     def sign(a):
         value = sp.N(a.subs(U, side * 50.0), 15)
         return 1 if value.is_real and value > 0 else -1
@@ -149,8 +151,6 @@ def _hyperbolic(expr, side: int):
                             lambda n: sech_squared(_tanh_squared(n)))
         form = form.replace(lambda n: isinstance(n, sp.tanh), lambda n: tanh_form(n.args[0]))
         return sp.expand(form).xreplace(held)
-
-    held = {}
 
     if not expr.has(sp.tanh, sp.sinh, sp.cosh):
         return None

@@ -84,11 +84,11 @@ def journey(lin, z0: torch.Tensor, t_state: float, ratio: float = 1.0, escape: f
     F, z_star, P, end = lin.field(ratio), lin.z_star, lin.projector(), horizon / rate
     y0 = (z0 - z_star).numpy()
     start = float(np.linalg.norm(P @ y0))
-    evals = [0]
+    evals, budget = [0], [np.inf]  # the state at t_state has no evaluation budget, as in state_at
 
     def rhs(_, y):
         evals[0] += 1
-        if evals[0] > max_evals:
+        if evals[0] > budget[0]:
             raise simulate._Budget
         return F(z_star + torch.as_tensor(y, dtype=z0.dtype)).numpy()
 
@@ -112,13 +112,12 @@ def journey(lin, z0: torch.Tensor, t_state: float, ratio: float = 1.0, escape: f
             return None
         return "arrived" if t_arr < t_esc else "escaped"
 
-    evals[0] = -np.inf  # the state at t_state has no evaluation budget, as in state_at
     first = run(0.0, t_state, y0)
     finite = first.status >= 0 and np.all(np.isfinite(first.y[:, -1])) and not len(first.t_events[0])
     state = z_star + torch.as_tensor(first.y[:, -1], dtype=z0.dtype) if finite else None
     went = verdict(first) or ("escaped" if not finite and t_state <= end else None)
     if went is None and finite and end > t_state:
-        arrived.terminal, evals[0] = True, 0
+        arrived.terminal, evals[0], budget[0] = True, 0, max_evals
         try:
             went = verdict(run(t_state, end, first.y[:, -1]))
         except (simulate._Budget, ValueError):

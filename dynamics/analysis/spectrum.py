@@ -144,12 +144,19 @@ def stable_steps_alternating(G, n_theta, ratio: float = 1.0, gauge=None, eta_lo:
         return spectral_radius(transverse(alternating_matrix(G, n_theta, eta, ratio * eta), gauge)) - 1
 
     grid = np.logspace(np.log10(eta_lo), np.log10(eta_hi), points)
-    values = [radius(e) for e in grid]
-    intervals, start = [], (0.0 if values[0] < 0 else None)
+    return negative_intervals(radius, grid, first=0.0, xtol=1e-12, rtol=1e-10)
+
+
+def negative_intervals(fn, grid, first: float | None = None, **tolerances) -> list[tuple[float, float]]:
+    """The intervals of the grid's range where fn < 0: sign changes on the grid, each edge refined
+    by brentq (``tolerances`` go to it). A run that holds at the grid's start begins at ``first``
+    (default: the grid's first point); one that holds at its end ends at the last point."""
+    values = [fn(x) for x in grid]
+    intervals, start = [], ((float(grid[0]) if first is None else first) if values[0] < 0 else None)
     for k in range(1, len(grid)):
         if (values[k - 1] < 0) == (values[k] < 0):
             continue
-        edge = float(brentq(radius, grid[k - 1], grid[k], xtol=1e-12, rtol=1e-10))
+        edge = float(brentq(fn, grid[k - 1], grid[k], **tolerances))
         if values[k] < 0:
             start = edge
         else:

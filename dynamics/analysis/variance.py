@@ -27,6 +27,7 @@ from scipy.optimize import brentq
 from ...toy_models import DataDensity, ExactSampler
 from ...toy_models.quadrature import gauss_hermite_2d, gauss_legendre
 from .game import Game
+from .spectrum import negative_intervals
 
 MOMENTS = {  # the second moments Σ depends on: (side, link, feature)
     "data: g'(r)² |∇θE|²": ("p", "g_prime", "a"),
@@ -319,21 +320,7 @@ def window(game: Game, theta_of, lo: float, hi: float, points: int = 200) -> lis
     def margin(s):
         return finiteness(game, theta_of(s)).worst[1]
 
-    grid = np.linspace(lo, hi, points)
-    values = [margin(s) for s in grid]
-    out, start = [], (lo if values[0] < 0 else None)
-    for k in range(1, len(grid)):
-        if (values[k - 1] < 0) == (values[k] < 0):
-            continue
-        edge = float(brentq(margin, grid[k - 1], grid[k], xtol=1e-12))
-        if values[k] < 0:
-            start = edge
-        else:
-            out.append((start, edge))
-            start = None
-    if start is not None:
-        out.append((start, hi))
-    return out
+    return negative_intervals(margin, np.linspace(lo, hi, points), xtol=1e-12)
 
 
 def field_check(game: Game, z, nodes: int = 600) -> float:

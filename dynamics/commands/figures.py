@@ -313,15 +313,15 @@ def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = 
     chosen = [FIGURES[n] for n in (only or FIGURES)]  # an unknown name fails before any drawing
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    entries = []
+    entries, commit = [], _git_commit()
     with Staging() as files:  # every figure and the manifest appear together, or none of them
         bar = progress_bar(len(chosen), progress, "febm figures")
         for fig_def in chosen:
             bar.set_description(f"febm figures: {fig_def.name}")
-            entries.append(_render_one(plt, fig_def, out, files, fast, seed, device))
+            entries.append({**_render_one(plt, fig_def, out, files, fast, seed, device), "git_commit": commit})
             bar.update(1)
         bar.close()
-        report = FiguresReport(_kept(out, only, fast) + entries, version("febm"), _git_commit(), fast, str(out))
+        report = FiguresReport(_kept(out, only, fast) + entries, version("febm"), commit, fast, str(out))
         files.stage(out / "manifest.json").write_text(report.json_text())
     return report
 
@@ -362,4 +362,4 @@ def _render_one(plt, fig_def, out: Path, files: Staging, fast: bool, seed: int, 
         fig.savefig(files.stage(path), dpi=120)
     plt.close(fig)
     return {"name": fig_def.name, "files": [str(p) for p in paths], "params": params, "seed": seed,
-            "elapsed_s": time.perf_counter() - t0, "git_commit": _git_commit()}
+            "elapsed_s": time.perf_counter() - t0}
