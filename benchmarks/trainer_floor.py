@@ -8,11 +8,16 @@ machine; the trainer's step is timed on the same machine in the same run. A torc
 then splits the trainer's CPU time by kind of op.
 
     python benchmarks/trainer_floor.py [--steps 200] [--threads 1]
+
+It also times the trainer's step side by side in fresh processes: glibc's default allocator
+against `memory.retain_freed_pages` (what the febm command uses), and 1 against 2 threads.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from dataclasses import replace
@@ -20,6 +25,7 @@ from dataclasses import replace
 import torch
 
 from febm.divergences import resolve
+from febm.dynamics.memory import retain_freed_pages
 from febm.dynamics.training import paper1d
 from febm.dynamics.training.trainer import BatchedGaussianFEBM
 from febm.toy_models import paper_mixture
@@ -28,7 +34,8 @@ SEEDS = 4
 KINDS = {  # profile buckets: an aten op name contains one of these
     "matmul": ("mm", "bmm", "addmm", "baddbmm", "matmul", "linear"),
     "exp/log/tanh": ("exp", "log", "tanh", "sigmoid", "softplus", "pow", "sqrt"),
-    "sampling": ("randn", "normal", "uniform", "rand", "multinomial", "index", "gather"),
+    "sampling": ("randn", "normal", "uniform", "rand", "multinomial", "index", "gather", "special_ndtri",
+                 "searchsorted"),
     "reductions": ("sum", "mean", "max", "min", "norm", "logsumexp"),
 }
 
@@ -92,12 +99,35 @@ def profile_shares(steps: int) -> tuple[dict, float, int]:
     return dict(shares), wall, ops // steps
 
 
+def side_by_side(steps: int) -> None:
+    """The step time in fresh processes: allocator policy × threads (a process cannot undo mallopt)."""
+    rows = {}
+    for retain in (False, True):
+        for threads in (1, 2):
+            out = subprocess.run([sys.executable, __file__, "--steps", str(steps), "--threads", str(threads),
+                                  "--step-only"] + ([] if retain else ["--no-retain"]),
+                                 check=True, capture_output=True, text=True).stdout
+            rows[retain, threads] = float(out.split()[-1])
+    base = rows[False, 1]
+    print("step time side by side (fresh processes, same shapes):")
+    for (retain, threads), t in rows.items():
+        label = f"{'freed pages kept' if retain else 'glibc default   '}, {threads} thread(s)"
+        print(f"  {label:34} {t * 1e3:7.2f} ms   speed-up {base / t:4.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-retain", action="store_true", help="leave glibc's allocator as it is")
+    parser.add_argument("--step-only", action="store_true", help="print one step time (seconds) and stop")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if not args.no_retain:
+        retain_freed_pages()
+    if args.step_only:
+        print(time_trainer(args.steps))
+        return
     runs, points, sizes = len(paper1d.DIVERGENCES) * SEEDS, 2 * paper1d.DEFAULT.batch, paper1d.DEFAULT.critic_sizes
     flops = step_flops(runs, points, sizes)
     step, floor = time_trainer(args.steps), time_floor(args.steps, runs, points, sizes)
@@ -112,6 +142,7 @@ def main() -> None:
     for kind, seconds in sorted(shares.items(), key=lambda kv: -kv[1]):
         print(f"  {kind:30} {seconds / wall:6.1%}")
     print(f"  {'Python, dispatch, autograd':30} {1 - total_ops / wall:6.1%}")
+    side_by_side(args.steps)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ test suite re-derives every entry and compares (tests/test_derived_catalog.py).
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 
 import sympy as sp
@@ -26,7 +26,7 @@ from .tails import Growth, LinkTails
 from .validation import Smoothness, Validation
 from .verify import ConjugateVerification
 
-FORMAT = 2
+FORMAT = 3
 FILE = "derived.json"
 LINKS = ("g", "h", "g_prime", "h_prime", "g_second", "h_second")
 
@@ -51,6 +51,8 @@ def record(d, progress=lambda step: None) -> dict:
     """Everything slow that ``d`` derives, as JSON (``progress`` hears the name of each step)."""
     s = d.smoothness
     out = {
+        "name": d.name,
+        "expression": d.expression,
         "f": to_text(d.f),
         "f_prime_simplified": to_text(d.f_prime_simplified),
         "f_double_prime": to_text(d.f_double_prime),
@@ -75,29 +77,38 @@ def record(d, progress=lambda step: None) -> dict:
 
 
 def restore(d, entry: dict) -> None:
-    """Fill ``d``'s lazily derived attributes from a record (what ``cached_property`` would compute)."""
-    s = entry["smoothness"]
-    state = d.__dict__
-    state["f_prime_simplified"] = from_text(entry["f_prime_simplified"])
-    state["f_double_prime"] = from_text(entry["f_double_prime"])
+    """Give ``d`` its lazily derived attributes from a record (what ``cached_property`` would
+    compute). Each is parsed on first use: listing the catalog needs only a few of them."""
+    lazy = d._shipped
     d.notes[:] = entry.get("notes", [])
-    state["smoothness"] = Smoothness(from_text(s["f1"]), from_text(s["f2"]), from_text(s["f3"]),
-                                     Validation(**s["validation"]))
-    state["validation"] = {k: Validation(**v) for k, v in entry["validation"].items()}
-    c = entry["conjugate"]
+    for k in ("f_prime_simplified", "f_double_prime"):
+        lazy[k] = partial(from_text, entry[k])
+    lazy["smoothness"] = partial(_smoothness, entry["smoothness"])
+    lazy["validation"] = partial(lambda v: {k: Validation(**x) for k, x in v.items()}, entry["validation"])
+    lazy["conjugate"] = partial(_conjugate_from, entry["conjugate"])
+    for k, text in entry["links"].items():
+        lazy[k] = partial(from_text, text)
+    if "conjugate_verification" in entry:
+        lazy["conjugate_verification"] = partial(lambda v: ConjugateVerification(**v), entry["conjugate_verification"])
+        lazy.update({f"numeric:{k}": partial(from_text, t) for k, t in entry["numeric_forms"].items()})
+        lazy["tails"] = partial(_tails, entry["tails"])
+
+
+def _smoothness(s: dict) -> Smoothness:
+    return Smoothness(from_text(s["f1"]), from_text(s["f2"]), from_text(s["f3"]), Validation(**s["validation"]))
+
+
+def _conjugate_from(c: dict) -> Conjugate:
     regions = None if c["regions"] is None else tuple(
         Region(from_text(r["upper"]), r["closed"], r["kind"], from_text(r["expr"]),
                None if r["piece"] is None else Piece(*(from_text(r["piece"][k]) for k in ("lo", "hi", "f"))))
         for r in c["regions"])
-    state["conjugate"] = Conjugate(regions, c["method"], from_text(c["expr"]), from_text(c["domain"]),
-                                   c["domain_text"], tuple(c["notes"]))
-    for k, text in entry["links"].items():
-        state[k] = from_text(text)
-    if "conjugate_verification" in entry:
-        state["conjugate_verification"] = ConjugateVerification(**entry["conjugate_verification"])
-        d._numeric_forms.update({k: from_text(t) for k, t in entry["numeric_forms"].items()})
-        state["tails"] = LinkTails({(k.split("|")[0], int(k.split("|")[1])): Growth(**g)
-                                    for k, g in entry["tails"].items()})
+    return Conjugate(regions, c["method"], from_text(c["expr"]), from_text(c["domain"]), c["domain_text"],
+                     tuple(c["notes"]))
+
+
+def _tails(record: dict) -> LinkTails:
+    return LinkTails({(k.split("|")[0], int(k.split("|")[1])): Growth(**g) for k, g in record.items()})
 
 
 @cache
@@ -110,6 +121,21 @@ def shipped() -> dict:
     if data.get("format") != FORMAT or data.get("sympy") != sp.__version__:
         return {}
     return data["entries"]
+
+
+def load(name: str):
+    """The shipped Divergence for a bound family member such as ``alpha=-0.5``, or None.
+
+    Built from the stored generator, so it skips ``bind``'s sympy simplify (0.15 s each); the
+    test suite checks that the stored generator is the one ``bind`` gives."""
+    from .divergence import Divergence
+
+    entry = shipped().get(name)
+    if entry is None or "=" not in name:
+        return None
+    d = Divergence(entry["name"], from_text(entry["f"]), entry["expression"])
+    restore(d, entry)
+    return d
 
 
 def apply(d, name: str) -> bool:

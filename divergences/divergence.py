@@ -18,6 +18,16 @@ from .verify import ConjugateVerification, verify, verify_parametric
 
 _U_SAMPLES = [sp.Rational(v) for v in ("-3", "-1", "-3/10", "0", "2/5", "3/2", "4")]
 LINKS = ("g", "h", "g_prime", "h_prime", "g_second", "h_second")
+
+
+class derived(cached_property):
+    """A cached property that first looks for a shipped loader (``obj._shipped[name]``, set by
+    `febm.divergences.derived.restore`): the catalog's stored text is parsed only when asked for."""
+
+    def __get__(self, obj, cls=None):
+        if obj is not None and self.attrname in obj._shipped and self.attrname not in obj.__dict__:
+            obj.__dict__[self.attrname] = obj._shipped.pop(self.attrname)()
+        return super().__get__(obj, cls)
 FUNCTIONS = ("f", "f_prime", "f_double_prime", *LINKS, "f_star")
 
 
@@ -84,6 +94,7 @@ class Divergence:
         self.notes: list[str] = []  # how the derivation went, where it departed from the symbolic path
         self._functions: dict = {}
         self._numeric_forms: dict = {}
+        self._shipped: dict = {}  # attribute name -> loader of its shipped value (see `derived`)
 
     def __repr__(self):
         return f"Divergence({self.name!r}, f={self.f})"
@@ -93,23 +104,23 @@ class Divergence:
         return tuple(sorted(self.f.free_symbols - {T}, key=str))
 
     # --- derivatives -------------------------------------------------------------
-    @cached_property
+    @derived
     def f_prime(self) -> sp.Expr:
         return sp.diff(self.f, T)
 
-    @cached_property
+    @derived
     def f_prime_simplified(self) -> sp.Expr:
         return simplify(self.f_prime)
 
-    @cached_property
+    @derived
     def f_double_prime(self) -> sp.Expr:
         return simplify(sp.diff(self.f, T, 2))
 
-    @cached_property
+    @derived
     def pieces(self) -> list[Piece]:
         return split(self.f)
 
-    @cached_property
+    @derived
     def smoothness(self) -> _validation.Smoothness:
         return _validation.smooth_at_1(self.pieces)
 
@@ -123,7 +134,7 @@ class Divergence:
         return self.smoothness.f3
 
     # --- validation --------------------------------------------------------------
-    @cached_property
+    @derived
     def validation(self) -> dict[str, _validation.Validation]:
         result = {"f_at_1": _validation.f_at_1(self.f)}
         if self.params:
@@ -145,25 +156,25 @@ class Divergence:
         return self
 
     # --- conjugate and links -----------------------------------------------------
-    @cached_property
+    @derived
     def conjugate(self) -> Conjugate:
         if self.params:
             return derive_parametric(self.f, self.param_tests)
         return derive(self.f)
 
-    @cached_property
+    @derived
     def conjugate_verification(self) -> ConjugateVerification:
         if self.params:
             expr = self.conjugate.expr
             return verify_parametric(expr, self.f, self.param_tests)
         return verify(self.conjugate, self.f, self.pieces, self.function("f_star"))
 
-    @cached_property
+    @derived
     def g(self) -> sp.Expr:
         """g(u) = f'(e^u); at a kink, the midpoint of the subdifferential."""
         return self._by_piece(lambda f: _tidy(sp.diff(f, T).subs(T, sp.exp(U))))
 
-    @cached_property
+    @derived
     def h(self) -> sp.Expr:
         """`h(u) = f*(f'(e^u)) = e^u g(u) − f(e^u)` (the Fenchel–Young equality: no `f*` needed)."""
         return self._by_piece(
@@ -186,27 +197,27 @@ class Divergence:
         branches.append((link(self.pieces[-1].f), True))
         return sp.Piecewise(*branches)
 
-    @cached_property
+    @derived
     def g_prime(self) -> sp.Expr:
         """g'(u), away from kinks (the Dirac mass of a kink's f'' is dropped)."""
         return _tidy(_drop_dirac(sp.diff(self.g, U)))
 
-    @cached_property
+    @derived
     def h_prime(self) -> sp.Expr:
         """h'(u) = e^u g'(u), away from kinks (the identity, rather than differentiating h's longer form)."""
         return _tidy(sp.exp(U) * self.g_prime)
 
-    @cached_property
+    @derived
     def g_second(self) -> sp.Expr:
         """g''(u), with g''(0) = f'''(1) + f''(1); it enters the Jacobian off a realizable equilibrium."""
         return _drop_dirac(sp.diff(self.g_prime, U))  # only evaluated, never shown: no tidying
 
-    @cached_property
+    @derived
     def h_second(self) -> sp.Expr:
         """h''(u) = e^u (g'(u) + g''(u))."""
         return sp.exp(U) * (self.g_prime + self.g_second)
 
-    @cached_property
+    @derived
     def tails(self):
         """The growth of g, h, g', h' as u -> ±∞ (`febm.divergences.tails.LinkTails`)."""
         from .tails import link_tails
@@ -234,7 +245,8 @@ class Divergence:
         """The form of a link that floating point evaluates accurately: piecewise in u, chosen among
         rewrites by a high-precision check (`stable`)."""
         if link not in self._numeric_forms:
-            self._numeric_forms[link] = stable_form(getattr(self, link))[0]
+            load = self._shipped.pop(f"numeric:{link}", None)
+            self._numeric_forms[link] = load() if load else stable_form(getattr(self, link))[0]
         return self._numeric_forms[link]
 
     # --- parameters --------------------------------------------------------------

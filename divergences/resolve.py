@@ -39,6 +39,9 @@ def resolve(spec: str | Divergence) -> Divergence:
 def _resolve_text(spec: str) -> Divergence:
     from . import derived, worker
 
+    d = derived.load(spec)  # a bound family member is not re-bound (sympy's simplify, 0.15 s each)
+    if d is not None:
+        return d
     if spec in derived.shipped():
         d = resolve_fresh(spec)  # parsing only; the derivations come from the shipped catalog
         if derived.apply(d, spec):

@@ -11,6 +11,9 @@ from .protocols import ExactSampler
 from .quadrature import DTYPE, gauss_hermite, gauss_hermite_2d
 
 
+_TINY = 1e-7  # uniforms are kept inside (0, 1): the normal quantile is infinite at the ends
+
+
 class Gaussian:
     """N(mu, sd²) in 1-D."""
 
@@ -28,6 +31,10 @@ class Gaussian:
     def sample(self, shape, generator: torch.Generator, device=None, dtype=DTYPE):
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         return self.mu + self.sd * torch.randn(shape, generator=generator, device=device, dtype=dtype)
+
+    def from_uniform(self, u: torch.Tensor) -> torch.Tensor:
+        """The inverse CDF: samples from uniforms in (0, 1) (stratified uniforms give stratified samples)."""
+        return self.mu + self.sd * torch.special.ndtri(u)
 
 
 class GaussianMixture:
@@ -62,6 +69,18 @@ class GaussianMixture:
         m = torch.tensor(self.means, dtype=dtype, device=device)[k]
         s = torch.tensor(self.sds, dtype=dtype, device=device)[k]
         return m + s * torch.randn(shape, **kw)
+
+    def from_uniform(self, u: torch.Tensor) -> torch.Tensor:
+        """Samples from uniforms in (0, 1): u picks component k by its place in the cumulative
+        weights, and its position inside that slice, rescaled to (0, 1), is the component's normal
+        quantile. Measure-preserving, so stratified uniforms give stratified mixture samples."""
+        kw = {"dtype": u.dtype, "device": u.device}
+        w = torch.tensor(self.weights, **kw)
+        upper = w.cumsum(0)
+        k = torch.searchsorted(upper[:-1].contiguous(), u.contiguous(), right=True)
+        v = ((u - (upper - w)[k]) / w[k]).clamp(_TINY, 1 - _TINY)
+        m, s = torch.tensor(self.means, **kw)[k], torch.tensor(self.sds, **kw)[k]
+        return m + s * torch.special.ndtri(v)
 
 
 def paper_mixture(n: int = 60) -> GaussianMixture:

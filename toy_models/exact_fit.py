@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .quadrature import gauss_legendre
+
 
 @dataclass
 class GaussianFit:
@@ -36,9 +38,7 @@ def fit_gaussian(f_np, log_p, start=(0.0, 1.0), lo=-20.0, hi=24.0, nodes=1500) -
     """argmin over (μ, σ) of D_f(p‖N(μ, σ²)); ``log_p`` is a numpy callable."""
     from scipy.optimize import minimize
 
-    x, w = np.polynomial.legendre.leggauss(nodes)
-    x = lo + (hi - lo) * (x + 1) / 2
-    w = w * (hi - lo) / 2
+    x, w = (a.numpy() for a in gauss_legendre(lo, hi, nodes))  # cached: numpy's rule is an eigensolve
     lp = log_p(x)
 
     def objective(v):

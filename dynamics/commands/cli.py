@@ -123,6 +123,33 @@ def _cmd_toy2d(args) -> int:
     return _emit(report, args)
 
 
+def _cmd_bench(args) -> int:
+    from ..training import bench
+    from ..training.toy2d import Toy2DConfig
+
+    methods = None if args.methods == "all" else args.methods.split(",")
+    datasets = args.datasets or list(bench.DATASETS)
+    bench.check_inputs(datasets, methods)  # before anything trains: one line, exit 2
+    report = bench.run(datasets, methods, seeds=args.seeds, budget=args.budget * 1e6, tune=args.tune,
+                       config=Toy2DConfig(device=args.device), seed=args.seed, progress=not args.json)
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from ..files import write_text
+
+        folder = Path(args.plot)
+        folder.mkdir(parents=True, exist_ok=True)
+        fig = report.figure()
+        report.plot = str(folder / "bench-toy2d.png")
+        save_figure(fig, report.plot, dpi=110)
+        plt.close(fig)
+        write_text(folder / "bench-toy2d.json", report.json_text())
+    return _emit(report, args)
+
+
 def _cmd_figures(args) -> int:
     from .figures import FIGURES, render
 
@@ -226,6 +253,25 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the samples over the data density here")
     p.set_defaults(run=_cmd_toy2d)
+    p = sub.add_parser("bench", help="f-EBM against contrastive divergence on the 2-D toys: seeds, equal "
+                                     "counted budgets, 95%% intervals")
+    p.add_argument("suite", choices=["toy2d"], help="which benchmark")
+    p.add_argument("datasets", nargs="*", metavar="DATASET",
+                   help="8gaussians, 25gaussians, moons, rings (default: all four)")
+    p.add_argument("--methods", default="all",
+                   help="comma-separated divergences and cd, or all (default): cd and every catalog "
+                        "divergence with f''(1) > 0")
+    p.add_argument("--seeds", type=arg.count(2, 1000), default=5, help="seeds per method (default 5)")
+    p.add_argument("--budget", type=arg.positive_float, default=6.0,
+                   help="millions of gradient evaluations per run (default 6: about 940 f-EBM steps; the "
+                        "full benchmark, meant for a GPU: 60)")
+    p.add_argument("--tune", action="store_true",
+                   help="first pick each method's lr and critic ratio from a 3 x 2 grid on a validation seed")
+    p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
+    _common(p, "master seed")
+    p.add_argument("--plot", metavar="DIR", type=arg.output_dir,
+                   help="write the learning curves and the results as JSON here")
+    p.set_defaults(run=_cmd_bench)
     p = sub.add_parser("figures", help="regenerate the named figures (PNG and PDF) and a manifest")
     p.add_argument("--out", default="figures-out", type=arg.output_dir, help="output folder (default figures-out)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
@@ -255,9 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _set_threads(n: int) -> None:
-    import torch
-
-    torch.set_num_threads(n)
+    """Thread counts for torch and the BLAS under numpy, without importing torch: commands that
+    never touch it (the catalog) should not pay its 2 s import. Both read these variables at start-up."""
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(n)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
 
 
 def _version() -> str:
@@ -271,6 +320,7 @@ def _version() -> str:
 
 def main(argv=None) -> int:
     from ...divergences.errors import InputError, one_line
+    from ..memory import retain_freed_pages
 
     parser = build_parser()
     try:
@@ -279,6 +329,7 @@ def main(argv=None) -> int:
             parser.print_help()
             return 0
         _set_threads(args.threads)
+        retain_freed_pages()
         if getattr(args, "deadline", None) is not None:
             from ...divergences.worker import LIMITS
 

@@ -47,6 +47,9 @@ DEFAULT = TrainConfig(
     skip_lr_factor=0.1,  # a slow quadratic skip keeps χ²-type critics from running away in the tails
     init_sigma=1.4,  # Pearson χ² is infinite for σ ≤ 1; all nine have finite variance at 1.4
     clip=10.0, decay=0.001, average_from=0.4,
+    # one data and one model point per 1/n quantile slice: at batch 500, 4 seeds are as accurate as
+    # 16 i.i.d. ones (docs/paper-1d.md); unbiased, since each point is still marginally exact
+    sampling="stratified",
 )
 SEEDS = 4
 

@@ -15,6 +15,14 @@ import torch
 from .streams import normal, uniform
 
 
+def stratified_uniform(runs: int, n: int, generator, **kw) -> torch.Tensor:
+    """(runs, n) uniforms, point i of each run drawn from [i/n, (i+1)/n): each point is still
+    uniform on (0, 1), so batch means stay unbiased, and for smooth integrands their variance falls
+    from O(1/n) to O(1/n³)."""
+    u = (torch.arange(n, **kw) + torch.rand(runs, n, generator=generator, **kw)) / n
+    return u.clamp(1e-7, 1 - 1e-7)  # the normal quantile is infinite at 0 and 1
+
+
 @dataclass
 class LangevinResult:
     x: torch.Tensor

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 import torch
 
@@ -46,12 +47,14 @@ class Toy2DConfig:
 @dataclass
 class Score:
     """A trained EBM against the known density: grid KL(p‖q) and JS after normalizing q, the
-    fraction of modes with a sample near them, and the fraction of samples near a mode."""
+    fraction of modes with a sample near them, the fraction of samples near a mode, and the
+    negative log-likelihood (nats) of held-out data under the normalized q."""
 
     kl: float | None
     js: float
     mode_coverage: float
     high_quality: float
+    nll: float | None = None
 
 
 @dataclass
@@ -101,49 +104,95 @@ def all_methods() -> list[str]:
     return ["cd", *curved]
 
 
+@dataclass(frozen=True)
+class Run:
+    """One run of a batch: its method ("cd" or a divergence), the key of its random stream, its
+    learning rate, critic rate ratio η_ω/η_θ and number of steps."""
+
+    method: str
+    key: str
+    lr: float
+    critic_lr_ratio: float
+    steps: int
+
+
+@dataclass
+class BatchResult:
+    theta: torch.Tensor  # (R, P) energies' parameters
+    chains: torch.Tensor  # (R, chains, 2) final persistent chains
+    status: list[RunStatus]
+    elapsed_s: float
+    curves: list[tuple[int, list[Score]]] = field(default_factory=list)  # (step, a score per run)
+
+
 def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: int = 0,
                 progress: bool = False) -> Toy2DReport:
     """Train one run per method ("cd", a divergence spec or a Divergence) on ``dataset``; returns
     samples and scores."""
     config = config or Toy2DConfig()
     specs = {(m if isinstance(m, str) else m.name): m for m in methods}
-    methods = list(specs)
+    runs = [Run(m, f"toy2d/{dataset}/{m}", config.lr, config.critic_lr_ratio, config.steps) for m in specs]
+    out = train_batch(dataset, runs, config, seed, specs, progress)
+    data = toy2d(dataset)
+    scores = [score(data, lambda x, r=r: mlp.forward(out.theta[r], x, config.sizes), out.chains[r], config.box)
+              for r in range(len(runs))]
+    return Toy2DReport(dataset, list(specs), scores, out.status, out.elapsed_s, config, out.theta, out.chains)
+
+
+def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 0, specs=None,
+                progress: bool = False, curve_every: int | None = None) -> BatchResult:
+    """Advance all ``runs`` together; a run stops moving after its own number of steps. ``specs``
+    maps a method name to its divergence spec (default: the name itself). With ``curve_every``,
+    every run is scored each ``curve_every`` steps (the learning curves)."""
+    specs = specs or {}
     device = devices.resolve(config.device)
     data = toy2d(dataset)
     kw = {"dtype": config.dtype, "device": device}
-    gen = Streams(seed, [f"toy2d/{dataset}/{m}" for m in methods], device)  # one stream per run
-    R = len(methods)
+    gen = Streams(seed, [r.key for r in runs], device)  # one stream per run
+    R, methods = len(runs), [r.method for r in runs]
     theta = gen.each(lambda g: mlp.init_batched(1, config.sizes, g, **kw)[0])
     omega = gen.each(lambda g: mlp.init_batched(1, config.sizes, g, **kw)[0])
-    divs = {m: resolve(spec).validate() for m, spec in specs.items() if m != "cd"}
+    divs = {m: resolve(specs.get(m, m)).validate() for m in dict.fromkeys(methods) if m != "cd"}
     # each f-EBM run plays L/f''(1) (f's minimizer, unit curvature), so one lr suits every f
     links = {m: ((d.function("g", "torch"), d.function("h", "torch")), inverse_curvature(d))
              for m, d in divs.items()}
+    lr_t = torch.tensor([[r.lr] for r in runs], **kw)
+    lr_o = torch.tensor([[r.lr * r.critic_lr_ratio] for r in runs], **kw)
+    steps = torch.tensor([r.steps for r in runs], device=device)
     chains = (gen.rand((R, config.chains, 2), **kw) * 2 - 1) * config.box
     opt_t, opt_o = Adam(theta), Adam(omega)
     alive, status = torch.ones(R, dtype=torch.bool, device=device), [RunStatus()] * R
+    curves = []
     t0 = time.perf_counter()
-    bar = progress_bar(config.steps, progress, f"toy2d {dataset}: {R} runs")
-    for step in range(config.steps):
-        chains = _refresh(chains, config, gen, kw)
-        chains = langevin(lambda x: mlp.forward_batched(theta, x, config.sizes), chains,
-                          config.langevin_steps, config.langevin_step, gen).x
+    bar = progress_bar(max(r.steps for r in runs), progress, f"toy2d {dataset}: {R} runs")
+    for step in range(max(r.steps for r in runs)):
+        if curve_every and step % curve_every == 0:
+            curves.append((step, score_runs(data, theta, chains, config)))
+        moving = alive & (step < steps)
+        new_chains = _refresh(chains, config, gen, kw)
+        new_chains = langevin(lambda x: mlp.forward_batched(theta, x, config.sizes), new_chains,
+                              config.langevin_steps, config.langevin_step, gen).x
         x_p = gen.each(lambda g: data.sample(config.batch, g, device=device, dtype=config.dtype))
-        x_q = chains[:, : config.batch]
+        x_q = new_chains[:, : config.batch]
         g_t, g_o = _gradients(theta, omega, x_p, x_q, methods, links, config)
-        new_omega = omega + config.lr * config.critic_lr_ratio * opt_o.direction(g_o)  # ascent on ω
-        new_theta = theta - config.lr * opt_t.direction(g_t)
-        alive = still_finite(alive, status, step, lambda k: methods[k], new_theta, new_omega, chains)
-        # a run that stops being finite keeps its last finite state and its chains
-        theta = torch.where(alive[:, None], new_theta, theta)
-        omega = torch.where(alive[:, None], new_omega, omega)
-        chains = torch.where(alive[:, None, None], chains, torch.nan_to_num(chains))
+        new_omega = omega + lr_o * opt_o.direction(g_o)  # ascent on ω
+        new_theta = theta - lr_t * opt_t.direction(g_t)
+        alive = still_finite(alive, status, step, lambda k: methods[k], new_theta, new_omega, new_chains)
+        # a run that stops being finite, or has spent its steps, keeps its last state and chains
+        moving = moving & alive
+        theta = torch.where(moving[:, None], new_theta, theta)
+        omega = torch.where(moving[:, None], new_omega, omega)
+        chains = torch.where(moving[:, None, None], new_chains, torch.nan_to_num(chains))
         bar.update(1)
     bar.close()
-    elapsed = time.perf_counter() - t0
-    scores = [score(data, lambda x, r=r: mlp.forward(theta[r], x, config.sizes), chains[r], config.box)
-              for r in range(R)]
-    return Toy2DReport(dataset, list(methods), scores, status, elapsed, config, theta, chains)
+    if curve_every:
+        curves.append((max(r.steps for r in runs), score_runs(data, theta, chains, config)))
+    return BatchResult(theta, chains, status, time.perf_counter() - t0, curves)
+
+
+def score_runs(data, theta, chains, config) -> list[Score]:
+    return [score(data, lambda x, r=r: mlp.forward(theta[r], x, config.sizes), chains[r], config.box)
+            for r in range(len(theta))]
 
 
 def _refresh(chains, config, gen, kw):
@@ -181,6 +230,10 @@ def score(data, energy, samples, box: float, grid: int = 160) -> Score:
     log_q = log_q - torch.logsumexp(log_q, 0)
     log_p = data.log_prob(xy)
     log_p = log_p - torch.logsumexp(log_p, 0)
+    held_out = held_out_data(data)
+    with torch.no_grad():
+        log_z = torch.logsumexp(-energy(xy.to(samples.dtype)).to(torch.float64), 0) + 2 * math.log(2 * box / (grid - 1))
+        nll = float(energy(held_out.to(samples.dtype)).to(torch.float64).mean() + log_z)
     p, q = log_p.exp(), log_q.exp()
     m = 0.5 * (p + q)
     kl = float((p * (log_p - log_q)).sum())
@@ -192,7 +245,18 @@ def score(data, energy, samples, box: float, grid: int = 160) -> Score:
         js=js,
         mode_coverage=float(near.any(dim=0).to(torch.float64).mean()),
         high_quality=float(near.any(dim=1).to(torch.float64).mean()),
+        nll=nll if math.isfinite(nll) else None,
     )
+
+
+@lru_cache(maxsize=8)
+def _held_out(name: str, n: int) -> torch.Tensor:
+    return toy2d(name).sample(n, torch.Generator().manual_seed(2**31 - 1), dtype=torch.float64)
+
+
+def held_out_data(data, n: int = 4000) -> torch.Tensor:
+    """A fixed held-out sample (its own seed, never used in training) for the NLL score."""
+    return _held_out(data.name, n)
 
 
 def plot_samples(out: Toy2DReport, path) -> str:

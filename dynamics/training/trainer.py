@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ...divergences import resolve
+from ...divergences import InputError, UnknownName, resolve
 from ...toy_models import BatchedGaussian1D, mlp
 from .. import device as devices
 from ..report import RunStatus
 from .optim import clip_per_run, cosine_schedule, optimizer
+from .samplers import stratified_uniform
 from .surrogate import febm_surrogate, link_groups, objective_scale
 
 GAUSSIAN = BatchedGaussian1D
+SAMPLING = ("iid", "stratified")
 
 
 @dataclass
@@ -45,6 +47,7 @@ class TrainConfig:
     quadratic_skip: bool = True  # H = MLP(x) + a x + b x²: log p has quadratic tails, tanh saturates
     skip_lr_factor: float = 1.0  # after warm-up, the skip's (a, b) move this much slower than the MLP
     clip: float | None = 10.0  # per-run gradient-norm cap: χ²-type links give heavy-tailed estimates
+    sampling: str = "iid"  # or "stratified": one point per 1/n slice of each quantile function
     dtype: torch.dtype = torch.float32
     device: str = devices.DEFAULT
 
@@ -71,6 +74,10 @@ class BatchedGaussianFEBM:
     def __init__(self, divergences, data, config: TrainConfig, seed: int = 0, lr_scale=None):
         """``divergences``: one bound Divergence per run. One generator, seeded by ``seed``,
         draws every run's numbers as (R, n) blocks, so the same seed gives the same runs."""
+        if config.sampling not in SAMPLING:
+            raise UnknownName("sampling", config.sampling, SAMPLING)
+        if config.sampling == "stratified" and not hasattr(data, "from_uniform"):
+            raise InputError("stratified sampling needs data with an inverse CDF (a from_uniform method)")
         self.config = config
         self.device = devices.resolve(config.device)
         self.data = data
@@ -92,6 +99,9 @@ class BatchedGaussianFEBM:
     def sample(self, n):
         """Data samples and standard normals for the exact model samples, each (R, n)."""
         kw = {"generator": self.generator, "device": self.device, "dtype": self.config.dtype}
+        if self.config.sampling == "stratified":
+            x_p = self.data.from_uniform(stratified_uniform(self.runs, n, **kw))
+            return x_p, torch.special.ndtri(stratified_uniform(self.runs, n, **kw))
         x_p = self.data.sample((self.runs, n), **kw)
         return x_p, torch.randn(self.runs, n, **kw)
 

@@ -1,0 +1,231 @@
+"""f-EBM against contrastive divergence on the 2-D toys: seeded, at equal counted budgets.
+
+Protocol (docs/bench.md): every method trains the same energy network with the same sampler and
+replay settings; every run gets the same budget of gradient evaluations (`budget`), so a method
+whose step costs less takes more steps. Each (dataset, method) runs on ``seeds`` seeds, all in
+one batch per dataset, each on its own random stream. With ``tune``, each method first picks
+its learning rate and critic rate ratio from `TUNING` on a validation seed that is never
+reported. A method is compared with CD by Welch's t-test on the final JS over seeds.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+from ..report import Report, jsonable
+from .budget import step_cost, steps_within
+from .toy2d import Run, Score, Toy2DConfig, score_runs, toy2d, train_batch
+
+DATASETS = ("8gaussians", "25gaussians", "moons", "rings")
+TUNING = tuple((lr, ratio) for lr in (1e-3, 2e-3, 4e-3) for ratio in (2.0, 5.0))  # (lr, η_ω/η_θ)
+SCORES = ("js", "kl", "nll", "mode_coverage", "high_quality")
+CURVE_POINTS = 10
+
+
+@dataclass
+class Interval:
+    """Mean over seeds with the half-width of its 95% t-interval (None: fewer than 2 finite values)."""
+
+    mean: float | None
+    half_width: float | None
+    n: int
+
+    @classmethod
+    def of(cls, values) -> "Interval":
+        from scipy.stats import t
+
+        xs = [v for v in values if v is not None and math.isfinite(v)]
+        if not xs:
+            return cls(None, None, 0)
+        mean = sum(xs) / len(xs)
+        if len(xs) < 2:
+            return cls(mean, None, len(xs))
+        sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1))
+        return cls(mean, float(t.ppf(0.975, len(xs) - 1)) * sd / math.sqrt(len(xs)), len(xs))
+
+    def text(self, digits: int = 3) -> str:
+        if self.mean is None:
+            return "n/a"
+        hw = "" if self.half_width is None else f"±{self.half_width:.{digits}f}"
+        return f"{self.mean:.{digits}f}{hw}"
+
+
+@dataclass
+class Cell:
+    """One (dataset, method): its settings, steps, per-seed scores and their intervals."""
+
+    dataset: str
+    method: str
+    lr: float
+    critic_lr_ratio: float
+    steps: int
+    evaluations: int  # gradient evaluations spent per run
+    seeds: list[Score]
+    failed: int  # runs that stopped being finite
+    summary: dict  # score name -> Interval
+    curve: list[dict]  # {"evaluations", "js": Interval}
+    verdict: str | None = None  # against CD: "beats", "ties", "loses"; None for CD itself
+    p_value: float | None = None
+
+
+@dataclass
+class BenchReport(Report):
+    cells: list[Cell]
+    protocol: dict
+    elapsed_s: float
+    device: str
+    plot: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        d = {"protocol": self.protocol, "elapsed_s": self.elapsed_s, "device": self.device,
+             "cells": [jsonable(asdict(c)) for c in self.cells]}
+        if self.plot is not None:
+            d["plot"] = self.plot
+        return d
+
+    def text(self) -> str:
+        p = self.protocol
+        tuned = ", tuned on a validation seed" if p["tuned"] else ""
+        lines = [f"bench toy2d on {self.device}: {p['seeds']} seeds, budget {p['budget']:.3g} gradient "
+                 f"evaluations per run, {self.elapsed_s:.0f} s{tuned}",
+                 "  mean ± 95% CI over seeds; vs CD: Welch's t-test on JS at p < 0.05"]
+        for dataset in dict.fromkeys(c.dataset for c in self.cells):
+            lines.append(f"{dataset}:")
+            lines.append(f"  {'method':18} {'lr':>7} {'ratio':>5} {'steps':>6} {'JS':>13} {'NLL':>13} "
+                         f"{'modes':>11} {'HQ':>11} {'failed':>6}  vs CD")
+            for c in (c for c in self.cells if c.dataset == dataset):
+                s = c.summary
+                vs = c.verdict or ""
+                if c.p_value is not None:
+                    vs += f" (p {c.p_value:.2g})"
+                lines.append(f"  {c.method:18} {c.lr:7.0e} {c.critic_lr_ratio:5.1f} {c.steps:6d} "
+                             f"{s['js'].text():>13} {s['nll'].text(2):>13} {s['mode_coverage'].text(2):>11} "
+                             f"{s['high_quality'].text(2):>11} {c.failed:>6}  {vs}")
+        if self.plot:
+            lines.append(f"plot: {self.plot}")
+        return "\n".join(lines)
+
+    def figure(self):
+        """Learning curves (JS against gradient evaluations, mean and 95% band), one panel per dataset."""
+        import matplotlib.pyplot as plt
+
+        return draw_curves(plt, self)
+
+
+def check_inputs(datasets, methods) -> None:
+    """Raise UnknownName or InputError, with one line, for a bad dataset or method."""
+    from ...divergences import InputError, resolve
+    from ...toy_models.toy2d import TOY2D
+    from .surrogate import curvature
+
+    for d in datasets:
+        TOY2D[d]  # noqa: B018 (the lookup is the check)
+    for m in methods or []:
+        if m != "cd" and curvature(resolve(m).validate()) <= 0:
+            raise InputError(f"{m} has no curvature at 1 (f''(1) = 0 or a kink): f-EBM has no linear restoring force")
+
+
+def run(datasets=DATASETS, methods=None, seeds: int = 5, budget: float = 6e6, tune: bool = False,
+        config: Toy2DConfig | None = None, seed: int = 0, progress: bool = False) -> BenchReport:
+    """The benchmark: per dataset, optional tuning on a validation seed, then methods × seeds in one batch."""
+    from .toy2d import all_methods
+
+    check_inputs(datasets, methods)
+    methods = list(methods or all_methods())
+    config = config or Toy2DConfig()
+    t0 = time.perf_counter()
+    cells = []
+    for dataset in datasets:
+        settings = (_tune(dataset, methods, budget, config, seed, progress) if tune
+                    else {m: (config.lr, config.critic_lr_ratio) for m in methods})
+        cells += _measure(dataset, methods, settings, seeds, budget, config, seed, progress)
+    _compare_with_cd(cells)
+    from .. import device as devices
+
+    protocol = {"datasets": list(datasets), "methods": methods, "seeds": seeds, "budget": budget, "tuned": tune,
+                "tuning_grid": [list(s) for s in TUNING] if tune else None, "master_seed": seed,
+                "config": jsonable({k: v for k, v in asdict(config).items() if k not in ("dtype", "device")}),
+                "step_cost": {m: asdict(step_cost(m, config)) for m in ("cd", "f-EBM")}}
+    return BenchReport(cells, protocol, time.perf_counter() - t0, str(devices.resolve(config.device)))
+
+
+def _runs(dataset, methods, settings, seeds, budget, config, tag):
+    return [Run(m, f"bench/{dataset}/{m}/{tag(s)}", settings[m][0], settings[m][1], steps_within(budget, m, config))
+            for m in methods for s in range(seeds)]
+
+
+def _tune(dataset, methods, budget, config, seed, progress) -> dict:
+    """Per method, the (lr, ratio) of `TUNING` with the lowest final JS on the validation seed."""
+    runs = [Run(m, f"bench/{dataset}/{m}/validation", lr, ratio, steps_within(budget, m, config))
+            for m in methods for lr, ratio in TUNING]
+    out = train_batch(dataset, runs, config, seed, progress=progress)
+    scores = score_runs(toy2d(dataset), out.theta, out.chains, config)
+    best = {}
+    for r, sc, st in zip(runs, scores, out.status):
+        js = sc.js if st.ok and math.isfinite(sc.js) else math.inf
+        if r.method not in best or js < best[r.method][0]:
+            best[r.method] = (js, (r.lr, r.critic_lr_ratio))
+    return {m: setting for m, (_, setting) in best.items()}
+
+
+def _measure(dataset, methods, settings, seeds, budget, config, seed, progress) -> list[Cell]:
+    runs = _runs(dataset, methods, settings, seeds, budget, config, lambda s: f"seed{s}")
+    longest = max(r.steps for r in runs)
+    out = train_batch(dataset, runs, config, seed, progress=progress, curve_every=max(longest // CURVE_POINTS, 1))
+    final = out.curves[-1][1]
+    cells = []
+    for k, m in enumerate(methods):
+        idx = range(k * seeds, (k + 1) * seeds)
+        r = runs[idx[0]]
+        per_seed = [final[i] for i in idx]
+        cost = step_cost(m, config).total
+        curve = [{"evaluations": min(step, r.steps) * cost, "js": Interval.of([sc[i].js for i in idx])}
+                 for step, sc in out.curves]
+        cells.append(Cell(
+            dataset, m, r.lr, r.critic_lr_ratio, r.steps, r.steps * cost, per_seed,
+            failed=sum(not out.status[i].ok for i in idx),
+            summary={name: Interval.of([getattr(sc, name) for sc in per_seed]) for name in SCORES},
+            curve=curve))
+    return cells
+
+
+def _compare_with_cd(cells) -> None:
+    """Each f's final JS against CD's on the same dataset: Welch's t-test, two-sided, p < 0.05."""
+    from scipy.stats import ttest_ind
+
+    cd = {c.dataset: c for c in cells if c.method == "cd"}
+    for c in cells:
+        base = cd.get(c.dataset)
+        if c.method == "cd" or base is None:
+            continue
+        a, b = [s.js for s in c.seeds], [s.js for s in base.seeds]
+        if len(a) < 2 or len(b) < 2:
+            c.verdict = "n/a (one seed)"
+            continue
+        p = float(ttest_ind(a, b, equal_var=False).pvalue)
+        c.p_value = p if math.isfinite(p) else 1.0
+        mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
+        c.verdict = "ties" if not c.p_value < 0.05 else ("beats" if mean_a < mean_b else "loses")
+
+
+def draw_curves(plt, report: BenchReport):
+    datasets = list(dict.fromkeys(c.dataset for c in report.cells))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.6 * len(datasets), 4.2), squeeze=False,
+                             layout="constrained")
+    for ax, dataset in zip(axes[0], datasets):
+        for k, c in enumerate(c for c in report.cells if c.dataset == dataset):
+            x = [p["evaluations"] / 1e6 for p in c.curve]
+            mean = [p["js"].mean for p in c.curve]
+            hw = [p["js"].half_width or 0.0 for p in c.curve]
+            style = {"color": "k", "lw": 2.2, "zorder": 5} if c.method == "cd" else {"color": f"C{k % 10}", "lw": 1}
+            ax.plot(x, mean, label=c.method, **style)
+            ax.fill_between(x, [m - h for m, h in zip(mean, hw)], [m + h for m, h in zip(mean, hw)],
+                            color=style["color"], alpha=0.12)
+        ax.set(title=dataset, xlabel="gradient evaluations per run (millions)", ylabel="grid JS (nats)",
+               yscale="log")
+    axes[0][-1].legend(fontsize=7, ncol=2, loc="upper right")
+    fig.suptitle(f"f-EBM and CD at equal budgets: mean and 95% band over {report.protocol['seeds']} seeds")
+    return fig

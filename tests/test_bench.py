@@ -1,0 +1,121 @@
+"""The 2-D benchmark: counted budgets, runs that stop at their own step count, seeded results,
+intervals and the verdict against CD."""
+
+import json
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from febm.dynamics.commands.cli import main
+from febm.dynamics.training import bench, toy2d
+from febm.dynamics.training.budget import step_cost, steps_within
+from febm.dynamics.training.toy2d import Run, Score, Toy2DConfig, train_batch
+from febm.toy_models import mlp
+
+# chains (24) and loss points (2 × batch = 16) differ, so each network call's size says what it is
+SMALL = Toy2DConfig(batch=8, chains=24, sizes=(2, 8, 1), langevin_steps=3, device="cpu")
+
+
+def _runs(steps=(3, 3), methods=("cd", "kl")):
+    return [Run(m, f"test/{m}", 2e-3, 5.0, s) for m, s in zip(methods, steps)]
+
+
+def test_budget_counts_every_point_that_reaches_the_networks(monkeypatch):
+    calls = []
+    real = mlp.forward_batched
+    monkeypatch.setattr(mlp, "forward_batched", lambda p, x, sizes: calls.append(x.shape[1]) or real(p, x, sizes))
+    steps = 3
+    train_batch("8gaussians", _runs((steps, steps)), SMALL)
+    sampler = [n for n in calls if n == SMALL.chains]
+    loss = [n for n in calls if n == 2 * SMALL.batch]
+    assert len(sampler) + len(loss) == len(calls)
+    assert len(loss) == 2 * steps  # the energy, then the critic, once per step
+    energy, critic = sum(sampler) + sum(loss[0::2]), sum(loss[1::2])
+    assert energy == steps * step_cost("kl", SMALL).energy == steps * step_cost("cd", SMALL).energy
+    assert critic == steps * step_cost("kl", SMALL).critic
+    assert step_cost("cd", SMALL).critic == 0 and step_cost("kl", SMALL).critic == 2 * SMALL.batch
+
+
+def test_cd_runs_spend_nothing_on_the_critic():
+    """CD's critic is evaluated in the batch but receives an exactly zero gradient."""
+    kw = {"dtype": torch.float32}
+    theta = mlp.init_batched(2, SMALL.sizes, torch.Generator().manual_seed(0), **kw)
+    omega = mlp.init_batched(2, SMALL.sizes, torch.Generator().manual_seed(1), **kw)
+    x_p, x_q = torch.randn(2, 8, 2), torch.randn(2, 8, 2)
+    from febm.divergences import resolve
+    from febm.dynamics.training.surrogate import inverse_curvature
+
+    d = resolve("kl")
+    links = {"kl": ((d.function("g", "torch"), d.function("h", "torch")), inverse_curvature(d))}
+    _, g_o = toy2d._gradients(theta, omega, x_p, x_q, ["cd", "kl"], links, SMALL)
+    assert torch.count_nonzero(g_o[0]) == 0 and torch.count_nonzero(g_o[1]) > 0
+
+
+def test_equal_budget_gives_cd_more_steps():
+    budget = 100 * step_cost("kl", SMALL).total
+    assert steps_within(budget, "kl", SMALL) == 100
+    assert steps_within(budget, "cd", SMALL) == budget // step_cost("cd", SMALL).total > 100
+
+
+def test_a_run_stops_at_its_own_step_count_whatever_its_neighbours_do():
+    short_alone = train_batch("8gaussians", _runs((2,), ("kl",)), SMALL)
+    mixed = train_batch("8gaussians", _runs((5, 2)), SMALL)  # kl stops at 2 beside a 5-step CD
+    assert torch.equal(mixed.theta[1], short_alone.theta[0])
+    assert torch.equal(mixed.chains[1], short_alone.chains[0])
+
+
+def test_interval_is_the_student_t_interval():
+    iv = bench.Interval.of([1.0, 2.0, 3.0, None, math.nan])
+    assert iv.n == 3 and iv.mean == 2.0
+    assert iv.half_width == pytest.approx(4.302652729911275 / math.sqrt(3))  # t(0.975, 2) · sd/√n
+    assert bench.Interval.of([]).mean is None and bench.Interval.of([1.0]).half_width is None
+
+
+def _cell(method, js):
+    scores = [Score(None, v, 1.0, 1.0) for v in js]
+    return bench.Cell("8gaussians", method, 1e-3, 5.0, 1, 1, scores, 0, {}, [])
+
+
+def test_verdict_uses_welch_t_test_against_cd():
+    cells = [_cell("cd", [0.10, 0.11, 0.12, 0.10, 0.11]), _cell("a", [0.05, 0.06, 0.05, 0.06, 0.05]),
+             _cell("b", [0.10, 0.12, 0.11, 0.10, 0.11]), _cell("c", [0.30, 0.31, 0.29, 0.30, 0.32])]
+    bench._compare_with_cd(cells)
+    assert [c.verdict for c in cells] == [None, "beats", "ties", "loses"]
+    assert cells[2].p_value > 0.05 > cells[1].p_value
+
+
+def _bench_json(capsys, *extra):
+    assert main(["bench", "toy2d", "8gaussians", "--methods", "cd,kl", "--seeds", "2", "--budget", "0.05",
+                 "--device", "cpu", "--json", *extra]) == 0
+    out = json.loads(capsys.readouterr().out)
+    out.pop("elapsed_s")
+    return out
+
+
+def test_bench_json_is_seeded_and_has_stable_keys(capsys):
+    a, b = _bench_json(capsys), _bench_json(capsys)
+    c = _bench_json(capsys, "--seed", "1")
+    assert a == b and a != c
+    assert set(a) == {"protocol", "device", "cells"}
+    cell = a["cells"][1]
+    assert {"dataset", "method", "lr", "critic_lr_ratio", "steps", "evaluations", "seeds", "failed", "summary",
+            "curve", "verdict", "p_value"} <= set(cell)
+    assert set(cell["summary"]) == set(bench.SCORES)
+    assert cell["evaluations"] <= 0.05e6 < cell["evaluations"] + step_cost("kl", SMALL.__class__()).total
+    assert a["cells"][0]["steps"] > cell["steps"]  # CD's cheaper step buys more of them
+
+
+def test_held_out_nll_of_the_true_density_is_the_data_entropy():
+    data = toy2d.toy2d("8gaussians")
+    sc = toy2d.score(data, lambda x: -data.log_prob(x.double()).to(x.dtype),
+                     data.sample(200, torch.Generator().manual_seed(0)), 3.5)
+    assert sc.js == pytest.approx(0.0, abs=1e-12)
+    assert sc.nll == pytest.approx(float(-data.log_prob(toy2d.held_out_data(data)).mean()), rel=1e-9)
+
+
+def test_tuning_picks_one_setting_per_method_from_the_grid():
+    cfg = replace(SMALL, steps=1)
+    chosen = bench._tune("8gaussians", ["cd", "kl"], 2 * step_cost("kl", cfg).total, cfg, 0, False)
+    assert set(chosen) == {"cd", "kl"} and all(s in bench.TUNING for s in chosen.values())
