@@ -10,7 +10,6 @@ from .nodes import Nodes
 from .protocols import ExactSampler
 from .quadrature import DTYPE, gauss_hermite, gauss_hermite_2d
 
-
 _TINY = 1e-7  # uniforms are kept inside (0, 1): the normal quantile is infinite at the ends
 
 
