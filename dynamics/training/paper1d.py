@@ -32,7 +32,7 @@ REFERENCE = {
     "squared_hellinger": (1.3227, 1.7471), "alpha=-0.5": (1.7433, 1.5521), "alpha=-1": (1.8198, 1.5251),
     "alpha=0.9": (1.0724, 1.8185), "neyman_chi2": (1.8268, 1.5160), "pearson_chi2": (0.5656, 1.9346),
 }
-TOLERANCE = 0.005  # the accuracy target in μ and σ
+TOLERANCE = 0.002  # the accuracy target in μ and σ (issue #14; the first target was 0.005)
 
 # Each setting fixes a measured failure (docs/paper-1d.md has the numbers):
 DEFAULT = TrainConfig(
