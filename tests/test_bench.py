@@ -119,3 +119,38 @@ def test_tuning_picks_one_setting_per_method_from_the_grid():
     cfg = replace(SMALL, steps=1)
     chosen = bench._tune("8gaussians", ["cd", "kl"], 2 * step_cost("kl", cfg).total, cfg, 0, False)
     assert set(chosen) == {"cd", "kl"} and all(s in bench.TUNING for s in chosen.values())
+
+
+def test_residual_critic_starts_at_r_zero_and_its_theta_gradient_is_the_covariance_term():
+    from febm.divergences import resolve
+    from febm.dynamics.training.surrogate import inverse_curvature
+
+    cfg = replace(SMALL, critic="residual")
+    start = train_batch("8gaussians", _runs((0, 0), ("kl", "reverse_kl")), cfg)  # 0 steps: the initial state
+    assert torch.count_nonzero(mlp.forward_batched(start.omega, torch.randn(2, 50, 2), cfg.sizes)) == 0
+    gen = torch.Generator().manual_seed(3)
+    kw = {"dtype": torch.float32}
+    theta = mlp.init_batched(1, cfg.sizes, gen, **kw)
+    omega = mlp.init_batched(1, cfg.sizes, gen, **kw)
+    x_p, x_q = torch.randn(1, 8, 2, generator=gen), torch.randn(1, 8, 2, generator=gen)
+    d = resolve("reverse_kl")
+    g, h = d.function("g", "torch"), d.function("h", "torch")
+    links = {"reverse_kl": ((g, h), inverse_curvature(d))}
+    g_t, _ = toy2d._gradients(theta, omega, x_p, x_q, ["reverse_kl"], links, cfg)
+    th = theta.detach().requires_grad_(True)
+    e = mlp.forward_batched(th, torch.cat([x_p, x_q], 1), cfg.sizes)
+    hq = h(mlp.forward_batched(omega, x_q, cfg.sizes))[0]
+    c = hq - hq.mean()
+    expected = cfg.penalty * (e**2).mean() + inverse_curvature(d) * (c * e[0, 8:]).mean()
+    (want,) = torch.autograd.grad(expected, th)
+    assert torch.allclose(g_t, want, atol=1e-6) and float(want.abs().max()) > 1e-3
+
+
+
+def test_bench_plot_writes_the_curves_and_the_results(tmp_path, capsys):
+    assert main(["bench", "toy2d", "moons", "--methods", "cd,kl", "--seeds", "2", "--budget", "0.02",
+                 "--device", "cpu", "--plot", str(tmp_path)]) == 0
+    assert (tmp_path / "bench-toy2d.png").stat().st_size > 10_000
+    saved = json.loads((tmp_path / "bench-toy2d.json").read_text())
+    assert [c["method"] for c in saved["cells"]] == ["cd", "kl"] and saved["protocol"]["seeds"] == 2
+    assert "moons:" in capsys.readouterr().out

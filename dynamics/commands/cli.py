@@ -131,7 +131,8 @@ def _cmd_bench(args) -> int:
     datasets = args.datasets or list(bench.DATASETS)
     bench.check_inputs(datasets, methods)  # before anything trains: one line, exit 2
     report = bench.run(datasets, methods, seeds=args.seeds, budget=args.budget * 1e6, tune=args.tune,
-                       config=Toy2DConfig(device=args.device), seed=args.seed, progress=not args.json)
+                       config=Toy2DConfig(device=args.device, critic=args.critic), seed=args.seed,
+                       progress=not args.json)
     if args.plot:
         import matplotlib
 
@@ -267,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "full benchmark, meant for a GPU: 60)")
     p.add_argument("--tune", action="store_true",
                    help="first pick each method's lr and critic ratio from a 3 x 2 grid on a validation seed")
+    p.add_argument("--critic", choices=["free", "residual"], default="free",
+                   help="free: H is its own network (default); residual: H = -E + R with R starting at 0")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
     _common(p, "master seed")
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir,

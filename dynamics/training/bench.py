@@ -86,6 +86,18 @@ class BenchReport(Report):
             d["plot"] = self.plot
         return d
 
+    @classmethod
+    def from_json(cls, d: dict) -> "BenchReport":
+        """The report back from `to_json` (to redraw or combine saved runs)."""
+        cells = []
+        for c in d["cells"]:
+            c = dict(c)
+            c["seeds"] = [Score(**s) for s in c["seeds"]]
+            c["summary"] = {k: Interval(**v) for k, v in c["summary"].items()}
+            c["curve"] = [{"evaluations": p["evaluations"], "js": Interval(**p["js"])} for p in c["curve"]]
+            cells.append(Cell(**c))
+        return cls(cells, d["protocol"], d["elapsed_s"], d["device"], d.get("plot"))
+
     def text(self) -> str:
         p = self.protocol
         tuned = ", tuned on a validation seed" if p["tuned"] else ""
@@ -146,6 +158,7 @@ def run(datasets=DATASETS, methods=None, seeds: int = 5, budget: float = 6e6, tu
     from .. import device as devices
 
     protocol = {"datasets": list(datasets), "methods": methods, "seeds": seeds, "budget": budget, "tuned": tune,
+                "critic": config.critic,
                 "tuning_grid": [list(s) for s in TUNING] if tune else None, "master_seed": seed,
                 "config": jsonable({k: v for k, v in asdict(config).items() if k not in ("dtype", "device")}),
                 "step_cost": {m: asdict(step_cost(m, config)) for m in ("cd", "f-EBM")}}
@@ -213,19 +226,25 @@ def _compare_with_cd(cells) -> None:
 
 def draw_curves(plt, report: BenchReport):
     datasets = list(dict.fromkeys(c.dataset for c in report.cells))
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4.6 * len(datasets), 4.2), squeeze=False,
+    methods = list(dict.fromkeys(c.method for c in report.cells if c.method != "cd"))
+    colours = plt.get_cmap("tab20").colors
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.4 * len(datasets), 4.6), squeeze=False,
                              layout="constrained")
     for ax, dataset in zip(axes[0], datasets):
-        for k, c in enumerate(c for c in report.cells if c.dataset == dataset):
+        for c in (c for c in report.cells if c.dataset == dataset):
             x = [p["evaluations"] / 1e6 for p in c.curve]
             mean = [p["js"].mean for p in c.curve]
             hw = [p["js"].half_width or 0.0 for p in c.curve]
-            style = {"color": "k", "lw": 2.2, "zorder": 5} if c.method == "cd" else {"color": f"C{k % 10}", "lw": 1}
+            k = methods.index(c.method) if c.method != "cd" else -1
+            style = ({"color": "k", "lw": 2.4, "zorder": 5} if k < 0 else
+                     {"color": colours[k % len(colours)], "lw": 1.1, "ls": ("-", "--", ":")[k // len(colours) % 3]})
             ax.plot(x, mean, label=c.method, **style)
             ax.fill_between(x, [m - h for m, h in zip(mean, hw)], [m + h for m, h in zip(mean, hw)],
-                            color=style["color"], alpha=0.12)
+                            color=style["color"], alpha=0.10, lw=0)
         ax.set(title=dataset, xlabel="gradient evaluations per run (millions)", ylabel="grid JS (nats)",
                yscale="log")
-    axes[0][-1].legend(fontsize=7, ncol=2, loc="upper right")
-    fig.suptitle(f"f-EBM and CD at equal budgets: mean and 95% band over {report.protocol['seeds']} seeds")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 9), fontsize=8)
+    fig.suptitle(f"f-EBM and CD at equal budgets: mean and 95% band over {report.protocol['seeds']} seeds"
+                 + (f", {report.protocol.get('critic', 'free')} critic" if report.protocol.get("critic") else ""))
     return fig

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import torch
 
-from ...divergences import resolve
+from ...divergences import UnknownName, resolve
 from ...toy_models import mlp, toy2d
 from .. import device as devices
 from ..files import save_figure
@@ -40,8 +40,15 @@ class Toy2DConfig:
     reinit: float = 0.05  # fraction of chains restarted from uniform noise each step (a replay buffer's role)
     box: float = 3.5
     penalty: float = 0.1
+    # "free": H_ω is its own network. "residual": H = −E_θ + R_ω with R_ω's last layer starting at
+    # zero, so r = H + E = R_ω starts at 0 (the equilibrium's value) and does not move with θ: the
+    # θ-gradient is then the covariance term alone, the envelope gradient of D_f at a fixed critic
+    critic: str = "free"
     dtype: torch.dtype = torch.float32
     device: str = devices.DEFAULT
+
+
+CRITICS = ("free", "residual")
 
 
 @dataclass
@@ -119,6 +126,7 @@ class Run:
 @dataclass
 class BatchResult:
     theta: torch.Tensor  # (R, P) energies' parameters
+    omega: torch.Tensor  # (R, P) critics' parameters
     chains: torch.Tensor  # (R, chains, 2) final persistent chains
     status: list[RunStatus]
     elapsed_s: float
@@ -145,6 +153,8 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     maps a method name to its divergence spec (default: the name itself). With ``curve_every``,
     every run is scored each ``curve_every`` steps (the learning curves)."""
     specs = specs or {}
+    if config.critic not in CRITICS:
+        raise UnknownName("critic form", config.critic, CRITICS)
     device = devices.resolve(config.device)
     data = toy2d(dataset)
     kw = {"dtype": config.dtype, "device": device}
@@ -152,6 +162,8 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     R, methods = len(runs), [r.method for r in runs]
     theta = gen.each(lambda g: mlp.init_batched(1, config.sizes, g, **kw)[0])
     omega = gen.each(lambda g: mlp.init_batched(1, config.sizes, g, **kw)[0])
+    if config.critic == "residual":
+        omega[:, -(config.sizes[-2] + 1) * config.sizes[-1]:] = 0.0  # R_ω's last layer: R starts at 0
     divs = {m: resolve(specs.get(m, m)).validate() for m in dict.fromkeys(methods) if m != "cd"}
     # each f-EBM run plays L/f''(1) (f's minimizer, unit curvature), so one lr suits every f
     links = {m: ((d.function("g", "torch"), d.function("h", "torch")), inverse_curvature(d))
@@ -187,7 +199,7 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     bar.close()
     if curve_every:
         curves.append((max(r.steps for r in runs), score_runs(data, theta, chains, config)))
-    return BatchResult(theta, chains, status, time.perf_counter() - t0, curves)
+    return BatchResult(theta, omega, chains, status, time.perf_counter() - t0, curves)
 
 
 def _refresh(chains, config, gen, kw):
@@ -210,7 +222,8 @@ def _gradients(theta, omega, x_p, x_q, methods, links, config):
             total = total + e_p.mean() - e_q.mean()
             continue
         (g, h), scale = links[m]
-        total = total + scale * febm_surrogate(g, h, H[k, :n] + e_p, H[k, n:] + e_q, e_q)
+        r_p, r_q = (H[k, :n], H[k, n:]) if config.critic == "residual" else (H[k, :n] + e_p, H[k, n:] + e_q)
+        total = total + scale * febm_surrogate(g, h, r_p, r_q, e_q)
     # a CD run's critic gets no gradient: materialized as zeros
     return torch.autograd.grad(total, (theta, omega), materialize_grads=True)
 
