@@ -105,6 +105,9 @@ def test_bench_json_is_seeded_and_has_stable_keys(capsys):
     assert set(cell["summary"]) == set(bench.SCORES)
     assert cell["evaluations"] <= 0.05e6 < cell["evaluations"] + step_cost("kl", SMALL.__class__()).total
     assert a["cells"][0]["steps"] > cell["steps"]  # CD's cheaper step buys more of them
+    for c in a["cells"]:  # learning curves: strictly increasing spend, ending at the run's budget
+        spent = [p["evaluations"] for p in c["curve"]]
+        assert spent == sorted(set(spent)) and spent[0] == 0 and spent[-1] == c["evaluations"]
 
 
 def test_held_out_nll_of_the_true_density_is_the_data_entropy():

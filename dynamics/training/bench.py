@@ -195,8 +195,10 @@ def _measure(dataset, methods, settings, seeds, budget, config, seed, progress) 
         r = runs[idx[0]]
         per_seed = [final[i] for i in idx]
         cost = step_cost(m, config).total
-        curve = [{"evaluations": min(step, r.steps) * cost, "js": Interval.of([sc[i].js for i in idx])}
-                 for step, sc in out.curves]
+        curve = []
+        for step, sc in out.curves:  # after its last step a run is frozen: one point is enough
+            if not curve or min(step, r.steps) * cost > curve[-1]["evaluations"]:
+                curve.append({"evaluations": min(step, r.steps) * cost, "js": Interval.of([sc[i].js for i in idx])})
         cells.append(Cell(
             dataset, m, r.lr, r.critic_lr_ratio, r.steps, r.steps * cost, per_seed,
             failed=sum(not out.status[i].ok for i in idx),
