@@ -93,3 +93,25 @@ def test_console_script_injection_is_not_executed(tmp_path):
     )
     assert proc.returncode == 2 and not canary.exists()
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_catalog_commands_do_not_import_torch():
+    """`febm divergences` and `febm show NAME` answer from the shipped catalog; torch's 2-4 s
+    import would be most of their cold start (issue #14: under 1.5 s)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from febm.dynamics.commands.cli import main; "
+            "main(['divergences']); main(['show', 'alpha=-0.5']); sys.exit(int('torch' in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-500:]
+
+
+def test_freed_pages_are_kept_on_glibc():
+    import platform
+
+    from febm.dynamics.memory import retain_freed_pages
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt is glibc's")
+    assert retain_freed_pages() is True
