@@ -18,17 +18,18 @@ from .verify import ConjugateVerification, verify, verify_parametric
 
 _U_SAMPLES = [sp.Rational(v) for v in ("-3", "-1", "-3/10", "0", "2/5", "3/2", "4")]
 LINKS = ("g", "h", "g_prime", "h_prime", "g_second", "h_second")
+FUNCTIONS = ("f", "f_prime", "f_double_prime", *LINKS, "f_star")
 
 
 class derived(cached_property):
     """A cached property that first looks for a shipped loader (``obj._shipped[name]``, set by
-    `febm.divergences.derived.restore`): the catalog's stored text is parsed only when asked for."""
+    `febm.divergences.derived.restore`): the catalog's stored text is parsed only when asked for.
+    (Once computed, the value sits in the instance's __dict__, which Python reads before this.)"""
 
     def __get__(self, obj, cls=None):
-        if obj is not None and self.attrname in obj._shipped and self.attrname not in obj.__dict__:
+        if obj is not None and self.attrname in obj._shipped:
             obj.__dict__[self.attrname] = obj._shipped.pop(self.attrname)()
         return super().__get__(obj, cls)
-FUNCTIONS = ("f", "f_prime", "f_double_prime", *LINKS, "f_star")
 
 
 def _same_function(a, b, var) -> bool:

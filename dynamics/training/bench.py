@@ -14,9 +14,10 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 
+from .. import device as devices
 from ..report import Report, jsonable
 from .budget import step_cost, steps_within
-from .toy2d import Run, Score, Toy2DConfig, score_runs, toy2d, train_batch
+from .toy2d import Run, Score, Toy2DConfig, all_methods, score_runs, toy2d, train_batch
 
 DATASETS = ("8gaussians", "25gaussians", "moons", "rings")
 TUNING = tuple((lr, ratio) for lr in (1e-3, 2e-3, 4e-3) for ratio in (2.0, 5.0))  # (lr, η_ω/η_θ)
@@ -142,9 +143,8 @@ def check_inputs(datasets, methods) -> None:
 
 def run(datasets=DATASETS, methods=None, seeds: int = 5, budget: float = 6e6, tune: bool = False,
         config: Toy2DConfig | None = None, seed: int = 0, progress: bool = False) -> BenchReport:
-    """The benchmark: per dataset, optional tuning on a validation seed, then methods × seeds in one batch."""
-    from .toy2d import all_methods
-
+    """The benchmark: per dataset, optional tuning on a validation seed, then methods × seeds in one
+    batch. Bad datasets or methods raise before anything trains."""
     check_inputs(datasets, methods)
     methods = list(methods or all_methods())
     config = config or Toy2DConfig()
@@ -155,19 +155,12 @@ def run(datasets=DATASETS, methods=None, seeds: int = 5, budget: float = 6e6, tu
                     else {m: (config.lr, config.critic_lr_ratio) for m in methods})
         cells += _measure(dataset, methods, settings, seeds, budget, config, seed, progress)
     _compare_with_cd(cells)
-    from .. import device as devices
-
     protocol = {"datasets": list(datasets), "methods": methods, "seeds": seeds, "budget": budget, "tuned": tune,
                 "critic": config.critic,
                 "tuning_grid": [list(s) for s in TUNING] if tune else None, "master_seed": seed,
                 "config": jsonable({k: v for k, v in asdict(config).items() if k not in ("dtype", "device")}),
                 "step_cost": {m: asdict(step_cost(m, config)) for m in ("cd", "f-EBM")}}
     return BenchReport(cells, protocol, time.perf_counter() - t0, str(devices.resolve(config.device)))
-
-
-def _runs(dataset, methods, settings, seeds, budget, config, tag):
-    return [Run(m, f"bench/{dataset}/{m}/{tag(s)}", settings[m][0], settings[m][1], steps_within(budget, m, config))
-            for m in methods for s in range(seeds)]
 
 
 def _tune(dataset, methods, budget, config, seed, progress) -> dict:
@@ -185,7 +178,8 @@ def _tune(dataset, methods, budget, config, seed, progress) -> dict:
 
 
 def _measure(dataset, methods, settings, seeds, budget, config, seed, progress) -> list[Cell]:
-    runs = _runs(dataset, methods, settings, seeds, budget, config, lambda s: f"seed{s}")
+    runs = [Run(m, f"bench/{dataset}/{m}/seed{s}", *settings[m], steps_within(budget, m, config))
+            for m in methods for s in range(seeds)]
     longest = max(r.steps for r in runs)
     out = train_batch(dataset, runs, config, seed, progress=progress, curve_every=max(longest // CURVE_POINTS, 1))
     final = out.curves[-1][1]

@@ -175,9 +175,10 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     opt_t, opt_o = Adam(theta), Adam(omega)
     alive, status = torch.ones(R, dtype=torch.bool, device=device), [RunStatus()] * R
     curves = []
+    longest = max(r.steps for r in runs)
     t0 = time.perf_counter()
-    bar = progress_bar(max(r.steps for r in runs), progress, f"toy2d {dataset}: {R} runs")
-    for step in range(max(r.steps for r in runs)):
+    bar = progress_bar(longest, progress, f"toy2d {dataset}: {R} runs")
+    for step in range(longest):
         if curve_every and step % curve_every == 0:
             curves.append((step, score_runs(data, theta, chains, config)))
         moving = alive & (step < steps)
@@ -198,7 +199,7 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
         bar.update(1)
     bar.close()
     if curve_every:
-        curves.append((max(r.steps for r in runs), score_runs(data, theta, chains, config)))
+        curves.append((longest, score_runs(data, theta, chains, config)))
     return BatchResult(theta, omega, chains, status, time.perf_counter() - t0, curves)
 
 
@@ -264,8 +265,9 @@ def _grid(name: str, box: float, grid: int):
 
 def _score(data, e_grid, e_held, samples, box, grid) -> Score:
     _, log_p, log_cell = _grid(data.name, box, grid)
-    log_q = -e_grid - torch.logsumexp(-e_grid, 0)
-    nll = float(e_held.mean() + torch.logsumexp(-e_grid, 0) + log_cell)
+    log_z = torch.logsumexp(-e_grid, 0)  # log Z on the grid, up to the cell area
+    log_q = -e_grid - log_z
+    nll = float(e_held.mean() + log_z + log_cell)
     p, q = log_p.exp(), log_q.exp()
     m = 0.5 * (p + q)
     kl = float((p * (log_p - log_q)).sum())
