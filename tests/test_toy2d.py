@@ -86,14 +86,18 @@ def test_a_run_that_stops_being_finite_is_named_with_its_step():
 @pytest.mark.slow
 def test_bounded_link_divergences_learn_8_gaussians_beside_cd():
     """1000 steps, every method: CD and the f whose links stay bounded or logarithmic on both
-    sides (JS, GAN, squared Hellinger, α = 0.5) cover all 8 modes. The f with an exponential
-    data-side link (reverse KL, Neyman χ², α ≤ −0.5, ...) do not at this budget; docs and the
-    issue note list their scores."""
+    sides (JS, GAN, squared Hellinger, α = 0.5) cover all 8 modes, and each ends well below every
+    f with an exponential data-side link (reverse KL, Neyman χ², α ≤ −0.5, ...), which do not
+    learn at this budget (docs/tutorials/train.md lists the scores). With per-run streams, seed 0
+    gives JS 0.418 for Jensen-Shannon (0.25-0.42 for the four); over 5 seeds the bench measures
+    0.345 ± 0.069, so a single seed is held to 0.45."""
     out = train_toy2d("8gaussians", all_methods(), Toy2DConfig(steps=1000), seed=0)
     scores = {m: vars(sc) for m, sc in zip(out.methods, out.scores)}
     assert scores["cd"]["js"] < 0.3
+    zero_forcing = min(scores[m]["js"] for m in ("reverse_kl", "neyman_chi2", "alpha=-1", "alpha=-0.5"))
     for m in ("jensen_shannon", "gan", "squared_hellinger", "alpha=0.5"):
-        assert scores[m]["js"] < 0.4 and scores[m]["mode_coverage"] == 1.0, m
+        assert scores[m]["js"] < 0.45 and scores[m]["mode_coverage"] == 1.0, m
+        assert scores[m]["js"] < zero_forcing - 0.1, m
 
 
 @pytest.mark.slow
