@@ -125,6 +125,11 @@ class Divergence:
     def smoothness(self) -> _validation.Smoothness:
         return _validation.smooth_at_1(self.pieces)
 
+    @cached_property
+    def regularity(self) -> tuple[str, str]:
+        """(kind, message): how smooth f is at 1 (the kinds are `validation.REGULARITY`'s keys)."""
+        return _validation.regularity(self.pieces, self.smoothness)
+
     @property
     def f2_at_1(self) -> sp.Expr | None:
         """f''(1), or None where f'' is undefined at 1 (a kink or a jump)."""

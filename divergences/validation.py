@@ -139,6 +139,52 @@ def _defined(value) -> bool:
     return is_finite_number(value) if value.is_number else True
 
 
+REGULARITY = {  # how smooth f is at t = 1, which decides whether the local theory applies
+    "smooth": "f''(1) = {f2} > 0: the linearization has a restoring force f''(1)·J0",
+    "symbolic": "f''(1) = {f2}, positive for the parameter values that make f convex",
+    "zero-curvature": "f''(1) = 0: the Jacobian vanishes at a realizable equilibrium, so the dynamics are "
+                      "not exponentially stable and the linearization decides nothing",
+    "negative-curvature": "f''(1) = {f2} < 0: f is not convex at 1",
+    "infinite-curvature": "f''(t) → ∞ as t → 1 (f' is continuous but not differentiable there): "
+                          "the Jacobian at the equilibrium is infinite, so no linearization exists",
+    "kink": "f has a kink at t = 1 (f' jumps from {l1} to {r1}): f''(1) is undefined, a Dirac mass",
+    "jump-f2": "f'' jumps at t = 1 (from {l2} to {r2}): the field is not differentiable at the equilibrium",
+    "jump-higher": "f''(1) = {f2}, but f''' is {how3} at t = 1: the linear theory applies; f'''(1) "
+                   "(the basins' curvature) is undefined",
+}
+LINEARIZABLE = ("smooth", "symbolic", "jump-higher")  # kinds with a finite f''(1) > 0
+
+
+def _infinite(value) -> bool:
+    return value is not None and value.is_number and value.has(sp.oo, -sp.oo, sp.zoo)
+
+
+def regularity(pieces: list[Piece], s: Smoothness) -> tuple[str, str]:
+    """The kind of f's regularity at 1 and its message (`REGULARITY`), from the one-sided
+    derivatives; one-sided limits are taken only where ``s`` leaves a derivative undefined."""
+    if s.f1 is not None and s.f2 is not None:
+        if s.f2.free_symbols:
+            kind = "symbolic"
+        elif s.f2 == 0:
+            kind = "zero-curvature"
+        elif s.f2 < 0:
+            kind = "negative-curvature"
+        elif s.f3 is None:
+            l3, r3 = _one_sided(pieces, 3)
+            how = "infinite" if _infinite(l3) or _infinite(r3) else f"discontinuous ({l3} against {r3})"
+            return "jump-higher", REGULARITY["jump-higher"].format(f2=s.f2, how3=how)
+        else:
+            kind = "smooth"
+        return kind, REGULARITY[kind].format(f2=s.f2)
+    l1, r1 = _one_sided(pieces, 1)
+    if not (_defined(l1) and _defined(r1) and sp.simplify(l1 - r1) == 0):
+        return "kink", REGULARITY["kink"].format(l1=l1, r1=r1)
+    l2, r2 = _one_sided(pieces, 2)
+    if _infinite(l2) or _infinite(r2):
+        return "infinite-curvature", REGULARITY["infinite-curvature"]
+    return "jump-f2", REGULARITY["jump-f2"].format(l2=l2, r2=r2)
+
+
 def smooth_at_1(pieces: list[Piece]) -> Smoothness:
     derivs = []
     for order in (1, 2, 3):
@@ -147,10 +193,8 @@ def smooth_at_1(pieces: list[Piece]) -> Smoothness:
         # once a derivative is undefined at 1, every higher one is too
         derivs.append(left if same and (not derivs or derivs[-1] is not None) else None)
     f1, f2, f3 = derivs
-    if f1 is None:
-        result = Validation("smooth at 1", False, "finding", "f' jumps at t = 1 (a kink): f''(1) is undefined")
-    elif f2 is None:
-        result = Validation("smooth at 1", False, "finding", "f'' is discontinuous or infinite at t = 1")
+    if f1 is None or f2 is None:
+        result = Validation("smooth at 1", False, "finding", regularity(pieces, Smoothness(f1, f2, f3, None))[1])
     elif f2 == 0:
         result = Validation("smooth at 1", False, "finding", "f''(1) = 0: the local theory needs f''(1) > 0")
     elif f2.free_symbols:

@@ -20,6 +20,8 @@ class Verdict(StrEnum):
     UNSTABLE = "unstable"
     INCONCLUSIVE = "inconclusive"
     NOT_APPLICABLE = "not-applicable"
+    NO_EQUILIBRIUM = "no-equilibrium"  # the residual at the best point found misses its tolerance
+    UNRELIABLE = "unreliable"  # the Jacobian is not finite, or its evaluations disagree
 
 
 class RunState(StrEnum):

@@ -34,15 +34,17 @@ def field(name: str, model: str, eta_theta: float = 1.0, eta_omega: float = 1.0)
 
 
 @cache
+def analysis(name: str, model: str):
+    """The one LocalAnalysis of a game (equilibrium, linearization, spectrum, verdict), shared by tests."""
+    from febm.dynamics.analysis.local import LocalAnalysis
+
+    return LocalAnalysis.build(name, cached_setup(model))
+
+
 def equilibrium(name: str, model: str):
-    """The located equilibrium of a game (known, or solved for a misspecified set-up), shared by tests."""
-    from febm.dynamics.analysis import locate
-
-    return locate(game(name, model), cached_setup(model))
+    """The located equilibrium of a game (known, or solved for a misspecified set-up)."""
+    return analysis(name, model).equilibrium
 
 
-@cache
 def linearization(name: str, model: str):
-    from febm.dynamics.analysis import Linearization
-
-    return Linearization.at(game(name, model), equilibrium(name, model).z)
+    return analysis(name, model).lin

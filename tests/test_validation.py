@@ -77,7 +77,7 @@ def test_jump_in_second_derivative():
     d = resolve("abs(t-1)**3 + (t-1)**2")
     assert d.f2_at_1 == 2  # |t-1|^3 is twice differentiable at 1
     d = resolve("(t-1)*abs(t-1) + (t-1)**2")  # f'' jumps from 0 to 4
-    assert d.f2_at_1 is None and "discontinuous" in d.validation["smooth_at_1"].detail
+    assert d.f2_at_1 is None and d.regularity[0] == "jump-f2" and "jumps" in d.validation["smooth_at_1"].detail
 
 
 def test_alpha_family_binding():

@@ -175,18 +175,28 @@ def test_per_sample_covariance_matches_minibatch_estimates():
 def test_mean_square_edge_is_below_the_deterministic_one_and_grows_with_the_batch():
     """Multiplicative noise (the minibatch Jacobian) lowers the step at which the second moment
     explodes; it reaches the deterministic edge only as B → ∞. On paper-1d with KL (K = 10) the
-    pathwise per-sample Jacobians are heavy-tailed: η_ms/η_max is 0.07 at B = 16, 0.39 at
-    B = 4096 and 0.99998 at B = 10⁶."""
+    pathwise per-sample Jacobians are heavy-tailed: η_ms/η_max is 3.5·10⁻⁴ at B = 16, 0.082 at
+    B = 4096 and 0.99998 at B = 10⁶ (the operator scales the multiplicative term with η²)."""
     lin = linearization("kl", "paper-1d")
     eta = lin.eta_max("simultaneous")
-    edges = [V.mean_square(lin, batch=b).edge(eta) for b in (16, 4096, 10**6)]  # bisections below η_max
-    assert edges[0] < edges[1] < edges[2] < eta and edges[2] > 0.999 * eta
-    assert edges[0] == pytest.approx(V.mean_square(lin, batch=16).eta_max(), rel=1e-6)  # the full scan agrees
-    ms = V.mean_square(lin, batch=10**6)
-    # without multiplicative noise the stationary covariance is the discrete Lyapunov solution
+    ms = V.mean_square(lin, batch=16)
+    edges = {}
+    for b in (16, 1000, 4096, 10**6):  # bisections below η_max; Σ and the D_s do not depend on B
+        ms.batch = b
+        edges[b] = ms.edge(eta)
+    assert edges[16] < edges[1000] < edges[4096] < edges[10**6] < eta and edges[10**6] > 0.999 * eta
+    two_digits = [round(edges[b] / eta, 1 - int(np.floor(np.log10(edges[b] / eta)))) for b in (16, 4096)]
+    assert two_digits == [3.5e-4, 0.082]  # quoted in docs/theory.md
+    assert round(edges[1000], 3) == 0.021  # quoted in docs/theory.md and docs/atlas.md
+    ms.batch = 16
+    assert edges[16] == pytest.approx(ms.eta_max(), rel=1e-6)  # the full scan agrees
+    ms.batch = 10**9
+    # as B → ∞ the stationary covariance tends to the discrete Lyapunov solution, at rate 1/B
     P, Pa = ms.stationary(0.1 * eta), ms.stationary_additive(0.1 * eta)
     scale = np.abs(Pa).max()
-    assert np.allclose(P, Pa, rtol=0, atol=1e-3 * scale) and not np.allclose(P, Pa, rtol=0, atol=1e-9 * scale)
+    assert np.allclose(P, Pa, rtol=0, atol=1e-4 * scale) and not np.allclose(P, Pa, rtol=0, atol=1e-9 * scale)
+    with pytest.raises(ValueError, match="no stationary second moment"):
+        V.mean_square(lin, batch=4096).stationary(0.1 * eta)  # above that batch's edge
 
 
 def test_finiteness_along_directions_in_2d():
@@ -199,14 +209,16 @@ def test_finiteness_along_directions_in_2d():
 
 
 @pytest.mark.parametrize("name, model, batch, fraction", [
-    ("kl", "gaussian-1d", 256, 0.2),
-    ("jensen_shannon", "gaussian-1d", 256, 0.2),
-    ("squared_hellinger", "gaussian-1d", 256, 0.2),
-    pytest.param("jensen_shannon", "paper-1d", 1024, 0.05, marks=pytest.mark.slow),
+    ("kl", "gaussian-1d", 256, 0.8),
+    ("jensen_shannon", "gaussian-1d", 256, 0.8),
+    ("squared_hellinger", "gaussian-1d", 256, 0.5),  # at 0.8·η_ms it loses 30 of 32 runs (the study)
+    pytest.param("jensen_shannon", "paper-1d", 1024, 0.1, marks=pytest.mark.slow),  # 2× off at 0.3
 ])
 def test_predicted_spread_matches_minibatch_runs(name, model, batch, fraction):
-    """The stationary covariance of the mean-square analysis against 32 seeded runs started at z*
-    (the docs' table uses 64 runs × 1500 steps and adds KL on paper-1d at batch 4096)."""
+    """The stationary covariance of the mean-square analysis against 32 seeded runs started at z*,
+    at steps up to 0.8 of the mean-square edge η_ms. Where the theory misses (closer to the edge,
+    smaller batches, paper-1d above 0.1·η_ms) is measured in studies/mean_square_edge.py and
+    reported in docs/theory.md; these are the points where it holds."""
     from febm.dynamics.training.spread import spread
 
     report = spread(name, model, batch=batch, fraction=fraction, runs=32, steps=600, seed=1)

@@ -74,6 +74,8 @@ class Setup:
         for part, (protocol, needs) in _PARTS.items():
             if not isinstance(getattr(self, part), protocol):
                 raise InputError(f"set-up {self.name!r}: its {part} must provide {needs}")
+        if self.critic.dim is None and hasattr(self.critic, "with_dim"):
+            self.critic.with_dim(self.data.nodes().x[:1])  # a feature critic's size follows its features
         if self.known and self.start is None:
             self.start = self.z_star
 

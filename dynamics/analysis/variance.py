@@ -22,10 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.linalg import solve_discrete_lyapunov
 from scipy.optimize import brentq
 
 from ...toy_models import DataDensity, ExactSampler
 from ...toy_models.quadrature import gauss_hermite_2d, gauss_legendre
+from . import spectrum
 from .game import Game
 from .spectrum import negative_intervals
 
@@ -140,26 +142,41 @@ class MeanSquare:
 
         δ_{t+1} = (I + H Ĵ_t) δ_t + H ε_t,   H = diag(η_θ, η_ω),
 
-    with Ĵ the minibatch Jacobian (multiplicative noise) and ε the minibatch field (additive noise).
-    The second moment P follows P ← 𝒯(P) + H Σ H / B, 𝒯(P) = M P Mᵀ + H E[(Ĵ − J) P (Ĵ − J)ᵀ] H.
+    with Ĵ = J + (1/B) Σ_b D_b the minibatch Jacobian (multiplicative noise) and ε the minibatch
+    field (additive noise, covariance Σ/B). The second moment P follows
+
+        P ← 𝒯(P) + H Σ H / B,   𝒯(P) = M P Mᵀ + (1/B) H E_s[D_s P D_sᵀ] H,   M = I + H J,
+
+    so on row-major vec(P): 𝒯 = M ⊗ M + (H ⊗ H) E_s[D_s ⊗ D_s] / B. H enters the multiplicative
+    term once on each side of P: it scales with η², like the additive one. (Before 2026-11-29
+    febm applied H ⊗ H twice, η⁴; every mean-square edge it published before then was wrong.)
     """
 
-    lin: object  # the Linearization (unit rates) at z*
+    G: np.ndarray  # unit-rate Jacobian J at z* (η_θ = η_ω = 1)
+    n_theta: int
     sigma: np.ndarray  # per-sample field covariance Σ at z*
-    noise: np.ndarray  # Σ_s w_s D_s ⊗ D_s (n² × n²), per sample
+    noise: np.ndarray  # E_s[D_s ⊗ D_s] (n² × n²), per sample
     batch: int
     ratio: float = 1.0
 
     def rates(self, eta: float) -> np.ndarray:
-        n, k = len(self.sigma), self.lin.n_theta
-        return np.diag([eta] * k + [self.ratio * eta] * (n - k))
+        return spectrum.rate_matrix(self.n_theta, len(self.G), eta, self.ratio * eta)
+
+    def step_matrix(self, eta: float) -> np.ndarray:
+        """M = I + H J: the mean step map."""
+        return np.eye(len(self.G)) + self.rates(eta) @ self.G
 
     def operator(self, eta: float) -> np.ndarray:
         """𝒯 acting on vec(P) (row-major), n² × n²."""
+        M = self.step_matrix(eta)
+        HH = np.kron(self.rates(eta), self.rates(eta))
+        return np.kron(M, M) + HH @ self.noise / self.batch
+
+    def step(self, P: np.ndarray, eta: float) -> np.ndarray:
+        """One step of the second-moment recursion: 𝒯(P) + H Σ H / B."""
         H = self.rates(eta)
-        M = self.lin.step_matrix("simultaneous", eta, self.ratio)
-        HH = np.kron(H, H)
-        return np.kron(M, M) + HH @ self.noise @ HH / self.batch
+        n = len(self.G)
+        return (self.operator(eta) @ P.reshape(-1)).reshape(n, n) + H @ self.sigma @ H / self.batch
 
     def radius(self, eta: float) -> float:
         """Spectral radius of 𝒯: below 1, the second moment stays bounded."""
@@ -178,28 +195,41 @@ class MeanSquare:
 
     def edge(self, eta_hi: float) -> float | None:
         """The mean-square edge below ``eta_hi`` (e.g. the deterministic η_max, where ρ(𝒯) ≥ 1 holds
-        already): one bisection instead of `eta_max`'s scan; None if tiny steps fail."""
+        already): one bisection instead of `eta_max`'s scan. Heavy-tailed per-sample Jacobians can put
+        the edge orders of magnitude below η_max, so the bracket's low end moves down by 100× until
+        it is stable, to 1e-12·η_max; None if even that fails."""
         lo = 1e-4 * eta_hi
-        if self.radius(lo) >= 1:
-            return None
+        while self.radius(lo) >= 1:
+            if lo < 1e-12 * eta_hi:
+                return None
+            lo /= 100
         if self.radius(eta_hi) < 1:
             return eta_hi
         return float(brentq(lambda e: self.radius(e) - 1, lo, eta_hi, xtol=1e-10 * eta_hi, rtol=1e-8))
 
     def stationary(self, eta: float) -> np.ndarray:
-        """The stationary covariance P of δ = z − z*: (I − 𝒯) vec P = vec(H Σ H)/B."""
-        n = len(self.sigma)
+        """The stationary covariance P of δ = z − z*: (I − 𝒯) vec P = vec(H Σ H)/B. It exists only
+        below the mean-square edge (ρ(𝒯) < 1); above it the solve would return a matrix that is
+        no covariance, so this raises."""
+        rho = self.radius(eta)
+        if not rho < 1:
+            raise ValueError(f"no stationary second moment at η_θ = {eta:.4g}: the mean-square operator's "
+                             f"spectral radius is {rho:.4g} ≥ 1 (above the edge at batch {self.batch})")
+        n = len(self.G)
         H = self.rates(eta)
         rhs = (H @ self.sigma @ H / self.batch).reshape(-1)
         return np.linalg.solve(np.eye(n * n) - self.operator(eta), rhs).reshape(n, n)
 
     def stationary_additive(self, eta: float) -> np.ndarray:
         """The discrete Lyapunov solution without multiplicative noise: P = M P Mᵀ + HΣH/B."""
-        from scipy.linalg import solve_discrete_lyapunov
-
         H = self.rates(eta)
-        return solve_discrete_lyapunov(self.lin.step_matrix("simultaneous", eta, self.ratio),
-                                       H @ self.sigma @ H / self.batch)
+        return solve_discrete_lyapunov(self.step_matrix(eta), H @ self.sigma @ H / self.batch)
+
+
+def noise_operator(dev: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """E_s[D_s ⊗ D_s] = Σ_s w_s D_s ⊗ D_s as an n² × n² matrix on row-major vec(P)."""
+    n = dev.shape[1]
+    return np.einsum("s,sij,skl->ikjl", w, dev, dev).reshape(n * n, n * n)
 
 
 def mean_square(lin, batch: int, ratio: float = 1.0, nodes: int = 600) -> MeanSquare:
@@ -207,9 +237,8 @@ def mean_square(lin, batch: int, ratio: float = 1.0, nodes: int = 600) -> MeanSq
     game = lin.game
     sigma = estimator_moments(game, lin.z_star, nodes).covariance.detach().numpy()
     dev, w = per_sample_jacobians(game, lin.z_star, nodes)
-    n = dev.shape[1]
-    noise = torch.einsum("s,sij,skl->ikjl", w, dev, dev).reshape(n * n, n * n).detach().numpy()
-    return MeanSquare(lin, sigma, noise, batch, ratio)
+    noise = noise_operator(dev.detach().numpy(), w.detach().numpy())
+    return MeanSquare(lin.G, lin.n_theta, sigma, noise, batch, ratio)
 
 
 # --- where the second moments are finite ------------------------------------------------------

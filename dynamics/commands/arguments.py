@@ -24,6 +24,14 @@ def positive_float(text: str) -> float:
     return value
 
 
+def fraction(text: str) -> float:
+    """A number strictly between 0 and 1."""
+    value = positive_float(text)
+    if not value < 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction in (0, 1), not {printable(text)}")
+    return value
+
+
 def seed(text: str) -> int:
     try:
         value = int(text)

@@ -16,11 +16,11 @@ import torch
 
 from ...divergences import Divergence, resolve
 from ...divergences.divergence import number
+from ...divergences.validation import LINEARIZABLE
 from ...toy_models import DataDensity, ExactSampler, Setup, setup
-from ..analysis import Game, Linearization, locate
 from ..analysis import basins as basins_
 from ..analysis import variance as V
-from ..analysis.linearization import edge
+from ..analysis.local import LocalAnalysis
 from ..report import Report, finite_or_none
 
 RULE = (
@@ -28,8 +28,8 @@ RULE = (
     "infinite (tail index κ ≤ 1) at the start, on the path to the equilibrium or there, or a flow that "
     "escapes from the training start (θ_init with a fresh critic, ω = 0); "
     "fragile: an infinite variance (κ ≤ 2) somewhere on that path, a tail margin under 3 stationary "
-    "sd at the equilibrium, a flow that stalls from the start (not back within 30/|Re λ|), or a slowest "
-    "rate below 0.01 (more than 100/η steps to converge); "
+    "sd at the equilibrium (noise at 0.1·η_ms), a flow that stalls from the start (not back within "
+    "30/|Re λ|), or a slowest rate below 0.01 (more than 100/η steps to converge); "
     "trains: otherwise"
 )
 RULE_BUDGET = (
@@ -39,7 +39,7 @@ RULE_BUDGET = (
 )
 TRAIN_ERROR, FAIL_ERROR = 0.05, 0.25
 PATH_POINTS = 21
-REFERENCE_FRACTION = 0.1  # the stationary noise of the tail margin is taken at 0.1·η_max
+REFERENCE_FRACTION = 0.1  # the stationary noise of the tail margin is taken at 0.1·η_ms (mean-square edge)
 
 
 @dataclass
@@ -60,7 +60,7 @@ class AtlasRow:
     tail_index_path: float | None  # min κ from the start to the equilibrium, ideal critic
     tail_index_equilibrium: float | None  # κ at the equilibrium with the game's own critic
     finite_path: list = field(default_factory=list)  # fractions of the path with finite variance
-    eta_ms: float | None = None  # mean-square edge of simultaneous steps with batch B
+    eta_ms: float | None = None  # mean-square edge of simultaneous steps with batch B (0: infinite variance at z*)
     tail_margin_sd: float | None = None
     from_start: str | None = None  # the exact flow from the training start: arrived, escaped or stalled
     basin: dict | None = None  # with basins=True: radii along ± the slowest mode and 2 random directions
@@ -123,29 +123,36 @@ def _readable(model, theta):
 
 def atlas_row(spec, s: Setup, batch: int, ratio: float = 1.0, with_basins: bool = False,
               budget: float | None = None) -> AtlasRow:
-    """The atlas entry of one divergence on one set-up (see the module docstring)."""
+    """The atlas entry of one divergence on one set-up (see the module docstring). Its equilibrium,
+    spectrum and verdict come from the same `LocalAnalysis` as ``febm check``'s."""
     t0 = time.perf_counter()
     d = resolve(spec).validate()
     row = AtlasRow(d.name, number(d.f2_at_1), number(d.f3_at_1), _tails(d), False, None, None, None,
                    "not-applicable", None, None, None, None, None, None)
-    if not d.f2_at_1:
-        row.prediction, row.reasons = "fails", ["f''(1) is 0 or undefined: no linear restoring force"]
+    if d.regularity[0] not in LINEARIZABLE:
+        row.verdict = "inconclusive" if d.regularity[0] == "zero-curvature" else "not-applicable"
+        row.prediction, row.reasons = "fails", [d.regularity[1]]
         return row
-    game = Game.from_setup(d, s)
-    eq = locate(game, s)
-    if not eq.success:
-        row.prediction, row.reasons = _predict(row)
+    la = LocalAnalysis.build(d, s, ratio)
+    row.verdict = la.verdict.value
+    if not la.usable:
+        row.prediction, row.reasons = "fails", [la.reason]
         return row
-    lin = Linearization.at(game, eq.z)
-    spec_ = lin.spectrum(ratio)
-    theta, omega = game.split(eq.z)
-    steps = {u: lin.stable_steps(u, ratio) for u in ("simultaneous", "alternating")}
-    reference = s.reference_theta(d)
-    crit = lin.critical_ratios()
+    _fill(row, la, s, batch, ratio, with_basins, budget)
+    row.prediction, row.reasons = _predict(row)
+    row.elapsed_s = time.perf_counter() - t0
+    return row
+
+
+def _fill(row: AtlasRow, la: LocalAnalysis, s: Setup, batch, ratio, with_basins, budget) -> None:
+    game, lin, theta = la.game, la.lin, la.theta
+    omega = game.split(la.equilibrium.z)[1]
+    stable = la.verdict == "stable"
+    crit = la.critical_ratios
     row.equilibrium, row.theta = True, [float(v) for v in theta]
-    row.bias = None if reference is None else float((theta - reference).abs().max())
-    row.rate, row.verdict = _num(spec_.transverse_max_real), spec_.verdict.value
-    row.eta_max_simultaneous, row.eta_max_alternating = edge(steps["simultaneous"]), edge(steps["alternating"])
+    row.bias = la.bias
+    row.rate = _num(la.spectrum.transverse_max_real)
+    row.eta_max_simultaneous, row.eta_max_alternating = la.eta_max("simultaneous"), la.eta_max("alternating")
     row.critical_lr_ratio = crit[0] if crit else None
     if isinstance(s.data, DataDensity):
         row.tail_index_equilibrium = V.finiteness(game, theta, r=lambda x: game.r(theta, omega, x)).min_tail_index
@@ -154,25 +161,27 @@ def atlas_row(spec, s: Setup, batch: int, ratio: float = 1.0, with_basins: bool 
         row.tail_index_start = path[0].min_tail_index
         row.tail_index_path = min(f.min_tail_index for f in path)
         row.finite_path = [float(x) for x, f in zip(np.linspace(0, 1, PATH_POINTS), path) if f.all_finite]
-    if isinstance(s.model, ExactSampler) and row.eta_max_simultaneous is not None and spec_.verdict == "stable":
+    infinite_variance = row.tail_index_equilibrium is not None and row.tail_index_equilibrium <= 2
+    if infinite_variance and row.eta_max_simultaneous is not None and stable:
+        row.eta_ms = 0.0  # an infinite second moment at z*: no step keeps it bounded (quadrature would
+        # return a finite, node-range-dependent number instead)
+    elif isinstance(s.model, ExactSampler) and row.eta_max_simultaneous is not None and stable:
         ms = V.mean_square(lin, batch, ratio)
         row.eta_ms = ms.edge(row.eta_max_simultaneous)
-        P = ms.stationary(REFERENCE_FRACTION * row.eta_max_simultaneous)
-        row.tail_margin_sd = V.tail_margin(game, lin.z_star, P)
-    if s.theta_init is not None and spec_.verdict == "stable":
+        if row.eta_ms is not None:
+            P = ms.stationary(REFERENCE_FRACTION * row.eta_ms)
+            row.tail_margin_sd = V.tail_margin(game, lin.z_star, P)
+    reference = s.reference_theta(la.divergence)
+    if s.theta_init is not None and stable:
         # training starts with a fresh critic: H ≈ 0 (ω = 0), as an initialized MLP's near-constant output
         start = torch.cat([s.theta_init, torch.zeros(game.dim_omega, dtype=s.theta_init.dtype)])
         row.from_start, end = basins_.journey(lin, start, budget or 0.0, ratio)
-        if budget is not None and reference is not None:
-            if end is not None:
-                got, want = _readable(s.model, game.split(end)[0]), _readable(s.model, reference)
-                row.predicted_error = float((got - want).abs().max())
+        if budget is not None and reference is not None and end is not None:
+            got, want = _readable(s.model, game.split(end)[0]), _readable(s.model, reference)
+            row.predicted_error = float((got - want).abs().max())
     row.budget = budget
-    if with_basins and spec_.verdict == "stable":
+    if with_basins and stable:
         row.basin = basins_.basin(lin, random_directions=2, r_max=3.0, steps=5, ratio=ratio).to_json()
-    row.prediction, row.reasons = _predict(row)
-    row.elapsed_s = time.perf_counter() - t0
-    return row
 
 
 @dataclass

@@ -12,17 +12,16 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ...divergences import Divergence, resolve
+from ...divergences import Divergence
 from ...divergences.divergence import number
-from ...toy_models import Setup, setup
-from ..analysis import Game, Linearization, equilibrium, jacobian, locate, oscillation_period, simulate
-from ..analysis.linearization import edge
+from ...toy_models import Setup
+from ..analysis import Linearization, equilibrium, oscillation_period, simulate
+from ..analysis.local import EQUILIBRIUM_TOL, LocalAnalysis
 from ..analysis.spectrum import Spectrum
 from ..report import Report, Verdict, finite_or_none
 
 MAX_STEPS = 4000  # longest alternating run in a check
 SLOW = 1e-4  # slowest/fastest |Re λ| below which the flow run is skipped (stiff, sloppy models)
-UPDATE_ORDERS = ("simultaneous", "alternating")
 
 
 @dataclass
@@ -78,7 +77,7 @@ class CheckReport(Report):
     f2_at_1: float | None
     verdict: Verdict
     reason: str
-    spectrum: Spectrum
+    spectrum: Spectrum | None  # None where the Jacobian is not finite or not reliable
     jacobian_agreement: dict
     equilibrium: dict
     z_star: list
@@ -91,6 +90,7 @@ class CheckReport(Report):
     flow: FlowRun | Skipped | None = None
     alternating: StepRun | Skipped | None = None
     notes: list = field(default_factory=list)
+    regularity: str = "smooth"  # the kind of f at 1 (divergences.validation.REGULARITY)
 
     @property
     def simulation(self) -> dict:
@@ -100,22 +100,23 @@ class CheckReport(Report):
     def to_json(self) -> dict:
         sp_ = self.spectrum
         flow = self.flow if isinstance(self.flow, FlowRun) else None
+        exponential = self.verdict in (Verdict.STABLE, Verdict.UNSTABLE)
         return {
             "name": self.name,
             "verdict": self.verdict.value,
             "reason": self.reason,
             "f2_at_1": self.f2_at_1,
+            "regularity": self.regularity,
             "model": self.model,
             "model_description": self.model_description,
             "lr_ratio": self.lr_ratio,
-            "eigenvalues": [[float(e.real), float(e.imag)] for e in sp_.eigenvalues],
-            "max_real": finite_or_none(sp_.max_real),
-            "predicted_rate": (finite_or_none(sp_.transverse_max_real)
-                               if self.verdict is not Verdict.NOT_APPLICABLE else None),
+            "eigenvalues": [] if sp_ is None else [[float(e.real), float(e.imag)] for e in sp_.eigenvalues],
+            "max_real": None if sp_ is None else finite_or_none(sp_.max_real),
+            "predicted_rate": finite_or_none(sp_.transverse_max_real) if exponential else None,
             "measured_rate": None if flow is None else flow.measured_rate,
-            "tolerance": sp_.tolerance,
-            "zero_modes": sp_.zero_modes,
-            "gauge_modes": sp_.gauge_modes,
+            "tolerance": None if sp_ is None else sp_.tolerance,
+            "zero_modes": None if sp_ is None else sp_.zero_modes,
+            "gauge_modes": None if sp_ is None else sp_.gauge_modes,
             "eta_max_simultaneous": self.eta_max_simultaneous,
             "eta_max_alternating": self.eta_max_alternating,
             "stable_steps": {k: [list(iv) for iv in v] for k, v in self.stable_steps.items()},
@@ -127,14 +128,15 @@ class CheckReport(Report):
             "closed_form": self.closed_form,
             "bias": self.bias,
             "simulation": {k: v.to_json() for k, v in self.simulation.items()},
-            "notes": self.notes + sp_.notes,
+            "notes": self.notes + ([] if sp_ is None else sp_.notes),
         }
 
     def text(self) -> str:
         d = self.to_json()
-        agree = ", ".join(f"{k.replace('_', ' ')} {v:.1e}" for k, v in d["jacobian_agreement"].items())
+        agree = ", ".join(f"{k.replace('_', ' ')} " + ("not finite" if v is None else f"{v:.1e}")
+                          for k, v in d["jacobian_agreement"].items()) or "not evaluated"
         eq = d["equilibrium"]
-        if eq["known_residual"] is not None:
+        if eq["known_residual"] is not None and eq["solved_residual"] is not None:
             eq_line = (f"known z*: |F| = {eq['known_residual']:.1e}; root-solve from a perturbed start: "
                        f"|F| = {eq['solved_residual']:.1e}, distance to z* {eq['solved_distance_to_known']:.1e}")
         else:
@@ -142,13 +144,13 @@ class CheckReport(Report):
         lines = [
             f"febm check {self.name} on {self.model}  (η_ω/η_θ = {self.lr_ratio:g})",
             f"  model        {self.model_description}",
-            f"  f''(1)       {self.f2_at_1}",
+            f"  f''(1)       {_f2_text(self.f2_at_1, self.regularity)}",
             f"  equilibrium  {eq_line}",
             *([f"  bias         θ* is {self.bias:.3g} from the exact minimizer of D_f over the model family "
                "(the critic's limited capacity)"] if self.bias is not None and eq["known_residual"] is None
               else []),
             f"  Jacobian     {agree}  (closed form: {self.closed_form})",
-            f"  eigenvalues  {_format_eigs(self.spectrum.eigenvalues)}",
+            f"  eigenvalues  {'not computed' if self.spectrum is None else _format_eigs(self.spectrum.eigenvalues)}",
             f"  verdict      {self.verdict.value.upper()}: {self.reason}",
         ]
         if isinstance(self.flow, FlowRun) and self.flow.measured_rate is not None:
@@ -223,40 +225,24 @@ def _format_eigs(eigs, limit=8) -> str:
     return ", ".join(parts) + (f", … ({extra} more)" if extra > 0 else "")
 
 
-def _jacobians(lin: Linearization, ratio: float, f2, realizable: bool):
-    """J three ways. At a realizable equilibrium the closed form is f''(1)·diag(η)·M and differences
-    are relative to max(‖reference‖, ‖J at f''(1) = 1‖), so a Jacobian that vanishes with f''(1)
-    is compared on the game's natural scale; off realizability it is the moment form."""
-    F, z = lin.field(ratio), lin.z_star
-    ja = jacobian.autodiff(F, z)
-    jf = jacobian.finite_difference(F, z)
-    if realizable:
-        unit = jacobian.unit_closed_form(F, z)
-        scale = float(np.linalg.norm(unit.numpy()))
-        jc = None if f2 is None else float(f2) * unit
-    else:
-        scale = float(np.linalg.norm(ja.numpy()))
-        jc = jacobian.moment_form(F, z)
-    agreement = {"autodiff_vs_fd": jacobian.relative_difference(jf, ja, scale)}
-    if jc is not None:
-        agreement["autodiff_vs_closed_form"] = jacobian.relative_difference(ja, jc, scale)
-        agreement["fd_vs_closed_form"] = jacobian.relative_difference(jf, jc, scale)
-    return agreement, scale
-
-
-def _equilibrium_report(lin: Linearization, s: Setup, located, seed):
+def _equilibrium_report(la: LocalAnalysis, seed: int) -> dict:
+    located, lin = la.equilibrium, la.lin
+    residual = finite_or_none(located.residual)
+    if not la.setup.known or lin is None:
+        return {"known_residual": residual if la.setup.known else None,
+                "solved_residual": None if la.setup.known else residual, "solved_distance_to_known": None,
+                "solved_success": la.has_equilibrium, "solved_from": "the set-up's start",
+                "tolerance": EQUILIBRIUM_TOL}
     field_ = lin.field()
-    if not s.known:
-        return {"known_residual": None, "solved_residual": located.residual, "solved_distance_to_known": None,
-                "solved_success": located.success, "solved_from": "the set-up's start"}
     start = simulate.start_point(lin.z_star, 0.05, seed, lin.gauge)
     solved = equilibrium.solve(field_, start)
     return {
-        "known_residual": located.residual,
-        "solved_residual": solved.residual,
+        "known_residual": residual,
+        "solved_residual": finite_or_none(solved.residual),
         "solved_distance_to_known": float(np.linalg.norm(lin.projector() @ (solved.z - lin.z_star).numpy())),
         "solved_success": solved.success,
         "solved_from": "z* + a transverse perturbation of norm 0.05",
+        "tolerance": EQUILIBRIUM_TOL,
     }
 
 
@@ -316,23 +302,10 @@ def _simulate_steps(lin: Linearization, ratio: float, intervals, update="alterna
     )
 
 
-def _bias(s: Setup, div: Divergence, theta) -> float | None:
-    reference = s.reference_theta(div)
-    return None if reference is None else float((theta - reference).abs().max())
-
-
-def _verdict(div: Divergence, spec: Spectrum) -> tuple[Verdict, str]:
-    f2 = div.f2_at_1
-    if f2 is None:
-        return Verdict.NOT_APPLICABLE, (
-            f"{div.validation['smooth_at_1'].detail}; the local theory needs f twice differentiable at 1"
-        )
-    if f2 == 0:
-        return Verdict.INCONCLUSIVE, (
-            "f''(1) = 0: the Jacobian at the equilibrium is zero, so the dynamics are not "
-            "exponentially stable; the linearization decides nothing"
-        )
-    return spec.verdict, spec.reason
+def _f2_text(f2, regularity: str) -> str:
+    if f2 is not None:
+        return str(f2)
+    return "∞ (infinite curvature at 1)" if regularity == "infinite-curvature" else f"undefined ({regularity} at 1)"
 
 
 def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0,
@@ -341,46 +314,32 @@ def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: 
 
     ``spec`` is a catalog name, ``family=value``, an expression in t or a Divergence; ``model``
     a registered set-up name, ``path/to/file.py:NAME`` (your own Python file, which is run),
-    or a Setup.
+    or a Setup. The chain is one `LocalAnalysis`: without an equilibrium whose residual meets
+    its tolerance, or with Jacobians that disagree, the verdict says so and nothing is simulated.
     """
-    div = resolve(spec).validate()
-    s = setup(model)
-    game = Game.from_setup(div, s)
-    located = locate(game, s)
-    lin = Linearization.at(game, located.z)
-    f2 = div.f2_at_1
-    agreement, scale = _jacobians(lin, lr_ratio, f2, s.known)
-    spec_ = lin.spectrum(lr_ratio, scale)
-    verdict, reason = _verdict(div, spec_)
-    exponential = verdict in (Verdict.STABLE, Verdict.UNSTABLE)  # else no rates, no ratios
-    steps = {u: lin.stable_steps(u, lr_ratio) if exponential else [] for u in UPDATE_ORDERS}
+    la = LocalAnalysis.build(spec, model, lr_ratio)
+    s, div, lin = la.setup, la.divergence, la.lin
     report = CheckReport(
         name=div.name,
         model=s.name,
         model_description=s.description,
         lr_ratio=lr_ratio,
-        f2_at_1=number(f2),
-        verdict=verdict,
-        reason=reason,
-        spectrum=spec_,
-        jacobian_agreement=agreement,
-        equilibrium=_equilibrium_report(lin, s, located, seed),
-        z_star=[float(v) for v in lin.z_star],
+        f2_at_1=number(div.f2_at_1),
+        verdict=la.verdict,
+        reason=la.reason,
+        spectrum=la.spectrum,
+        jacobian_agreement=la.jacobian_agreement,
+        equilibrium=_equilibrium_report(la, seed),
+        z_star=[finite_or_none(float(v)) for v in la.equilibrium.z],
         closed_form="f''(1)·M (realizable)" if s.known else "moment form (r ≠ 0)",
-        bias=_bias(s, div, game.split(lin.z_star)[0]),
-        stable_steps=steps,
-        eta_max_simultaneous=edge(steps["simultaneous"]),
-        eta_max_alternating=edge(steps["alternating"]),
-        critical_lr_ratios=lin.critical_ratios() if exponential else [],
+        bias=la.bias,
+        stable_steps=la.stable_steps,
+        eta_max_simultaneous=la.eta_max("simultaneous"),
+        eta_max_alternating=la.eta_max("alternating"),
+        critical_lr_ratios=la.critical_ratios,
+        regularity=la.regularity[0],
     )
-    residual = report.equilibrium["known_residual"]
-    if residual is not None and residual > 1e-8:
-        report.notes.append(
-            f"|F| = {residual:.2g} at the realizable point: the estimator is "
-            "discontinuous there (h jumps at r = 0, and r is zero only to rounding), so it is not a "
-            "robust equilibrium"
-        )
-    if simulate_runs and exponential:
-        report.flow = _simulate_flow(lin, lr_ratio, spec_)
-        report.alternating = _simulate_steps(lin, lr_ratio, steps["alternating"])
+    if simulate_runs and la.exponential:
+        report.flow = _simulate_flow(lin, lr_ratio, la.spectrum)
+        report.alternating = _simulate_steps(lin, lr_ratio, la.stable_steps["alternating"])
     return report

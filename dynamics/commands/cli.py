@@ -219,8 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=arg.count(2, 100_000), default=128, help="coupled run pairs (default 128)")
     p.add_argument("--batch", type=arg.count(2, 1_000_000), default=4096,
                    help="minibatch size per player and run (default 4096)")
-    p.add_argument("--spread", type=arg.positive_float, metavar="FRACTION",
-                   help="instead of rates: the stationary spread of simultaneous steps at FRACTION·η_max, "
+    p.add_argument("--spread", type=arg.fraction, metavar="FRACTION",
+                   help="instead of rates: the stationary spread of simultaneous steps at FRACTION (in (0, 1)) "
+                        "of the mean-square edge η_ms at the batch, "
                         "predicted (mean-square analysis) and measured (runs from the equilibrium)")
     p.add_argument("--steps", type=arg.count(10, 10_000_000), default=1500,
                    help="with --spread: measured steps after the burn-in (default 1500)")

@@ -21,7 +21,8 @@ from torch.func import vmap
 from ...divergences import InputError, resolve
 from ...toy_models import DataSampler, ExactSampler, Setup, setup
 from .. import memory
-from ..analysis import Game, Linearization, locate, oscillation_period, simulate
+from ..analysis import Game, oscillation_period, simulate
+from ..analysis.local import LocalAnalysis
 from ..report import Report
 from .trainer import progress_bar
 
@@ -168,9 +169,7 @@ def confirm(spec: str, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0
     _samplers(s)
     game = Game.from_setup(div, s)
     check_memory(game, runs, batch, MAX_STEPS, "febm confirm")
-    if div.f2_at_1 is None:
-        raise InputError(f"{div.name}: f'' is undefined at 1 (a kink), so there is no predicted rate to confirm")
-    lin = Linearization.at(game, locate(game, s).z)
+    lin = LocalAnalysis.build(div, s, lr_ratio).require().lin  # exit 2 without an equilibrium
     P = lin.projector()
     results = {}
     for k, update in enumerate(updates):

@@ -1,8 +1,10 @@
 """The stationary spread of minibatch GDA at an equilibrium: predicted (mean-square analysis of the
 linearization, `.analysis.variance`) against measured (many seeded runs started at z*).
 
-Runs take simultaneous steps with batch B and η_θ = fraction·η_max, η_ω = ratio·η_θ. After a
-burn-in of five relaxation times of the slowest mode, the deviations z_t − z* of every run and
+Runs take simultaneous steps with batch B and η_θ = fraction·η_ms, η_ω = ratio·η_θ, where η_ms is
+the mean-square edge at batch B (a stationary second moment exists only below it; near it the
+multiplicative noise of the minibatch Jacobian is a large part of the spread). After a
+burn-in of five relaxation times of the second moment (ρ(𝒯) per step), the deviations z_t − z* of every run and
 step are pooled; their covariance is compared with the stationary P. The error bar is the sd of
 the per-run traces over √runs (runs are independent; steps within a run are not).
 """
@@ -15,9 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ...divergences import resolve
+from ...divergences import InputError, resolve
 from ...toy_models import Setup, setup
-from ..analysis import Game, Linearization, locate
+from ..analysis import Game
+from ..analysis.local import LocalAnalysis
 from ..analysis.variance import mean_square
 from ..report import Report
 from .confirm import _samplers, check_memory, minibatch_run
@@ -31,7 +34,7 @@ class SpreadReport(Report):
     eta_theta: float
     lr_ratio: float
     eta_max: float  # deterministic edge of simultaneous steps
-    eta_ms: float | None  # mean-square edge with batch B
+    eta_ms: float  # mean-square edge with batch B; η_θ is a fraction of it
     runs: int
     steps: int
     burn_in: int
@@ -57,20 +60,28 @@ class SpreadReport(Report):
                 + (f"; {self.diverged_runs} of {self.runs} runs stopped being finite" if self.diverged_runs else ""))
 
 
-def spread(spec, model: str | Setup = "gaussian-1d", batch: int = 256, fraction: float = 0.2,
+def spread(spec, model: str | Setup = "gaussian-1d", batch: int = 256, fraction: float = 0.5,
            lr_ratio: float = 1.0, runs: int = 64, steps: int = 1500, seed: int = 0) -> SpreadReport:
-    """Predicted and measured stationary covariance of simultaneous minibatch GDA at z*."""
+    """Predicted and measured stationary covariance of simultaneous minibatch GDA at z*, with
+    η_θ = ``fraction`` of the mean-square edge at batch B (0 < fraction < 1)."""
     t0 = time.perf_counter()
+    if not 0 < fraction < 1:
+        raise InputError(f"the spread's fraction of the mean-square edge must be in (0, 1), not {fraction:g}: "
+                         "above the edge there is no stationary spread to predict")
     div = resolve(spec).validate()
     s = setup(model)
     _samplers(s)
     game = Game.from_setup(div, s)
     check_memory(game, runs // 2 + 1, batch, steps, "febm confirm --spread")
-    lin = Linearization.at(game, locate(game, s).z)
+    lin = LocalAnalysis.build(div, s, lr_ratio).require().lin  # exit 2 without an equilibrium
     eta_max = lin.eta_max("simultaneous", lr_ratio)
-    eta = fraction * eta_max
     ms = mean_square(lin, batch, lr_ratio)
-    relax = -np.log(lin.radius("simultaneous", eta, lr_ratio))
+    eta_ms = None if eta_max is None else ms.edge(eta_max)
+    if eta_ms is None:
+        raise InputError(f"{div.name} on {s.name}: no step size keeps the second moment bounded at batch {batch}")
+    eta = fraction * eta_ms
+    # the second moment relaxes at ρ(𝒯) per step, slower than the mean (ρ(M)²) near the edge
+    relax = -np.log(max(ms.radius(eta), lin.radius("simultaneous", eta, lr_ratio) ** 2))
     burn = int(np.ceil(5 / relax))
     gen = torch.Generator().manual_seed(seed)
     Z = lin.z_star.repeat(runs, 1)
@@ -85,7 +96,7 @@ def spread(spec, model: str | Setup = "gaussian-1d", batch: int = 256, fraction:
     n_t = game.dim_theta
     cov = np.einsum("tri,trj->ij", centred, centred) / (steps * int(alive.sum()))
     return SpreadReport(
-        div.name, s.name, batch, eta, lr_ratio, eta_max, ms.eta_max(), runs, steps, burn, predicted,
+        div.name, s.name, batch, eta, lr_ratio, eta_max, eta_ms, runs, steps, burn, predicted,
         float(np.trace(Q @ ms.stationary_additive(eta) @ Q)), measured,
         float(per_run.std() / np.sqrt(max(len(per_run), 1))), abs(measured - predicted) / predicted,
         int(runs - alive.sum()),

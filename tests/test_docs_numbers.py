@@ -1,0 +1,57 @@
+"""Numbers in docs/ that report a measurement are tied to their result file or to the code that
+computes them: a change to either without the other fails here."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "studies"))
+
+
+def test_mean_square_table_is_rendered_from_its_result_file():
+    import mean_square_edge
+
+    result = json.loads((ROOT / "docs/results/mean-square-edge.json").read_text())
+    assert "NaN" not in (ROOT / "docs/results/mean-square-edge.json").read_text()
+    assert mean_square_edge.table(result) in (ROOT / "docs/theory.md").read_text()
+
+
+def _confusion(page: str, heading: str) -> np.ndarray:
+    """The 3 × 3 predicted-against-measured table after ``heading`` on a docs page."""
+    text = (ROOT / "docs" / page).read_text()
+    rows = re.findall(r"^\| predicted (?:trains|fragile|fails) \|(.*)\|$", text[text.index(heading):], re.M)[:3]
+    return np.array([[int(c) for c in r.split("|")] for r in rows])
+
+
+def _kappa(c: np.ndarray) -> tuple[float, float, float]:
+    n = c.sum()
+    agree = np.trace(c) / n
+    chance = float(c.sum(1) @ c.sum(0)) / n**2
+    return agree, (agree - chance) / (1 - chance), c.sum(0).max() / n
+
+
+def test_the_atlas_history_quotes_the_kappa_of_its_own_tables():
+    text = (ROOT / "docs/atlas.md").read_text()
+    for heading, quoted in (("## paper-1d: predictions against training", (44, 0.13, 62.5)),
+                            ("## The 2-D toys: predictions against training", (44, 0.21, 48))):
+        agree, kappa, majority = _kappa(_confusion("atlas.md", heading))
+        assert round(100 * agree) == quoted[0] and round(kappa, 2) == quoted[1]
+        assert round(100 * majority, 1 if quoted[2] % 1 else 0) == quoted[2]
+        assert f"Cohen's κ {quoted[1]}" in text
+
+
+def test_corrected_atlas_table_is_rendered_from_its_result_file():
+    import atlas_corrected
+
+    result = json.loads((ROOT / "docs/results/atlas-paper-1d.json").read_text())
+    measured = json.loads((ROOT / "docs/results/paper1d-reference-measured.json").read_text())
+    assert atlas_corrected.table(result, measured) in (ROOT / "docs/atlas.md").read_text()
+    assert set(measured["rows"]) == {r["name"] for r in result["rows"]}
+    kl = next(r for r in result["rows"] if r["name"] == "kl")
+    assert result["batch"] == 1000 and abs(kl["eta_ms"] - 0.021) < 0.0005  # the value the theory page quotes
