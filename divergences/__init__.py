@@ -6,12 +6,12 @@ resolve("kl").conjugate.expr  # exp(s - 1)
 ```
 """
 
+from ..errors import InputError, UnknownName
+from ..registry import Registry
 from .catalog import CATALOG, ENTRIES, names
 from .conjugate import Conjugate, Region
 from .divergence import FUNCTIONS, Divergence
-from .errors import InputError, UnknownName
 from .parser import parse_expression
-from .registry import Registry
 from .resolve import resolve
 from .symbolic import S, T, U
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .registry import Registry
+from ..registry import Registry
 from .symbolic import S, U
 
 ALPHA = sp.Symbol("alpha", real=True)

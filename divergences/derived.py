@@ -19,7 +19,10 @@ from importlib import resources
 
 import sympy as sp
 
+from .catalog import names
 from .conjugate import Conjugate, Region
+from .divergence import Divergence
+from .fresh import resolve_fresh
 from .pieces import Piece
 from .serial import from_text, to_text
 from .tails import Growth, LinkTails
@@ -128,8 +131,6 @@ def load(name: str):
 
     Built from the stored generator, so it skips ``bind``'s sympy simplify (0.15 s each); the
     test suite checks that the stored generator is the one ``bind`` gives."""
-    from .divergence import Divergence
-
     entry = shipped().get(name)
     if entry is None or "=" not in name:
         return None
@@ -149,9 +150,6 @@ def apply(d, name: str) -> bool:
 
 def derive_all() -> dict:
     """Fresh records of every catalog name (ignoring the shipped file)."""
-    from .catalog import names
-    from .resolve import resolve_fresh
-
     return {name: record(resolve_fresh(name)) for name in ["alpha", *names()]}
 
 

@@ -6,9 +6,9 @@ from functools import cached_property
 
 import sympy as sp
 
+from ..errors import InputError
 from . import validation as _validation
 from .conjugate import Conjugate, derive, derive_parametric
-from .errors import InputError
 from .fstar import conjugate_function
 from .numeric import compile_expr
 from .pieces import Piece, split
@@ -21,7 +21,7 @@ LINKS = ("g", "h", "g_prime", "h_prime", "g_second", "h_second")
 FUNCTIONS = ("f", "f_prime", "f_double_prime", *LINKS, "f_star")
 
 
-class derived(cached_property):
+class lazily_derived(cached_property):
     """A cached property that first looks for a shipped loader (``obj._shipped[name]``, set by
     `febm.divergences.derived.restore`): the catalog's stored text is parsed only when asked for.
     (Once computed, the value sits in the instance's __dict__, which Python reads before this.)"""
@@ -95,7 +95,7 @@ class Divergence:
         self.notes: list[str] = []  # how the derivation went, where it departed from the symbolic path
         self._functions: dict = {}
         self._numeric_forms: dict = {}
-        self._shipped: dict = {}  # attribute name -> loader of its shipped value (see `derived`)
+        self._shipped: dict = {}  # attribute name -> loader of its shipped value (see `lazily_derived`)
 
     def __repr__(self):
         return f"Divergence({self.name!r}, f={self.f})"
@@ -105,23 +105,23 @@ class Divergence:
         return tuple(sorted(self.f.free_symbols - {T}, key=str))
 
     # --- derivatives -------------------------------------------------------------
-    @derived
+    @lazily_derived
     def f_prime(self) -> sp.Expr:
         return sp.diff(self.f, T)
 
-    @derived
+    @lazily_derived
     def f_prime_simplified(self) -> sp.Expr:
         return simplify(self.f_prime)
 
-    @derived
+    @lazily_derived
     def f_double_prime(self) -> sp.Expr:
         return simplify(sp.diff(self.f, T, 2))
 
-    @derived
+    @lazily_derived
     def pieces(self) -> list[Piece]:
         return split(self.f)
 
-    @derived
+    @lazily_derived
     def smoothness(self) -> _validation.Smoothness:
         return _validation.smooth_at_1(self.pieces)
 
@@ -140,7 +140,7 @@ class Divergence:
         return self.smoothness.f3
 
     # --- validation --------------------------------------------------------------
-    @derived
+    @lazily_derived
     def validation(self) -> dict[str, _validation.Validation]:
         result = {"f_at_1": _validation.f_at_1(self.f)}
         if self.params:
@@ -162,25 +162,25 @@ class Divergence:
         return self
 
     # --- conjugate and links -----------------------------------------------------
-    @derived
+    @lazily_derived
     def conjugate(self) -> Conjugate:
         if self.params:
             return derive_parametric(self.f, self.param_tests)
         return derive(self.f)
 
-    @derived
+    @lazily_derived
     def conjugate_verification(self) -> ConjugateVerification:
         if self.params:
             expr = self.conjugate.expr
             return verify_parametric(expr, self.f, self.param_tests)
         return verify(self.conjugate, self.f, self.pieces, self.function("f_star"))
 
-    @derived
+    @lazily_derived
     def g(self) -> sp.Expr:
         """g(u) = f'(e^u); at a kink, the midpoint of the subdifferential."""
         return self._by_piece(lambda f: _tidy(sp.diff(f, T).subs(T, sp.exp(U))))
 
-    @derived
+    @lazily_derived
     def h(self) -> sp.Expr:
         """`h(u) = f*(f'(e^u)) = e^u g(u) − f(e^u)` (the Fenchel–Young equality: no `f*` needed)."""
         return self._by_piece(
@@ -203,27 +203,27 @@ class Divergence:
         branches.append((link(self.pieces[-1].f), True))
         return sp.Piecewise(*branches)
 
-    @derived
+    @lazily_derived
     def g_prime(self) -> sp.Expr:
         """g'(u), away from kinks (the Dirac mass of a kink's f'' is dropped)."""
         return _tidy(_drop_dirac(sp.diff(self.g, U)))
 
-    @derived
+    @lazily_derived
     def h_prime(self) -> sp.Expr:
         """h'(u) = e^u g'(u), away from kinks (the identity, rather than differentiating h's longer form)."""
         return _tidy(sp.exp(U) * self.g_prime)
 
-    @derived
+    @lazily_derived
     def g_second(self) -> sp.Expr:
         """g''(u), with g''(0) = f'''(1) + f''(1); it enters the Jacobian off a realizable equilibrium."""
         return _drop_dirac(sp.diff(self.g_prime, U))  # only evaluated, never shown: no tidying
 
-    @derived
+    @lazily_derived
     def h_second(self) -> sp.Expr:
         """h''(u) = e^u (g'(u) + g''(u))."""
         return sp.exp(U) * (self.g_prime + self.g_second)
 
-    @derived
+    @lazily_derived
     def tails(self):
         """The growth of g, h, g', h' as u -> ±∞ (`febm.divergences.tails.LinkTails`)."""
         from .tails import link_tails

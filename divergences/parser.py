@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from .errors import InputError, printable
+from ..errors import InputError, printable
 
 MAX_LENGTH = 400
 MAX_DEPTH = 40

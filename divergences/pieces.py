@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .errors import InputError
+from ..errors import InputError
 from .symbolic import T, attempt
 
 

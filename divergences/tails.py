@@ -181,7 +181,7 @@ class LinkTails:
 def link_tails(divergence, method: str = "numeric") -> LinkTails:
     """The tails of a bound divergence's links (see `Growth` and `growth`)."""
     if divergence.params:
-        from .errors import InputError
+        from ..errors import InputError
 
         raise InputError(f"{divergence.name} has a free parameter: bind it first, e.g. {divergence.name}=0.5")
     return LinkTails({(link, side): growth(getattr(divergence, link), side, method)

@@ -18,7 +18,10 @@ import resource
 import time
 from dataclasses import dataclass
 
-from .errors import InputError, printable
+from ..errors import InputError, printable
+from . import derived
+from .fresh import resolve_fresh
+from .symbolic import SYMBOLIC
 
 STEPS = ("validation", "conjugate", "conjugate check", "links", "numeric forms", "tails")
 
@@ -40,10 +43,6 @@ def _address_space() -> int:
 
 
 def _child(spec: str, symbolic: bool, memory_mb: int, conn) -> None:
-    from . import derived
-    from .resolve import resolve_fresh
-    from .symbolic import SYMBOLIC
-
     step = "parsing"
     try:
         cap = _address_space() + memory_mb * 2**20
@@ -96,9 +95,6 @@ def _run(spec: str, symbolic: bool):
 
 def derive(spec: str):
     """The Divergence of ``spec`` with every slow derivation done under the caps (see module doc)."""
-    from . import derived
-    from .resolve import resolve_fresh
-
     d = resolve_fresh(spec)  # parse in this process: bounded, and errors surface at once
     if not LIMITS.enabled:
         return d

@@ -6,7 +6,7 @@ of the heavy layers; only `resolve` asks torch whether CUDA is present.
 
 from __future__ import annotations
 
-from ..divergences.errors import UnknownName
+from ..errors import UnknownName
 
 CHOICES = ("auto", "cpu", "cuda")
 DEFAULT = "auto"  # CUDA when torch sees one, else the CPU
@@ -18,9 +18,9 @@ def check_name(name: str) -> str:
     return name
 
 
-def resolve(name: str = DEFAULT) -> str:
+def select(name: str = DEFAULT) -> str:
     """"cpu" or "cuda" for ``name``; "cuda" without a CUDA device is an input error."""
-    from ..divergences.errors import InputError
+    from ..errors import InputError
 
     check_name(name)
     import torch

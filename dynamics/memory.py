@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ..divergences.errors import InputError
+from ..errors import InputError
 
 FLOAT = 8  # bytes: estimates assume float64 (float32 runs need half)
 

@@ -23,8 +23,9 @@ _PUBLIC = {
     # divergences
     "resolve": "febm.divergences",
     "Divergence": "febm.divergences",
-    "InputError": "febm.divergences",
-    "UnknownName": "febm.divergences",
+    "InputError": "febm.errors",
+    "UnknownName": "febm.errors",
+    "Registry": "febm.registry",
     # set-ups
     "Setup": "febm.toy_models",
     "realizable": "febm.toy_models",
@@ -38,7 +39,7 @@ _PUBLIC = {
     "catalog": "febm.dynamics.commands.catalog",
     "show": "febm.dynamics.commands.catalog",
     "render": "febm.dynamics.commands.figures",
-    "confirm": "febm.dynamics.training.confirm",
+    "confirm": "febm.dynamics.commands.confirm",
     "atlas": "febm.dynamics.commands.atlas",
     "train_toy2d": "febm.dynamics.training.toy2d",
     "bench_toy2d": ("febm.dynamics.training.bench", "run"),
@@ -47,7 +48,7 @@ _PUBLIC = {
     "TrainConfig": "febm.dynamics.training.trainer",
     # reports
     "CheckReport": "febm.dynamics.commands.check",
-    "ConfirmReport": "febm.dynamics.training.confirm",
+    "ConfirmReport": "febm.dynamics.commands.confirm",
     "Paper1DReport": "febm.dynamics.training.paper1d",
     "Toy2DReport": "febm.dynamics.training.toy2d",
     "BenchReport": "febm.dynamics.training.bench",

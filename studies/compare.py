@@ -7,7 +7,7 @@ paper1d_reference.py. Toys: the outputs of toy2d_atlas.py and toy2d_training.py.
 import json
 import sys
 
-from febm.dynamics.commands.against_training import compare_paper_1d, compare_toy2d
+from against_training import compare_paper_1d, compare_toy2d
 
 with open(sys.argv[1]) as fh:
     atlases = json.load(fh)

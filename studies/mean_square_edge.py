@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from febm.dynamics.training.spread import spread
+from febm.dynamics.commands.spread import spread
 
 HOLDS_RELATIVE, HOLDS_SD = 0.10, 2.0
 GRID = [  # (f, set-up, batch)

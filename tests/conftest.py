@@ -17,3 +17,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "febm"))
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
+
+# The studies (scripts that write the result files under docs/results) are importable by the tests
+# that tie the docs' numbers to them; they are not part of the installed package.
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies"))

@@ -3,14 +3,14 @@
 import json
 
 import pytest
-
-from febm.dynamics.commands.against_training import (
+from against_training import (  # studies/: on the path through conftest.py
     ComparisonReport,
     Pair,
     compare_paper_1d,
     paper_1d_outcome,
     toy2d_outcome,
 )
+
 from febm.dynamics.commands.atlas import AtlasRow, _predict, atlas
 from febm.dynamics.commands.cli import main
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from febm.dynamics.commands.cli import main
-from febm.dynamics.training.confirm import confirm
+from febm.dynamics.commands.confirm import confirm
 
 FAST = {"runs": 32, "batch": 1024}
 

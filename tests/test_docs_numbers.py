@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "studies"))
+ROOT = Path(__file__).resolve().parents[1]  # studies/ is on the path through conftest.py
 
 
 def test_mean_square_table_is_rendered_from_its_result_file():

@@ -32,7 +32,7 @@ def two_modes(means=(-1.0, 1.0), sd=0.7) -> febm.Setup:
 
 def not_normalizable() -> febm.Setup:
     """E = θx − x⁴/100 on a grid: exp(−E) grows at the grid's ends, so q_θ is not a density."""
-    model = GridEnergy1D(lambda th, x: th[0] * x - x**4 / 100, dim=1, lo=-60.0, hi=60.0, n=400)
+    model = GridEnergy1D(lambda th, x: th[0] * x - x**4 / 100, dim=1, lo=-60.0, hi=60.0, n=120)
     return febm.Setup("quartic", "not normalizable", model, LinearCritic(polynomial(2)),
                       GaussianMixture([1.0], [0.0], [1.0]), start=torch.tensor([0.1, 0, 0, 0], dtype=D))
 

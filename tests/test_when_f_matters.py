@@ -219,7 +219,7 @@ def test_predicted_spread_matches_minibatch_runs(name, model, batch, fraction):
     at steps up to 0.8 of the mean-square edge η_ms. Where the theory misses (closer to the edge,
     smaller batches, paper-1d above 0.1·η_ms) is measured in studies/mean_square_edge.py and
     reported in docs/theory.md; these are the points where it holds."""
-    from febm.dynamics.training.spread import spread
+    from febm.dynamics.commands.spread import spread
 
     report = spread(name, model, batch=batch, fraction=fraction, runs=32, steps=600, seed=1)
     assert report.diverged_runs == 0

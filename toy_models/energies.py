@@ -156,22 +156,20 @@ class GridEnergy1D:
     """
 
     def __init__(self, energy_fn, dim: int, lo: float = -12.0, hi: float = 12.0, n: int = 400,
-                 gradient_fn=None, sampler=None):
+                 gradient_fn=None, sampler=None, grid=None):
         self.energy = energy_fn
         if sampler is not None:  # exact sampling from standard normals, where q_θ is known
             self.sample = sampler
         if gradient_fn is not None:
             self.gradient = gradient_fn
         self.dim = dim
-        self._x, self._w = gauss_legendre(lo, hi, n)
+        self._x, self._w = gauss_legendre(lo, hi, n) if grid is None else grid  # grid: (nodes, weights)
 
     @classmethod
     def on_square(cls, energy_fn, dim: int, lo: float, hi: float, n: int, **kw) -> "GridEnergy1D":
         """The same in 2-D: an n × n tensor Gauss–Legendre grid on [lo, hi]²."""
-        grid = cls(energy_fn, dim, lo, hi, n, **kw)
-        x, w = grid._x, grid._w
-        grid._x, grid._w = torch.cartesian_prod(x, x), torch.outer(w, w).reshape(-1)
-        return grid
+        x, w = gauss_legendre(lo, hi, n)
+        return cls(energy_fn, dim, lo, hi, n, grid=(torch.cartesian_prod(x, x), torch.outer(w, w).reshape(-1)), **kw)
 
     def nodes(self, theta) -> Nodes:
         logits = torch.log(self._w) - self.energy(theta, self._x)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from ..divergences.errors import InputError, UnknownName
-from ..divergences.registry import Registry
+from ..errors import InputError, UnknownName
+from ..registry import Registry
 from . import mlp
 from .critics import LinearCritic, NegatedEnergyCritic, polynomial, quadratic_2d
 from .data import Realizable
@@ -65,7 +65,7 @@ class Setup:
     data: DataSource
     theta_star: torch.Tensor | None = None
     omega_star: torch.Tensor | None = None
-    gauge: bool = False  # an additive constant shared by E and H (documentation; febm detects gauges)
+    has_gauge: bool = False  # an additive constant shared by E and H (documentation; febm detects gauges)
     start: torch.Tensor | Callable | None = None
     theta_init: torch.Tensor | None = None  # where training starts (the paper's σ₀ = 1), if it matters
     minimizer: Callable | None = None  # θ minimizing D_f(p‖q_θ) over the model family, as a function of f
@@ -104,7 +104,7 @@ class Setup:
 
 
 def realizable(name: str, description: str, model, critic, theta_star, omega_star=None,
-               gauge: bool = False) -> Setup:
+               has_gauge: bool = False) -> Setup:
     """A set-up whose data is the model itself at ``theta_star``: p = q_θ*.
 
     The equilibrium is H_ω* = −E_θ*. For a `LinearCritic`, ω* is found by least squares
@@ -120,7 +120,7 @@ def realizable(name: str, description: str, model, critic, theta_star, omega_sta
         if residual > 1e-8:
             raise InputError(f"{name}: the critic cannot represent −E_θ* (residual {residual:.1e})")
     return Setup(name, description, model, critic, data, data.theta_star,
-                 torch.as_tensor(omega_star, dtype=DTYPE), gauge)
+                 torch.as_tensor(omega_star, dtype=DTYPE), has_gauge)
 
 
 def setup(spec: str | Setup) -> Setup:
@@ -251,7 +251,7 @@ def gauge() -> Setup:
         model,
         LinearCritic(polynomial(2)),
         theta,
-        gauge=True,
+        has_gauge=True,
     )
 
 
@@ -275,5 +275,5 @@ def mlp_1d(seed: int = 0) -> Setup:
         NegatedEnergyCritic(model),
         theta_star,
         omega_star=theta_star.clone(),
-        gauge=True,  # the two output biases
+        has_gauge=True,  # the two output biases
     )

@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from ..divergences.registry import Registry
+from ..registry import Registry
 from .nodes import Nodes
 from .quadrature import DTYPE, gauss_hermite_2d
 

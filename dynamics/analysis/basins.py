@@ -46,7 +46,7 @@ def outcome(lin, z0: torch.Tensor, ratio: float = 1.0, escape: float = 10.0, hor
     start = float(np.linalg.norm(lin.projector() @ (z0 - lin.z_star).numpy()))
     F = lin.field(ratio)
     try:
-        traj = simulate.flow(F, lin.z_star, z0, horizon / rate, jac=lambda z: moment_form(F, z), gauge=lin.gauge,
+        traj = simulate.flow(F, lin.z_star, z0, horizon / rate, jac=lambda z: moment_form(F, z), gauge=lin.gauge_basis,
                              blowup=escape * start, points=50, max_evals=5000, arrive=0.01 * start, rtol=rtol)
     except ValueError:  # the event search met non-finite values
         return "escaped"

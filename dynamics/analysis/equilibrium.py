@@ -86,7 +86,8 @@ def best_critic(game, theta: torch.Tensor, omega0: torch.Tensor, iterations: int
         if not (torch.isfinite(grad).all() and torch.isfinite(hess).all()):
             break
         while damping < 1e12:
-            trial = w + torch.linalg.lstsq(-hess + damping * eye, grad[:, None]).solution[:, 0]
+            # gelsd: torch's default gelsy gave different last bits in each process
+            trial = w + torch.linalg.lstsq(-hess + damping * eye, grad[:, None], driver="gelsd").solution[:, 0]
             v_trial = value(trial)
             if np.isfinite(v_trial) and v_trial >= v:
                 w, v, damping = trial, v_trial, max(damping / 4, 1e-9)

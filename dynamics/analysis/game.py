@@ -71,7 +71,7 @@ class Game:
         p, q = self.data.nodes(), self.model.nodes(theta)
         return p.mean(self.g(self.r(theta, omega, p.x))) - q.mean(self.h(self.r(theta, omega, q.x)))
 
-    def _features(self, theta, omega, x):
+    def features(self, theta, omega, x):
         """∇_θ E and ∇_ω H at each node: (n, dθ) and (n, dω)."""
         return gradient(self.model, "energy", theta, x), gradient(self.critic, "value", omega, x)
 
@@ -86,8 +86,8 @@ class Game:
 
     def estimate(self, theta, omega, p, q):
         """E_p[g'(r)∇E] − E_q[h'(r)∇E] + Cov_q(h(r), ∇E) and E_p[g'(r)∇H] − E_q[h'(r)∇H] over nodes."""
-        a_p, b_p = self._features(theta, omega, p.x)
-        a_q, b_q = self._features(theta, omega, q.x)
+        a_p, b_p = self.features(theta, omega, p.x)
+        a_q, b_q = self.features(theta, omega, q.x)
         r_p, r_q = self.r(theta, omega, p.x), self.r(theta, omega, q.x)
         g1p, h1q, hq = self.g1(r_p), self.h1(r_q), self.h(r_q)
         grad_omega = p.mean(g1p[:, None] * b_p) - q.mean(h1q[:, None] * b_q)
@@ -102,7 +102,7 @@ class Game:
     def feature_moments(self, theta, omega):
         """Under p: μ = E[∇θE], ν = E[∇ωH], C = Cov(∇θE), K = E[∇ωH ∇ωHᵀ] (THEORY.md)."""
         p = self.data.nodes()
-        a, b = self._features(theta, omega, p.x)
+        a, b = self.features(theta, omega, p.x)
         mu, nu = p.mean(a), p.mean(b)
         C = p.mean(a[:, :, None] * a[:, None, :]) - torch.outer(mu, mu)
         K = p.mean(b[:, :, None] * b[:, None, :])

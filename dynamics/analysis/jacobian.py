@@ -95,8 +95,8 @@ def moment_form(field: GDAField, z) -> torch.Tensor:
     game = field.game
     theta, omega = game.split(z)
     p, q = game.data.nodes(), game.model.nodes(theta)
-    a_p, b_p = game._features(theta, omega, p.x)
-    a_q, b_q = game._features(theta, omega, q.x)
+    a_p, b_p = game.features(theta, omega, p.x)
+    a_q, b_q = game.features(theta, omega, q.x)
     A_p, A_q = (parameter_hessian(game.model, "energy", theta, x) for x in (p.x, q.x))
     B_p, B_q = (parameter_hessian(game.critic, "value", omega, x) for x in (p.x, q.x))
     r_p, r_q = game.r(theta, omega, p.x), game.r(theta, omega, q.x)

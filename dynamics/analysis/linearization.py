@@ -23,7 +23,7 @@ class Linearization:
     game: Game
     z_star: torch.Tensor
     G: np.ndarray  # unit-rate Jacobian at z* (η_θ = η_ω = 1)
-    gauge: np.ndarray  # orthonormal basis (n × k) of directions along which z* is not isolated
+    gauge_basis: np.ndarray  # orthonormal basis (n × k) of directions along which z* is not isolated
 
     @classmethod
     def at(cls, game: Game, z_star: torch.Tensor) -> "Linearization":
@@ -57,23 +57,23 @@ class Linearization:
         return UPDATES[update](self.game, eta, ratio * eta)
 
     def transverse(self, A: np.ndarray) -> np.ndarray:
-        return spectrum.transverse(A, self.gauge)
+        return spectrum.transverse(A, self.gauge_basis)
 
     def projector(self) -> np.ndarray:
-        return simulate.projector(len(self.G), self.gauge)
+        return simulate.projector(len(self.G), self.gauge_basis)
 
     def radius(self, update: str, eta: float, ratio: float = 1.0) -> float:
         """Transverse spectral radius of one step: below 1 is stable."""
         return spectrum.spectral_radius(self.transverse(self.step_matrix(update, eta, ratio)))
 
     def spectrum(self, ratio: float = 1.0, scale: float | None = None) -> spectrum.Spectrum:
-        return spectrum.analyse(self.jacobian(ratio), self.gauge, scale)
+        return spectrum.analyse(self.jacobian(ratio), self.gauge_basis, scale)
 
     def stable_steps(self, update: str, ratio: float = 1.0) -> list[tuple[float, float]]:
         """Intervals of η_θ on which ``update`` steps are stable (they need not start at 0)."""
         if update == "simultaneous":
-            return spectrum.stable_steps_simultaneous(self.jacobian(ratio), self.gauge)
-        return spectrum.stable_steps_alternating(self.G, self.n_theta, ratio, self.gauge)
+            return spectrum.stable_steps_simultaneous(self.jacobian(ratio), self.gauge_basis)
+        return spectrum.stable_steps_alternating(self.G, self.n_theta, ratio, self.gauge_basis)
 
     def eta_max(self, update: str, ratio: float = 1.0) -> float | None:
         """The largest η_θ with stable steps on all of (0, η]; None if tiny steps are unstable."""
@@ -81,11 +81,11 @@ class Linearization:
 
     def critical_ratios(self) -> list[float]:
         """Values of η_ω/η_θ where the flow's transverse max Re λ changes sign."""
-        return spectrum.critical_ratios(self.G, self.n_theta, self.gauge)
+        return spectrum.critical_ratios(self.G, self.n_theta, self.gauge_basis)
 
     def mode_start(self, A: np.ndarray, size: float, discrete: bool = False):
         """z* plus ``size`` along the slowest transverse mode of A, and that mode's eigenvalue."""
-        return simulate.mode_start(self.z_star, A, size, self.gauge, discrete=discrete)
+        return simulate.mode_start(self.z_star, A, size, self.gauge_basis, discrete=discrete)
 
 
 def edge(intervals) -> float | None:

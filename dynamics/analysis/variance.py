@@ -54,8 +54,9 @@ def _event_dim(game: Game) -> int:
     return 1 if x.dim() == 1 else x.shape[1]
 
 
-def _q_samples(game: Game, theta, n: int):
-    """Nodes y_k = sample(θ, z_k) of q_θ with Gauss–Hermite z_k and weights w_k."""
+def sampler_nodes(game: Game, theta, n: int):
+    """Standard-normal nodes z_k and weights w_k whose images y_k = sample(θ, z_k) are q_θ's nodes
+    (what the model's exact sampler turns them into); refuses a model without that sampler."""
     if not isinstance(game.model, ExactSampler):
         raise ValueError("the variance analysis needs the model's exact sampler sample(θ, z)")
     z, w = _standard_nodes(_event_dim(game), n)
@@ -69,8 +70,8 @@ def contributions(game: Game, z, x_p, z_q, abar=None, hbar=None):
     """
     theta, omega = game.split(z)
     y = game.model.sample(theta, z_q)
-    a_p, b_p = game._features(theta, omega, x_p)
-    a_q, b_q = game._features(theta, omega, y)
+    a_p, b_p = game.features(theta, omega, x_p)
+    a_q, b_q = game.features(theta, omega, y)
     r_p, r_q = game.r(theta, omega, x_p), game.r(theta, omega, y)
     g1, h0, h1 = game.g1(r_p)[:, None], game.h(r_q)[:, None], game.h1(r_q)[:, None]
     abar = a_q.mean(0) if abar is None else abar
@@ -98,7 +99,7 @@ class EstimatorMoments:
 
 def _population_means(game: Game, theta, omega, z_q, w_q):
     y = game.model.sample(theta, z_q)
-    a_q, _ = game._features(theta, omega, y)
+    a_q, _ = game.features(theta, omega, y)
     h0 = game.h(game.r(theta, omega, y))
     return (w_q[:, None] * a_q).sum(0), (w_q * h0).sum()
 
@@ -107,7 +108,7 @@ def estimator_moments(game: Game, z, nodes: int = 600) -> EstimatorMoments:
     """Σ at z by quadrature: p's own nodes, and Gauss–Hermite nodes through q's exact sampler."""
     theta, omega = game.split(z)
     p = game.data.nodes()
-    z_q, w_q = _q_samples(game, theta, nodes)
+    z_q, w_q = sampler_nodes(game, theta, nodes)
     abar, hbar = _population_means(game, theta, omega, z_q, w_q)
     v_p, v_q = contributions(game, z, p.x, z_q, abar, hbar)
     data_part, model_part = _weighted_cov(v_p, p.w), _weighted_cov(v_q, w_q)
@@ -121,7 +122,7 @@ def per_sample_jacobians(game: Game, z, nodes: int = 600):
     population values: their derivatives are the same for every sample, so they cancel here."""
     theta, omega = game.split(z)
     p = game.data.nodes()
-    z_q, w_q = _q_samples(game, theta, nodes)
+    z_q, w_q = sampler_nodes(game, theta, nodes)
     abar, hbar = (t.detach() for t in _population_means(game, theta, omega, z_q, w_q))
 
     def v_p(zz, x):
@@ -359,7 +360,7 @@ def field_check(game: Game, z, nodes: int = 600) -> float:
 
     theta, omega = game.split(z)
     m = estimator_moments(game, z, nodes)
-    z_q, w_q = _q_samples(game, theta, nodes)
+    z_q, w_q = sampler_nodes(game, theta, nodes)
     g_t, g_o = game.estimate(theta, omega, game.data.nodes(), Nodes(game.model.sample(theta, z_q), w_q))
     reference = torch.cat([-g_t, g_o])
     return float((m.field - reference).norm()) / max(1.0, float(reference.norm()))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from ...divergences.errors import printable
+from ...errors import printable
 from .. import device as devices
 
 MAX_SEED = 2**63 - 1  # torch's and numpy's seeds are 64-bit

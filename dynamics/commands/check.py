@@ -19,6 +19,7 @@ from ..analysis import Linearization, equilibrium, oscillation_period, simulate
 from ..analysis.local import EQUILIBRIUM_TOL, LocalAnalysis
 from ..analysis.spectrum import Spectrum
 from ..report import Report, Verdict, finite_or_none
+from . import check_plots
 
 MAX_STEPS = 4000  # longest alternating run in a check
 SLOW = 1e-4  # slowest/fastest |Re λ| below which the flow run is skipped (stiff, sloppy models)
@@ -175,9 +176,7 @@ class CheckReport(Report):
 
     def figures(self) -> list:
         """The spectrum and, when the flow was simulated, its convergence, as matplotlib Figures."""
-        from .check_plots import figures
-
-        return figures(self)
+        return check_plots.figures(self)
 
 
 def _critical(ratios, ratio: float, verdict) -> str:
@@ -234,7 +233,7 @@ def _equilibrium_report(la: LocalAnalysis, seed: int) -> dict:
                 "solved_success": la.has_equilibrium, "solved_from": "the set-up's start",
                 "tolerance": EQUILIBRIUM_TOL}
     field_ = lin.field()
-    start = simulate.start_point(lin.z_star, 0.05, seed, lin.gauge)
+    start = simulate.start_point(lin.z_star, 0.05, seed, lin.gauge_basis)
     solved = equilibrium.solve(field_, start)
     return {
         "known_residual": residual,
@@ -260,7 +259,7 @@ def _simulate_flow(lin: Linearization, ratio: float, spec: Spectrum) -> FlowRun 
     J = lin.jacobian(ratio)
     z0, lam = lin.mode_start(J, size)
     traj = simulate.flow(lin.field(ratio), lin.z_star, z0, (6.0 if rate < 0 else 16.0) / abs(rate), jac=J,
-                         gauge=lin.gauge)
+                         gauge=lin.gauge_basis)
     if traj.status == "budget":
         return Skipped("the integration exceeded its budget of field evaluations")
     meas = simulate.measure_rate(traj, oscillation_period(lam))
@@ -289,7 +288,7 @@ def _simulate_steps(lin: Linearization, ratio: float, intervals, update="alterna
     if 6.0 > MAX_STEPS * abs(predicted):
         return Skipped(f"the predicted rate per step ({predicted:.2g}) needs more than {MAX_STEPS} steps")
     steps = max(20, int(6.0 / abs(predicted)))
-    traj = simulate.iterate(lin.step_map(update, eta, ratio), lin.z_star, z0, steps, lin.gauge)
+    traj = simulate.iterate(lin.step_map(update, eta, ratio), lin.z_star, z0, steps, lin.gauge_basis)
     meas = simulate.measure_rate(traj, oscillation_period(mu, per_step=True))
     return StepRun(
         eta_theta=eta,

@@ -13,10 +13,8 @@ def figures(report) -> list:
     """The spectrum and, when the flow ran, its convergence, as matplotlib Figures."""
     import matplotlib.pyplot as plt
 
-    from .check import FlowRun
-
     out = [_spectrum(plt, report)]
-    if isinstance(report.flow, FlowRun):
+    if getattr(report.flow, "trajectory", None) is not None:  # the flow ran (not Skipped)
         out.append(_convergence(plt, report))
     return out
 

@@ -81,11 +81,11 @@ def _cmd_reproduce(args) -> int:
 
 def _cmd_confirm(args) -> int:
     if args.spread is not None:
-        from ..training.spread import spread
+        from .spread import spread
 
         return _emit(spread(args.generator, args.model, batch=args.batch, fraction=args.spread,
                             lr_ratio=args.lr_ratio, runs=args.runs, steps=args.steps, seed=args.seed), args)
-    from ..training.confirm import confirm
+    from .confirm import confirm
 
     return _emit(confirm(args.generator, args.model, args.lr_ratio, runs=args.runs, batch=args.batch,
                          seed=args.seed, progress=not args.json), args)
@@ -167,7 +167,7 @@ def _cmd_figures(args) -> int:
 
 
 GENERATOR_HELP = 'a catalog name, alpha=VALUE, or an expression such as "(t-1)*log(t)"'
-MODEL_HELP = ("a set-up name (default gaussian-1d; see docs), or path/to/file.py:NAME: your own "
+MODEL_HELP = ("a set-up name (default {default}; see docs), or path/to/file.py:NAME: your own "
               "set-up, loaded by running that Python file (your code, unlike the whitelisted expressions)")
 
 
@@ -187,26 +187,26 @@ def _game_arguments(p) -> None:
     """The generator, --model and --lr-ratio of the commands that play the game."""
     p.add_argument("generator", help=GENERATOR_HELP)
     _deadline(p)
-    p.add_argument("--model", default="gaussian-1d", help=MODEL_HELP)
+    p.add_argument("--model", default="gaussian-1d", help=MODEL_HELP.format(default="gaussian-1d"))
     p.add_argument("--lr-ratio", type=arg.ratio, default=1.0, help="η_ω/η_θ (default 1)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="febm", description="Check the theory of f-EBM training.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    parser.add_argument("--threads", type=arg.count(1, 256), default=1,
-                        help="torch CPU threads (default 1: febm's tensors are small, and on busy cores "
-                             "extra threads made single operations 10-100x slower)")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+def _add_divergences(sub) -> None:
     p = sub.add_parser("divergences", help="list the catalog with f*, dom f* and f''(1)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_cmd_divergences)
+
+
+def _add_show(sub) -> None:
     p = sub.add_parser("show", help="derive and check one generator (catalog name or expression in t)")
     p.add_argument("generator", help=GENERATOR_HELP)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--latex", action="store_true", help="LaTeX forms of f, f', f'', f*, g, h")
     _deadline(p)
     p.set_defaults(run=_cmd_show)
+
+
+def _add_check(sub) -> None:
     p = sub.add_parser("check", help="linearize the f-EBM game at its equilibrium and read the spectrum")
     _game_arguments(p)
     _common(p, "seed of the equilibrium root-solve's start")
@@ -214,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir,
                    help="write the spectrum and the convergence curve here")
     p.set_defaults(run=_cmd_check)
+
+
+def _add_confirm(sub) -> None:
     p = sub.add_parser("confirm", help="stochastic minibatch runs near the equilibrium vs the predicted rate")
     _game_arguments(p)
     p.add_argument("--runs", type=arg.count(2, 100_000), default=128, help="coupled run pairs (default 128)")
@@ -227,12 +230,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --spread: measured steps after the burn-in (default 1500)")
     _common(p, "seed of the minibatches")
     p.set_defaults(run=_cmd_confirm)
+
+
+def _add_atlas(sub) -> None:
     p = sub.add_parser("atlas", help="where f matters: tails, misspecified equilibria, variance, basins, "
                                      "and a prediction per divergence")
     p.add_argument("generators", nargs="*", metavar="NAME|EXPR",
                    help="divergences (default: every catalog divergence with f''(1) > 0)")
     _deadline(p)
-    p.add_argument("--model", default="paper-1d", help="a set-up (default paper-1d); see febm check --help")
+    p.add_argument("--model", default="paper-1d", help=MODEL_HELP.format(default="paper-1d"))
     p.add_argument("--batch", type=arg.count(1, 10_000_000), default=1000, help="minibatch size (default 1000)")
     p.add_argument("--lr-ratio", type=arg.ratio, default=1.0, help="η_ω/η_θ (default 1)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -244,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "exact flow from the start is followed for time lr × steps")
     p.add_argument("--steps", type=arg.count(1, 10**9), default=20000, help="with --lr: training steps (default 20000)")
     p.set_defaults(run=_cmd_atlas)
+
+
+def _add_toy2d(sub) -> None:
     p = sub.add_parser("toy2d", help="train MLP EBMs on a 2-D toy with f-EBM and contrastive divergence")
     p.add_argument("dataset", help="8gaussians, 25gaussians, moons or rings")
     p.add_argument("--methods", default="cd,kl,jensen_shannon,reverse_kl,squared_hellinger",
@@ -254,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the samples over the data density here")
     p.set_defaults(run=_cmd_toy2d)
+
+
+def _add_bench(sub) -> None:
     p = sub.add_parser("bench", help="f-EBM against contrastive divergence on the 2-D toys: seeds, equal "
                                      "counted budgets, 95%% intervals")
     p.add_argument("suite", choices=["toy2d"], help="which benchmark")
@@ -275,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir,
                    help="write the learning curves and the results as JSON here")
     p.set_defaults(run=_cmd_bench)
+
+
+def _add_figures(sub) -> None:
     p = sub.add_parser("figures", help="regenerate the named figures (PNG and PDF) and a manifest")
     p.add_argument("--out", default="figures-out", type=arg.output_dir, help="output folder (default figures-out)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
@@ -283,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the figures and exit")
     _common(p, "seed of every stochastic figure")
     p.set_defaults(run=_cmd_figures)
+
+
+def _add_reproduce(sub) -> None:
     p = sub.add_parser("reproduce", help="rerun an experiment of the paper")
     p.add_argument("experiment", choices=["paper-1d"], help="which experiment")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
@@ -300,6 +318,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the fits and critics figure here")
     _common(p, "master seed")
     p.set_defaults(run=_cmd_reproduce)
+
+
+COMMANDS = (_add_divergences, _add_show, _add_check, _add_confirm, _add_atlas,  # the order of `febm --help`
+            _add_toy2d, _add_bench, _add_figures, _add_reproduce)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="febm", description="Check the theory of f-EBM training.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--threads", type=arg.count(1, 256), default=1,
+                        help="torch CPU threads (default 1: febm's tensors are small, and on busy cores "
+                             "extra threads made single operations 10-100x slower)")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    for add in COMMANDS:
+        add(sub)
     return parser
 
 
@@ -322,7 +355,7 @@ def _version() -> str:
 
 
 def main(argv=None) -> int:
-    from ...divergences.errors import InputError, one_line
+    from ...errors import InputError, one_line
     from ..memory import retain_freed_pages
 
     parser = build_parser()

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ...divergences import Registry, resolve
+from ...divergences import resolve
+from ...registry import Registry
 from ...toy_models import setup
 from .. import device as devices
 from ..analysis import Game, Linearization
@@ -119,8 +120,8 @@ def phase_portrait(plt, params, seed):
         {"divergence": "kl", "model": "gaussian-1d", "runs": 128, "batch": 4096},
         {"runs": 32, "batch": 1024})
 def convergence(plt, params, seed):
-    from ..training.confirm import confirm
     from .check import check
+    from .confirm import confirm
 
     report = check(params["divergence"], params["model"])
     flow = report.flow

@@ -160,7 +160,7 @@ def run(datasets=DATASETS, methods=None, seeds: int = 5, budget: float = 6e6, tu
                 "tuning_grid": [list(s) for s in TUNING] if tune else None, "master_seed": seed,
                 "config": jsonable({k: v for k, v in asdict(config).items() if k not in ("dtype", "device")}),
                 "step_cost": {m: asdict(step_cost(m, config)) for m in ("cd", "f-EBM")}}
-    return BenchReport(cells, protocol, time.perf_counter() - t0, str(devices.resolve(config.device)))
+    return BenchReport(cells, protocol, time.perf_counter() - t0, str(devices.select(config.device)))
 
 
 def _tune(dataset, methods, budget, config, seed, progress) -> dict:

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ...divergences.errors import UnknownName
+from ...errors import UnknownName
 
 
 class Adam:

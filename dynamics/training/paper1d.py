@@ -214,7 +214,7 @@ def cd_fit(data, seeds: int, config: TrainConfig, seed: int = 0, k: int = 5, ste
     and config's schedule, over a quarter of its steps (a smooth, nearly convex problem).
     Returns the averaged (μ, σ) of each seed, shape (seeds, 2)."""
     config = replace(config, steps=max(config.steps // 4, 1))
-    kw = {"dtype": config.dtype, "device": devices.resolve(config.device)}
+    kw = {"dtype": config.dtype, "device": devices.select(config.device)}
     gen = torch.Generator(device=kw["device"]).manual_seed(int(seed) + 1)
     theta = GAUSSIAN.initial(seeds, config.init_mu, config.init_sigma, **kw)
     total, start = torch.zeros_like(theta), int(config.steps * (1 - config.average_from))

@@ -155,7 +155,7 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     specs = specs or {}
     if config.critic not in CRITICS:
         raise UnknownName("critic form", config.critic, CRITICS)
-    device = devices.resolve(config.device)
+    device = devices.select(config.device)
     data = toy2d(dataset)
     kw = {"dtype": config.dtype, "device": device}
     gen = Streams(seed, [r.key for r in runs], device)  # one stream per run

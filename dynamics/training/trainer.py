@@ -79,7 +79,7 @@ class BatchedGaussianFEBM:
         if config.sampling == "stratified" and not hasattr(data, "from_uniform"):
             raise InputError("stratified sampling needs data with an inverse CDF (a from_uniform method)")
         self.config = config
-        self.device = devices.resolve(config.device)
+        self.device = devices.select(config.device)
         self.data = data
         self.runs = len(divergences)
         self.groups = link_groups(divergences)

@@ -16,15 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.func import vmap
 
-from ...divergences import InputError, resolve
-from ...toy_models import DataSampler, ExactSampler, Setup, setup
-from .. import memory
+from ...divergences import resolve
+from ...toy_models import Setup, setup
 from ..analysis import Game, oscillation_period, simulate
 from ..analysis.local import LocalAnalysis
 from ..report import Report
-from .trainer import progress_bar
+from ..training.minibatch import check_memory, minibatch_run, require_samplers
+from ..training.trainer import progress_bar
 
 GROWTH_START = 0.02  # unstable runs start at 0.02·size and grow by e^decay
 MAX_STEPS = 3000
@@ -87,42 +86,6 @@ def agreement(res) -> str:
     return "DISAGREES (more than 5% and 2 sd apart)"
 
 
-def minibatch_run(game, data, Z, eta_t, eta_o, update, steps, batch, generator, copies: int = 1, bar=None):
-    """Minibatch GDA from the rows of Z (R, n); returns the states, (steps + 1, R, n).
-
-    Every step draws B samples of p and B standard normals for q's exact sampler per run. With
-    ``copies`` = 2 the first and second halves of the rows see the same samples (common random
-    numbers, for twin runs). Alternating steps draw fresh samples for the θ half-step.
-    """
-    grads = vmap(game.sample_gradients)
-    model, n_t = game.model, game.dim_theta
-    runs = len(Z) // copies
-    event = tuple(data.nodes().x.shape[1:])  # () in 1-D, (2,) in 2-D
-
-    def repeat(x):
-        return torch.cat([x] * copies)
-
-    def minibatch_grads(Z):
-        theta, omega = Z[:, :n_t], Z[:, n_t:]
-        x_p = repeat(data.sample((runs, batch), generator, dtype=Z.dtype))
-        eps = repeat(torch.randn((runs, batch) + event, generator=generator, dtype=Z.dtype))
-        return grads(theta, omega, x_p, vmap(model.sample)(theta, eps))
-
-    out = [Z]
-    for _ in range(steps):
-        g_t, g_o = minibatch_grads(Z)
-        if update == "alternating":
-            Z = torch.cat([Z[:, :n_t], Z[:, n_t:] + eta_o * g_o], dim=1)
-            g_t, _ = minibatch_grads(Z)
-            Z = torch.cat([Z[:, :n_t] - eta_t * g_t, Z[:, n_t:]], dim=1)
-        else:
-            Z = torch.cat([Z[:, :n_t] - eta_t * g_t, Z[:, n_t:] + eta_o * g_o], dim=1)
-        out.append(Z)
-        if bar is not None:
-            bar.update(1)
-    return torch.stack(out)
-
-
 def _run(game, data, z0, z_star, eta_t, eta_o, update, steps, runs, batch, seed, bar=None):
     """Batched minibatch runs and their twins from z*; returns (steps + 1, runs, n) differences."""
     gen = torch.Generator().manual_seed(seed)
@@ -141,20 +104,6 @@ def _fit(dev: np.ndarray, period):
     return simulate.measure_rate(traj, period, start_drop=0.5).rate
 
 
-def check_memory(game, runs: int, batch: int, steps: int, what: str) -> None:
-    """Per step: features and link values of 2 × batch points for 2 × runs runs (with autograd's
-    copies, ~8 tensors of them); over the run: the stored states."""
-    n = game.dim_theta + game.dim_omega
-    memory.check(8 * 2 * runs * 2 * batch * (n + 4) * memory.FLOAT + steps * 2 * runs * n * memory.FLOAT, what)
-
-
-def _samplers(s: Setup):
-    if not isinstance(s.model, ExactSampler):
-        raise InputError(f"model {s.name!r} has no exact sampler from standard normals (sample(θ, z))")
-    if not isinstance(s.data, DataSampler):
-        raise InputError(f"the data of {s.name!r} cannot be sampled (sample(shape, generator))")
-
-
 def confirm(spec: str, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0, runs: int = 128,
             batch: int = 4096, size: float = 0.05, decay: float = 3.0, seed: int = 0,
             updates=("simultaneous", "alternating"), bootstrap: int = 100, progress: bool = False) -> ConfirmReport:
@@ -166,7 +115,7 @@ def confirm(spec: str, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0
     t0 = time.perf_counter()
     div = resolve(spec).validate()
     s = setup(model)
-    _samplers(s)
+    require_samplers(s)
     game = Game.from_setup(div, s)
     check_memory(game, runs, batch, MAX_STEPS, "febm confirm")
     lin = LocalAnalysis.build(div, s, lr_ratio).require().lin  # exit 2 without an equilibrium

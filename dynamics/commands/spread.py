@@ -23,7 +23,7 @@ from ..analysis import Game
 from ..analysis.local import LocalAnalysis
 from ..analysis.variance import mean_square
 from ..report import Report
-from .confirm import _samplers, check_memory, minibatch_run
+from ..training.minibatch import check_memory, minibatch_run, require_samplers
 
 
 @dataclass
@@ -70,7 +70,7 @@ def spread(spec, model: str | Setup = "gaussian-1d", batch: int = 256, fraction:
                          "above the edge there is no stationary spread to predict")
     div = resolve(spec).validate()
     s = setup(model)
-    _samplers(s)
+    require_samplers(s)
     game = Game.from_setup(div, s)
     check_memory(game, runs // 2 + 1, batch, steps, "febm confirm --spread")
     lin = LocalAnalysis.build(div, s, lr_ratio).require().lin  # exit 2 without an equilibrium

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..report import Report
+from febm.dynamics.report import Report
 
 CLASSES = ("trains", "fragile", "fails")
 RULES = {

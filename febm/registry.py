@@ -13,7 +13,7 @@ V = TypeVar("V")
 class Registry(Mapping[str, V], Generic[V]):
     """A read-only mapping name -> entry, filled by `register`.
 
-    A missing name raises `febm.divergences.errors.UnknownName`, which lists the close
+    A missing name raises `febm.errors.UnknownName`, which lists the close
     matches and the choices; the CLI catches that one error type.
     """
 
