@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from febm.dynamics.report import Report
+from febm.dynamics.report import Report, revive
 
 CLASSES = ("trains", "fragile", "fails")
 RULES = {
@@ -83,6 +83,12 @@ class ComparisonReport(Report):
         return {"model": self.model, "rule": self.rule, "confusion": self.confusion, "classes": list(CLASSES),
                 "agreement": self.agreement, "spearman": self.spearman, "spearman_p": self.spearman_p,
                 "pairs": [p.__dict__ for p in self.pairs]}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "ComparisonReport":
+        d = revive(d)
+        return cls(d["model"], d["rule"], [Pair(**p) for p in d["pairs"]], spearman=d["spearman"],
+                   spearman_p=d["spearman_p"])
 
     def text(self) -> str:
         lines = [f"atlas prediction against measured training on {self.model} ({len(self.pairs)} cases)",

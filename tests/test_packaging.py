@@ -72,7 +72,7 @@ ALLOWED = {
                                "febm.dynamics.training", "febm.dynamics.report", "febm.dynamics.device",
                                "febm.dynamics.memory", "febm.dynamics.files"),
     "febm.dynamics.commands": ("febm",),
-    "febm.dynamics.report": ("febm.divergences",),
+    "febm.dynamics.report": ("febm.divergences", "febm.dynamics.files"),
     "febm.dynamics.device": ("febm.divergences",),
     "febm.dynamics.memory": ("febm.divergences",),
     "febm.dynamics.files": (),

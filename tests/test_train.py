@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from febm.divergences import resolve
-from febm.dynamics.device import resolve as resolve_device
+from febm.dynamics.device import select as select_device
 from febm.dynamics.training.trainer import BatchedGaussianFEBM, TrainConfig
 from febm.toy_models import Gaussian, mlp, paper_mixture
 from febm.toy_models.exact_fit import fit_gaussian
@@ -156,13 +156,13 @@ def test_contrastive_divergence_finds_the_likelihood_maximizer():
 
 
 def test_device_resolution():
-    assert resolve_device("cpu") == "cpu"
-    assert resolve_device("auto") in ("cpu", "cuda")
+    assert select_device("cpu") == "cpu"
+    assert select_device("auto") in ("cpu", "cuda")
     with pytest.raises(ValueError):
-        resolve_device("tpu")
+        select_device("tpu")
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA"):
-            resolve_device("cuda")
+            select_device("cuda")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

@@ -22,6 +22,7 @@ from .protocols import (
     DataSource,
     EnergyModel,
     ExactSampler,
+    log_prob,
 )
 from .setups import SETUPS, Setup, load_setup_file, realizable, register_setup, setup
 from .toy2d import TOY2D, Mixture2D, toy2d
@@ -38,6 +39,7 @@ __all__ = [
     "DataSource",
     "EnergyModel",
     "ExactSampler",
+    "log_prob",
     "ExpFamilyFinite",
     "Gaussian",
     "Gaussian2D",

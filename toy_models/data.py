@@ -7,7 +7,7 @@ import math
 import torch
 
 from .nodes import Nodes
-from .protocols import ExactSampler
+from .protocols import ExactSampler, log_prob
 from .quadrature import DTYPE, gauss_hermite, gauss_hermite_2d
 
 _TINY = 1e-7  # uniforms are kept inside (0, 1): the normal quantile is infinite at the ends
@@ -118,7 +118,7 @@ class Realizable:
 
     def log_prob(self, x):
         """log q_θ*(x) = −E_θ*(x) − log Z(θ*)."""
-        return -self.model.energy(self.theta_star, x) - self.model.log_partition(self.theta_star)
+        return log_prob(self.model, self.theta_star, x)
 
     def _sample(self, shape, generator: torch.Generator, device=None, dtype=DTYPE):
         """Points of p: the model's own sampler at θ*, applied to standard normals of ``shape``."""

@@ -171,6 +171,11 @@ class GridEnergy1D:
         x, w = gauss_legendre(lo, hi, n)
         return cls(energy_fn, dim, lo, hi, n, grid=(torch.cartesian_prod(x, x), torch.outer(w, w).reshape(-1)), **kw)
 
+    @property
+    def grid(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The fixed quadrature nodes and their Gauss–Legendre weights (before exp(−E) reweights them)."""
+        return self._x, self._w
+
     def nodes(self, theta) -> Nodes:
         logits = torch.log(self._w) - self.energy(theta, self._x)
         return Nodes(self._x, torch.softmax(logits, dim=0))

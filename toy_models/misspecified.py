@@ -20,49 +20,27 @@ import torch
 
 from .critics import LinearCritic, quadratic_rbf, quadratic_rbf_2d, whitened
 from .data import paper_mixture
-from .energies import GaussianEnergy2D, GridEnergy1D
+from .energies import GaussianEnergy1D, GaussianEnergy2D, GridEnergy1D
 from .exact_fit import minimize_divergence
 from .nodes import Nodes
+from .protocols import log_prob
 from .quadrature import DTYPE, gauss_legendre
 from .setups import Setup, register_setup
 from .toy2d import TOY2D, toy2d
 
 
 class GaussianGrid1D(GridEnergy1D):
-    """E = (x − μ)²/(2σ²), θ = (μ, log σ), with self-normalized Gauss–Legendre expectations.
+    """`GaussianEnergy1D` (θ = (μ, log σ)) with self-normalized Gauss–Legendre expectations.
 
     Fixed nodes and θ-dependent weights make the score-function (covariance) form of every
     θ-derivative exact on the grid, so closed-form Jacobians agree with autodiff to rounding.
+    The energy, its derivatives, the sampler and (μ, σ) are the Gaussian's own.
     """
 
     def __init__(self, lo: float = -16.0, hi: float = 20.0, n: int = 500):
-        super().__init__(self._energy, 2, lo, hi, n, gradient_fn=self._gradient, sampler=self._sample)
-
-    @staticmethod
-    def _energy(theta, x):
-        return 0.5 * ((x - theta[0]) * torch.exp(-theta[1])) ** 2
-
-    @staticmethod
-    def _gradient(theta, x):
-        d = (x - theta[0]) * torch.exp(-theta[1])
-        return torch.stack([-d * torch.exp(-theta[1]), -(d**2)], dim=-1)
-
-    @staticmethod
-    def _sample(theta, z):
-        return theta[0] + torch.exp(theta[1]) * z
-
-    @staticmethod
-    def mean_sd(theta):
-        """(μ, σ): the parameters a reader compares fits in."""
-        return theta[0], torch.exp(theta[1])
-
-    def hessian(self, theta, x):
-        """∂²E/∂θ² per point: [[σ⁻², 2(x−μ)σ⁻²], [2(x−μ)σ⁻², 2(x−μ)²σ⁻²]]."""
-        s2 = torch.exp(-2 * theta[1])
-        d = x - theta[0]
-        row0 = torch.stack([s2.expand_as(d), 2 * d * s2], -1)
-        row1 = torch.stack([2 * d * s2, 2 * d**2 * s2], -1)
-        return torch.stack([row0, row1], -2)
+        gaussian = GaussianEnergy1D()
+        super().__init__(gaussian.energy, 2, lo, hi, n, gradient_fn=gaussian.gradient, sampler=gaussian.sample)
+        self.mean_sd, self.hessian = gaussian.mean_sd, gaussian.hessian
 
 
 class OnGrid:
@@ -98,13 +76,9 @@ def _cached(minimize):
     return minimizer
 
 
-def _log_q(model, theta, x):
-    return -model.energy(theta, x) - model.log_partition(theta)
-
-
 def _critic_at(critic, data, model, theta, nodes: Nodes) -> torch.Tensor:
     """The least-squares critic of the log-ratio log p − log q_θ − E_θ, weighted over ``nodes``."""
-    omega, _ = critic.fit(lambda x: data.log_prob(x) - _log_q(model, theta, x) - model.energy(theta, x), nodes)
+    omega, _ = critic.fit(lambda x: data.log_prob(x) - log_prob(model, theta, x) - model.energy(theta, x), nodes)
     return omega
 
 
@@ -114,7 +88,7 @@ def _divergence_minimizer(divergence, data, model, x, w, theta0) -> torch.Tensor
     log_p = data.log_prob(x).numpy()
     with torch.no_grad():
         theta, _, _ = minimize_divergence(
-            f_np, log_p, lambda th: _log_q(model, torch.as_tensor(th, dtype=DTYPE), x).numpy(), w.numpy(),
+            f_np, log_p, lambda th: log_prob(model, torch.as_tensor(th, dtype=DTYPE), x).numpy(), w.numpy(),
             theta0.numpy())
     return torch.as_tensor(theta, dtype=DTYPE)
 
@@ -132,7 +106,7 @@ def paper_1d(k: int = 10) -> Setup:
     def start(divergence) -> torch.Tensor:
         theta = minimizer(divergence)
         q = model.nodes(theta)
-        p_on_grid = torch.exp(data.log_prob(q.x)) * model._w
+        p_on_grid = torch.exp(data.log_prob(q.x)) * model.grid[1]
         mix = Nodes(q.x, 0.5 * q.w + 0.5 * p_on_grid / p_on_grid.sum())
         return torch.cat([theta, _critic_at(critic, data, model, theta, mix)])
 

@@ -14,6 +14,11 @@ import torch
 from .nodes import Nodes
 
 
+def log_prob(model: "EnergyModel", theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """log q_θ(x) = −E_θ(x) − log Z_θ, for any energy model (febm's one copy of this identity)."""
+    return -model.energy(theta, x) - model.log_partition(theta)
+
+
 @runtime_checkable
 class EnergyModel(Protocol):
     """q_θ(x) = exp(−E_θ(x))/Z_θ with exact expectations.

@@ -11,6 +11,7 @@ along a direction is bisected geometrically between 1e-3 and ``r_max``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import torch
@@ -35,99 +36,77 @@ class Basin:
         return {"slowest": self.slowest, "random": self.random, "radius": self.radius, "capped": self.capped}
 
 
+class Outcome(StrEnum):
+    """Where the exact flow from a start goes (compares equal to its JSON string)."""
+
+    ARRIVED = "arrived"  # back within 1% of its starting distance to z*
+    ESCAPED = "escaped"  # past ``escape`` times that distance, or out of the finite numbers
+    STALLED = "stalled"  # neither by the horizon
+
+
 def outcome(lin, z0: torch.Tensor, ratio: float = 1.0, escape: float = 10.0, horizon: float = 30.0,
-            rtol: float = 1e-4) -> str:
+            rtol: float = 1e-4) -> Outcome:
     """Where the flow from z0 goes: "arrived" (within 1% of its starting distance to z*), "escaped"
     (past ``escape`` times that distance, or out of the finite numbers) or "stalled" (neither by
     ``horizon``/|Re λ|)."""
     rate = abs(lin.spectrum(ratio).transverse_max_real)
     if not np.isfinite(rate) or rate == 0:
-        return "stalled"
+        return Outcome.STALLED
     start = float(np.linalg.norm(lin.projector() @ (z0 - lin.z_star).numpy()))
     F = lin.field(ratio)
     try:
         traj = simulate.flow(F, lin.z_star, z0, horizon / rate, jac=lambda z: moment_form(F, z), gauge=lin.gauge_basis,
                              blowup=escape * start, points=50, max_evals=5000, arrive=0.01 * start, rtol=rtol)
     except ValueError:  # the event search met non-finite values
-        return "escaped"
-    if traj.status == "arrived":
-        return "arrived"
-    return "escaped" if traj.status == "escaped" else "stalled"
+        return Outcome.ESCAPED
+    if traj.status == simulate.FlowStatus.ARRIVED:
+        return Outcome.ARRIVED
+    return Outcome.ESCAPED if traj.status == simulate.FlowStatus.ESCAPED else Outcome.STALLED
 
 
 def state_at(lin, z0: torch.Tensor, t: float, ratio: float = 1.0) -> torch.Tensor | None:
     """The exact flow's state at time t from z0 (None if it leaves the finite numbers first)."""
     F = lin.field(ratio)
-    y0 = (z0 - lin.z_star).numpy()
-    from scipy.integrate import solve_ivp
+    return simulate.flow(F, lin.z_star, z0, t, **_JOURNEY, jac=lambda z: moment_form(F, z), blowup=np.inf,
+                         max_evals=None).final
 
-    def rhs(_, y):
-        return F(lin.z_star + torch.as_tensor(y, dtype=z0.dtype)).numpy()
 
-    with np.errstate(all="ignore"):
-        sol = solve_ivp(rhs, (0, t), y0, method="LSODA", rtol=1e-5, atol=1e-9,
-                        jac=lambda _, y: moment_form(F, lin.z_star + torch.as_tensor(y, dtype=z0.dtype)).numpy())
-    if sol.status < 0 or not np.all(np.isfinite(sol.y[:, -1])):
-        return None
-    return lin.z_star + torch.as_tensor(sol.y[:, -1], dtype=z0.dtype)
+_JOURNEY = {"rtol": 1e-5, "atol": 1e-9, "points": None, "remove_residual": False}  # where, not how fast
 
 
 def journey(lin, z0: torch.Tensor, t_state: float, ratio: float = 1.0, escape: float = 10.0,
-            horizon: float = 30.0, max_evals: int = 5000) -> tuple[str, torch.Tensor | None]:
+            horizon: float = 30.0, max_evals: int = 5000) -> tuple[Outcome, torch.Tensor | None]:
     """`outcome` and `state_at` (at ``t_state``) from one integration, not two: to
     ``t_state`` first, then on to the outcome's horizon only if it is still undecided."""
-    from scipy.integrate import solve_ivp
-
     rate = abs(lin.spectrum(ratio).transverse_max_real)
     if not np.isfinite(rate) or rate == 0:
-        return "stalled", state_at(lin, z0, t_state, ratio)
-    F, z_star, P, end = lin.field(ratio), lin.z_star, lin.projector(), horizon / rate
-    y0 = (z0 - z_star).numpy()
-    start = float(np.linalg.norm(P @ y0))
-    evals, budget = [0], [np.inf]  # the state at t_state has no evaluation budget, as in state_at
+        return Outcome.STALLED, state_at(lin, z0, t_state, ratio)
+    F, z_star, end = lin.field(ratio), lin.z_star, horizon / rate
+    start = float(np.linalg.norm(lin.projector() @ (z0 - z_star).numpy()))
+    common = {**_JOURNEY, "jac": lambda z: moment_form(F, z), "gauge": lin.gauge_basis,
+              "blowup": escape * start, "arrive": 0.01 * start}
 
-    def rhs(_, y):
-        evals[0] += 1
-        if evals[0] > budget[0]:
-            raise simulate._Budget
-        return F(z_star + torch.as_tensor(y, dtype=z0.dtype)).numpy()
-
-    def escaped(_, y):
-        return np.linalg.norm(P @ y) - escape * start
-
-    def arrived(_, y):
-        return np.linalg.norm(P @ y) - 0.01 * start
-
-    escaped.terminal = True
-
-    def run(t0, t1, y):
-        with np.errstate(all="ignore"):
-            return solve_ivp(rhs, (t0, t1), y, method="LSODA", rtol=1e-5, atol=1e-9, events=[escaped, arrived],
-                             jac=lambda _, y: moment_form(F, z_star + torch.as_tensor(y, dtype=z0.dtype)).numpy())
-
-    def verdict(sol):
-        t_esc = sol.t_events[0][0] if len(sol.t_events[0]) else np.inf
-        t_arr = sol.t_events[1][0] if len(sol.t_events[1]) else np.inf
-        if min(t_esc, t_arr) > end:
+    def verdict(traj) -> Outcome | None:
+        if min(traj.t_escaped, traj.t_arrived) > end:
             return None
-        return "arrived" if t_arr < t_esc else "escaped"
+        return Outcome.ARRIVED if traj.t_arrived < traj.t_escaped else Outcome.ESCAPED
 
-    first = run(0.0, t_state, y0)
-    finite = first.status >= 0 and np.all(np.isfinite(first.y[:, -1])) and not len(first.t_events[0])
-    state = z_star + torch.as_tensor(first.y[:, -1], dtype=z0.dtype) if finite else None
-    went = verdict(first) or ("escaped" if not finite and t_state <= end else None)
+    first = simulate.flow(F, z_star, z0, t_state, max_evals=None, arrive_terminal=False, **common)
+    finite = first.final is not None and first.t_escaped == np.inf
+    state = first.final if finite else None
+    went = verdict(first) or (Outcome.ESCAPED if not finite and t_state <= end else None)
     if went is None and finite and end > t_state:
-        arrived.terminal, evals[0], budget[0] = True, 0, max_evals
         try:
-            went = verdict(run(t_state, end, first.y[:, -1]))
-        except (simulate._Budget, ValueError):
+            went = verdict(simulate.flow(F, z_star, z0, end, t0=t_state, y0=first.final_deviation,
+                                         max_evals=max_evals, **common))
+        except ValueError:  # the event search met non-finite values
             went = None
-    return went or "stalled", state
+    return went or Outcome.STALLED, state
 
 
 def converges(lin, z0: torch.Tensor, ratio: float = 1.0, escape: float = 10.0) -> bool:
     """Whether the flow from z0 returns within 1% of its starting distance to z*."""
-    return outcome(lin, z0, ratio, escape) == "arrived"
+    return outcome(lin, z0, ratio, escape) == Outcome.ARRIVED
 
 
 def radius(lin, direction: np.ndarray, r_max: float = 10.0, steps: int = 8, ratio: float = 1.0) -> float:

@@ -25,7 +25,7 @@ import torch
 from scipy.linalg import solve_discrete_lyapunov
 from scipy.optimize import brentq
 
-from ...toy_models import DataDensity, ExactSampler
+from ...toy_models import DataDensity, ExactSampler, log_prob
 from ...toy_models.quadrature import gauss_hermite_2d, gauss_legendre
 from . import spectrum
 from .game import Game
@@ -289,7 +289,7 @@ class Finiteness:
 
 def _tail_coefficients(game: Game, theta, r, dirs):
     def log_q(x):
-        return -game.model.energy(theta, x) - game.model.log_partition(theta)
+        return log_prob(game.model, theta, x)
 
     with torch.no_grad():
         d_p = _quadratic_coefficient(game.data.log_prob, dirs)

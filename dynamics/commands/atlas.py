@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import torch
@@ -21,7 +22,7 @@ from ...toy_models import DataDensity, ExactSampler, Setup, setup
 from ..analysis import basins as basins_
 from ..analysis import variance as V
 from ..analysis.local import LocalAnalysis
-from ..report import Report, finite_or_none
+from ..report import Report, finite_or_none, jsonable, revive
 
 RULE = (
     "fails: f''(1) is 0 or undefined, no equilibrium, an unstable flow, an estimator whose mean is "
@@ -40,6 +41,14 @@ RULE_BUDGET = (
 TRAIN_ERROR, FAIL_ERROR = 0.05, 0.25
 PATH_POINTS = 21
 REFERENCE_FRACTION = 0.1  # the stationary noise of the tail margin is taken at 0.1·η_ms (mean-square edge)
+
+
+class Prediction(StrEnum):
+    """The atlas's one word per f (compares equal to its JSON string)."""
+
+    TRAINS = "trains"
+    FRAGILE = "fragile"
+    FAILS = "fails"
 
 
 @dataclass
@@ -66,7 +75,7 @@ class AtlasRow:
     basin: dict | None = None  # with basins=True: radii along ± the slowest mode and 2 random directions
     budget: float | None = None  # flow time of the training to predict (lr × steps), if given
     predicted_error: float | None = None  # max |(μ, σ)(T) − exact minimizer| of the exact flow from the start
-    prediction: str = "fails"
+    prediction: Prediction = Prediction.FAILS
     reasons: list = field(default_factory=list)
     elapsed_s: float = 0.0
 
@@ -80,7 +89,7 @@ def _path_indices(game, theta0, theta1):
     return [V.finiteness(game, th) for th in thetas]
 
 
-def _predict(row: AtlasRow) -> tuple[str, list[str]]:
+def _predict(row: AtlasRow) -> tuple[Prediction, list[str]]:
     fails, fragile = [], []
     if not row.equilibrium:
         fails.append("no equilibrium found")
@@ -107,8 +116,8 @@ def _predict(row: AtlasRow) -> tuple[str, list[str]]:
         elif e > TRAIN_ERROR:
             fragile.append(f"the flow from the start is {e:.2g} off after the budget's time {row.budget:g}")
     if fails:
-        return "fails", fails
-    return ("fragile", fragile) if fragile else ("trains", [])
+        return Prediction.FAILS, fails
+    return (Prediction.FRAGILE, fragile) if fragile else (Prediction.TRAINS, [])
 
 
 def _tails(d: Divergence) -> dict:
@@ -131,12 +140,12 @@ def atlas_row(spec, s: Setup, batch: int, ratio: float = 1.0, with_basins: bool 
                    "not-applicable", None, None, None, None, None, None)
     if d.regularity[0] not in LINEARIZABLE:
         row.verdict = "inconclusive" if d.regularity[0] == "zero-curvature" else "not-applicable"
-        row.prediction, row.reasons = "fails", [d.regularity[1]]
+        row.prediction, row.reasons = Prediction.FAILS, [d.regularity[1]]
         return row
     la = LocalAnalysis.build(d, s, ratio)
     row.verdict = la.verdict.value
     if not la.usable:
-        row.prediction, row.reasons = "fails", [la.reason]
+        row.prediction, row.reasons = Prediction.FAILS, [la.reason]
         return row
     _fill(row, la, s, batch, ratio, with_basins, budget)
     row.prediction, row.reasons = _predict(row)
@@ -197,8 +206,14 @@ class AtlasReport(Report):
 
     def to_json(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "rows"}
-        d["rows"] = [{k: (_inf(v) if isinstance(v, float) else v) for k, v in asdict(r).items()} for r in self.rows]
+        d["rows"] = [jsonable(asdict(r)) for r in self.rows]
         return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "AtlasReport":
+        d = revive(d)
+        rows = [AtlasRow(**{**r, "prediction": Prediction(r["prediction"])}) for r in d["rows"]]
+        return cls(**{**d, "rows": rows})
 
     def text(self) -> str:
         head = (f"febm atlas on {self.model} (batch {self.batch}, η_ω/η_θ = {self.lr_ratio:g}), "
@@ -224,9 +239,9 @@ class AtlasReport(Report):
 
         return draw(plt, self)
 
+    def all_figures(self) -> dict:
+        return {f"atlas-{self.model}": self.figure()}
 
-def _inf(x):
-    return None if x is None else (x if math.isfinite(x) else ("inf" if x > 0 else "-inf"))
 
 
 def _fmt(x) -> str:

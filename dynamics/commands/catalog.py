@@ -24,6 +24,11 @@ class CatalogReport(Report):
     def to_json(self) -> list:
         return self.rows
 
+    @classmethod
+    def from_json(cls, rows: list) -> "CatalogReport":
+        """Back from the rows; the readable f* of text() is derived again from each name."""
+        return cls(list(rows), [_readable_conjugate(resolve(r["name"])) for r in rows])
+
     def text(self) -> str:
         lines = [f"{'name':18} {'f(t)':44} {'dom f*':18} {'f´´(1)':>9}  f*(s)"]
         for r, conj in zip(self.rows, self.conjugates or [None] * len(self.rows)):
@@ -34,11 +39,15 @@ class CatalogReport(Report):
         return "\n".join(lines)
 
 
+def _readable_conjugate(d: Divergence) -> str:
+    return "(numeric)" if d.conjugate.expr is None else readable(d.conjugate.expr)
+
+
 def catalog() -> CatalogReport:
     rows, conjugates = [], []
     for name in names():
         d = resolve(name)
-        conjugates.append("(numeric)" if d.conjugate.expr is None else readable(d.conjugate.expr))
+        conjugates.append(_readable_conjugate(d))
         rows.append({
             "name": name,
             "f": str(d.f),
@@ -59,6 +68,13 @@ class ShowReport(Report):
 
     def to_json(self) -> dict:
         return self.record
+
+    @classmethod
+    def from_json(cls, record: dict) -> "ShowReport":
+        """Back from the record; the Divergence is resolved again from its name (text() reads it)."""
+        from ...divergences import resolve
+
+        return cls(resolve(record["name"]), record)
 
     def text(self) -> str:
         r, d = self.record, self.divergence

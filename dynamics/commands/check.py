@@ -18,7 +18,7 @@ from ...toy_models import Setup
 from ..analysis import Linearization, equilibrium, oscillation_period, simulate
 from ..analysis.local import EQUILIBRIUM_TOL, LocalAnalysis
 from ..analysis.spectrum import Spectrum
-from ..report import Report, Verdict, finite_or_none
+from ..report import Report, Verdict, finite_or_none, revive
 from . import check_plots
 
 MAX_STEPS = 4000  # longest alternating run in a check
@@ -132,6 +132,26 @@ class CheckReport(Report):
             "notes": self.notes + ([] if sp_ is None else sp_.notes),
         }
 
+    @classmethod
+    def from_json(cls, d: dict) -> "CheckReport":
+        """Back from the JSON: the spectrum from its eigenvalues, the runs without their trajectories."""
+        d = revive(d)
+        verdict = Verdict(d["verdict"])
+        spectrum = None
+        if d["eigenvalues"]:
+            rate = d["predicted_rate"]
+            spectrum = Spectrum(np.array([complex(re, im) for re, im in d["eigenvalues"]]), np.array([]),
+                                d["max_real"], float("nan") if rate is None else rate, d["tolerance"],
+                                d["zero_modes"], d["gauge_modes"], verdict, d["reason"])
+        kinds = {"flow": FlowRun, "alternating": StepRun}
+        runs = {k: Skipped(v["skipped"]) if "skipped" in v else kinds[k](**v, trajectory=None)
+                for k, v in d["simulation"].items()}
+        return cls(d["name"], d["model"], d["model_description"], d["lr_ratio"], d["f2_at_1"], verdict, d["reason"],
+                   spectrum, d["jacobian_agreement"], d["equilibrium"], d["z_star"], d["closed_form"], d["bias"],
+                   {k: [tuple(iv) for iv in v] for k, v in d["stable_steps"].items()}, d["eta_max_simultaneous"],
+                   d["eta_max_alternating"], d["critical_lr_ratios"], runs.get("flow"), runs.get("alternating"),
+                   list(d["notes"]), d["regularity"])
+
     def text(self) -> str:
         d = self.to_json()
         agree = ", ".join(f"{k.replace('_', ' ')} " + ("not finite" if v is None else f"{v:.1e}")
@@ -174,9 +194,13 @@ class CheckReport(Report):
         lines += [f"  note         {n}" for n in d["notes"]]
         return "\n".join(lines)
 
-    def figures(self) -> list:
+    def all_figures(self) -> dict:
         """The spectrum and, when the flow was simulated, its convergence, as matplotlib Figures."""
-        return check_plots.figures(self)
+        return dict(zip(("spectrum", "convergence"), check_plots.figures(self)))
+
+    def figure(self):
+        """The spectrum, as a matplotlib Figure."""
+        return self.all_figures()["spectrum"]
 
 
 def _critical(ratios, ratio: float, verdict) -> str:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-
-from ..files import save_figure
 
 
 def figures(report) -> list:
@@ -17,23 +13,6 @@ def figures(report) -> list:
     if getattr(report.flow, "trajectory", None) is not None:  # the flow ran (not Skipped)
         out.append(_convergence(plt, report))
     return out
-
-
-def write_plots(report, directory) -> list[str]:
-    """Write spectrum.png and convergence.png for a CheckReport; returns their paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fig, name in zip(figures(report), ("spectrum.png", "convergence.png")):
-        save_figure(fig, out / name, dpi=120)
-        plt.close(fig)
-        paths.append(str(out / name))
-    return paths
 
 
 def _spectrum(plt, report):

@@ -11,7 +11,6 @@ import os
 import sys
 from pathlib import Path
 
-from ..files import save_figure
 from . import arguments as arg
 
 
@@ -50,13 +49,13 @@ def _cmd_check(args) -> int:
                    seed=args.seed)
     if not args.plot:
         return _emit(report, args)
-    from .check_plots import write_plots
-
-    plots = write_plots(report, args.plot)
+    plots = report.save_figures(args.plot, dpi=120)
     if args.json:
         import json
 
-        print(json.dumps({**report.to_json(), "plots": plots}, indent=2))
+        from ..report import jsonable
+
+        print(json.dumps(jsonable({**report.to_json(), "plots": plots}), indent=2, allow_nan=False))
         return 0
     print(report.text())
     print("plots: " + ", ".join(plots))
@@ -74,8 +73,7 @@ def _cmd_reproduce(args) -> int:
     report = paper1d.run(seeds=args.seeds, device=args.device, seed=args.seed, config=config,
                          progress=not args.json)
     if args.plot:
-        Path(args.plot).mkdir(parents=True, exist_ok=True)
-        report.plot = paper1d.plot(report, Path(args.plot) / "paper-1d.png")
+        report.plot = report.save_figures(args.plot)[0]
     return _emit(report, args)
 
 
@@ -98,28 +96,18 @@ def _cmd_atlas(args) -> int:
     report = atlas(args.generators or None, args.model, batch=args.batch, lr_ratio=args.lr_ratio,
                    progress=not args.json, basins=args.basins, budget=budget)
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        Path(args.plot).mkdir(parents=True, exist_ok=True)
-        fig = report.figure()
-        report.plot = str(Path(args.plot) / f"atlas-{report.model}.png")
-        save_figure(fig, report.plot, dpi=110)
-        plt.close(fig)
+        report.plot = report.save_figures(args.plot)[0]
     return _emit(report, args)
 
 
 def _cmd_toy2d(args) -> int:
-    from ..training.toy2d import Toy2DConfig, all_methods, plot_samples, train_toy2d
+    from ..training.toy2d import Toy2DConfig, all_methods, train_toy2d
 
     methods = all_methods() if args.methods == "all" else args.methods.split(",")
     report = train_toy2d(args.dataset, methods, Toy2DConfig(steps=args.steps, device=args.device),
                          seed=args.seed, progress=not args.json)
     if args.plot:
-        Path(args.plot).mkdir(parents=True, exist_ok=True)
-        report.plot = plot_samples(report, Path(args.plot) / f"toy2d-{args.dataset}.png")
+        report.plot = report.save_figures(args.plot)[0]
     return _emit(report, args)
 
 
@@ -133,20 +121,10 @@ def _cmd_bench(args) -> int:
                        config=Toy2DConfig(device=args.device, critic=args.critic), seed=args.seed,
                        progress=not args.json)
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         from ..files import write_text
 
-        folder = Path(args.plot)
-        folder.mkdir(parents=True, exist_ok=True)
-        fig = report.figure()
-        report.plot = str(folder / "bench-toy2d.png")
-        save_figure(fig, report.plot, dpi=110)
-        plt.close(fig)
-        write_text(folder / "bench-toy2d.json", report.json_text())
+        report.plot = report.save_figures(args.plot)[0]
+        write_text(Path(args.plot) / "bench-toy2d.json", report.json_text())
     return _emit(report, args)
 
 

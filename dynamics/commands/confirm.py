@@ -21,7 +21,7 @@ from ...divergences import resolve
 from ...toy_models import Setup, setup
 from ..analysis import Game, oscillation_period, simulate
 from ..analysis.local import LocalAnalysis
-from ..report import Report
+from ..report import Report, revive
 from ..training.minibatch import check_memory, minibatch_run, require_samplers
 from ..training.trainer import progress_bar
 
@@ -41,6 +41,12 @@ class Confirmation:
     steps: int
     mean_deviation: np.ndarray  # ‖mean over runs of z − z*‖ per step (transverse)
     mean_distance: np.ndarray  # mean over runs of ‖z − z_twin‖ per step
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Confirmation":
+        """Back from `as_dict`: the per-step curves are gone, the final deviation is kept."""
+        fields_ = {k: v for k, v in d.items() if k != "final_mean_deviation"}
+        return cls(**fields_, mean_deviation=np.array([d["final_mean_deviation"]]), mean_distance=np.array([]))
 
     def as_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if not isinstance(v, np.ndarray)}
@@ -64,6 +70,11 @@ class ConfirmReport(Report):
         d = {k: v for k, v in self.__dict__.items() if k != "results"}
         d["results"] = {k: v.as_dict() for k, v in self.results.items()}
         return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "ConfirmReport":
+        d = revive(d)
+        return cls(**{**d, "results": {k: Confirmation.from_dict(v) for k, v in d["results"].items()}})
 
     def text(self) -> str:
         lines = [f"febm confirm {self.name} on {self.model} (η_ω/η_θ = {self.lr_ratio:g}): "

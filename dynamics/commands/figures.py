@@ -76,10 +76,8 @@ def spectra(plt, params, seed):
 @figure("phase-portrait", "The 1-D Gaussian's (μ, σ) plane: f-EBM trajectories and the CD stream plot",
         {"divergence": "kl", "starts": 8, "radius": 0.6, "t_end": 12.0, "grid": 21})
 def phase_portrait(plt, params, seed):
-    from scipy.integrate import solve_ivp
-
     from ..analysis import CDField
-    from ..analysis.simulate import start_point
+    from ..analysis.simulate import flow, start_point
 
     lin = _linearization(params["divergence"])
     game, F, z_star = lin.game, lin.field(), lin.z_star
@@ -88,9 +86,9 @@ def phase_portrait(plt, params, seed):
 
     for k in range(params["starts"]):
         z0 = start_point(z_star, params["radius"], seed + k)
-        sol = solve_ivp(lambda t, y: F(torch.as_tensor(y)).numpy(), (0, params["t_end"]), z0.numpy(),
-                        method="LSODA", rtol=1e-6, t_eval=np.linspace(0, params["t_end"], 300))
-        mu, sigma = sol.y[0], np.exp(sol.y[1])
+        traj = flow(F, z_star, z0, params["t_end"], points=300, rtol=1e-6, atol=1e-6, blowup=np.inf,
+                    max_evals=None, remove_residual=False, keep_states=True)
+        mu, sigma = traj.states[:, 0], np.exp(traj.states[:, 1])
         data["trajectories"].append(np.stack([mu, sigma]))
         ax1.plot(mu, sigma, lw=1, color=f"C{k % 10}")
         ax1.plot(mu[0], sigma[0], "o", ms=3, color=f"C{k % 10}")
@@ -291,7 +289,7 @@ class FiguresReport(Report):
 
     def to_json(self) -> dict:
         return {"figures": self.figures, "version": self.version, "git_commit": self.git_commit,
-                "fast": self.fast}
+                "fast": self.fast, "out": self.out}
 
     def text(self) -> str:
         lines = [f"{e['name']:16} {e['elapsed_s']:6.1f} s  {e['files'][0]}" for e in self.figures]

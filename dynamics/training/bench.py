@@ -121,6 +121,9 @@ class BenchReport(Report):
             lines.append(f"plot: {self.plot}")
         return "\n".join(lines)
 
+    def all_figures(self) -> dict:
+        return {"bench-toy2d": self.figure()}
+
     def figure(self):
         """Learning curves (JS against gradient evaluations, mean and 95% band), one panel per dataset."""
         import matplotlib.pyplot as plt

@@ -17,8 +17,7 @@ from ...toy_models import paper_mixture
 from ...toy_models.exact_fit import fit_gaussian
 from .. import device as devices
 from .. import memory
-from ..files import save_figure
-from ..report import Report, RunStatus, jsonable
+from ..report import Report, RunStatus, jsonable, revive
 from .optim import cosine_schedule
 from .samplers import langevin
 from .trainer import GAUSSIAN, BatchedGaussianFEBM, TrainConfig
@@ -120,6 +119,17 @@ class Paper1DReport(Report):
             d["plot"] = self.plot
         return d
 
+    @classmethod
+    def from_json(cls, d: dict) -> "Paper1DReport":
+        def row(r):
+            return Paper1DRow(r["divergence"], MuSigma(**r["exact"]), SeedSummary(**r["febm"]),
+                              None if r["cd"] is None else SeedSummary(**r["cd"]), MuSigma(**r["reference"]),
+                              r["error"], r["within_tolerance"], [RunStatus.from_message(m) for m in r["status"]],
+                              r["critic"])
+
+        d = revive(d)
+        return cls([row(r) for r in d["rows"]], d["elapsed_s"], d["device"], d["seeds"], d["tolerance"], d.get("plot"))
+
     def text(self) -> str:
         lines = [f"paper-1d on {self.device}, {self.seeds} seed(s), {self.elapsed_s:.1f} s"
                  f"  (target: |error| <= {self.tolerance} in μ and σ)",
@@ -139,6 +149,9 @@ class Paper1DReport(Report):
         if self.plot:
             lines.append(f"plot: {self.plot}")
         return "\n".join(lines)
+
+    def all_figures(self) -> dict:
+        return {"paper-1d": self.figure()}
 
     def figure(self):
         """The paper-style figure as a matplotlib Figure."""
@@ -228,19 +241,6 @@ def cd_fit(data, seeds: int, config: TrainConfig, seed: int = 0, k: int = 5, ste
             total = total + theta
     average = total / (config.steps - start)
     return GAUSSIAN.mean_sd(average).cpu()
-
-
-def plot(report: Paper1DReport, path) -> str:
-    """Write `draw` to ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = draw(plt, report)
-    save_figure(fig, path, dpi=110)
-    plt.close(fig)
-    return str(path)
 
 
 def draw(plt, report: Paper1DReport):

@@ -18,8 +18,7 @@ import torch
 from ...divergences import UnknownName, resolve
 from ...toy_models import mlp, toy2d
 from .. import device as devices
-from ..files import save_figure
-from ..report import Report, RunStatus, jsonable
+from ..report import Report, RunStatus, jsonable, revive
 from .optim import Adam
 from .samplers import langevin
 from .streams import Streams
@@ -77,12 +76,21 @@ class Toy2DReport(Report):
     plot: str | None = None
 
     def to_json(self) -> dict:
-        d = {"dataset": self.dataset, "elapsed_s": self.elapsed_s,
+        d = {"dataset": self.dataset, "elapsed_s": self.elapsed_s, "steps": self.config.steps,
              "scores": {m: asdict(sc) for m, sc in zip(self.methods, self.scores)},
              "status": {m: jsonable(st) for m, st in zip(self.methods, self.status)}}
         if self.plot is not None:
             d["plot"] = self.plot
         return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Toy2DReport":
+        """Back from the JSON: scores and statuses; the trained parameters and samples are not in it."""
+        d = revive(d)
+        methods = list(d["scores"])
+        return cls(d["dataset"], methods, [Score(**d["scores"][m]) for m in methods],
+                   [RunStatus.from_message(d["status"][m]) for m in methods], d["elapsed_s"],
+                   Toy2DConfig(steps=d["steps"]), None, None, d.get("plot"))
 
     def text(self) -> str:
         lines = [f"{self.dataset}: {self.config.steps} steps in {self.elapsed_s:.1f} s",
@@ -94,6 +102,9 @@ class Toy2DReport(Report):
         if self.plot:
             lines.append(f"  plot: {self.plot}")
         return "\n".join(lines)
+
+    def all_figures(self) -> dict:
+        return {f"toy2d-{self.dataset}": self.figure()}
 
     def figure(self):
         """Model samples over the data density, one panel per method, as a matplotlib Figure."""
@@ -290,19 +301,6 @@ def _held_out(name: str, n: int) -> torch.Tensor:
 def held_out_data(data, n: int = 4000) -> torch.Tensor:
     """A fixed held-out sample (its own seed, never used in training) for the NLL score."""
     return _held_out(data.name, n)
-
-
-def plot_samples(out: Toy2DReport, path) -> str:
-    """Write `draw_samples` to ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = draw_samples(plt, out)  # laid out by matplotlib's constrained layout
-    save_figure(fig, path, dpi=110)
-    plt.close(fig)
-    return str(path)
 
 
 def draw_samples(plt, out: Toy2DReport):
