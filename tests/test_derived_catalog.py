@@ -10,10 +10,18 @@ import sympy as sp
 from febm.divergences import derived, names
 from febm.divergences.resolve import _resolve_text, resolve, resolve_fresh
 from febm.divergences.serial import from_text, to_text
+from febm.divergences.verify import TOL
+
+RESIDUES = ("sup_error", "fenchel_young_error")  # rounding residues of a numeric verification
 
 
 def _same(a, b, path=""):
-    """Equal records: text exactly, floats to 1e-9 relative (numeric checks may differ in the last bits)."""
+    """Equal records: text exactly, floats to 1e-9 relative. A verification's residues differ from
+    machine to machine (other vector instructions, other rounding), so they are compared by their
+    bound: both pass the verification's tolerance, never one against the other."""
+    if path.rsplit(".", 1)[-1] in RESIDUES:
+        assert a <= TOL and b <= TOL, path
+        return
     if isinstance(a, dict):
         assert a.keys() == b.keys(), path
         for k in a:

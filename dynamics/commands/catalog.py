@@ -83,7 +83,8 @@ class ShowReport(Report):
             "g": readable(d.g), "h": readable(d.h),
             "conjugate": None if d.conjugate.expr is None else readable(d.conjugate.expr)}
         conj = shown["conjugate"] if shown["conjugate"] is not None else "no closed form: evaluated numerically"
-        f2 = "undefined (f' has a kink at 1)" if r["f2_at_1"] is None else r["f2_at_1"]
+        f2 = r["f2_at_1"] if r["f2_at_1"] is not None else (
+            "∞" if d.regularity[0] == "infinite-curvature" else "undefined") + f" ({d.regularity[1]})"
         f3 = "—" if r["f3_at_1"] is None else r["f3_at_1"]
         lines = [
             f"{r['name']}   (from {r['expression']!r})",

@@ -269,12 +269,12 @@ def _equilibrium_report(la: LocalAnalysis, seed: int) -> dict:
     }
 
 
-def _simulate_flow(lin: Linearization, ratio: float, spec: Spectrum) -> FlowRun | Skipped:
+def _simulate_flow(lin: Linearization, ratio: float, spectrum: Spectrum) -> FlowRun | Skipped:
     """The nonlinear flow from z* nudged along its slowest mode; the fitted rate vs Re λ."""
-    rate = spec.transverse_max_real
-    if not math.isfinite(rate) or abs(rate) <= spec.tolerance:
+    rate = spectrum.transverse_max_real
+    if not math.isfinite(rate) or abs(rate) <= spectrum.tolerance:
         return Skipped("no exponential rate to measure")
-    fastest = float(np.max(np.abs(spec.transverse_eigenvalues)))
+    fastest = float(np.max(np.abs(spectrum.transverse_eigenvalues)))
     if abs(rate) < SLOW * fastest:
         return Skipped(f"the slowest mode (|Re λ| = {abs(rate):.2g}) is below {SLOW:g} of the fastest "
                        f"({fastest:.2g}): its linear regime needs perturbations near rounding level "

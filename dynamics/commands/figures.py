@@ -20,6 +20,7 @@ from ...registry import Registry
 from ...toy_models import setup
 from .. import device as devices
 from ..analysis import Game, Linearization
+from ..analysis.local import LocalAnalysis
 from ..files import Staging
 from ..report import Report
 from ..training.trainer import progress_bar
@@ -48,8 +49,8 @@ def figure(name, title, params=None, fast=None):
 
 # --- helpers ---------------------------------------------------------------------------
 def _linearization(name, model="gaussian-1d") -> Linearization:
-    s = setup(model)
-    return Linearization.at(Game.from_setup(resolve(name).validate(), s), s.z_star)
+    """The LocalAnalysis's linearization (a figure is drawn only at a verified equilibrium)."""
+    return LocalAnalysis.build(name, model).require().lin
 
 
 # --- (a) spectra -------------------------------------------------------------------------
@@ -209,7 +210,7 @@ def alpha_atlas(plt, params, seed):
     rows = {"max_real": [], "eta_max": [], "time_to_1e-2": []}
     s = setup(params["model"])
     for a in params["alphas"]:
-        lin = Linearization.at(Game.from_setup(base.bind(alpha=a), s), s.z_star)
+        lin = LocalAnalysis.build(base.bind(alpha=a), s).require().lin
         J = lin.G
         rows["max_real"].append(float(np.max(np.linalg.eigvals(J).real)))
         rows["eta_max"].append(lin.eta_max("simultaneous"))
