@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import signal
 import time
 from dataclasses import dataclass
 
@@ -42,7 +43,20 @@ def _address_space() -> int:
         return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (a parent killed with -9 cannot stop it)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the deadline still bounds the worker in the parent
+        pass
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def _child(spec: str, symbolic: bool, memory_mb: int, conn) -> None:
+    _die_with_parent()
     step = "parsing"
     try:
         cap = _address_space() + memory_mb * 2**20

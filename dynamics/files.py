@@ -50,6 +50,28 @@ class Staging:
             self.discard()
 
 
+def clean_stale(folder) -> list[str]:
+    """Remove the ``.NAME.partial-PID.EXT`` files in ``folder`` whose process is gone (a run killed
+    with -9 or past a timeout cannot clean up after itself); returns what was removed."""
+    removed = []
+    for temp in Path(folder).glob(".*.partial-*"):
+        pid = temp.name.rsplit(".partial-", 1)[1].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            temp.unlink(missing_ok=True)
+            removed.append(str(temp))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 def write_text(path, text: str) -> str:
     """Write ``text`` to ``path`` atomically; returns the path."""
     with Staging() as files:

@@ -148,10 +148,11 @@ class Report:
         matplotlib.use("Agg")  # files only: no display needed
         import matplotlib.pyplot as plt
 
-        from .files import save_figure
+        from .files import clean_stale, save_figure
 
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
+        clean_stale(out)
         paths = []
         for name, fig in self.all_figures().items():
             paths.append(save_figure(fig, out / f"{name}.png", dpi=dpi))

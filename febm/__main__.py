@@ -1,8 +1,6 @@
-"""``python -m febm`` runs the command line."""
+"""``python -m febm`` runs the command line, through the same entry point as the ``febm`` script."""
 
-import sys
-
-from febm.dynamics.commands.cli import main
+from febm.entry import console
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

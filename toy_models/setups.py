@@ -129,7 +129,7 @@ def setup(spec: str | Setup) -> Setup:
         return spec
     if not isinstance(spec, str):
         raise InputError(f"a model is a name, path/to/file.py:NAME or a Setup, not {type(spec).__name__}")
-    if ".py:" in spec or spec.endswith(".py"):
+    if ".py:" in spec or spec.endswith(".py"):  # path/to/file.py[:NAME]
         return load_setup_file(spec)
     return SETUPS[spec]()
 
@@ -141,9 +141,8 @@ def load_setup_file(spec: str) -> Setup:
     that febm parses through a whitelist. NAME is a Setup or a function returning one; without
     ``:NAME`` the file must define exactly one Setup.
     """
-    path_text, _, attr = spec.partition(".py")
-    path = Path(path_text + ".py")
-    attr = attr.lstrip(":")
+    path_text, _, attr = spec.rpartition(".py:") if ".py:" in spec else (spec.removesuffix(".py"), "", "")
+    path = Path(path_text + ".py")  # the last ".py:" splits: a folder may be called a.pydir
     if not path.is_file():
         raise InputError(f"no set-up file {path}")
     module_spec = importlib.util.spec_from_file_location(f"febm_user_setup_{path.stem}", path)

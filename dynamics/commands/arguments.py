@@ -65,18 +65,50 @@ def ratio(text: str) -> float:
     return value
 
 
+CREATED: list = []  # output folders this run made, removed again if the work fails (cli.main)
+MAX_DEADLINE = 3600.0  # seconds per derivation step
+
+
 def output_dir(text: str) -> str:
-    """A folder that exists or can be made, and that can be written: checked before any work runs."""
+    """A folder that exists or can be made, and that can be written: made and probed with a file
+    before any work runs, so that a file in the way, /proc, /sys, a read-only disk or a name too
+    long fail here with one line instead of after the work."""
     import os
+    import tempfile
     from pathlib import Path
 
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an output folder cannot be empty")
     path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{printable(text)} exists and is not a folder")
-    parent = next((p for p in [path, *path.parents] if p.exists()), Path("."))
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise argparse.ArgumentTypeError(f"cannot write to {printable(text)}")
+    try:
+        missing = [p for p in [path, *path.parents] if not p.exists()]
+        path.mkdir(parents=True, exist_ok=True)
+        CREATED.extend(reversed(missing))
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".febm-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        remove_created()
+        raise argparse.ArgumentTypeError(f"cannot write to {printable(text)}: {exc.strerror}") from None
     return text
+
+
+def remove_created() -> None:
+    """Remove the output folders this run made that are still empty (the work failed)."""
+    for folder in reversed(CREATED):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+    CREATED.clear()
+
+
+def deadline(text: str) -> float:
+    """Seconds for one derivation step: positive, at most an hour."""
+    value = positive_float(text)
+    if value > MAX_DEADLINE:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_DEADLINE:g} s, not {printable(text)}")
+    return value
 
 
 def device(text: str) -> str:

@@ -196,11 +196,13 @@ class CheckReport(Report):
 
     def all_figures(self) -> dict:
         """The spectrum and, when the flow was simulated, its convergence, as matplotlib Figures."""
+        if self.spectrum is None:  # no reliable linearization: nothing to draw
+            return {}
         return dict(zip(("spectrum", "convergence"), check_plots.figures(self)))
 
     def figure(self):
-        """The spectrum, as a matplotlib Figure."""
-        return self.all_figures()["spectrum"]
+        """The spectrum, as a matplotlib Figure (None without a spectrum)."""
+        return self.all_figures().get("spectrum")
 
 
 def _critical(ratios, ratio: float, verdict) -> str:

@@ -58,7 +58,7 @@ def _cmd_check(args) -> int:
         print(json.dumps(jsonable({**report.to_json(), "plots": plots}), indent=2, allow_nan=False))
         return 0
     print(report.text())
-    print("plots: " + ", ".join(plots))
+    print("plots: " + (", ".join(plots) if plots else "none (no spectrum to draw)"))
     return 0
 
 
@@ -155,7 +155,7 @@ def _common(p, seed_help="seed") -> None:
 
 
 def _deadline(p) -> None:
-    p.add_argument("--deadline", type=arg.positive_float, default=None, metavar="SECONDS",
+    p.add_argument("--deadline", type=arg.deadline, default=None, metavar="SECONDS",
                    help="time for each step of deriving a generator that is not in the catalog, three steps' "
                         "worth for all of them (default 10 s; past it febm retries with symbolic steps "
                         "skipped, then gives up with one line)")
@@ -348,14 +348,18 @@ def main(argv=None) -> int:
             from ...divergences.worker import LIMITS
 
             LIMITS.deadline = args.deadline
-        return args.run(args)
+        code = args.run(args)
+        arg.CREATED.clear()  # the folders made for the output now hold it
+        return code
     except (UsageError, InputError) as exc:
+        arg.remove_created()
         print(f"febm: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `febm ... | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:  # result files are written whole or not at all (dynamics.files)
+        arg.remove_created()
         print("\nfebm: interrupted; files from earlier runs are left as they were", file=sys.stderr)
         return 130
 

@@ -21,7 +21,7 @@ from ...toy_models import setup
 from .. import device as devices
 from ..analysis import Game, Linearization
 from ..analysis.local import LocalAnalysis
-from ..files import Staging
+from ..files import Staging, clean_stale
 from ..report import Report
 from ..training.trainer import progress_bar
 
@@ -313,6 +313,7 @@ def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = 
     chosen = [FIGURES[n] for n in (only or FIGURES)]  # an unknown name fails before any drawing
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    clean_stale(out)  # what a killed earlier run left half-written
     entries, commit = [], _git_commit()
     with Staging() as files:  # every figure and the manifest appear together, or none of them
         bar = progress_bar(len(chosen), progress, "febm figures")

@@ -1,0 +1,78 @@
+"""The console entry point (``febm``, ``python -m febm``): every exit path gives an exit code and
+at most one line.
+
+- Ctrl-C while Python imports febm, or after the results are written, exits 130 with one line
+  (an os-level handler, installed before any heavy import). While a command runs, Ctrl-C raises
+  KeyboardInterrupt as usual, so result files are discarded whole (dynamics.files).
+- Output that cannot be written (a full disk, a closed pipe) is one line and exit 2.
+- On a stream that cannot encode febm's symbols (η, λ, ≤, ∞ ...) they are spelt in ASCII.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import os
+import signal
+import sys
+
+INTERRUPTED = "febm: interrupted; files from earlier runs are left as they were"
+ASCII = {"η": "eta", "λ": "lambda", "ω": "omega", "θ": "theta", "σ": "sigma", "μ": "mu", "κ": "kappa",
+         "ν": "nu", "ρ": "rho", "α": "alpha", "≤": "<=", "≥": ">=", "−": "-", "×": "x", "∞": "inf",
+         "→": "->", "±": "+-", "·": "*", "´": "'", "′": "'", "≈": "~", "≠": "!=", "‖": "||", "∈": "in",
+         "²": "^2", "³": "^3", "⁴": "^4", "⁻": "^-", "…": "...", "—": "-", "–": "-", "√": "sqrt",
+         "∂": "d", "∇": "grad", "𝒯": "T", "█": "#"}
+_OUTPUT_ERRORS = (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EDQUOT)
+
+
+def _quit(signum, frame) -> None:
+    os.write(2, f"\n{INTERRUPTED}\n".encode())
+    os._exit(130)
+
+
+def _ascii_fallback(exc: UnicodeEncodeError):
+    bad = exc.object[exc.start:exc.end]
+    return "".join(ASCII.get(ch, "?") for ch in bad), exc.end
+
+
+codecs.register_error("febm-ascii", _ascii_fallback)
+
+
+def _fallback_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            "η−∞≤".encode(stream.encoding or "ascii")
+        except (UnicodeEncodeError, LookupError):
+            stream.reconfigure(errors="febm-ascii")
+
+
+def main(argv=None) -> int:
+    signal.signal(signal.SIGINT, _quit)  # during the imports: one line, no traceback
+    _fallback_streams()
+    from febm.dynamics.commands.cli import main as run
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the commands clean up on KeyboardInterrupt
+    try:
+        code = run(argv)
+        sys.stdout.flush()
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRORS:
+            raise
+        signal.signal(signal.SIGINT, _quit)
+        _drop_stdout()
+        os.write(2, f"febm: error: cannot write the output: {exc.strerror}\n".encode())
+        return 2
+    signal.signal(signal.SIGINT, _quit)  # the results are out: a late Ctrl-C is still one line
+    return code
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush cannot fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+def console() -> None:
+    sys.exit(main())

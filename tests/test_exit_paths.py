@@ -1,0 +1,128 @@
+"""Every exit path gives an exit code and at most one line (issue 22): output folders refused before
+any work, unwritable output, streams that cannot encode the symbols, Ctrl-C during the imports, a
+worker whose parent was killed, and files a killed run left half-written. No test waits a fixed
+time: each waits for the event itself, within a generous bound."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+FEBM = [sys.executable, "-m", "febm"]
+
+
+def _febm(*args, **kw):
+    return subprocess.run([*FEBM, *args], capture_output=True, text=True, **kw)
+
+
+def _one_line_error(proc, words: str):
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    assert words in proc.stderr
+
+
+@pytest.mark.parametrize("folder, words", [
+    ("", "cannot be empty"),
+    ("{file}/x", "Not a directory"),
+    ("/proc/febm-out", "cannot write to /proc"),
+    ("{tmp}/" + "a" * 300, "File name too long"),
+])
+def test_output_folders_are_refused_before_any_work(tmp_path, folder, words):
+    (tmp_path / "afile").write_text("")
+    folder = folder.format(file=tmp_path / "afile", tmp=tmp_path)
+    _one_line_error(_febm("check", "kl", "--plot", folder), words)
+
+
+def test_an_output_folder_made_for_a_failed_run_is_removed(tmp_path):
+    out = tmp_path / "new" / "plots"
+    proc = _febm("atlas", "not_a_divergence", "--plot", str(out))
+    _one_line_error(proc, "unknown divergence")
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_deadline_has_a_maximum():
+    _one_line_error(_febm("show", "kl", "--deadline", "1e300"), "at most 3600")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_is_one_line():
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([*FEBM, "show", "kl", "--json"], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 2 and proc.stderr == "febm: error: cannot write the output: No space left on device\n"
+
+
+def test_a_stream_that_cannot_encode_the_symbols_gets_ascii():
+    proc = _febm("check", "kl", "--no-simulation", env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert proc.returncode == 0, proc.stderr
+    assert "eta_omega/eta_theta" in proc.stdout and "Re lambda <=" in proc.stdout
+
+
+def test_ctrl_c_during_the_imports_is_one_line_and_130():
+    """The entry point's handler is installed before the heavy imports; the signal arrives while
+    Python is still importing (sent by the process to itself, so no timing is involved)."""
+    code = ("import os, signal, febm.entry as e; signal.signal(signal.SIGINT, e._quit); "
+            "os.kill(os.getpid(), signal.SIGINT); import febm.dynamics.commands.cli; import torch")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 130
+    assert proc.stderr.strip() == "febm: interrupted; files from earlier runs are left as they were"
+
+
+def test_the_derivation_worker_dies_with_its_parent(tmp_path):
+    """A parent killed with -9 cannot stop its worker; the worker asks the kernel to end it then."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from febm.divergences import derived, worker\n"
+        "derived.record = lambda *a, **k: time.sleep(3600)\n"
+        "worker.LIMITS.deadline = 3600\n"
+        "real = worker.multiprocessing.get_context\n"
+        "def noted(kind):\n"
+        "    ctx = real(kind)\n"
+        "    class P(ctx.Process):\n"
+        "        def start(self):\n"
+        "            super().start(); print(self.pid, flush=True)\n"
+        "    ctx.Process = P\n"
+        "    return ctx\n"
+        "worker.multiprocessing.get_context = noted\n"
+        "worker.derive('(t-1)**2')\n")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 60  # a bound on the wait, not a sleep: it ends when the child does
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+def test_half_written_files_of_a_killed_run_are_removed_at_the_next_start(tmp_path):
+    from febm.dynamics.files import clean_stale
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".spectra.partial-{int(dead.stdout)}.png"
+    mine = tmp_path / f".spectra.partial-{os.getpid()}.png"
+    stale.write_text("x")
+    mine.write_text("x")
+    assert clean_stale(tmp_path) == [str(stale)]
+    assert mine.exists() and not stale.exists()
+
+
+def test_a_setup_file_in_a_folder_whose_name_holds_dot_py(tmp_path):
+    folder = tmp_path / "a.pydir"
+    folder.mkdir()
+    (folder / "setup.py").write_text("import febm\nS = febm.setup('gaussian-1d')\n")
+    proc = _febm("check", "kl", "--model", f"{folder}/setup.py:S", "--no-simulation", "--json")
+    assert proc.returncode == 0, proc.stderr
