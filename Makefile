@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/febm check kl --model shifted-linear
 	$(BIN)/febm check "(t-1)**4" --no-simulation
 	$(BIN)/febm confirm kl --model shifted-linear --lr-ratio 5
-	$(BIN)/febm reproduce paper-1d
+	$(BIN)/febm reproduce paper-1d --plot figures-out/paper-1d
 	$(BIN)/febm atlas --model paper-1d
 	$(BIN)/febm figures --fast --out figures-out
 	@echo ""

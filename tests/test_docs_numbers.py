@@ -53,3 +53,11 @@ def test_corrected_atlas_table_is_rendered_from_its_result_file():
     assert set(measured["rows"]) == {r["name"] for r in result["rows"]}
     kl = next(r for r in result["rows"] if r["name"] == "kl")
     assert result["batch"] == 1000 and abs(kl["eta_ms"] - 0.021) < 0.0005  # the value the theory page quotes
+
+
+def test_paper_1d_table_is_rendered_from_its_result_file():
+    import paper1d_table
+
+    result = json.loads((ROOT / "docs/results/paper-1d.json").read_text())
+    assert paper1d_table.table(result) in (ROOT / "docs/paper-1d.md").read_text()
+    assert all(r["trajectory"] for r in result["rows"])  # the figures' data travel with the numbers

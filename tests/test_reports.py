@@ -65,3 +65,28 @@ def test_reports_that_draw_save_their_figures(tmp_path):
     paths = check("kl").save_figures(tmp_path)
     assert [p.rsplit("/", 1)[1] for p in paths] == ["spectrum.png", "convergence.png"]
     assert all((tmp_path / name).stat().st_size > 1000 for name in ("spectrum.png", "convergence.png"))
+
+
+def test_paper_1d_trajectories_and_their_figures_from_python(tmp_path):
+    from febm.dynamics.training import paper1d
+
+    report = paper1d.run(seeds=2, config=paper1d.configure(steps=30, warmup=2), names=("kl", "(t-1)*atan(t-1)"))
+    for row in report.rows:
+        t = row.trajectory
+        assert len(t["mu"]) == len(t["sigma"]) == 2 and len(t["mu"][0]) == len(t["steps"]) > 2
+        assert t["steps"][0] == 0 and t["steps"][-1] == 30 and t["mu"][0][0] == 0.0  # from the start μ = 0
+    figures = report.all_figures()
+    assert set(figures) == {"paper-1d", "paper-1d-trajectories", "paper-1d-error"}
+    assert len(figures["paper-1d-trajectories"].axes) == 2 * len(report.rows)
+    names = sorted(p.rsplit("/", 1)[1] for p in report.save_figures(tmp_path))
+    assert names == ["paper-1d-error.png", "paper-1d-trajectories.png", "paper-1d.png"]
+
+
+def test_reproduce_refuses_a_bad_divergence_before_training(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "febm", "reproduce", "paper-1d", "--divergences", "kl", "t**2",
+                           "--plot", str(tmp_path / "p")], capture_output=True, text=True)
+    assert proc.returncode == 2 and "f(1)" in proc.stderr and proc.stderr.count("\n") == 1
+    assert not (tmp_path / "p").exists()

@@ -70,10 +70,11 @@ def _cmd_reproduce(args) -> int:
     clip = "default" if args.clip is None else (None if args.clip <= 0 else args.clip)
     config = paper1d.configure(args.steps, args.warmup, clip, args.init_sigma,
                                None if args.dtype is None else getattr(torch, args.dtype), args.update)
+    names = tuple(args.divergences) if args.divergences else paper1d.DIVERGENCES
     report = paper1d.run(seeds=args.seeds, device=args.device, seed=args.seed, config=config,
-                         progress=not args.json)
+                         names=names, progress=not args.json)
     if args.plot:
-        report.plot = report.save_figures(args.plot)[0]
+        report.plot = ", ".join(report.save_figures(args.plot))
     return _emit(report, args)
 
 
@@ -283,6 +284,9 @@ def _add_reproduce(sub) -> None:
     p.add_argument("experiment", choices=["paper-1d"], help="which experiment")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument("--seeds", type=arg.count(1, 100_000), default=4, help="runs per divergence (default 4)")
+    p.add_argument("--divergences", nargs="+", metavar="NAME|EXPR",
+                   help="the f to fit: catalog names, family=value or expressions in t (default: the "
+                        "paper's nine)")
     p.add_argument("--steps", type=arg.count(1, 10_000_000), default=None, help="training steps (default 3600)")
     p.add_argument("--warmup", type=arg.count(0, 10_000_000), default=None,
                    help="critic-only steps first (default 1000)")
@@ -293,7 +297,8 @@ def _add_reproduce(sub) -> None:
     p.add_argument("--update", choices=["simultaneous", "alternating"], default=None,
                    help="default simultaneous; the reference code alternates")
     p.add_argument("--dtype", choices=["float32", "float64"], default=None, help="default float32")
-    p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the fits and critics figure here")
+    p.add_argument("--plot", metavar="DIR", type=arg.output_dir,
+                   help="write the figures here: fits and critics, (μ, σ) against the step per f, the error")
     _common(p, "master seed")
     p.set_defaults(run=_cmd_reproduce)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field, replace
 
+import numpy as np
 import torch
 
 from ...divergences import resolve
@@ -100,6 +101,7 @@ class Paper1DRow:
     within_tolerance: bool
     status: list[RunStatus]
     critic: dict  # one run's H + E beside log p/q on a grid
+    trajectory: dict | None = None  # {"steps", "mu", "sigma"}: every seed's (μ, σ) along training
 
 
 @dataclass
@@ -125,7 +127,7 @@ class Paper1DReport(Report):
             return Paper1DRow(r["divergence"], MuSigma(**r["exact"]), SeedSummary(**r["febm"]),
                               None if r["cd"] is None else SeedSummary(**r["cd"]), MuSigma(**r["reference"]),
                               r["error"], r["within_tolerance"], [RunStatus.from_message(m) for m in r["status"]],
-                              r["critic"])
+                              r["critic"], r.get("trajectory"))
 
         d = revive(d)
         return cls([row(r) for r in d["rows"]], d["elapsed_s"], d["device"], d["seeds"], d["tolerance"], d.get("plot"))
@@ -151,7 +153,11 @@ class Paper1DReport(Report):
         return "\n".join(lines)
 
     def all_figures(self) -> dict:
-        return {"paper-1d": self.figure()}
+        """The fits and critics, the convergence of (μ, σ) per f, and the error against the step."""
+        import matplotlib.pyplot as plt
+
+        return {"paper-1d": self.figure(), "paper-1d-trajectories": draw_trajectories(plt, self),
+                "paper-1d-error": draw_errors(plt, self)}
 
     def figure(self):
         """The paper-style figure as a matplotlib Figure."""
@@ -180,7 +186,7 @@ def run(seeds: int = SEEDS, device: str = devices.DEFAULT, seed: int = 0, config
     """Exact minimizers, f-EBM fits (all runs batched), CD for kl, and each critic's H + E."""
     t0 = time.perf_counter()
     data = paper_mixture()
-    divs = [resolve(n) for n in names]
+    divs = [resolve(n).validate() for n in names]  # a bad f fails before any training
     width = max(config.critic_sizes)
     memory.check(12 * len(divs) * seeds * 2 * config.batch * width * memory.FLOAT, "this paper-1d run")
     names = [d.name if not isinstance(n, str) else n for n, d in zip(names, divs)]
@@ -205,8 +211,17 @@ def run(seeds: int = SEEDS, device: str = devices.DEFAULT, seed: int = 0, config
             within_tolerance=bool(error <= TOLERANCE and all(s.ok for s in status)),
             status=status,
             critic=_critic_curve(trainer, k * seeds, data),
+            trajectory=_trajectory(result, k * seeds, seeds),
         ))
     return Paper1DReport(rows, time.perf_counter() - t0, trainer.device, seeds, TOLERANCE)
+
+
+def _trajectory(result, first: int, seeds: int, points: int = 200) -> dict:
+    """Every seed's (μ, σ) at up to ``points`` recorded steps (evenly thinned, the last one kept)."""
+    steps = result.history_steps
+    keep = sorted(set(np.linspace(0, len(steps) - 1, min(points, len(steps))).round().astype(int).tolist()))
+    theta = result.history[first:first + seeds][:, keep].double()  # (seeds, K, 2): (μ, log σ)
+    return {"steps": steps[keep].tolist(), "mu": theta[..., 0].tolist(), "sigma": theta[..., 1].exp().tolist()}
 
 
 def _critic_curve(trainer, run: int, data, points: int = 81) -> dict:
@@ -250,7 +265,10 @@ def draw(plt, report: Paper1DReport):
 
     x = np.linspace(-4, 7, 400)
     px = np.exp(paper_mixture().log_prob(torch.as_tensor(x)).numpy())
-    fig, axes = plt.subplots(3, 6, figsize=(19, 10), layout="constrained")
+    grid_rows = max(1, -(-len(report.rows) // 3))
+    fig, axes = plt.subplots(grid_rows, 6, figsize=(19, 10 * grid_rows / 3 + 0.5), layout="constrained", squeeze=False)
+    for ax in axes.flat[2 * len(report.rows):]:
+        ax.set_visible(False)
     for k, row in enumerate(report.rows):
         density, critic = axes[k // 3, 2 * (k % 3)], axes[k // 3, 2 * (k % 3) + 1]
         density.fill_between(x, px, color="0.85", label="data p")
@@ -270,4 +288,48 @@ def draw(plt, report: Paper1DReport):
         critic.set(xlabel="x", ylabel="log-ratio")
         critic.legend(fontsize=7)
     fig.suptitle(f"paper-1d: {report.seeds} seeds, {report.elapsed_s:.0f} s on {report.device}")
+    return fig
+
+
+def draw_trajectories(plt, report: Paper1DReport):
+    """Per divergence, μ and σ against the training step: every seed (thin), their mean (thick),
+    the exact minimizer of D_f over Gaussians (dashed) and the reference code's final value (×)."""
+    rows = [r for r in report.rows if r.trajectory]
+    fig, axes = plt.subplots(len(rows), 2, figsize=(10, 1.55 * len(rows) + 0.9), sharex=True,
+                             layout="constrained", squeeze=False)
+    for k, row in enumerate(rows):
+        steps = np.asarray(row.trajectory["steps"])
+        for j, key in enumerate(("mu", "sigma")):
+            ax, runs = axes[k, j], np.asarray(row.trajectory[key])
+            ax.plot(steps, runs.T, color="C0", lw=0.6, alpha=0.45)
+            ax.plot(steps, np.nanmean(runs, axis=0), color="C0", lw=1.8, label="f-EBM (seed mean)")
+            ax.axhline(getattr(row.exact, key), color="k", ls="--", lw=1, label="exact minimizer")
+            ref = getattr(row.reference, key)
+            if ref is not None:
+                ax.plot([steps[-1]], [ref], "x", color="C3", ms=8, mew=2, label="reference code, end of its run")
+            ax.set_ylabel(f"{'μ' if key == 'mu' else 'σ'}", rotation=0, labelpad=8)
+            ax.text(0.99, 0.06, row.divergence, transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    for ax in axes[-1]:
+        ax.set_xlabel("training step")
+    axes[0, 0].legend(loc="lower right", fontsize=7, bbox_to_anchor=(1.0, 1.02), ncol=3, frameon=False)
+    fig.suptitle(f"paper-1d: (μ, σ) during training, {report.seeds} seeds per f", fontsize=11)
+    return fig
+
+
+def draw_errors(plt, report: Paper1DReport):
+    """The error of the seed mean, max over μ and σ against the exact minimizer, against the step
+    for every f on one log scale (colour and line style together tell the f apart)."""
+    fig, ax = plt.subplots(figsize=(8, 4.6), layout="constrained")
+    styles = ("-", "--", ":", "-.")
+    for k, row in enumerate(r for r in report.rows if r.trajectory):
+        steps = np.asarray(row.trajectory["steps"])
+        mu, sigma = (np.nanmean(np.asarray(row.trajectory[key]), axis=0) for key in ("mu", "sigma"))
+        error = np.maximum(abs(mu - row.exact.mu), abs(sigma - row.exact.sigma))
+        ax.semilogy(steps, error, color=f"C{k % 10}", ls=styles[(k // 10) % 4] if k < 10 else styles[1 + k % 3],
+                    lw=1.4, label=row.divergence)
+    ax.axhline(report.tolerance, color="0.4", lw=1, ls=(0, (1, 2)), label=f"target {report.tolerance:g}")
+    ax.set(xlabel="training step", ylabel="max(|μ − μ*|, |σ − σ*|) of the seed mean",
+           title="paper-1d: distance to the exact minimizer of each D_f")
+    ax.legend(fontsize=7, ncol=2, loc="upper right", frameon=False)
     return fig

@@ -20,6 +20,7 @@ from .. import device as devices
 from ..report import RunStatus
 from .optim import clip_per_run, cosine_schedule, optimizer
 from .samplers import stratified_uniform
+from .streams import Streams
 from .surrogate import febm_surrogate, link_groups, objective_scale
 
 GAUSSIAN = BatchedGaussian1D
@@ -71,9 +72,10 @@ class TrainResult:
 class BatchedGaussianFEBM:
     """R runs of f-EBM on a 1-D Gaussian EBM with an MLP critic (see the module docstring)."""
 
-    def __init__(self, divergences, data, config: TrainConfig, seed: int = 0, lr_scale=None):
-        """``divergences``: one bound Divergence per run. One generator, seeded by ``seed``,
-        draws every run's numbers as (R, n) blocks, so the same seed gives the same runs."""
+    def __init__(self, divergences, data, config: TrainConfig, seed: int = 0, lr_scale=None, keys=None):
+        """``divergences``: one bound Divergence per run. Each run draws from its own stream, seeded
+        from (``seed``, its key); the default key is "NAME/k" for the k-th run of that f. A run's
+        numbers then do not depend on which other runs share the batch, or their order."""
         if config.sampling not in SAMPLING:
             raise UnknownName("sampling", config.sampling, SAMPLING)
         if config.sampling == "stratified" and not hasattr(data, "from_uniform"):
@@ -84,9 +86,9 @@ class BatchedGaussianFEBM:
         self.runs = len(divergences)
         self.groups = link_groups(divergences)
         kw = {"dtype": config.dtype, "device": self.device}
-        self.generator = torch.Generator(device=self.device).manual_seed(int(seed))
+        self.streams = Streams(seed, keys or run_keys(divergences), self.device)
         self.theta = GAUSSIAN.initial(self.runs, config.init_mu, config.init_sigma, **kw)
-        self.omega = mlp.init_batched(self.runs, config.critic_sizes, self.generator, **kw)
+        self.omega = self.streams.each(lambda g: mlp.init_batched(1, config.critic_sizes, g, **kw)[0])
         if config.quadratic_skip:
             self.omega = torch.cat([self.omega, torch.zeros(self.runs, 2, **kw)], dim=1)
         ones = torch.ones(self.runs, **kw)
@@ -97,13 +99,14 @@ class BatchedGaussianFEBM:
         self.objective_scale = objective_scale(divergences, config.per_f2, **kw)
 
     def sample(self, n):
-        """Data samples and standard normals for the exact model samples, each (R, n)."""
-        kw = {"generator": self.generator, "device": self.device, "dtype": self.config.dtype}
+        """Data samples and standard normals for the exact model samples, each (R, n), every run
+        from its own stream."""
+        kw = {"device": self.device, "dtype": self.config.dtype}
+        each = self.streams.each
         if self.config.sampling == "stratified":
-            x_p = self.data.from_uniform(stratified_uniform(self.runs, n, **kw))
-            return x_p, torch.special.ndtri(stratified_uniform(self.runs, n, **kw))
-        x_p = self.data.sample((self.runs, n), **kw)
-        return x_p, torch.randn(self.runs, n, **kw)
+            x_p = self.data.from_uniform(each(lambda g: stratified_uniform(1, n, g, **kw)[0]))
+            return x_p, torch.special.ndtri(each(lambda g: stratified_uniform(1, n, g, **kw)[0]))
+        return each(lambda g: self.data.sample((n,), g, **kw)), each(lambda g: torch.randn(n, generator=g, **kw))
 
     # --- the surrogate -------------------------------------------------------------------
     def energy(self, theta, x):
@@ -213,6 +216,17 @@ class BatchedGaussianFEBM:
             elapsed_s=time.perf_counter() - t0,
             omega=self.omega.detach().cpu(),
         )
+
+
+def run_keys(divergences) -> list[str]:
+    """"NAME/k" for the k-th run of each f: a run's key, and so its stream, is the same whatever
+    else shares the batch."""
+    seen: dict = {}
+    keys = []
+    for d in divergences:
+        keys.append(f"paper-1d/{d.name}/{seen.get(d.name, 0)}")
+        seen[d.name] = seen.get(d.name, 0) + 1
+    return keys
 
 
 def still_finite(alive, status, step, who, *tensors):
