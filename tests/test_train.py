@@ -16,9 +16,9 @@ from febm.toy_models.exact_fit import fit_gaussian
 SMALL = {"steps": 300, "batch": 256, "critic_sizes": (1, 8, 8, 1), "lr_theta": 3e-3, "lr_omega": 1e-2}
 
 
-def _trainer(names, seed=0, data=None, **overrides):
+def _trainer(names, seed=0, data=None, keys=None, **overrides):
     cfg = TrainConfig(**{**SMALL, **overrides})
-    return BatchedGaussianFEBM([resolve(n) for n in names], data or Gaussian(0.5, 1.3), cfg, seed=seed)
+    return BatchedGaussianFEBM([resolve(n) for n in names], data or Gaussian(0.5, 1.3), cfg, seed=seed, keys=keys)
 
 
 def test_batched_mlp_equals_per_run_mlp():
@@ -90,8 +90,9 @@ def test_non_finite_runs_are_reported_and_frozen():
 
 
 def test_per_f2_makes_f_and_a_multiple_of_f_the_same_game():
-    """Neyman χ² is exactly 2·(α = −1): descending D_f/f''(1) gives both the same trajectory."""
-    kw = {"steps": 40, "per_f2": True, "theta_optimizer": "sgd", "dtype": torch.float64}
+    """Neyman χ² is exactly 2·(α = −1): descending D_f/f''(1) gives both the same trajectory (on one
+    random stream: by default each f has its own)."""
+    kw = {"steps": 40, "per_f2": True, "theta_optimizer": "sgd", "dtype": torch.float64, "keys": ["one stream"]}
     neyman = _trainer(["neyman_chi2"], seed=2, **kw).train()
     alpha = _trainer(["alpha=-1"], seed=2, **kw).train()
     assert torch.allclose(neyman.history, alpha.history, atol=1e-10, rtol=0)
