@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-COMMANDS = [
-    ["check", "kl", "--model", "paper-1d", "--no-simulation", "--json"],
+COMMANDS = [  # 14 s and 35 s: both in make test-all
+    pytest.param(["check", "kl", "--model", "paper-1d", "--no-simulation", "--json"], marks=pytest.mark.slow),
     # 35 s: Pearson's row flipped between "stalled" and "arrived" from run to run before the fix
     pytest.param(["atlas", "kl", "pearson_chi2", "--model", "paper-1d", "--json"], marks=pytest.mark.slow),
 ]

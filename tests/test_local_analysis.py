@@ -38,7 +38,7 @@ def not_normalizable() -> febm.Setup:
 
 
 FAILING = [("pearson_chi2", two_modes((-2.0, 2.0), 0.5)), ("jeffreys", two_modes((-2.0, 2.0), 0.5)),
-           ("kl", not_normalizable())]
+           pytest.param("kl", not_normalizable(), marks=pytest.mark.slow)]  # 10 s: the solver's full budget
 
 
 def test_the_documented_setup_path_builds_without_with_dim():

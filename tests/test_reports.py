@@ -67,6 +67,7 @@ def test_reports_that_draw_save_their_figures(tmp_path):
     assert all((tmp_path / name).stat().st_size > 1000 for name in ("spectrum.png", "convergence.png"))
 
 
+@pytest.mark.slow  # 12 s of training and drawing
 def test_paper_1d_trajectories_and_their_figures_from_python(tmp_path):
     from febm.dynamics.training import paper1d
 
@@ -82,11 +83,10 @@ def test_paper_1d_trajectories_and_their_figures_from_python(tmp_path):
     assert names == ["paper-1d-error.png", "paper-1d-trajectories.png", "paper-1d.png"]
 
 
-def test_reproduce_refuses_a_bad_divergence_before_training(tmp_path):
-    import subprocess
-    import sys
+def test_reproduce_refuses_a_bad_divergence_before_training(tmp_path, capsys):
+    from febm.dynamics.commands.cli import main
 
-    proc = subprocess.run([sys.executable, "-m", "febm", "reproduce", "paper-1d", "--divergences", "kl", "t**2",
-                           "--plot", str(tmp_path / "p")], capture_output=True, text=True)
-    assert proc.returncode == 2 and "f(1)" in proc.stderr and proc.stderr.count("\n") == 1
+    assert main(["reproduce", "paper-1d", "--divergences", "kl", "t**2", "--plot", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err
+    assert "f(1)" in err and err.count("\n") == 1
     assert not (tmp_path / "p").exists()

@@ -245,7 +245,7 @@ def test_reproduce_knob_errors_exit_2(capsys):
     assert capsys.readouterr().err.count("\n") == 1
 
 
-@pytest.mark.parametrize("sampling", ["iid", "stratified"])
+@pytest.mark.parametrize("sampling", [pytest.param("iid", marks=pytest.mark.slow), "stratified"])
 def test_a_runs_draws_are_its_own_whatever_shares_the_batch(sampling):
     """Each run draws from its own stream keyed by (seed, f, k-th run of that f): adding a user's f,
     or reordering the batch, leaves every run's critic start and samples bitwise as they were. The
