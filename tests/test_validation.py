@@ -5,6 +5,7 @@ import sympy as sp
 
 from febm.divergences import InputError, resolve
 from febm.divergences.catalog import names
+from febm.divergences.fresh import resolve_fresh
 
 
 @pytest.mark.parametrize("name", names())
@@ -33,13 +34,14 @@ def test_invalid_generators_are_rejected(expr, fragment):
 
 def test_convexity_method_is_reported():
     assert resolve("kl").validation["convex"].method == "symbolic"
-    numeric = resolve("t*log(t) + (t-1)**2*exp(-t)").validation["convex"]
+    numeric = resolve_fresh("t*log(t) + (t-1)**2*exp(-t)").validation["convex"]  # parsed only: no conjugate
     assert numeric.ok and numeric.method == "numeric"
     assert resolve("alpha").validation["convex"].detail.startswith("holds at alpha=")
 
 
 def test_overflow_is_not_mistaken_for_non_real():
-    d = resolve("(t-1)*atan(t-1) + cosh(t-1) - 1")  # cosh overflows float64 near t = 710
+    # cosh overflows float64 near t = 710; parsed only: the validation needs no conjugate
+    d = resolve_fresh("(t-1)*atan(t-1) + cosh(t-1) - 1")
     assert d.validation["real"].ok
 
 
@@ -74,9 +76,9 @@ def test_flat_second_derivative_is_a_finding():
 
 
 def test_jump_in_second_derivative():
-    d = resolve("abs(t-1)**3 + (t-1)**2")
+    d = resolve_fresh("abs(t-1)**3 + (t-1)**2")  # parsed only: smoothness needs no conjugate
     assert d.f2_at_1 == 2  # |t-1|^3 is twice differentiable at 1
-    d = resolve("(t-1)*abs(t-1) + (t-1)**2")  # f'' jumps from 0 to 4
+    d = resolve_fresh("(t-1)*abs(t-1) + (t-1)**2")  # f'' jumps from 0 to 4
     assert d.f2_at_1 is None and d.regularity[0] == "jump-f2" and "jumps" in d.validation["smooth_at_1"].detail
 
 
