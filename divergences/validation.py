@@ -155,6 +155,13 @@ REGULARITY = {  # how smooth f is at t = 1, which decides whether the local theo
 LINEARIZABLE = ("smooth", "symbolic", "jump-higher")  # kinds with a finite f''(1) > 0
 
 
+def f2_text(f2, kind: str) -> str:
+    """f''(1) for a reader: the value, "∞" for infinite curvature, else "undefined" with the kind."""
+    if f2 is not None:
+        return str(f2)
+    return "∞ (infinite curvature at 1)" if kind == "infinite-curvature" else f"undefined ({kind} at 1)"
+
+
 def _infinite(value) -> bool:
     return value is not None and value.is_number and value.has(sp.oo, -sp.oo, sp.zoo)
 

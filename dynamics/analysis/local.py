@@ -25,6 +25,7 @@ import numpy as np
 
 from ...divergences import Divergence, resolve
 from ...divergences.validation import LINEARIZABLE
+from ...errors import InputError
 from ...toy_models import Setup, setup
 from ..report import Verdict
 from . import jacobian
@@ -84,11 +85,9 @@ class LocalAnalysis:
                 self.spectrum, self._flippable = None, True
 
     def _judge(self) -> tuple[Verdict, str]:
-        kind, message = self.regularity
-        if kind == "zero-curvature":
-            return Verdict.INCONCLUSIVE, message
-        if kind not in LINEARIZABLE:
-            return Verdict.NOT_APPLICABLE, message
+        unlinearizable = regularity_verdict(self.regularity)
+        if unlinearizable is not None:
+            return unlinearizable
         if not self.has_equilibrium:
             solver = str(self.equilibrium.message).splitlines()[0].rstrip(".")
             return Verdict.NO_EQUILIBRIUM, (
@@ -138,11 +137,6 @@ class LocalAnalysis:
     def theta(self):
         return self.game.split(self.equilibrium.z)[0]
 
-    @property
-    def rate(self) -> float | None:
-        """The slowest transverse Re λ at unit θ-rate: the predicted local rate."""
-        return self.spectrum.transverse_max_real if self.exponential else None
-
     @cached_property
     def stable_steps(self) -> dict:
         """update order -> intervals of η_θ with stable steps (empty without exponential rates)."""
@@ -163,11 +157,18 @@ class LocalAnalysis:
 
     def require(self) -> "LocalAnalysis":
         """This analysis, or an `InputError` naming why there is no linearization to work from."""
-        from ...divergences import InputError
-
         if not self.usable:
             raise InputError(f"{self.divergence.name} on {self.setup.name}: {self.reason}")
         return self
+
+
+def regularity_verdict(regularity: tuple[str, str]) -> tuple[Verdict, str] | None:
+    """The verdict an f without a finite f''(1) > 0 gets before any equilibrium is sought (None for
+    an f that can be linearized): INCONCLUSIVE for f''(1) = 0, NOT_APPLICABLE otherwise."""
+    kind, message = regularity
+    if kind in LINEARIZABLE:
+        return None
+    return (Verdict.INCONCLUSIVE if kind == "zero-curvature" else Verdict.NOT_APPLICABLE), message
 
 
 def _agreement(lin: Linearization, ratio: float, f2, realizable: bool) -> tuple[dict, float]:

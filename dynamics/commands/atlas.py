@@ -17,11 +17,10 @@ import torch
 
 from ...divergences import Divergence, resolve
 from ...divergences.divergence import number
-from ...divergences.validation import LINEARIZABLE
 from ...toy_models import DataDensity, ExactSampler, Setup, setup
 from ..analysis import basins as basins_
 from ..analysis import variance as V
-from ..analysis.local import LocalAnalysis
+from ..analysis.local import LocalAnalysis, regularity_verdict
 from ..report import Report, finite_or_none, jsonable, revive
 
 RULE = (
@@ -138,9 +137,10 @@ def atlas_row(spec, s: Setup, batch: int, ratio: float = 1.0, with_basins: bool 
     d = resolve(spec).validate()
     row = AtlasRow(d.name, number(d.f2_at_1), number(d.f3_at_1), _tails(d), False, None, None, None,
                    "not-applicable", None, None, None, None, None, None)
-    if d.regularity[0] not in LINEARIZABLE:
-        row.verdict = "inconclusive" if d.regularity[0] == "zero-curvature" else "not-applicable"
-        row.prediction, row.reasons = Prediction.FAILS, [d.regularity[1]]
+    unlinearizable = regularity_verdict(d.regularity)
+    if unlinearizable is not None:  # no equilibrium search for an f the local theory cannot take
+        row.verdict, reason = unlinearizable[0].value, unlinearizable[1]
+        row.prediction, row.reasons = Prediction.FAILS, [reason]
         return row
     la = LocalAnalysis.build(d, s, ratio)
     row.verdict = la.verdict.value

@@ -14,6 +14,7 @@ import numpy as np
 
 from ...divergences import Divergence
 from ...divergences.divergence import number
+from ...divergences.validation import f2_text
 from ...toy_models import Setup
 from ..analysis import Linearization, equilibrium, oscillation_period, simulate
 from ..analysis.local import EQUILIBRIUM_TOL, LocalAnalysis
@@ -165,7 +166,7 @@ class CheckReport(Report):
         lines = [
             f"febm check {self.name} on {self.model}  (η_ω/η_θ = {self.lr_ratio:g})",
             f"  model        {self.model_description}",
-            f"  f''(1)       {_f2_text(self.f2_at_1, self.regularity)}",
+            f"  f''(1)       {f2_text(self.f2_at_1, self.regularity)}",
             f"  equilibrium  {eq_line}",
             *([f"  bias         θ* is {self.bias:.3g} from the exact minimizer of D_f over the model family "
                "(the critic's limited capacity)"] if self.bias is not None and eq["known_residual"] is None
@@ -325,12 +326,6 @@ def _simulate_steps(lin: Linearization, ratio: float, intervals, update="alterna
         steps=len(traj.distances) - 1,
         trajectory=traj,
     )
-
-
-def _f2_text(f2, regularity: str) -> str:
-    if f2 is not None:
-        return str(f2)
-    return "∞ (infinite curvature at 1)" if regularity == "infinite-curvature" else f"undefined ({regularity} at 1)"
 
 
 def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0,
