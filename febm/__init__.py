@@ -41,6 +41,8 @@ _PUBLIC = {
     "render": "febm.dynamics.commands.figures",
     "confirm": "febm.dynamics.commands.confirm",
     "atlas": "febm.dynamics.commands.atlas",
+    "calibrate": "febm.dynamics.commands.calibrate",
+    "ModuleCritic": "febm.toy_models.critics",
     "train_toy2d": "febm.dynamics.training.toy2d",
     "bench_toy2d": ("febm.dynamics.training.bench", "run"),
     "reproduce_paper_1d": ("febm.dynamics.training.paper1d", "run"),
@@ -56,6 +58,7 @@ _PUBLIC = {
     "ShowReport": "febm.dynamics.commands.catalog",
     "FiguresReport": "febm.dynamics.commands.figures",
     "AtlasReport": "febm.dynamics.commands.atlas",
+    "CalibrateReport": "febm.dynamics.commands.calibrate",
     "Verdict": "febm.dynamics.report",
     "RunStatus": "febm.dynamics.report",
 }

@@ -61,3 +61,13 @@ def test_paper_1d_table_is_rendered_from_its_result_file():
     result = json.loads((ROOT / "docs/results/paper-1d.json").read_text())
     assert paper1d_table.table(result) in (ROOT / "docs/paper-1d.md").read_text()
     assert all(r["trajectory"] for r in result["rows"])  # the figures' data travel with the numbers
+
+
+def test_trained_game_table_is_rendered_from_its_result_file():
+    import trained_calibration
+
+    path = ROOT / "docs/results/calibration-paper-1d.json"
+    result = json.loads(path.read_text())
+    assert trained_calibration.table(path) in (ROOT / "docs/trained-game.md").read_text()
+    assert sorted(result["hold_out"]) == trained_calibration.HOLD_OUT
+    assert {r["name"] for r in result["rows"]} == set(trained_calibration.CURVED)

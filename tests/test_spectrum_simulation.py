@@ -1,6 +1,7 @@
 """Spectra, step-size limits, critical ratios, and simulations that confirm them."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -175,7 +176,7 @@ def test_measure_rate_on_a_known_curve():
 
 def test_alternating_steps_stabilise_below_the_critical_ratio():
     """shifted-linear at η_ω = η_θ: the flow and simultaneous GDA diverge for every step size,
-    yet alternating steps contract for η_θ in about (0.28, 0.47)."""
+    yet alternating steps contract for η_θ in (0.275, 0.480), the band theory.md quotes."""
     G = _unit_jacobian("kl", "shifted-linear")
     eye = np.eye(2)
     assert spectrum.analyse(G).verdict == "unstable"
@@ -183,6 +184,9 @@ def test_alternating_steps_stabilise_below_the_critical_ratio():
     assert all(spectrum.spectral_radius(eye + e * G) > 1 for e in etas)
     stable = [e for e in etas if spectrum.spectral_radius(spectrum.alternating_matrix(G, 1, e, e)) < 1]
     assert stable and 0.27 < min(stable) < 0.29 and 0.46 < max(stable) < 0.48
+    (lo, hi), = spectrum.stable_steps_alternating(G, 1, 1.0)
+    quoted = f"\\({lo:.3f} < \\eta_\\theta < {hi:.3f}\\)"
+    assert quoted in (Path(__file__).resolve().parents[1] / "docs/theory.md").read_text(), quoted
     # and the nonlinear alternating iteration indeed converges there
     gm = game("kl", "shifted-linear")
     z = cached_setup("shifted-linear").z_star

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..errors import InputError
 from . import mlp
 from .nodes import Nodes
 from .quadrature import DTYPE
@@ -150,6 +151,60 @@ class MLPCritic:
     def value(self, omega, x):
         h = mlp.forward(omega, x, self.sizes)
         return h if self.offset is None else h + self.offset(x)
+
+    def init(self, seed: int = 0) -> torch.Tensor:
+        """torch.nn.Linear's initialisation, from ``seed``."""
+        return mlp.init(self.sizes, torch.Generator().manual_seed(seed))
+
+    @property
+    def spec(self) -> str:
+        return "mlp:" + ",".join(str(s) for s in self.sizes[1:-1])
+
+
+class ModuleCritic:
+    """H_ω(x) = module(x) for the user's own torch.nn.Module, its parameters flattened into ω.
+
+    ``value`` calls the module through torch.func.functional_call, so every transform (grad,
+    jvp, vmap) sees ω. The module takes x with a trailing feature axis, (n, d), and returns
+    (n,) or (n, 1); 1-D inputs are given as (n, 1).
+    """
+
+    def __init__(self, module: torch.nn.Module, name: str = "module"):
+        self.module = module.to(DTYPE)
+        self.names = [k for k, _ in module.named_parameters()]
+        self.shapes = [p.shape for _, p in module.named_parameters()]
+        self.dim = sum(p.numel() for _, p in module.named_parameters())
+        self.spec = name
+
+    def _unflatten(self, omega):
+        out, k = {}, 0
+        for name, shape in zip(self.names, self.shapes):
+            size = shape.numel()
+            out[name] = omega[k : k + size].reshape(shape)
+            k += size
+        return out
+
+    def value(self, omega, x):
+        inputs = x.unsqueeze(-1) if x.dim() == 1 else x
+        return torch.func.functional_call(self.module, self._unflatten(omega), (inputs,)).reshape(len(x))
+
+    def init(self, seed: int = 0) -> torch.Tensor:
+        """The module's own parameters (the seed does not redraw them)."""
+        return torch.cat([p.detach().reshape(-1) for p in self.module.parameters()]).to(DTYPE)
+
+
+def parse_critic(spec: str, input_dim: int = 1):
+    """A network critic from its spelling: ``mlp:64,64`` (tanh, widths of the hidden layers)."""
+    kind, _, widths = spec.partition(":")
+    if kind != "mlp":
+        raise InputError(f"a critic is mlp:W1,W2,... (tanh hidden widths) or path/to/file.py:NAME, not {spec!r}")
+    try:
+        hidden = tuple(int(w) for w in widths.split(","))
+    except ValueError:
+        hidden = ()
+    if not hidden or any(not 1 <= w <= 1024 for w in hidden) or len(hidden) > 4:
+        raise InputError(f"mlp critic widths are 1 to 4 integers in [1, 1024], like mlp:64,64; got {spec!r}")
+    return MLPCritic((input_dim, *hidden, 1))
 
 
 class NegatedEnergyCritic:

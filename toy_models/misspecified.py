@@ -93,9 +93,25 @@ def _divergence_minimizer(divergence, data, model, x, w, theta0) -> torch.Tensor
     return torch.as_tensor(theta, dtype=DTYPE)
 
 
+class OnNodes(OnGrid):
+    """Data p with its expectations on given fixed nodes (weights w·p(x), normalized): on q_θ's own
+    grid, p and q share nodes and the game depends on the critic only through its node values."""
+
+    def __init__(self, data, x, w):
+        self.data = data
+        p = w * torch.exp(data.log_prob(x))
+        self._nodes = Nodes(x, p / p.sum())
+
+
 @register_setup("paper-1d")
-def paper_1d(k: int = 10) -> Setup:
-    """The paper's 1-D experiment as an exact game: mixture data, Gaussian EBM, critic with k bumps."""
+def paper_1d(k: int = 10, critic=None, seed: int = 0) -> Setup:
+    """The paper's 1-D experiment as an exact game: mixture data, Gaussian EBM, critic with k bumps.
+
+    ``critic``: a network critic instead (`parse_critic`'s ``mlp:64,64`` is the reference code's
+    1-64-64-1 tanh), with p on q_θ's 500-node grid and the critic started from its ``init(seed)``.
+    """
+    if critic is not None:
+        return _paper_1d_network(critic, seed)
     model = GaussianGrid1D()
     data = OnGrid(paper_mixture(), -12.0, 16.0, 1200)
     critic = LinearCritic(whitened(quadratic_rbf(k, -3.0, 6.0), data.nodes())).with_dim(torch.zeros(1, dtype=DTYPE))
@@ -116,6 +132,23 @@ def paper_1d(k: int = 10) -> Setup:
         f"(misspecified); H = ω·φ, φ = (1, x, x², {k} Gaussian bumps on [−3, 6]) made orthonormal under p; "
         "p and q on Gauss–Legendre grids",
         model, critic, data, start=start, theta_init=torch.tensor([0.0, 0.0], dtype=DTYPE), minimizer=minimizer,
+    )
+
+
+def _paper_1d_network(critic, seed: int) -> Setup:
+    model = GaussianGrid1D()
+    data = OnNodes(paper_mixture(), *model.grid)
+    x, w = gauss_legendre(-20.0, 24.0, 1500)
+    minimizer = _cached(lambda d: _divergence_minimizer(d, data, model, x, w,
+                                                        torch.tensor([1.0, math.log(1.7)], dtype=DTYPE)))
+    omega0 = critic.init(seed)
+    return Setup(
+        "paper-1d",
+        "the paper's mixture 0.33 N(−1, 0.25²) + 0.67 N(2, 2) against a Gaussian EBM θ = (μ, log σ) "
+        f"(misspecified); H = the network critic {critic.spec} ({critic.dim} parameters, seed {seed}); "
+        "p and q on one 500-node Gauss–Legendre grid over [−16, 20]",
+        model, critic, data, start=lambda d: torch.cat([minimizer(d), omega0]),
+        theta_init=torch.tensor([0.0, 0.0], dtype=DTYPE), minimizer=minimizer,
     )
 
 

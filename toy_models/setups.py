@@ -18,7 +18,7 @@ import torch
 from ..errors import InputError, UnknownName
 from ..registry import Registry
 from . import mlp
-from .critics import LinearCritic, NegatedEnergyCritic, polynomial, quadratic_2d
+from .critics import LinearCritic, ModuleCritic, NegatedEnergyCritic, parse_critic, polynomial, quadratic_2d
 from .data import Realizable
 from .energies import (
     ExpFamilyFinite,
@@ -134,6 +134,42 @@ def setup(spec: str | Setup) -> Setup:
     return SETUPS[spec]()
 
 
+def _run_user_file(spec: str):
+    """Run the user's Python file of ``path/to/file.py[:NAME]``; returns (path, module, NAME or "")."""
+    path_text, _, attr = spec.rpartition(".py:") if ".py:" in spec else (spec.removesuffix(".py"), "", "")
+    path = Path(path_text + ".py")  # the last ".py:" splits: a folder may be called a.pydir
+    if not path.is_file():
+        raise InputError(f"no file {path}")
+    module_spec = importlib.util.spec_from_file_location(f"febm_user_{path.stem}", path)
+    module = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:  # the user's code: report it in one line
+        raise InputError(f"{path} failed to load: {type(exc).__name__}: {exc}") from None
+    return path, module, attr
+
+
+def _take(path, module, attr: str, kind, kind_name: str):
+    """Attribute ``attr`` of the user's module: an instance of ``kind``, or a function returning one."""
+    candidates = {k: v for k, v in vars(module).items() if isinstance(v, kind)}
+    if not attr:
+        if len(candidates) != 1:
+            raise InputError(f"{path} defines {len(candidates)} {kind_name} objects; name one as {path}:NAME")
+        attr = next(iter(candidates))
+    if not hasattr(module, attr):
+        public = [k for k, v in vars(module).items() if isinstance(v, kind) or
+                  (callable(v) and not k.startswith("_") and getattr(v, "__module__", "") == module.__name__)]
+        raise UnknownName(f"{kind_name} in {path}", attr, public)
+    found = getattr(module, attr)
+    try:
+        found = found() if callable(found) and not isinstance(found, kind) else found
+    except Exception as exc:
+        raise InputError(f"{path}:{attr} failed: {type(exc).__name__}: {exc}") from None
+    if not isinstance(found, kind):
+        raise InputError(f"{path}:{attr} is not a {kind_name} (nor a function returning one)")
+    return found, attr
+
+
 def load_setup_file(spec: str) -> Setup:
     """Run the user's own Python file and take its set-up ``NAME`` (``path/to/file.py:NAME``).
 
@@ -141,33 +177,24 @@ def load_setup_file(spec: str) -> Setup:
     that febm parses through a whitelist. NAME is a Setup or a function returning one; without
     ``:NAME`` the file must define exactly one Setup.
     """
-    path_text, _, attr = spec.rpartition(".py:") if ".py:" in spec else (spec.removesuffix(".py"), "", "")
-    path = Path(path_text + ".py")  # the last ".py:" splits: a folder may be called a.pydir
-    if not path.is_file():
-        raise InputError(f"no set-up file {path}")
-    module_spec = importlib.util.spec_from_file_location(f"febm_user_setup_{path.stem}", path)
-    module = importlib.util.module_from_spec(module_spec)
-    try:
-        module_spec.loader.exec_module(module)
-    except Exception as exc:  # the user's code: report it in one line
-        raise InputError(f"{path} failed to load: {type(exc).__name__}: {exc}") from None
-    candidates = {k: v for k, v in vars(module).items() if isinstance(v, Setup)}
-    if not attr:
-        if len(candidates) != 1:
-            raise InputError(f"{path} defines {len(candidates)} Setup objects; name one as {path}:NAME")
-        attr = next(iter(candidates))
-    if not hasattr(module, attr):
-        public = [k for k, v in vars(module).items() if isinstance(v, Setup) or
-                  (callable(v) and not k.startswith("_") and getattr(v, "__module__", "") == module.__name__)]
-        raise UnknownName(f"set-up in {path}", attr, public)
-    found = getattr(module, attr)
-    try:
-        found = found() if callable(found) and not isinstance(found, Setup) else found
-    except Exception as exc:
-        raise InputError(f"{path}:{attr} failed: {type(exc).__name__}: {exc}") from None
-    if not isinstance(found, Setup):
-        raise InputError(f"{path}:{attr} is not a Setup (nor a function returning one)")
-    return found
+    return _take(*_run_user_file(spec), Setup, "Setup")[0]
+
+
+def load_critic_file(spec: str):
+    """The user's own critic from ``path/to/file.py:NAME``: a torch.nn.Module (or a function returning
+    one), wrapped as a `ModuleCritic`. Like a set-up file, this runs the user's own code."""
+    path, module, attr = _run_user_file(spec)
+    found, attr = _take(path, module, attr, torch.nn.Module, "torch.nn.Module")
+    return ModuleCritic(found, name=f"{path.name}:{attr}")
+
+
+def critic(spec):
+    """A network critic from ``mlp:64,64``, ``path/to/file.py:NAME`` (your torch module), or a critic object."""
+    if not isinstance(spec, str):
+        return spec
+    if ".py:" in spec or spec.endswith(".py"):
+        return load_critic_file(spec)
+    return parse_critic(spec)
 
 
 # --- the named reference set-ups --------------------------------------------------------

@@ -101,6 +101,16 @@ def _cmd_atlas(args) -> int:
     return _emit(report, args)
 
 
+def _cmd_calibrate(args) -> int:
+    from .calibrate import calibrate
+
+    report = calibrate(args.generators, args.model, critic=args.critic, seed=args.seed,
+                       flow_steps=args.flow_steps, edge_steps=args.edge_steps, progress=not args.json)
+    if args.plot:
+        report.plot = report.save_figures(args.plot)[0]
+    return _emit(report, args)
+
+
 def _cmd_toy2d(args) -> int:
     from ..training.toy2d import Toy2DConfig, all_methods, train_toy2d
 
@@ -231,6 +241,23 @@ def _add_atlas(sub) -> None:
     p.set_defaults(run=_cmd_atlas)
 
 
+def _add_calibrate(sub) -> None:
+    p = sub.add_parser("calibrate", help="the trained game (network critic): predicted vs measured largest stable step")
+    p.add_argument("generators", nargs="+", metavar="NAME|EXPR", help="divergences: " + GENERATOR_HELP)
+    _deadline(p)
+    p.add_argument("--model", default="paper-1d", help="a set-up that takes a network critic (default paper-1d)")
+    p.add_argument("--critic", default="mlp:64,64",
+                   help="mlp:W1,W2,... (tanh; default mlp:64,64, the reference code's 1-64-64-1), or "
+                        "path/to/file.py:NAME, your own torch.nn.Module (loaded by running that file: your code)")
+    p.add_argument("--flow-steps", type=arg.count(0, 10_000_000), default=6000,
+                   help="full-batch GDA steps from the start before predicting (default 6000)")
+    p.add_argument("--edge-steps", type=arg.count(10, 1_000_000), default=500,
+                   help="steps of each measuring run pair (default 500)")
+    p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the calibration figure here")
+    _common(p, "seed of the critic's initialisation and of the measuring perturbation")
+    p.set_defaults(run=_cmd_calibrate)
+
+
 def _add_toy2d(sub) -> None:
     p = sub.add_parser("toy2d", help="train MLP EBMs on a 2-D toy with f-EBM and contrastive divergence")
     p.add_argument("dataset", help="8gaussians, 25gaussians, moons or rings")
@@ -304,7 +331,7 @@ def _add_reproduce(sub) -> None:
 
 
 COMMANDS = (_add_divergences, _add_show, _add_check, _add_confirm, _add_atlas,  # the order of `febm --help`
-            _add_toy2d, _add_bench, _add_figures, _add_reproduce)
+            _add_calibrate, _add_toy2d, _add_bench, _add_figures, _add_reproduce)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,156 @@
+"""The trained game of a network critic, linearized in node space.
+
+When p and q_θ are expectations on the same quadrature nodes x_1..x_n, L depends on the critic's
+parameters ω only through its values h = H_ω(x) ∈ Rⁿ. With B = ∂h/∂ω (n × d_ω), c = ∂L/∂h and
+the diagonal D = ∂²L/∂h², the field is F = (−∇_θ L, Bᵀc) and its Jacobian is
+
+    J = [[−L_θθ, −L_θh B], [Bᵀ L_hθ, Bᵀ D B + Σ_i c_i ∇²_ω H_i]].
+
+Without the last term (c = 0 at an equilibrium where the network fits log p/q on the nodes),
+J = diag(I, Bᵀ) · R with R = [[−L_θθ, −L_θh B], [L_hθ, D B]], and J's non-zero eigenvalues are
+those of R · diag(I, Bᵀ) = G_node = [[−L_θθ, −L_θh K], [L_hθ, D K]], K = B Bᵀ the critic's
+neural tangent kernel on the nodes: a (d_θ + n)-square matrix however wide the network. G_node
+is the unit-rate Jacobian of the game in coordinates (θ, h) with metric K, so every step-size,
+ratio and alternating-update formula of `spectrum` applies to it unchanged (the alternating step
+map factors the same way). The d_ω − rank K remaining directions are flat: moves of ω that no
+node sees. The dropped term is measured, never assumed: `check_modes` compares G_node's lifted
+eigenvectors with exact Jacobian–vector products of the whole field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.func import grad, hessian, jacrev, jvp
+
+KERNEL_RCOND = 1e-10  # K's eigenvalues below this × the largest are flat directions of the critic
+
+
+def shares_nodes(game) -> bool:
+    """Whether p's nodes are q_θ's fixed grid (what the node-space reduction needs)."""
+    grid = getattr(game.model, "grid", None)
+    if grid is None:
+        return False
+    x = game.data.nodes().x
+    return x.shape == grid[0].shape and bool(torch.equal(x, grid[0]))
+
+
+class NodeGame:
+    """L(θ, h) on the shared nodes, the critic's node values h(ω) and their Jacobian B(ω)."""
+
+    def __init__(self, game):
+        if not shares_nodes(game):
+            raise ValueError("the node-space analysis needs p on q_θ's grid")
+        self.game = game
+        self.x = game.model.grid[0]
+        self.p = game.data.nodes().w
+        self.n_theta = game.dim_theta
+
+    def values(self, omega):
+        return self.game.critic.value(omega, self.x)
+
+    def kernel_jacobian(self, omega) -> torch.Tensor:
+        """B = ∂h/∂ω, (n, d_ω), by reverse mode (one pass per node)."""
+        return jacrev(self.values)(omega)
+
+    def value(self, theta, h):
+        """L with the critic given by its node values."""
+        r = h + self.game.model.energy(theta, self.x)
+        q = self.game.model.nodes(theta).w
+        return (self.p * self.game.g(r)).sum() - (q * self.game.h(r)).sum()
+
+    def parts(self, z):
+        """(F_θ, c, the Hessian of L in (θ, h), B) at z."""
+        theta, omega = self.game.split(z)
+        h = self.values(omega)
+        y = torch.cat([theta, h])
+        n = self.n_theta
+        g = grad(lambda y: self.value(y[:n], y[n:]))(y)
+        hess = hessian(lambda y: self.value(y[:n], y[n:]))(y)
+        return -g[:n], g[n:], hess, self.kernel_jacobian(omega)
+
+    def field(self, z):
+        """F = (−∇_θ L, ∇_ω L) = (−∇_θ L, Bᵀ c), by one reverse pass through L(θ, h(ω)) (the
+        critic evaluated once: p and q share its node values)."""
+        theta, omega = self.game.split(z)
+        g_theta, g_omega = grad(lambda t, w: self.value(t, self.values(w)), argnums=(0, 1))(theta, omega)
+        return torch.cat([-g_theta, g_omega])
+
+    def visible_direction(self, z, seed: int) -> torch.Tensor:
+        """A seeded random unit vector in the directions the nodes see: random θ and Bᵀu for random
+        node values u (a move of ω that no node sees is a flat direction)."""
+        gen = torch.Generator().manual_seed(seed)
+        theta, omega = self.game.split(z)
+        u = torch.randn(len(self.x), generator=gen, dtype=z.dtype)
+        d = torch.cat([torch.randn(len(theta), generator=gen, dtype=z.dtype), self.kernel_jacobian(omega).T @ u])
+        return d / d.norm()
+
+
+@dataclass
+class NodeJacobian:
+    """G_node at a point, with the kernel B that lifts its vectors to the full space."""
+
+    G: np.ndarray  # (n_θ + n)-square unit-rate Jacobian in (θ, h) coordinates
+    B: np.ndarray  # (n, d_ω)
+    c: np.ndarray  # ∂L/∂h: zero where the critic fits log p/q on every node
+    n_theta: int
+
+    @classmethod
+    def at(cls, node_game: NodeGame, z) -> "NodeJacobian":
+        f_theta, c, hess, B = node_game.parts(z)
+        n = node_game.n_theta
+        K = B @ B.T
+        G = torch.cat([torch.cat([-hess[:n, :n], -hess[:n, n:] @ K], 1),
+                       torch.cat([hess[n:, :n], hess[n:, n:] @ K], 1)], 0)
+        return cls(G.detach().numpy(), B.detach().numpy(), c.detach().numpy(), n)
+
+    @property
+    def kernel(self) -> np.ndarray:
+        return self.B @ self.B.T
+
+    def kernel_null(self) -> np.ndarray:
+        """Directions (0, u) of node space with K u = 0: zero eigenvalues of G_node that lift to
+        nothing (Bᵀu = 0). Orthonormal basis, ((n_θ + n) × k)."""
+        evals, evecs = np.linalg.eigh(self.kernel)
+        null = evecs[:, evals <= KERNEL_RCOND * max(evals.max(), 1e-300)]
+        return np.vstack([np.zeros((self.n_theta, null.shape[1])), null])
+
+    @property
+    def rank(self) -> int:
+        """The number of directions of ω that the nodes see (numerical rank of K)."""
+        return len(self.G) - self.n_theta - self.kernel_null().shape[1]
+
+    def lift(self, u: np.ndarray) -> np.ndarray:
+        """(u_θ, u_h) ↦ (u_θ, Bᵀ u_h): an eigenvector of G_node to one of J (c = 0)."""
+        return np.concatenate([u[: self.n_theta], self.B.T @ u[self.n_theta:]])
+
+
+def check_modes(field, z, nj: NodeJacobian, count: int = 4) -> dict:
+    """How well G_node's eigenpairs are eigenpairs of the whole field's Jacobian J.
+
+    For the ``count`` eigenvalues of largest modulus and of largest real part, lifted to v:
+    ‖J v − λ v‖/(|λ|‖v‖), real and imaginary parts apart, with J v by forward-mode autodiff
+    (exact: the Σ c_i ∇²H_i term included) and by central finite differences of F.
+    Returns {eigenvalue: (autodiff error, finite-difference error)}.
+    """
+    eig, vec = np.linalg.eig(nj.G)
+    keep = np.flatnonzero(np.abs(eig) > 1e-8 * np.abs(eig).max())
+    picks = sorted(set(keep[np.argsort(-np.abs(eig[keep]))[:count]]) | set(keep[np.argsort(-eig[keep].real)[:count]]))
+    out = {}
+    for k in picks:
+        v = nj.lift(vec[:, k])
+        v = v / np.linalg.norm(v)
+        lv = eig[k] * v
+        errors = np.zeros(2)
+        for part, target in ((v.real, lv.real), (v.imag, lv.imag)):
+            if np.linalg.norm(part) < 1e-9:
+                continue
+            d = torch.as_tensor(part, dtype=z.dtype)
+            auto = jvp(field, (z,), (d,))[1].numpy()
+            step = 1e-6
+            fd = ((field(z + step * d) - field(z - step * d)) / (2 * step)).numpy()
+            errors = np.maximum(errors, [np.linalg.norm(auto - target), np.linalg.norm(fd - target)])
+        out[complex(eig[k])] = tuple(errors / abs(eig[k]))
+    return out

@@ -1,0 +1,86 @@
+"""The largest stable step of full-batch simultaneous GDA on the trained game: predicted from the
+Jacobian's spectrum (Arnoldi), and measured from runs of the nonlinear step map on the nodes.
+
+Measured: at a step η, a pair of runs starts at z and at z + ε v (v a given direction) and takes
+`steps` steps; η is unstable when the pair's distance has grown by more than `GROWTH` or a run
+stopped being finite. A pair, not one run, so that the slow drift of a point that is only nearly an
+equilibrium does not count as growth. A mode that grows by 1 + 2δ a step passes `GROWTH` from an
+overlap a with v once 2δ·steps > log(GROWTH/a): at 1000 steps and a = 0.1, δ ≈ 0.35%, so the
+measured edge can sit that much above the true one. Bisection stops when the bracket is
+`RESOLUTION` wide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.func import vmap
+
+from . import krylov
+
+GROWTH = 100.0  # pair distance ratio that counts as unstable (set before measuring)
+RESOLUTION = 0.002  # relative width of the final bracket
+EPSILON = 1e-7  # the pair's initial distance
+
+
+@dataclass
+class EdgeMeasurement:
+    eta: float  # midpoint of the final bracket
+    bracket: tuple[float, float]  # (largest stable η seen, smallest unstable η seen)
+    steps: int
+    runs: int  # step-map runs taken (pairs count twice)
+
+
+def flow(field, z: torch.Tensor, eta: float, steps: int) -> torch.Tensor:
+    """``steps`` simultaneous GDA steps z ← z + η F(z) (full batch, on the nodes)."""
+    for _ in range(steps):
+        z = z + eta * field(z)
+    return z
+
+
+def predicted(field, z: torch.Tensor, k: int = 8, seed: int = 0):
+    """The step limit of the k largest-modulus eigenvalues of ∂F/∂z (Arnoldi), the eigenvalues, and
+    the real part of the eigenvector of the one that sets the limit (None without a limit)."""
+    values, vecs = krylov.largest_modulus(krylov.jacobian_operator(field, z), k=k, seed=seed, vectors=True)
+    eta = krylov.step_limit(values)
+    if eta is None:
+        return None, values, None
+    binding = int(np.argmin(2 * np.abs(values.real) / np.abs(values) ** 2))
+    v = vecs[:, binding].real
+    return eta, values, torch.as_tensor(v / np.linalg.norm(v), dtype=z.dtype)
+
+
+def grows(field, z: torch.Tensor, eta: float, steps: int, direction: torch.Tensor) -> bool:
+    """Whether a pair from z and z + ε·direction separates by more than GROWTH in ``steps`` steps
+    of size η (or stops being finite)."""
+    Z = torch.stack([z, z + EPSILON * direction / direction.norm()])
+    batched = vmap(field)
+    with torch.no_grad():
+        for _ in range(steps):
+            Z = Z + eta * batched(Z)
+    gap = float((Z[1] - Z[0]).norm())
+    return not (np.isfinite(gap) and gap <= GROWTH * EPSILON)
+
+
+def measured(field, z: torch.Tensor, guess: float, direction: torch.Tensor, steps: int = 1000,
+             span: float = 0.1) -> EdgeMeasurement:
+    """The stable/unstable boundary in η by bisection from [guess·(1 − span), guess·(1 + span)]
+    (widened until its ends are stable and unstable)."""
+    runs = 0
+
+    def unstable(eta):
+        nonlocal runs
+        runs += 2
+        return grows(field, z, eta, steps, direction)
+
+    lo, hi = guess * (1 - span), guess * (1 + span)
+    while unstable(lo) and lo > 1e-6 * guess:
+        lo, hi = lo * (1 - span) ** 2, lo
+    while not unstable(hi) and hi < 1e6 * guess:
+        lo, hi = hi, hi * (1 + span) ** 2
+    while (hi - lo) / lo > RESOLUTION:
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if unstable(mid) else (mid, hi)
+    return EdgeMeasurement((lo + hi) / 2, (lo, hi), steps, runs)
