@@ -137,3 +137,17 @@ def test_calibrate_takes_a_users_module_and_expression(tmp_path, capsys):
     assert code == 0
     assert out["critic"] == "my_critic.py:critic" and out["rows"][0]["name"] == "2*(t-1)*log(t)"
     assert main(["calibrate", "kl", "--critic", f"{path}:nothing"]) == 2
+
+
+def test_check_with_a_wide_critic_gives_no_verdict_without_an_equilibrium(monkeypatch):
+    """A wide critic is located by the flow (no dense root-solve); where the flow does not reach
+    |F| ≤ 1e-8 the verdict is NO-EQUILIBRIUM with |F| along the way, and no step limit is printed."""
+    from febm.dynamics.analysis import nodespace as ns
+    from febm.dynamics.commands.check import check
+
+    monkeypatch.setattr(ns, "WIDE", 10)  # mlp:4 (13 parameters) counts as wide here
+    monkeypatch.setattr(ns, "FLOW_STEPS", 400)
+    report = check("kl", "paper-1d", critic="mlp:4", simulate_runs=False)
+    assert report.verdict == "no-equilibrium"
+    assert "the flow came to" in report.reason and report.eta_max_simultaneous is None
+    assert "STABLE" not in report.text()

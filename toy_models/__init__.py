@@ -24,7 +24,7 @@ from .protocols import (
     ExactSampler,
     log_prob,
 )
-from .setups import SETUPS, Setup, load_setup_file, realizable, register_setup, setup
+from .setups import SETUPS, Setup, load_setup_file, realizable, register_setup, setup, with_critic
 from .toy2d import TOY2D, Mixture2D, toy2d
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "empirical",
     "exp_family_1d",
     "load_setup_file",
+    "with_critic",
     "paper_mixture",
     "polynomial",
     "quadratic_2d",

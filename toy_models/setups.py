@@ -9,6 +9,7 @@ to ``febm.check`` directly.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,6 +169,16 @@ def _take(path, module, attr: str, kind, kind_name: str):
     if not isinstance(found, kind):
         raise InputError(f"{path}:{attr} is not a {kind_name} (nor a function returning one)")
     return found, attr
+
+
+def with_critic(model: "str | Setup", spec, seed: int = 0) -> Setup:
+    """The registered set-up ``model`` played with a network critic (`critic`'s spellings)."""
+    if isinstance(model, Setup):
+        raise InputError("give a set-up by name to change its critic, or build the Setup with it")
+    builder = SETUPS[model]
+    if "critic" not in inspect.signature(builder).parameters:
+        raise InputError(f"model {model!r} does not take a network critic (paper-1d does)")
+    return builder(critic=critic(spec), seed=seed)
 
 
 def load_setup_file(spec: str) -> Setup:

@@ -119,8 +119,12 @@ def locate(game, setup, tol: float = 1e-12) -> Equilibrium:
     finite root with the smallest residual is returned.
     """
     from .fields import GDAField
+    from .nodespace import is_wide, locate_by_flow
 
     field = GDAField(game)
+    if is_wide(game) and not setup.known:  # a network critic: no dense root-solve
+        z, res, message = locate_by_flow(game, setup)
+        return Equilibrium(z, res, res < tol, message)
     if setup.known:
         z = setup.z_star
         return Equilibrium(z, residual(field, z), True, "known in advance")

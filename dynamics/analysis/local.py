@@ -26,12 +26,13 @@ import numpy as np
 from ...divergences import Divergence, resolve
 from ...divergences.validation import LINEARIZABLE
 from ...errors import InputError
-from ...toy_models import Setup, setup
+from ...toy_models import Setup, setup, with_critic
 from ..report import Verdict
 from . import jacobian
 from .equilibrium import Equilibrium, locate
 from .game import Game
 from .linearization import Linearization, edge
+from .nodespace import is_wide
 from .spectrum import Spectrum
 
 EQUILIBRIUM_TOL = 1e-8  # ‖F(z*)‖ above this: no equilibrium (solves reach 1e-12; healthy set-ups 1e-15)
@@ -58,9 +59,11 @@ class LocalAnalysis:
     _flippable: bool = False  # the Jacobians agree to JACOBIAN_TOL, but not enough to fix the verdict
 
     @classmethod
-    def build(cls, spec: str | Divergence, model: str | Setup, ratio: float = 1.0) -> "LocalAnalysis":
+    def build(cls, spec: str | Divergence, model: str | Setup, ratio: float = 1.0, critic=None) -> "LocalAnalysis":
+        """``critic``: a network critic for the set-up (``mlp:64,64``, a file, a critic object), if
+        the set-up takes one (paper-1d)."""
         div = resolve(spec).validate()
-        s = setup(model)
+        s = setup(model) if critic is None else with_critic(model, critic)
         game = Game.from_setup(div, s)
         out = cls(div, s, ratio, game, locate(game, s), div.regularity)
         out._linearize()
@@ -70,6 +73,8 @@ class LocalAnalysis:
     # --- the chain ----------------------------------------------------------------------
     def _linearize(self) -> None:
         if not math.isfinite(self.equilibrium.residual):
+            return
+        if is_wide(self.game) and not self.has_equilibrium:  # thousands of dense columns for nothing
             return
         lin = Linearization.at(self.game, self.equilibrium.z)
         if not np.all(np.isfinite(lin.G)):

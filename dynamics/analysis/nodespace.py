@@ -37,6 +37,30 @@ def shares_nodes(game) -> bool:
     return x.shape == grid[0].shape and bool(torch.equal(x, grid[0]))
 
 
+WIDE = 500  # critics with more parameters than this are "wide": no dense Jacobian, no dense root-solve
+FLOW_STEPS = 6000  # the flow that locates a wide critic's resting point (calibrate's default too)
+
+
+def is_wide(game) -> bool:
+    """A network critic too large for dense linear algebra, on nodes that p and q share."""
+    return game.dim_omega > WIDE and shares_nodes(game)
+
+
+def locate_by_flow(game, setup, steps: int | None = None, seed: int = 0) -> tuple[torch.Tensor, float, str]:
+    """Where the deterministic full-batch flow from the set-up's start comes to rest after ``steps``
+    steps (`step_edge.flow_to_rest`), its residual |F| (reported as it is: a point that is not an
+    equilibrium reads as one that is not) and a message with |F| along the way."""
+    from .step_edge import flow_to_rest
+
+    steps = FLOW_STEPS if steps is None else steps
+    field = NodeGame(game).field
+    z, checkpoints = flow_to_rest(field, setup.initial_guess(game.divergence), steps, seed)
+    res = float(field(z).norm())
+    trend = ", ".join(f"{r:.2g}" for r in checkpoints["residual"])
+    return z, res, (f"the flow came to |F| = {res:.2g} after {steps} steps "
+                    f"(|F| every {steps // (len(checkpoints['residual']) - 1)} steps: {trend})")
+
+
 class NodeGame:
     """L(θ, h) on the shared nodes, the critic's node values h(ω) and their Jacobian B(ω)."""
 

@@ -84,3 +84,46 @@ def measured(field, z: torch.Tensor, guess: float, direction: torch.Tensor, step
         mid = (lo + hi) / 2
         lo, hi = (lo, mid) if unstable(mid) else (mid, hi)
     return EdgeMeasurement((lo + hi) / 2, (lo, hi), steps, runs)
+
+
+CHECKPOINT_EVERY = 1000
+
+
+def flow_to_rest(field, z, steps: int, seed: int):
+    """Half the steps at 1/|λ|max of the start (where a random critic can make the flow unstable),
+    half at 0.8 of the predicted η_max at the half-way point, if it has one. Every
+    `CHECKPOINT_EVERY` steps: |F|, the predicted η_max and the largest-modulus eigenvalue."""
+    eta0, values, _ = predicted(field, z, seed=seed)
+    eta = 1 / float(np.abs(values[0]))
+    checkpoints = {"step": [0], "residual": [float(field(z).norm())], "eta_max": [eta0],
+                   "top_eigenvalue": [[float(values[0].real), float(values[0].imag)]]}
+    done = 0
+    while done < steps:
+        chunk = min(CHECKPOINT_EVERY, steps - done, steps // 2 - done if done < steps // 2 else steps)
+        z = flow(field, z, eta, chunk)
+        done += chunk
+        finite = bool(torch.isfinite(z).all())
+        pred, values, _ = predicted(field, z, seed=seed) if finite else (None, [complex("nan")], None)
+        checkpoints["step"].append(done)
+        checkpoints["residual"].append(float(field(z).norm()) if finite else float("nan"))
+        checkpoints["eta_max"].append(pred)
+        checkpoints["top_eigenvalue"].append([float(values[0].real), float(values[0].imag)])
+        if done == steps // 2 and pred:
+            eta = 0.8 * pred
+        if not finite:
+            break
+    return z, checkpoints
+
+
+def path_angle(field, start, end, points: int = 41) -> dict:
+    """Berard et al. (2020)'s path-angle: along z(α) = start + α (end − start), α in [0, 1.2], the
+    cosine between the field and the path's direction, and |F|. A minimization's field points along
+    the path up to its end; a game's rotates away from it near the end."""
+    direction = end - start
+    alphas = np.linspace(0.0, 1.2, points)
+    cosine, norm = [], []
+    for a in alphas:
+        f = field(start + float(a) * direction)
+        cosine.append(float(f @ direction / (f.norm() * direction.norm())))
+        norm.append(float(f.norm()))
+    return {"alpha": alphas.tolist(), "cosine": cosine, "residual": norm}

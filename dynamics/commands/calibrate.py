@@ -19,19 +19,16 @@ JSON and null until measured: `not_measured` lists them.
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import torch
 from scipy.stats import spearmanr
 
 from ...divergences import resolve
 from ...errors import InputError
-from ...toy_models import SETUPS, Setup
-from ...toy_models.setups import critic as build_critic
+from ...toy_models import Setup, with_critic
 from ..analysis import step_edge
 from ..analysis.game import Game
 from ..analysis.nodespace import NodeGame, shares_nodes
@@ -149,13 +146,9 @@ def _num(x) -> str:
 
 
 def network_setup(model: str | Setup, critic, seed: int = 0) -> Setup:
-    """The set-up ``model`` played with ``critic`` (a spelling like ``mlp:64,64`` or a critic object)."""
-    if isinstance(model, Setup):
-        return model
-    builder = SETUPS[model]
-    if "critic" not in inspect.signature(builder).parameters:
-        raise InputError(f"model {model!r} does not take a network critic (paper-1d does)")
-    return builder(critic=build_critic(critic), seed=seed)
+    """The set-up ``model`` played with ``critic`` (a spelling like ``mlp:64,64`` or a critic object);
+    a Setup is taken as it is."""
+    return model if isinstance(model, Setup) else with_critic(model, critic, seed)
 
 
 def summarize(rows, quantity: str) -> dict:
@@ -177,7 +170,7 @@ def calibrate_one(spec, s: Setup, flow_steps: int, edge_steps: int, seed: int) -
     node_game = NodeGame(game)
     field = node_game.field
     start = s.initial_guess(div)
-    z, checkpoints = _flow_to_equilibrium(field, start, flow_steps, seed)
+    z, checkpoints = step_edge.flow_to_rest(field, start, flow_steps, seed)
     residual = float(field(z).norm())
     eta, eigs, binding = step_edge.predicted(field, z, seed=seed) if math.isfinite(residual) else (None, [], None)
     bracket, measured = [None, None], None
@@ -190,50 +183,7 @@ def calibrate_one(spec, s: Setup, flow_steps: int, edge_steps: int, seed: int) -
                           {q: (measured if q == "eta_max" else None) for q in QUANTITIES},
                           residual, [float(v) for v in z[: game.dim_theta]],
                           [[float(v.real), float(v.imag)] for v in eigs], bracket, time.perf_counter() - t0,
-                          checkpoints, path_angle(field, start, z))
-
-
-CHECKPOINT_EVERY = 1000
-
-
-def _flow_to_equilibrium(field, z, steps: int, seed: int):
-    """Half the steps at 1/|λ|max of the start (where a random critic can make the flow unstable),
-    half at 0.8 of the predicted η_max at the half-way point, if it has one. Every
-    `CHECKPOINT_EVERY` steps: |F|, the predicted η_max and the largest-modulus eigenvalue."""
-    eta0, values, _ = step_edge.predicted(field, z, seed=seed)
-    eta = 1 / float(np.abs(values[0]))
-    checkpoints = {"step": [0], "residual": [float(field(z).norm())], "eta_max": [eta0],
-                   "top_eigenvalue": [[float(values[0].real), float(values[0].imag)]]}
-    done = 0
-    while done < steps:
-        chunk = min(CHECKPOINT_EVERY, steps - done, steps // 2 - done if done < steps // 2 else steps)
-        z = step_edge.flow(field, z, eta, chunk)
-        done += chunk
-        finite = bool(torch.isfinite(z).all())
-        pred, values, _ = step_edge.predicted(field, z, seed=seed) if finite else (None, [complex("nan")], None)
-        checkpoints["step"].append(done)
-        checkpoints["residual"].append(float(field(z).norm()) if finite else float("nan"))
-        checkpoints["eta_max"].append(pred)
-        checkpoints["top_eigenvalue"].append([float(values[0].real), float(values[0].imag)])
-        if done == steps // 2 and pred:
-            eta = 0.8 * pred
-        if not finite:
-            break
-    return z, checkpoints
-
-
-def path_angle(field, start, end, points: int = 41) -> dict:
-    """Berard et al. (2020)'s path-angle: along z(α) = start + α (end − start), α in [0, 1.2], the
-    cosine between the field and the path's direction, and |F|. A minimization's field points along
-    the path up to its end; a game's rotates away from it near the end."""
-    direction = end - start
-    alphas = np.linspace(0.0, 1.2, points)
-    cosine, norm = [], []
-    for a in alphas:
-        f = field(start + float(a) * direction)
-        cosine.append(float(f @ direction / (f.norm() * direction.norm())))
-        norm.append(float(f.norm()))
-    return {"alpha": alphas.tolist(), "cosine": cosine, "residual": norm}
+                          checkpoints, step_edge.path_angle(field, start, z))
 
 
 def calibrate(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", seed: int = 0,

@@ -329,15 +329,16 @@ def _simulate_steps(lin: Linearization, ratio: float, intervals, update="alterna
 
 
 def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0,
-          simulate_runs: bool = True, seed: int = 0) -> CheckReport:
+          simulate_runs: bool = True, seed: int = 0, critic=None) -> CheckReport:
     """Derive, linearize and simulate the f-EBM game of ``spec`` on ``model``.
 
     ``spec`` is a catalog name, ``family=value``, an expression in t or a Divergence; ``model``
     a registered set-up name, ``path/to/file.py:NAME`` (your own Python file, which is run),
-    or a Setup. The chain is one `LocalAnalysis`: without an equilibrium whose residual meets
+    or a Setup; ``critic`` a network critic for set-ups that take one (``mlp:64,64``). The chain
+    is one `LocalAnalysis`: without an equilibrium whose residual meets
     its tolerance, or with Jacobians that disagree, the verdict says so and nothing is simulated.
     """
-    la = LocalAnalysis.build(spec, model, lr_ratio)
+    la = LocalAnalysis.build(spec, model, lr_ratio, critic)
     s, div, lin = la.setup, la.divergence, la.lin
     report = CheckReport(
         name=div.name,

@@ -46,7 +46,7 @@ def _cmd_check(args) -> int:
     from .check import check
 
     report = check(args.generator, args.model, args.lr_ratio, simulate_runs=not args.no_simulation,
-                   seed=args.seed)
+                   seed=args.seed, critic=args.critic)
     if not args.plot:
         return _emit(report, args)
     plots = report.save_figures(args.plot, dpi=120)
@@ -200,6 +200,9 @@ def _add_check(sub) -> None:
     _game_arguments(p)
     _common(p, "seed of the equilibrium root-solve's start")
     p.add_argument("--no-simulation", action="store_true", help="skip the flow and discrete runs")
+    p.add_argument("--critic", default=None, metavar="SPEC",
+                   help="a network critic instead of the set-up's own (paper-1d): mlp:W1,W2,... or "
+                        "path/to/file.py:NAME (your torch.nn.Module; that file is run)")
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir,
                    help="write the spectrum and the convergence curve here")
     p.set_defaults(run=_cmd_check)
