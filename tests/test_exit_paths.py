@@ -140,3 +140,22 @@ def test_a_setup_file_in_a_folder_whose_name_holds_dot_py(tmp_path):
     folder.mkdir()
     (folder / "setup.py").write_text("import febm\nS = febm.setup('gaussian-1d')\n")
     assert setup(f"{folder}/setup.py:S").name == "gaussian-1d"
+
+
+def test_a_closed_pipe_is_exit_2_and_one_line():
+    """Output into a pipe whose reader has gone: exit 2 and one line on stderr (the pipe is closed
+    before febm starts, so the outcome does not depend on timing)."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, "-m", "febm", "divergences"], stdout=write,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "febm: error: cannot write the output: the reading end of the pipe was closed"]

@@ -390,9 +390,10 @@ def main(argv=None) -> int:
         arg.remove_created()
         print(f"febm: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # `febm ... | head`: the reader left; say nothing more
+    except BrokenPipeError:  # `febm ... | head`: the reader left before the output was whole
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        print("febm: error: cannot write the output: the reading end of the pipe was closed", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # result files are written whole or not at all (dynamics.files)
         arg.remove_created()
         print("\nfebm: interrupted; files from earlier runs are left as they were", file=sys.stderr)
