@@ -43,14 +43,15 @@ def merge(out, parts):
 
 def table(path) -> str:
     rep = CalibrateReport.from_json(json.load(open(path)))
-    lines = ["| f | set | residual \\|F\\| | predicted η_max | measured η_max (bracket) | predicted / measured |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| f | set | residual \\|F\\| | predicted η_max | measured η_max (bracket) | predicted / measured "
+             "| status |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in rep.rows:
         p, m = r.predicted["eta_max"], r.measured["eta_max"]
         ratio = "n/a" if p is None or m is None else f"{p / m:.4f}"
         br = "n/a" if r.bracket[0] is None else f"{m:.5g} ({r.bracket[0]:.5g}, {r.bracket[1]:.5g})"
         lines.append(f"| {r.name} | {'hold-out' if r.name in rep.hold_out else 'analysis'} | {r.residual:.1e} | "
-                     f"{'n/a' if p is None else f'{p:.5g}'} | {br} | {ratio} |")
+                     f"{'n/a' if p is None else f'{p:.5g}'} | {br} | {ratio} | {r.status} |")
     lines.append("")
     for key, label in (("eta_max", "analysis set"), ("eta_max_hold_out", "hold-out")):
         s = rep.summary[key]

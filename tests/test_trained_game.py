@@ -97,7 +97,7 @@ def test_measured_edge_matches_the_formula_on_a_nonlinear_field():
 def test_calibrate_json_round_trip(tmp_path):
     """Keys of the calibration JSON, its round trip, and a measured bracket around a finite edge.
     (Agreement is a measurement, in docs/trained-game.md; here the flow is too short to be near z*.)"""
-    report = calibrate(["kl"], critic="mlp:4", flow_steps=400, edge_steps=100, progress=False)
+    report = calibrate(["kl"], critic="mlp:4", flow_steps=400, edge_steps=100, progress=False, warm_steps=100)
     d = json.loads(report.json_text())
     row = d["rows"][0]
     assert set(row["predicted"]) == set(row["measured"]) == {"eta_max", "eta_ms", "rate", "spread", "time_to_0.05"}
@@ -132,7 +132,7 @@ def test_calibrate_takes_a_users_module_and_expression(tmp_path, capsys):
     path.write_text("import torch\ntorch.manual_seed(1)\n"
                     "critic = torch.nn.Sequential(torch.nn.Linear(1, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))\n")
     code = main(["calibrate", "2*(t-1)*log(t)", "--critic", f"{path}:critic", "--flow-steps", "200",
-                 "--edge-steps", "50", "--json"])
+                 "--warm-steps", "50", "--edge-steps", "50", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     assert out["critic"] == "my_critic.py:critic" and out["rows"][0]["name"] == "2*(t-1)*log(t)"
@@ -147,6 +147,7 @@ def test_check_with_a_wide_critic_gives_no_verdict_without_an_equilibrium(monkey
 
     monkeypatch.setattr(ns, "WIDE", 10)  # mlp:4 (13 parameters) counts as wide here
     monkeypatch.setattr(ns, "FLOW_STEPS", 400)
+    monkeypatch.setattr(ns, "WARM_STEPS", 100)
     report = check("kl", "paper-1d", critic="mlp:4", simulate_runs=False)
     assert report.verdict == "no-equilibrium"
     assert "the flow came to" in report.reason and report.eta_max_simultaneous is None

@@ -39,6 +39,28 @@ def shares_nodes(game) -> bool:
 
 WIDE = 500  # critics with more parameters than this are "wide": no dense Jacobian, no dense root-solve
 FLOW_STEPS = 6000  # the flow that locates a wide critic's resting point (calibrate's default too)
+WARM_STEPS = 2000  # Jensen–Shannon critic steps at the start's θ before the flow
+
+
+def warm_start(game, z: torch.Tensor, steps: int | None = None, seed: int = 0) -> torch.Tensor:
+    """z with its critic moved by ``steps`` full-batch ascent steps of the Jensen–Shannon game at z's
+    θ (held fixed), at η = 1/|λ|max. JS's links are bounded, so this never overflows, and every
+    strictly convex f shares its unrestricted maximizer log p/q: from a random critic the χ²-type
+    links of the game's own f overflowed within the first steps (first calibration run)."""
+    from ...divergences import resolve
+    from . import krylov
+    from .game import Game
+    from .step_edge import flow
+
+    steps = WARM_STEPS if steps is None else steps
+    js = NodeGame(Game(resolve("jensen_shannon"), game.model, game.critic, game.data)).field
+    n = game.dim_theta
+
+    def critic_only(y):
+        return torch.cat([torch.zeros(n, dtype=y.dtype), js(y)[n:]])
+
+    top = krylov.largest_modulus(krylov.jacobian_operator(critic_only, z), k=1, seed=seed)
+    return flow(critic_only, z, 1 / float(np.abs(top[0])), steps)
 
 
 def is_wide(game) -> bool:
@@ -47,14 +69,16 @@ def is_wide(game) -> bool:
 
 
 def locate_by_flow(game, setup, steps: int | None = None, seed: int = 0) -> tuple[torch.Tensor, float, str]:
-    """Where the deterministic full-batch flow from the set-up's start comes to rest after ``steps``
-    steps (`step_edge.flow_to_rest`), its residual |F| (reported as it is: a point that is not an
-    equilibrium reads as one that is not) and a message with |F| along the way."""
+    """Where the deterministic full-batch flow from the set-up's start (its critic warmed up,
+    `warm_start`) comes to rest after ``steps`` steps (`step_edge.flow_to_rest`), its residual |F|
+    (reported as it is: a point that is not an equilibrium reads as one that is not) and a message
+    with |F| along the way."""
     from .step_edge import flow_to_rest
 
     steps = FLOW_STEPS if steps is None else steps
     field = NodeGame(game).field
-    z, checkpoints = flow_to_rest(field, setup.initial_guess(game.divergence), steps, seed)
+    start = warm_start(game, setup.initial_guess(game.divergence), seed=seed)
+    z, checkpoints = flow_to_rest(field, start, steps, seed)
     res = float(field(z).norm())
     trend = ", ".join(f"{r:.2g}" for r in checkpoints["residual"])
     return z, res, (f"the flow came to |F| = {res:.2g} after {steps} steps "

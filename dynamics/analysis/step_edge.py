@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.sparse.linalg import ArpackError
 from torch.func import vmap
 
 from . import krylov
@@ -42,8 +43,16 @@ def flow(field, z: torch.Tensor, eta: float, steps: int) -> torch.Tensor:
 
 def predicted(field, z: torch.Tensor, k: int = 8, seed: int = 0):
     """The step limit of the k largest-modulus eigenvalues of ∂F/∂z (Arnoldi), the eigenvalues, and
-    the real part of the eigenvector of the one that sets the limit (None without a limit)."""
-    values, vecs = krylov.largest_modulus(krylov.jacobian_operator(field, z), k=k, seed=seed, vectors=True)
+    the real part of the eigenvector of the one that sets the limit (None without a limit; no
+    eigenvalues, only nan, where Jacobian–vector products are not finite)."""
+    operator = krylov.jacobian_operator(field, z)
+    probe = operator.matvec(np.random.default_rng(seed).standard_normal(z.numel()))
+    if not np.all(np.isfinite(probe)):  # the links overflow here: no linearization to read
+        return None, np.array([complex("nan")]), None
+    try:
+        values, vecs = krylov.largest_modulus(operator, k=k, seed=seed, vectors=True)
+    except ArpackError:  # products too large for ARPACK's arithmetic (overflowing links)
+        return None, np.array([complex("nan")]), None
     eta = krylov.step_limit(values)
     if eta is None:
         return None, values, None

@@ -4,7 +4,8 @@ For each f on a set-up whose p and q share nodes, played with a network critic (
 code's 1-64-64-1 tanh by default):
 
 1. the deterministic flow: `flow_steps` full-batch simultaneous GDA steps on the nodes from the
-   set-up's start (θ at the exact D_f minimizer, the critic at its seeded initialisation), half at
+   set-up's start (θ at the exact D_f minimizer, the critic at its seeded initialisation, then
+   moved by `WARM_STEPS` Jensen–Shannon critic steps, `nodespace.warm_start`), half at
    η = 1/|λ|max of the start's Jacobian and half at 0.8 of the predicted η_max; the residual |F|
    there is reported, not hidden (no Newton refinement yet);
 2. predicted η_max: the step limit of the Jacobian's largest-modulus eigenvalues there (Arnoldi on
@@ -31,7 +32,7 @@ from ...errors import InputError
 from ...toy_models import Setup, with_critic
 from ..analysis import step_edge
 from ..analysis.game import Game
-from ..analysis.nodespace import NodeGame, shares_nodes
+from ..analysis.nodespace import WARM_STEPS, NodeGame, shares_nodes, warm_start
 from ..report import Report, jsonable, revive
 
 QUANTITIES = ("eta_max", "eta_ms", "rate", "spread", "time_to_0.05")
@@ -49,6 +50,7 @@ class CalibrationRow:
     eigenvalues: list  # the largest-modulus eigenvalues of ∂F/∂z there, as [re, im]
     bracket: list  # measured η_max lies in [lo, hi]
     elapsed_s: float
+    status: str = "measured"  # or why not: the flow overflowed, no finite Jacobian, no step limit
     checkpoints: dict = field(default_factory=dict)  # along the flow: step, residual, eta_max, top_eigenvalue
     path_angle: dict = field(default_factory=dict)  # alpha, cosine, residual along the start → end line
 
@@ -80,7 +82,8 @@ class CalibrateReport(Report):
             p, m = r.predicted.get("eta_max"), r.measured.get("eta_max")
             ratio = "" if p is None or m is None else f"{p / m:7.4f}"
             tag = "  (hold-out)" if r.name in self.hold_out else ""
-            lines.append(f"{r.name:<22} {r.residual:8.1e} {_num(p):>10} {_num(m):>10} {ratio:>7}{tag}")
+            why = "" if r.status == "measured" else f"  {r.status}"
+            lines.append(f"{r.name:<22} {r.residual:8.1e} {_num(p):>10} {_num(m):>10} {ratio:>7}{tag}{why}")
         for q, s in self.summary.items():
             lines.append(f"{q}: Spearman ρ {_num(s['spearman'])}, median |log(pred/meas)| "
                          f"{_num(s['median_abs_log_ratio'])}, within {WITHIN.get(q, 0):.0%}: {s['within']}/{s['n']}")
@@ -151,6 +154,16 @@ def network_setup(model: str | Setup, critic, seed: int = 0) -> Setup:
     return model if isinstance(model, Setup) else with_critic(model, critic, seed)
 
 
+def _status(residual: float, eigenvalues, eta) -> str:
+    if not math.isfinite(residual):
+        return "the flow stopped being finite"
+    if len(eigenvalues) == 0 or not np.all(np.isfinite(eigenvalues)):
+        return "Jacobian–vector products not finite (overflowing or saturated links)"
+    if eta is None:
+        return "an eigenvalue with Re λ ≥ 0 among the largest: no step is stable"
+    return "measured"
+
+
 def summarize(rows, quantity: str) -> dict:
     pairs = [(r.predicted.get(quantity), r.measured.get(quantity)) for r in rows]
     pairs = [(p, m) for p, m in pairs if p is not None and m is not None and p > 0 and m > 0]
@@ -163,17 +176,19 @@ def summarize(rows, quantity: str) -> dict:
             "median_abs_log_ratio": float(np.median(np.abs(np.log(pred / meas)))), "within": within}
 
 
-def calibrate_one(spec, s: Setup, flow_steps: int, edge_steps: int, seed: int) -> CalibrationRow:
+def calibrate_one(spec, s: Setup, flow_steps: int, edge_steps: int, seed: int,
+                  warm_steps: int = WARM_STEPS) -> CalibrationRow:
     t0 = time.perf_counter()
     div = resolve(spec).validate()
     game = Game.from_setup(div, s)
     node_game = NodeGame(game)
     field = node_game.field
-    start = s.initial_guess(div)
+    start = warm_start(game, s.initial_guess(div), warm_steps, seed)
     z, checkpoints = step_edge.flow_to_rest(field, start, flow_steps, seed)
     residual = float(field(z).norm())
     eta, eigs, binding = step_edge.predicted(field, z, seed=seed) if math.isfinite(residual) else (None, [], None)
     bracket, measured = [None, None], None
+    status = _status(residual, eigs, eta)
     if eta is not None:
         # along the mode that sets the limit plus a random move the nodes see (other unstable modes)
         direction = binding + node_game.visible_direction(z, seed)
@@ -183,11 +198,12 @@ def calibrate_one(spec, s: Setup, flow_steps: int, edge_steps: int, seed: int) -
                           {q: (measured if q == "eta_max" else None) for q in QUANTITIES},
                           residual, [float(v) for v in z[: game.dim_theta]],
                           [[float(v.real), float(v.imag)] for v in eigs], bracket, time.perf_counter() - t0,
-                          checkpoints, step_edge.path_angle(field, start, z))
+                          status, checkpoints, step_edge.path_angle(field, start, z))
 
 
 def calibrate(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", seed: int = 0,
-              flow_steps: int = 6000, edge_steps: int = 500, hold_out=(), progress: bool = True) -> CalibrateReport:
+              flow_steps: int = 6000, edge_steps: int = 500, hold_out=(), progress: bool = True,
+              warm_steps: int = WARM_STEPS) -> CalibrateReport:
     """Predicted against measured η_max for each generator (names or expressions); see the module."""
     t0 = time.perf_counter()
     s = network_setup(model, critic, seed)
@@ -198,11 +214,12 @@ def calibrate(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", s
 
     rows = []
     for spec in tqdm(names, desc="calibrate", disable=not progress, leave=False):
-        rows.append(calibrate_one(spec, s, flow_steps, edge_steps, seed))
+        rows.append(calibrate_one(spec, s, flow_steps, edge_steps, seed, warm_steps))
     critic_name = getattr(s.critic, "spec", type(s.critic).__name__)
     return CalibrateReport(
         s.name, critic_name, rows, {q: summarize(rows, q) for q in MEASURED},
         [q for q in QUANTITIES if q not in MEASURED],
-        {"flow_steps": flow_steps, "edge_steps": edge_steps, "seed": seed, "growth": step_edge.GROWTH,
+        {"flow_steps": flow_steps, "warm_steps": warm_steps, "edge_steps": edge_steps, "seed": seed,
+         "growth": step_edge.GROWTH,
          "resolution": step_edge.RESOLUTION, "epsilon": step_edge.EPSILON, "within": WITHIN},
         time.perf_counter() - t0, [resolve(h).name for h in hold_out])

@@ -105,7 +105,8 @@ def _cmd_calibrate(args) -> int:
     from .calibrate import calibrate
 
     report = calibrate(args.generators, args.model, critic=args.critic, seed=args.seed,
-                       flow_steps=args.flow_steps, edge_steps=args.edge_steps, progress=not args.json)
+                       flow_steps=args.flow_steps, edge_steps=args.edge_steps, warm_steps=args.warm_steps,
+                       progress=not args.json)
     if args.plot:
         report.plot = report.save_figures(args.plot)[0]
     return _emit(report, args)
@@ -254,6 +255,8 @@ def _add_calibrate(sub) -> None:
                         "path/to/file.py:NAME, your own torch.nn.Module (loaded by running that file: your code)")
     p.add_argument("--flow-steps", type=arg.count(0, 10_000_000), default=6000,
                    help="full-batch GDA steps from the start before predicting (default 6000)")
+    p.add_argument("--warm-steps", type=arg.count(0, 10_000_000), default=2000,
+                   help="Jensen–Shannon critic steps at the start's θ before the flow (default 2000)")
     p.add_argument("--edge-steps", type=arg.count(10, 1_000_000), default=500,
                    help="steps of each measuring run pair (default 500)")
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the calibration figure here")
