@@ -12,7 +12,7 @@ from .catalog import CATALOG, ENTRIES, names
 from .conjugate import Conjugate, Region
 from .divergence import FUNCTIONS, Divergence
 from .parser import parse_expression
-from .resolve import resolve
+from .resolve import register_divergence, resolve
 from .symbolic import S, T, U
 
 __all__ = [
@@ -30,5 +30,6 @@ __all__ = [
     "UnknownName",
     "names",
     "parse_expression",
+    "register_divergence",
     "resolve",
 ]

@@ -22,6 +22,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 _PUBLIC = {
     # divergences
     "resolve": "febm.divergences",
+    "register_divergence": "febm.divergences",
     "Divergence": "febm.divergences",
     "InputError": "febm.errors",
     "UnknownName": "febm.errors",

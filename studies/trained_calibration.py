@@ -5,6 +5,7 @@ measurement, are the hold-out and are reported apart.
     python studies/trained_calibration.py run PART.json NAME ...   # measure some f (one process each)
     python studies/trained_calibration.py merge OUT.json PART.json ...
     python studies/trained_calibration.py table OUT.json            # the docs table (docs/trained-game.md)
+    python studies/trained_calibration.py figures OUT.json DIR      # its two figures
 """
 
 import json
@@ -68,5 +69,7 @@ if __name__ == "__main__":
         run(out, rest)
     elif command == "merge":
         merge(out, rest)
+    elif command == "figures":
+        print(CalibrateReport.from_json(json.load(open(out))).save_figures(rest[0], dpi=120))
     else:
         print(table(out))

@@ -115,3 +115,10 @@ def test_freed_pages_are_kept_on_glibc():
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("mallopt is glibc's")
     assert retain_freed_pages() is True
+
+
+def test_help_lists_every_registered_model():
+    from febm.dynamics.commands.cli import MODELS
+    from febm.toy_models import SETUPS
+
+    assert list(MODELS) == list(SETUPS)

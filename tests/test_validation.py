@@ -89,3 +89,18 @@ def test_alpha_family_binding():
         resolve("beta=2")
     with pytest.raises(InputError):
         resolve("alpha=t")
+
+
+def test_register_divergence_names_a_users_generator():
+    import febm
+    from febm.divergences import resolve
+
+    d = febm.register_divergence("my_kl2", "2*t*log(t) - 2*t + 2")
+    assert resolve("my_kl2") is d and d.name == "my_kl2" and float(d.f2_at_1) == 2
+    assert febm.check("my_kl2", "gaussian-1d", simulate_runs=False).name == "my_kl2"
+    assert resolve("2*t*log(t) - 2*t + 2").name != "my_kl2"  # the expression keeps its own name
+    for bad_name, expr in (("kl", "t*log(t)"), ("2x", "t*log(t)"), ("my_kl2", "(t-1)**2")):
+        with pytest.raises(febm.InputError):
+            febm.register_divergence(bad_name, expr)
+    with pytest.raises(febm.InputError):
+        febm.register_divergence("concave", "-(t-1)**2")  # validated now, not at first use

@@ -157,7 +157,10 @@ def _cmd_figures(args) -> int:
 
 
 GENERATOR_HELP = 'a catalog name, alpha=VALUE, or an expression such as "(t-1)*log(t)"'
-MODEL_HELP = ("a set-up name (default {default}; see docs), or path/to/file.py:NAME: your own "
+# the registered set-ups, spelt out so that --help need not import torch (a test keeps it in step)
+MODELS = ("gaussian-1d", "gaussian-1d-natural", "gaussian-2d", "expfam-finite", "shifted-linear", "gauge",
+          "mlp-1d", "paper-1d", "toy2d-8gaussians", "toy2d-25gaussians", "toy2d-moons", "toy2d-rings")
+MODEL_HELP = ("a set-up: " + ", ".join(MODELS) + " (default {default}), or path/to/file.py:NAME: your own "
               "set-up, loaded by running that Python file (your code, unlike the whitelisted expressions)")
 
 
