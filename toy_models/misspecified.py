@@ -26,6 +26,7 @@ from .nodes import Nodes
 from .protocols import log_prob
 from .quadrature import DTYPE, gauss_legendre
 from .setups import Setup, register_setup
+from .setups import critic as network_critic
 from .toy2d import TOY2D, toy2d
 
 
@@ -111,7 +112,7 @@ def paper_1d(k: int = 10, critic=None, seed: int = 0) -> Setup:
     1-64-64-1 tanh), with p on q_θ's 500-node grid and the critic started from its ``init(seed)``.
     """
     if critic is not None:
-        return _paper_1d_network(critic, seed)
+        return _paper_1d_network(network_critic(critic, 1), seed)
     model = GaussianGrid1D()
     data = OnGrid(paper_mixture(), -12.0, 16.0, 1200)
     critic = LinearCritic(whitened(quadratic_rbf(k, -3.0, 6.0), data.nodes())).with_dim(torch.zeros(1, dtype=DTYPE))

@@ -178,7 +178,7 @@ def with_critic(model: "str | Setup", spec, seed: int = 0) -> Setup:
     builder = SETUPS[model]
     if "critic" not in inspect.signature(builder).parameters:
         raise InputError(f"model {model!r} does not take a network critic (paper-1d does)")
-    return builder(critic=critic(spec), seed=seed)
+    return builder(critic=spec, seed=seed)  # the builder knows its input dimension
 
 
 def load_setup_file(spec: str) -> Setup:
@@ -199,13 +199,14 @@ def load_critic_file(spec: str):
     return ModuleCritic(found, name=f"{path.name}:{attr}")
 
 
-def critic(spec):
-    """A network critic from ``mlp:64,64``, ``path/to/file.py:NAME`` (your torch module), or a critic object."""
+def critic(spec, input_dim: int = 1):
+    """A network critic from ``mlp:64,64``, ``path/to/file.py:NAME`` (your torch module), or a critic
+    object (returned as it is)."""
     if not isinstance(spec, str):
         return spec
     if ".py:" in spec or spec.endswith(".py"):
         return load_critic_file(spec)
-    return parse_critic(spec)
+    return parse_critic(spec, input_dim)
 
 
 # --- the named reference set-ups --------------------------------------------------------
