@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import torch
 
-from febm.dynamics.commands.calibrate import CalibrateReport, calibrate, summarize
+from febm.dynamics.commands.calibrate import CalibrateReport, _residual, calibrate, summarize
 from febm.dynamics.training.toy2d import all_methods
 
 CURVED = all_methods()[1:]  # the 16 catalog f with f''(1) > 0
@@ -51,7 +51,7 @@ def table(path) -> str:
         p, m = r.predicted["eta_max"], r.measured["eta_max"]
         ratio = "n/a" if p is None or m is None else f"{p / m:.4f}"
         br = "n/a" if r.bracket[0] is None else f"{m:.5g} ({r.bracket[0]:.5g}, {r.bracket[1]:.5g})"
-        lines.append(f"| {r.name} | {'hold-out' if r.name in rep.hold_out else 'analysis'} | {r.residual:.1e} | "
+        lines.append(f"| {r.name} | {'hold-out' if r.name in rep.hold_out else 'analysis'} | {_residual(r.residual)} | "
                      f"{'n/a' if p is None else f'{p:.5g}'} | {br} | {ratio} | {r.status} |")
     lines.append("")
     for key, label in (("eta_max", "analysis set"), ("eta_max_hold_out", "hold-out")):

@@ -71,3 +71,30 @@ def test_trained_game_table_is_rendered_from_its_result_file():
     assert trained_calibration.table(path) in (ROOT / "docs/trained-game.md").read_text()
     assert sorted(result["hold_out"]) == trained_calibration.HOLD_OUT
     assert {r["name"] for r in result["rows"]} == set(trained_calibration.CURVED)
+
+
+def test_trained_game_claims_hold_in_their_result_files():
+    """The prose of docs/trained-game.md: every measured row within 1% with the prediction above the
+    measured bracket; the χ²-type three overflowed; the first run lost half of its eight flows."""
+    result = json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())
+    measured = [r for r in result["rows"] if r["status"] == "measured"]
+    assert all(abs(r["predicted"]["eta_max"] / r["measured"]["eta_max"] - 1) <= 0.01 for r in measured)
+    assert all(r["predicted"]["eta_max"] > r["bracket"][1] for r in measured)
+    lost = {r["name"] for r in result["rows"] if r["status"] != "measured"}
+    assert lost == {"pearson_chi2", "symmetric_chi2", "alpha=2"}
+    assert set(result["hold_out"]) <= {r["name"] for r in measured}
+    first = json.loads((ROOT / "docs/results/calibration-paper-1d-first-run.json").read_text())["rows"]
+    assert len(first) == 8 and sum(r["residual"] is None for r in first) == 4
+    text = (ROOT / "docs/trained-game.md").read_text()
+    assert "covered eight f and half of their flows" in text and "every measured f is\n  within 1%" in text
+
+
+def test_readme_quotes_the_trained_game_calibration():
+    result = json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())
+    measured = [r for r in result["rows"] if r["status"] == "measured"]
+    held = [r for r in measured if r["name"] in result["hold_out"]]
+    within = [r for r in measured if abs(r["predicted"]["eta_max"] / r["measured"]["eta_max"] - 1) <= 0.01]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert len(within) == len(measured)
+    quoted = f"within 1% of measured runs for all {len(measured)} f whose flow stays finite, the {len(held)} hold-out"
+    assert quoted in readme

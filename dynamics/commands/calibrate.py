@@ -83,7 +83,7 @@ class CalibrateReport(Report):
             ratio = "" if p is None or m is None else f"{p / m:7.4f}"
             tag = "  (hold-out)" if r.name in self.hold_out else ""
             why = "" if r.status == "measured" else f"  {r.status}"
-            lines.append(f"{r.name:<22} {r.residual:8.1e} {_num(p):>10} {_num(m):>10} {ratio:>7}{tag}{why}")
+            lines.append(f"{r.name:<22} {_residual(r.residual):>8} {_num(p):>10} {_num(m):>10} {ratio:>7}{tag}{why}")
         for q, s in self.summary.items():
             lines.append(f"{q}: Spearman ρ {_num(s['spearman'])}, median |log(pred/meas)| "
                          f"{_num(s['median_abs_log_ratio'])}, within {WITHIN.get(q, 0):.0%}: {s['within']}/{s['n']}")
@@ -95,6 +95,7 @@ class CalibrateReport(Report):
 
     def figure(self):
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
         fig, ax = plt.subplots(figsize=(4.8, 4.4), layout="constrained")
         pairs = [(r.predicted["eta_max"], r.measured["eta_max"], r.name) for r in self.rows
@@ -111,6 +112,10 @@ class CalibrateReport(Report):
             ax.plot([lo, hi], [lo, hi], color="0.5", lw=1, label="predicted = measured")
             ax.set_xscale("log")
             ax.set_yscale("log")
+            for axis in (ax.xaxis, ax.yaxis):  # 1-2-5 ticks: labelled minor ticks collide on a short range
+                axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+                axis.set_minor_formatter(NullFormatter())
+                axis.set_major_formatter(FormatStrFormatter("%g"))
             ax.legend(loc="upper left", fontsize=8)
         ax.set_xlabel("measured η_max (runs on the nodes)")
         ax.set_ylabel("predicted η_max (Arnoldi)")
@@ -120,12 +125,13 @@ class CalibrateReport(Report):
 
 def _draw_flow(report: "CalibrateReport"):
     """Along the deterministic flow: |F|, and the predicted η_max over its final value; and the
-    path-angle cosine along the start → end line. Hold-out f dashed."""
+    path-angle cosine along the start → end line. Measured rows only (an overflowing flow's |F|
+    would set the scale); hold-out f dashed."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")
     colours = plt.get_cmap("tab20")
-    for k, r in enumerate(report.rows):
+    for k, r in enumerate(r for r in report.rows if r.status == "measured"):
         style = dict(color=colours(k % 20), ls="--" if r.name in report.hold_out else "-", lw=1.2, label=r.name)
         c = r.checkpoints
         if c:
@@ -142,6 +148,11 @@ def _draw_flow(report: "CalibrateReport"):
     axes[2].set(xlabel="α (0: start, 1: end of the flow)", ylabel="cos(F, end − start)", title="path-angle")
     axes[2].legend(fontsize=7, ncol=2, loc="lower left", bbox_to_anchor=(1.02, 0.0))
     return fig
+
+
+def _residual(x) -> str:
+    """|F| as text; not finite (null in JSON) where the flow overflowed."""
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:.1e}"
 
 
 def _num(x) -> str:
