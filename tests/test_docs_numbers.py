@@ -98,3 +98,9 @@ def test_readme_quotes_the_trained_game_calibration():
     assert len(within) == len(measured)
     quoted = f"within 1% of measured runs for all {len(measured)} f whose flow stays finite, the {len(held)} hold-out"
     assert quoted in readme
+
+
+def test_trained_game_time_per_f_is_from_its_run():
+    result = json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())
+    assert max(r["elapsed_s"] for r in result["rows"]) < 180  # "under 3 minutes per f" in the docs
+    assert "under 3 minutes per f on one busy core" in (ROOT / "docs/trained-game.md").read_text()
