@@ -7,10 +7,13 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("divergences", "toy_models", "dynamics")
 
 
+@pytest.mark.slow  # 11 s; `make test` installs the package the same way before the suite
 def test_wheel_installs_one_febm_namespace_into_a_fresh_venv(tmp_path):
     """pip install of the wheel gives `import febm`, no generic top-level packages, and a working
     `febm` command in another directory. The fresh venv reuses this environment's dependencies
