@@ -126,6 +126,7 @@ def test_worker_caps_time_and_reports_the_step(monkeypatch):
     assert time.perf_counter() - start < 600  # stopped, not waited out (the block is an hour)
 
 
+@pytest.mark.slow  # 12 s: the worker allocates up to its cap; make test-all
 def test_worker_caps_memory():
     from febm.divergences import worker
 
@@ -158,7 +159,8 @@ def _truth(expr, u):
     return float(v) if v.is_real and v.is_finite else math.nan
 
 
-@pytest.mark.parametrize("name", [n for n in names() if not resolve(n).params] + USER)
+@pytest.mark.parametrize("name", [n for n in names() if not resolve(n).params] + [
+    pytest.param(u, marks=pytest.mark.slow) if u == "log(cosh(t-1))" else u for u in USER])  # its derivation: 10 s
 def test_links_are_accurate_and_finite_in_both_libraries_and_dtypes(name):
     """Float64: relative error ≤ 1e-10 wherever the truth is finite; float32: finite there, and
     within 1e-5 where the truth is representable; torch gradients finite wherever the value is."""
