@@ -9,23 +9,10 @@ linear critic against the reference code's 1-64-64-1 critic (`--critic mlp:64,64
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-
-def febm(*args) -> list[str]:
-    exe = shutil.which("febm") or str(Path(sys.executable).with_name("febm"))
-    return [exe, *args]
-
-
-def wall(cmd) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+from check_cold_start import febm_command as febm  # benchmarks/ is on the path when run as a script
+from check_cold_start import wall
 
 
 def main() -> None:

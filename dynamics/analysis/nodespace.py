@@ -13,8 +13,8 @@ neural tangent kernel on the nodes: a (d_θ + n)-square matrix however wide the 
 is the unit-rate Jacobian of the game in coordinates (θ, h) with metric K, so every step-size,
 ratio and alternating-update formula of `spectrum` applies to it unchanged (the alternating step
 map factors the same way). The d_ω − rank K remaining directions are flat: moves of ω that no
-node sees. The dropped term is measured, never assumed: `check_modes` compares G_node's lifted
-eigenvectors with exact Jacobian–vector products of the whole field.
+node sees. The dropped term is not assumed away: predictions for a network critic come from
+Arnoldi on exact Jacobian–vector products of the whole field (`krylov`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.func import grad, hessian, jacrev, jvp
+from torch.func import grad, hessian, jacrev
 
 KERNEL_RCOND = 1e-10  # K's eigenvalues below this × the largest are flat directions of the critic
 
@@ -173,32 +173,3 @@ class NodeJacobian:
     def lift(self, u: np.ndarray) -> np.ndarray:
         """(u_θ, u_h) ↦ (u_θ, Bᵀ u_h): an eigenvector of G_node to one of J (c = 0)."""
         return np.concatenate([u[: self.n_theta], self.B.T @ u[self.n_theta:]])
-
-
-def check_modes(field, z, nj: NodeJacobian, count: int = 4) -> dict:
-    """How well G_node's eigenpairs are eigenpairs of the whole field's Jacobian J.
-
-    For the ``count`` eigenvalues of largest modulus and of largest real part, lifted to v:
-    ‖J v − λ v‖/(|λ|‖v‖), real and imaginary parts apart, with J v by forward-mode autodiff
-    (exact: the Σ c_i ∇²H_i term included) and by central finite differences of F.
-    Returns {eigenvalue: (autodiff error, finite-difference error)}.
-    """
-    eig, vec = np.linalg.eig(nj.G)
-    keep = np.flatnonzero(np.abs(eig) > 1e-8 * np.abs(eig).max())
-    picks = sorted(set(keep[np.argsort(-np.abs(eig[keep]))[:count]]) | set(keep[np.argsort(-eig[keep].real)[:count]]))
-    out = {}
-    for k in picks:
-        v = nj.lift(vec[:, k])
-        v = v / np.linalg.norm(v)
-        lv = eig[k] * v
-        errors = np.zeros(2)
-        for part, target in ((v.real, lv.real), (v.imag, lv.imag)):
-            if np.linalg.norm(part) < 1e-9:
-                continue
-            d = torch.as_tensor(part, dtype=z.dtype)
-            auto = jvp(field, (z,), (d,))[1].numpy()
-            step = 1e-6
-            fd = ((field(z + step * d) - field(z - step * d)) / (2 * step)).numpy()
-            errors = np.maximum(errors, [np.linalg.norm(auto - target), np.linalg.norm(fd - target)])
-        out[complex(eig[k])] = tuple(errors / abs(eig[k]))
-    return out
