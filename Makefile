@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint install clean
+.PHONY: demo test test-all test-portable lint install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist worksteal
+
+# The fast suite on one core, with NumPy's baseline CPU features, beside busy processes, from another
+# folder, in random order and twice in a row (.ci/portable; PORTABLE_ONLY="random twice" picks some).
+test-portable: $(STAMP)
+	.ci/portable
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

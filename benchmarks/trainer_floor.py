@@ -28,6 +28,7 @@ from febm.divergences import resolve
 from febm.dynamics.memory import retain_freed_pages
 from febm.dynamics.training import paper1d
 from febm.dynamics.training.trainer import BatchedGaussianFEBM
+from febm.threads import limit_threads
 from febm.toy_models import paper_mixture
 
 SEEDS = 4
@@ -122,7 +123,7 @@ def main() -> None:
     parser.add_argument("--no-retain", action="store_true", help="leave glibc's allocator as it is")
     parser.add_argument("--step-only", action="store_true", help="print one step time (seconds) and stop")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    limit_threads(args.threads)
     if not args.no_retain:
         retain_freed_pages()
     if args.step_only:

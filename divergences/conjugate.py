@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from ..errors import InputError
 from .numeric import compile_expr
 from .pieces import Piece, split
 from .symbolic import S, T, attempt, bounded, is_finite_number, limit, simplify
@@ -169,14 +170,14 @@ def _regions(pieces: list[Piece], a, b, notes: list[str]) -> list[Region]:
         regions.append(Region(a, True, "t->0", -f0))
     for i, piece in enumerate(pieces):
         last = i == len(pieces) - 1
-        upper = b if last else limit(piece.fp, piece.hi, "-")
+        upper = b if last else _at_kink(piece.fp, piece.hi, "-")
         lower = regions[-1].upper if regions else a
         if not piece.is_linear:
             expr = _legendre(piece, notes, lower=lower, upper=upper)
             regions.append(Region(upper, False, "legendre", expr, piece))
         if not last:
             c = piece.hi
-            right = limit(pieces[i + 1].fp, c, "+")
+            right = _at_kink(pieces[i + 1].fp, c, "+")
             regions.append(Region(right, True, "kink", sp.nsimplify(S * c - piece.f.subs(T, c))))
     if b is not sp.oo:
         end = limit(b * T - pieces[-1].f, sp.oo)
@@ -184,6 +185,18 @@ def _regions(pieces: list[Piece], a, b, notes: list[str]) -> list[Region]:
             regions.append(Region(b, True, "t->oo", sp.simplify(end)))
         regions.append(Region(sp.oo, False, "infinite", sp.oo))
     return regions
+
+
+def _at_kink(fp, c, direction: str):
+    """f' of one piece at a kink c inside (0, ∞): each piece is smooth up to its ends (its Abs are
+    unfolded), so the one-sided limit is the value there; sympy's limit first, for exact forms."""
+    found = limit(fp, c, direction)
+    if found is not None:
+        return found
+    value = fp.subs(T, c)
+    if not is_finite_number(value):
+        raise InputError(f"f' has no finite value at the kink t = {c}")
+    return value
 
 
 def _domain(regions: list[Region], b) -> sp.Interval:

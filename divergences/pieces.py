@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import sympy as sp
+from scipy.optimize import brentq
 
 from ..errors import InputError
-from .symbolic import T, attempt
+from .symbolic import T, attempt, bounded
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,39 @@ class Piece:
 
 
 def kinks(f: sp.Expr) -> list[sp.Expr]:
-    """Sorted positive points where an ``Abs`` argument in f changes sign."""
+    """Sorted positive points where an ``Abs`` argument in f changes sign: exact roots from sympy
+    where it finds them in 5 s (on the numeric path too: the pieces are needed, not optional),
+    else the sign changes on a log grid refined by bisection."""
     points = set()
     for node in f.atoms(sp.Abs):
-        roots = attempt(lambda node=node: sp.solve(node.args[0], T), 5.0)
-        if roots is None:
-            raise InputError(f"cannot locate the kinks of {node}")
+        try:
+            roots = bounded(lambda node=node: sp.solve(node.args[0], T), 5.0)
+        except NotImplementedError:  # sympy: "multiple generators" and the like
+            roots = None
+        if roots is None or not all(r.is_number for r in roots):
+            roots = _sign_changes(node)
         points.update(r for r in roots if r.is_real and r.is_positive)
     return sorted(points, key=lambda r: float(r))
+
+
+def _sign_changes(node) -> list[sp.Expr]:
+    arg = sp.lambdify(T, node.args[0], "mpmath")
+    grid = np.logspace(-6, 6, 2401)
+    with np.errstate(all="ignore"):
+        values = np.array([_real(arg, t) for t in grid])
+    if not np.isfinite(values).all():
+        raise InputError(f"cannot locate the kinks of {node}: its argument is not finite on (1e-6, 1e6)")
+    change = np.nonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0)[0]
+    return [sp.Float(brentq(lambda t: _real(arg, t), grid[i], grid[i + 1], xtol=1e-15, rtol=1e-15), 15)
+            for i in change]
+
+
+def _real(fn, t: float) -> float:
+    try:
+        v = complex(fn(t))
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+        return float("nan")
+    return v.real if abs(v.imag) <= 1e-12 * max(1.0, abs(v.real)) else float("nan")
 
 
 def _interior_point(lo, hi):

@@ -24,6 +24,8 @@ _CONSTRUCTORS = {
         sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan, sp.Equality, sp.Unequality,
         sp.And, sp.Or, sp.Not, sp.Interval, sp.Tuple, sp.DiracDelta, sp.Heaviside, log1p, expm1, logaddexp,
         wright_omega, log_cosh,
+        # what derivations of accepted input can produce besides: complex constants and branches
+        sp.re, sp.im, sp.arg, sp.asin, sp.acos, sp.acosh, sp.atan2, sp.Min, sp.Max, sp.floor, sp.ceiling,
     )
 }
 _CONSTRUCTORS["ExprCondPair"] = sp.functions.elementary.piecewise.ExprCondPair
@@ -31,11 +33,23 @@ _SINGLETONS = {
     "Half": sp.S.Half, "One": sp.S.One, "Zero": sp.S.Zero, "NegativeOne": sp.S.NegativeOne, "Pi": sp.pi,
     "Exp1": sp.E, "Infinity": sp.oo, "NegativeInfinity": sp.S.NegativeInfinity, "ComplexInfinity": sp.zoo,
     "NaN": sp.nan, "BooleanTrue": sp.true, "BooleanFalse": sp.false, "EulerGamma": sp.EulerGamma,
+    "ImaginaryUnit": sp.I, "Reals": sp.S.Reals,
 }
 
 
+class UnserializableError(ValueError):
+    """An expression holds a sympy class outside the constructor table (raised where it is written,
+    so that no file or worker message is made that cannot be read back)."""
+
+
 def to_text(expr) -> str | None:
-    return None if expr is None else sp.srepr(expr)
+    if expr is None:
+        return None
+    for node in sp.preorder_traversal(expr):
+        name = type(node).__name__
+        if name not in _CONSTRUCTORS and name not in _SINGLETONS:
+            raise UnserializableError(f"the derivation produced {name}, which febm cannot store")
+    return sp.srepr(expr)
 
 
 def from_text(text: str | None):
@@ -44,7 +58,8 @@ def from_text(text: str | None):
     return _build(ast.parse(text, mode="eval").body)
 
 
-_NAMES = {"oo": sp.oo, "zoo": sp.zoo, "nan": sp.nan, "true": sp.true, "false": sp.false, "pi": sp.pi, "E": sp.E}
+_NAMES = {"oo": sp.oo, "zoo": sp.zoo, "nan": sp.nan, "true": sp.true, "false": sp.false, "pi": sp.pi, "E": sp.E,
+          "I": sp.I, "Reals": sp.S.Reals}
 
 
 def _build(node):

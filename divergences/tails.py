@@ -2,6 +2,7 @@
 
 For each link ψ ∈ {g, h, g', h'} and each side u → ±∞, the growth is one of
 
+* superexponential: log|ψ(u)| grows faster than linearly (e^{e^u}, e^{u²}); its rate is ±∞;
 * exponential: |ψ(u)| ~ e^{k u} with k ≠ 0 growing (k > 0 at +∞, k < 0 at −∞);
 * polynomial: |ψ(u)| ~ |u|^m;
 * logarithmic: |ψ(u)| ~ log|u|;
@@ -37,16 +38,19 @@ _LN4 = 1.3862943611198906
 class Growth:
     """The growth of one link on one side."""
 
-    kind: str  # "exponential", "polynomial", "logarithmic", "bounded" or "zero"
+    kind: str  # "superexponential", "exponential", "polynomial", "logarithmic", "bounded" or "zero"
     rate: float  # k in |ψ| ~ e^{k u} (growing or decaying); 0 when no exponential dominates
     degree: float = 0.0  # m in |ψ| ~ |u|^m for polynomial growth
     method: str = "numeric"  # "symbolic" (sympy's limit) or "numeric"
 
     @property
     def grows_exponentially(self) -> bool:
-        return self.kind == "exponential"
+        """At least exponentially (a superexponential link outgrows every e^{k u})."""
+        return self.kind in ("exponential", "superexponential")
 
     def text(self) -> str:
+        if self.kind == "superexponential":
+            return "super-exponential"
         if self.kind == "exponential":
             return f"e^{{{_num(abs(self.rate))}·|u|}}"
         if self.kind == "polynomial":
@@ -60,6 +64,8 @@ class Growth:
 
 
 def _num(x: float) -> str:
+    if x in (float("inf"), -float("inf")):
+        return "∞"
     frac = Fraction(x).limit_denominator(12)
     return str(frac) if abs(float(frac) - x) < 1e-9 else f"{x:.3g}"
 
@@ -89,6 +95,8 @@ def _numeric(expr, side: int) -> Growth:
     # log|ψ| grows linearly for e^{ku}; for |u|^m its slope falls fourfold between the two windows
     if abs(k) > 1e-3 and abs(k_low - k) < 0.1 * abs(k):
         return Growth("exponential" if k * side > 0 else "bounded", _rational(k))
+    if k * side > 1.0 and k * side > 2 * k_low * side:  # log|ψ| convex in |u|: faster than any e^{ku}
+        return Growth("superexponential", side * float("inf"))
     m_low, m_high = (logs[1] - logs[0]) / _LN4, (logs[2] - logs[1]) / _LN4
     if m_high > 0.05 and abs(m_high - m_low) < 0.05 * m_high:
         return Growth("polynomial", 0.0, _rational(m_high, tol=0.01))  # u + c: slope 0.999 at 800
@@ -158,14 +166,19 @@ class LinkTails:
         """Plain statements of what the tails imply for the stochastic estimator."""
         out = []
         gp_low, hp_high = self.by_link[("g_prime", -1)], self.by_link[("h_prime", 1)]
-        if gp_low.grows_exponentially:
+        for name, g, side in (("g'", gp_low, "−"), ("h'", hp_high, "+")):
+            if g.kind == "superexponential":
+                out.append(f"{name} grows faster than any exponential as u → {side}∞: no tail of the data or "
+                           "the model is light enough, so some second moments of the estimator are infinite "
+                           "wherever the critic can reach that side.")
+        if gp_low.kind == "exponential":
             out.append(
                 f"g' grows like e^{{{_num(abs(gp_low.rate))}·|u|}} as u → −∞: data points where the critic "
                 "sits far below log p/q (u = H + E very negative, e.g. where the model puts far more mass "
                 "than the data) carry exponentially large weight, so rare data points dominate both players' "
                 "gradients; the data-side second moments are finite only where p's tails outweigh "
                 f"(q/p)^{_num(2 * abs(gp_low.rate))}.")
-        if hp_high.grows_exponentially:
+        if hp_high.kind == "exponential":
             out.append(
                 f"h' grows like e^{{{_num(abs(hp_high.rate))}·u}} as u → +∞: model samples where the critic "
                 "sits far above log p/q (data mass the model misses) dominate the gradients; the model-side "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +31,12 @@ class Validation:
 def f_at_1(f) -> Validation:
     value = simplify(f.subs(T, 1))
     ok = value == 0
-    return Validation("f(1)=0", ok, "symbolic", "f(1) = 0" if ok else f"f(1) = {value}, not 0")
+    if ok:
+        return Validation("f(1)=0", True, "symbolic", "f(1) = 0")
+    if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):  # e.g. exp(-1/|t-1|): 1/0 at t = 1
+        return Validation("f(1)=0", False, "symbolic", "f(1) is undefined (the expression divides by 0 or "
+                          "is infinite at t = 1); write f so that f(1) = 0 evaluates")
+    return Validation("f(1)=0", False, "symbolic", f"f(1) = {value}, not 0")
 
 
 def real(pieces: list[Piece]) -> Validation:
@@ -77,11 +83,28 @@ def _high_precision(expr, t0: float) -> float | None:
         return float("inf") if value > 0 else float("-inf")
 
 
+def _beside_kink(fp, c, side: int) -> float:
+    """f' just to one side of a kink c, at 40 digits (±inf where it diverges there, as for
+    |t − 1|^{1/2}; nan where it has no value)."""
+    point = sp.Float(c, 40) * (1 + side * sp.Float("1e-30", 40))
+    value = sp.N(fp.subs(T, point), 40)
+    if value.is_real is not True:
+        return math.nan
+    if not value.is_finite:
+        return math.copysign(math.inf, float(sp.sign(value))) if value.is_extended_real else math.nan
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def convex(pieces: list[Piece]) -> Validation:
     """f'' >= 0 on every piece and f' jumps upward at every kink."""
     for left, right in zip(pieces[:-1], pieces[1:]):
         c = left.hi
-        jump = sp.N(right.fp.subs(T, c) - left.fp.subs(T, c), 30)
+        jump = _beside_kink(right.fp, c, 1) - _beside_kink(left.fp, c, -1)
+        if math.isnan(jump):
+            return Validation("convexity", False, "numeric", f"f' has no one-sided limit at the kink t = {c}")
         if jump < 0:
             return Validation("convexity", False, "symbolic", f"f' jumps down at the kink t = {c}")
     proven = [_nonnegative_symbolically(sp.diff(p.f, T, 2)) for p in pieces]

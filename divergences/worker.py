@@ -56,6 +56,9 @@ def _die_with_parent() -> None:
 
 
 def _child(spec: str, symbolic: bool, memory_mb: int, conn) -> None:
+    # Ctrl-C reaches the whole process group: the parent answers it and kills this worker, which
+    # would otherwise print its own "Process ForkProcess-1:" traceback on the way out
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     step = "parsing"
     try:

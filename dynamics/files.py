@@ -6,7 +6,11 @@ figure or a manifest that disagrees with the figures beside it.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import signal
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -31,9 +35,12 @@ class Staging:
         return temp
 
     def commit(self) -> None:
-        for temp, final in self.pending:
-            os.replace(temp, final)
-        self.pending.clear()
+        """Rename in staging order (stage a manifest last: it is the commit point) with Ctrl-C and
+        SIGTERM held back until every rename is done, so that a signal cannot split the set."""
+        with _signals_held():
+            for temp, final in self.pending:
+                os.replace(temp, final)
+            self.pending.clear()
 
     def discard(self) -> None:
         for temp, _ in self.pending:
@@ -48,6 +55,32 @@ class Staging:
             self.commit()
         else:  # KeyboardInterrupt included: the old files stay as they were
             self.discard()
+
+
+@contextmanager
+def _signals_held():
+    """Record SIGINT/SIGTERM instead of acting on them, then re-raise them. (A signal mask would not
+    do: a process-directed signal goes to any thread that leaves it unblocked, torch's included.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = {s: signal.signal(s, lambda number, frame: caught.append(number)) for s in _HELD}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        for number in caught:
+            signal.raise_signal(number)
+
+
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
+def sha256(path) -> str:
+    """The file's SHA-256 (a manifest names each file's content, so a reader can check the set)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def clean_stale(folder) -> list[str]:

@@ -27,6 +27,7 @@ _PUBLIC = {
     "InputError": "febm.errors",
     "UnknownName": "febm.errors",
     "Registry": "febm.registry",
+    "limit_threads": "febm.threads",
     # set-ups
     "Setup": "febm.toy_models",
     "realizable": "febm.toy_models",

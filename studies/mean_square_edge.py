@@ -14,9 +14,8 @@ import math
 import sys
 import time
 
-import torch
-
 from febm.dynamics.commands.spread import spread
+from febm.threads import limit_threads
 
 HOLDS_RELATIVE, HOLDS_SD = 0.10, 2.0
 GRID = [  # (f, set-up, batch)
@@ -42,7 +41,7 @@ def holds(row: dict) -> bool:
 
 
 def main(out_path: str) -> None:
-    torch.set_num_threads(1)
+    limit_threads(1)
     rows = []
     for name, model, batch in GRID:
         for fraction in FRACTIONS:

@@ -5,12 +5,11 @@ import sys
 import time
 from dataclasses import replace
 
-import torch
-
 from febm.dynamics.training import paper1d
 from febm.dynamics.training.toy2d import all_methods
+from febm.threads import limit_threads
 
-torch.set_num_threads(1)
+limit_threads(1)  # torch and the BLAS under numpy and scipy
 out_path = sys.argv[1]
 steps = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
 seeds = int(sys.argv[3]) if len(sys.argv) > 3 else 2

@@ -3,11 +3,10 @@
 import json
 import sys
 
-import torch
-
 from febm.dynamics.commands.atlas import atlas
+from febm.threads import limit_threads
 
-torch.set_num_threads(1)
+limit_threads(1)  # torch and the BLAS under numpy and scipy
 out_path = sys.argv[1]
 result = {}
 for dataset in ["8gaussians", "25gaussians", "moons", "rings"]:

@@ -3,11 +3,10 @@
 import json
 import sys
 
-import torch
-
 from febm.dynamics.training.toy2d import Toy2DConfig, all_methods, train_toy2d
+from febm.threads import limit_threads
 
-torch.set_num_threads(1)
+limit_threads(1)  # torch and the BLAS under numpy and scipy
 out_path = sys.argv[1]
 steps = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 result = {}

@@ -109,3 +109,14 @@ def test_theory_page_typesets_in_headless_chromium_offline(site, tmp_path):
     assert probe, proc.stderr[-2000:]
     lowered, total = map(int, probe.groups())
     assert total > 50 and lowered == total
+
+
+def test_the_tests_the_docs_cite_exist():
+    """A promise in the docs names its test as [`test_file.py`] or [`test_file.py::test_name`]."""
+    tests = Path(__file__).resolve().parent
+    cited = {m for page in DOCS.rglob("*.md") for m in re.findall(r"\[`(test_\w+\.py(?:::\w+)?)`\]", page.read_text())}
+    assert cited, "no citation found: the pattern no longer matches the docs"
+    for ref in cited:
+        file, _, name = ref.partition("::")
+        assert (tests / file).exists(), ref
+        assert not name or re.search(rf"^def {name}\(", (tests / file).read_text(), re.M), ref

@@ -113,6 +113,60 @@ def test_the_derivation_worker_dies_with_its_parent(tmp_path):
     assert not _alive(child)
 
 
+def test_ctrl_c_during_a_derivation_prints_nothing_from_the_worker(tmp_path):
+    """Ctrl-C goes to the whole process group; the worker used to print "Process ForkProcess-1:"
+    and a traceback of its own."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import time\n"
+        "from febm.divergences import derived, worker\n"
+        "derived.record = lambda *a, **k: time.sleep(3600)\n"
+        "worker.LIMITS.deadline = 3600\n"
+        "real = worker.multiprocessing.get_context\n"
+        "def noted(kind):\n"
+        "    ctx = real(kind)\n"
+        "    class P(ctx.Process):\n"
+        "        def start(self):\n"
+        "            super().start(); print(self.pid, flush=True)\n"
+        "    ctx.Process = P\n"
+        "    return ctx\n"
+        "worker.multiprocessing.get_context = noted\n"
+        "try:\n"
+        "    worker.derive('(t-1)**2')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('parent interrupted', flush=True)\n")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, start_new_session=True)
+    try:
+        child = int(parent.stdout.readline())
+        deadline = time.monotonic() + 60  # until the worker has entered its blocking step (not a fixed sleep)
+        while time.monotonic() < deadline and "sleep" not in _wchan(child):
+            time.sleep(0.05)
+        assert _ignores(child, signal.SIGINT)  # whoever wins the race below, the worker cannot print
+        os.killpg(parent.pid, signal.SIGINT)
+        out, err = parent.communicate(timeout=60)
+    finally:
+        if parent.poll() is None:
+            os.killpg(parent.pid, signal.SIGKILL)
+    assert "parent interrupted" in out
+    assert "ForkProcess" not in err and "Traceback" not in err, err
+
+
+def _ignores(pid: int, number: int) -> bool:
+    with open(f"/proc/{pid}/status") as fh:
+        mask = next(int(line.split()[1], 16) for line in fh if line.startswith("SigIgn:"))
+    return bool(mask >> (number - 1) & 1)
+
+
+def _wchan(pid: int) -> str:
+    """What the process waits in (a kernel symbol such as hrtimer_nanosleep), or ''."""
+    try:
+        with open(f"/proc/{pid}/wchan") as fh:
+            return fh.read()
+    except OSError:
+        return ""
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as fh:

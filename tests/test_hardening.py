@@ -220,7 +220,7 @@ def test_ctrl_c_exits_130_with_one_line_and_keeps_the_old_manifest(tmp_path):
 
     out = tmp_path / "figs"
     out.mkdir()
-    (out / "manifest.json").write_text('{"seed": 0}')
+    (out / "manifest.json").write_text('{"figures": [], "fast": true}')
     proc = subprocess.Popen([sys.executable, "-m", "febm", "figures", "--fast", "--only", "paper-1d", "--seed", "7",
                              "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     seen = ""
@@ -235,5 +235,5 @@ def test_ctrl_c_exits_130_with_one_line_and_keeps_the_old_manifest(tmp_path):
     # one line of its own (a progress bar may be redrawn around it as the process exits)
     assert "Traceback" not in err and [ln for ln in err.splitlines() if "interrupted" in ln] == [
         "febm: interrupted; files from earlier runs are left as they were"], err
-    assert (out / "manifest.json").read_text() == '{"seed": 0}'
+    assert (out / "manifest.json").read_text() == '{"figures": [], "fast": true}'
     assert [p.name for p in out.iterdir()] == ["manifest.json"]

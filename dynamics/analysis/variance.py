@@ -316,10 +316,11 @@ def finiteness(game: Game, theta, r=None) -> Finiteness:
         k = torch.where(rho > 0, torch.full_like(rho, tails.rate(link, 1)),
                         torch.full_like(rho, tails.rate(link, -1)))
         d = d_p if side == "p" else d_q
-        exponents[name] = float((d + 2 * k * rho).max())
+        k_rho = torch.where(rho == 0, torch.zeros_like(rho), k * rho)  # k may be ±∞ (superexponential)
+        exponents[name] = float((d + 2 * k_rho).max())
         finite[name] = exponents[name] < -1e-12
-        growing = k * rho > 1e-15
-        kappa = torch.where(growing, -d / torch.where(growing, k * rho, torch.ones_like(rho)),
+        growing = k_rho > 1e-15
+        kappa = torch.where(growing, -d / torch.where(growing, k_rho, torch.ones_like(rho)),
                             torch.full_like(rho, float("inf")))
         index[name] = float(kappa.min())
     return Finiteness(exponents, finite, index)

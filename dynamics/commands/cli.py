@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import arguments as arg
@@ -347,21 +348,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="febm", description="Check the theory of f-EBM training.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--threads", type=arg.count(1, 256), default=1,
-                        help="torch CPU threads (default 1: febm's tensors are small, and on busy cores "
-                             "extra threads made single operations 10-100x slower)")
+                        help="threads of every pool: torch's and the BLAS/OpenMP under numpy and scipy (default 1: "
+                             "febm's tensors are small, and on busy cores extra threads made single operations "
+                             "10-100x slower)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for add in COMMANDS:
         add(sub)
     return parser
-
-
-def _set_threads(n: int) -> None:
-    """Thread counts for torch and the BLAS under numpy, without importing torch: commands that
-    never touch it (the catalog) should not pay its 2 s import. Both read these variables at start-up."""
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = str(n)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(n)
 
 
 def _version() -> str:
@@ -373,8 +366,25 @@ def _version() -> str:
         return "unknown"
 
 
+@contextmanager
+def _deadline_set(seconds):
+    """The derivation deadline for one command, restored after it (``main`` may run many times in
+    one process: tests, notebooks)."""
+    if seconds is None:
+        yield
+        return
+    from ...divergences.worker import LIMITS
+
+    before, LIMITS.deadline = LIMITS.deadline, seconds
+    try:
+        yield
+    finally:
+        LIMITS.deadline = before
+
+
 def main(argv=None) -> int:
     from ...errors import InputError, one_line
+    from ...threads import limit_threads
     from ..memory import retain_freed_pages
 
     parser = build_parser()
@@ -383,13 +393,10 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
-        _set_threads(args.threads)
+        limit_threads(args.threads)
         retain_freed_pages()
-        if getattr(args, "deadline", None) is not None:
-            from ...divergences.worker import LIMITS
-
-            LIMITS.deadline = args.deadline
-        code = args.run(args)
+        with _deadline_set(getattr(args, "deadline", None)):
+            code = args.run(args)
         arg.CREATED.clear()  # the folders made for the output now hold it
         return code
     except (UsageError, InputError) as exc:

@@ -16,12 +16,13 @@ import numpy as np
 import torch
 
 from ...divergences import resolve
+from ...errors import InputError, printable
 from ...registry import Registry
 from ...toy_models import setup
 from .. import device as devices
 from ..analysis import Game, Linearization
 from ..analysis.local import LocalAnalysis
-from ..files import Staging, clean_stale
+from ..files import Staging, clean_stale, sha256
 from ..report import Report
 from ..training.trainer import progress_bar
 
@@ -311,9 +312,11 @@ def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = 
     import matplotlib.pyplot as plt
 
     chosen = [FIGURES[n] for n in (only or FIGURES)]  # an unknown name fails before any drawing
+    devices.select(device)  # so does --device cuda without CUDA
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     clean_stale(out)  # what a killed earlier run left half-written
+    kept = _kept(out, only, fast)  # a foreign manifest.json is refused here, before any drawing
     entries, commit = [], _git_commit()
     with Staging() as files:  # every figure and the manifest appear together, or none of them
         bar = progress_bar(len(chosen), progress, "febm figures")
@@ -322,27 +325,36 @@ def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = 
             entries.append({**_render_one(plt, fig_def, out, files, fast, seed, device), "git_commit": commit})
             bar.update(1)
         bar.close()
-        report = FiguresReport(_kept(out, only, fast) + entries, version("febm"), commit, fast, str(out))
+        report = FiguresReport(kept + entries, version("febm"), commit, fast, str(out))
         files.stage(out / "manifest.json").write_text(report.json_text())
     return report
 
 
 def _kept(out: Path, only, fast: bool) -> list[dict]:
     """With ``only``, the manifest's entries for the figures not redrawn (same fast setting), so that
-    redrawing one figure keeps the manifest describing the whole folder."""
+    redrawing one figure keeps the manifest describing the whole folder. A manifest.json of any
+    other shape is not febm's: refused with one line rather than overwritten."""
     path = out / "manifest.json"
-    if not only or not path.exists():
+    if not path.exists():
         return []
     import json
 
     try:
         old = json.loads(path.read_text())
     except (OSError, ValueError):
+        old = None
+    if not _is_manifest(old):
+        raise InputError(f"{printable(str(path))} is not a manifest febm wrote; move it away or choose another --out")
+    if not only or old["fast"] != fast:
         return []
-    if old.get("fast") != fast:
-        return []
-    return [{**e, "git_commit": e.get("git_commit", old.get("git_commit"))} for e in old.get("figures", [])
-            if e.get("name") not in only]
+    return [{**e, "git_commit": e.get("git_commit", old.get("git_commit"))} for e in old["figures"]
+            if e["name"] not in only]
+
+
+def _is_manifest(data) -> bool:
+    return (isinstance(data, dict) and isinstance(data.get("figures"), list) and isinstance(data.get("fast"), bool)
+            and all(isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("files"), list)
+                    for e in data["figures"]))
 
 
 def _render_one(plt, fig_def, out: Path, files: Staging, fast: bool, seed: int, device: str) -> dict:
@@ -359,8 +371,11 @@ def _render_one(plt, fig_def, out: Path, files: Staging, fast: bool, seed: int, 
     if fig.get_layout_engine() is None:
         fig.tight_layout()
     paths = [out / f"{fig_def.name}.{ext}" for ext in ("png", "pdf")]
+    digests = {}
     for path in paths:
-        fig.savefig(files.stage(path), dpi=120)
+        staged = files.stage(path)
+        fig.savefig(staged, dpi=120)
+        digests[path.name] = sha256(staged)
     plt.close(fig)
-    return {"name": fig_def.name, "files": [str(p) for p in paths], "params": params, "seed": seed,
-            "elapsed_s": time.perf_counter() - t0}
+    return {"name": fig_def.name, "files": [str(p) for p in paths], "sha256": digests, "params": params,
+            "seed": seed, "elapsed_s": time.perf_counter() - t0}

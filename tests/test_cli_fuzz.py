@@ -1,0 +1,144 @@
+"""A seeded fuzz of the whole command line: every subcommand and option, with valid small values
+and hostile ones, run in-process through ``main``. Each case must end with exit 0 (valid JSON with
+--json, no "None" in text) or exit 2 with one line; anything else escaping ``main`` is a failure.
+
+The cases are drawn once from a fixed seed (so a failure names a case that can be rerun) and run
+in chunks, so that the two test workers share them. Budgets stay small where a value is valid.
+"""
+
+import json
+import random
+import re
+
+import pytest
+
+from febm.dynamics.commands.cli import main
+
+CASES_PER_CHUNK = 65
+CHUNKS = 8  # 520 cases
+HOSTILE = ["", " ", "nan", "inf", "-inf", "-1", "0", "1e400", "-0", "abc", "１２", "0x10", "1_0", "9" * 30,
+           "−1", "None", "--json", "1e-400", "2.5", "\x1b[31m"]
+GENERATORS = ["kl", "jensen_shannon", "alpha=0.5", "alpha=2", "(t-1)**2", "t*log(t)", "alpha", "alpha=nan",
+              "alpha=1e9", "nope", "(t-1)**4", "abs(t-1)", "t**0.5", "-t", "log(", "total_variation",
+              "1/(t-t)", "exp(710100)", "t*log(t) + 1e-300*t**400", "abs(t-1)**0.5", "exp(-1/abs(t-1))"]
+MODELS = ["gaussian-1d", "shifted-linear", "gauge", "gaussian-1d-natural", "nope", "x.py:S", "x.py", "",
+          "file.py:", ":S", "../nope.py:NAME"]
+PATH_KINDS = ["new", "file/below", "", "/proc/febm-fuzz", "a" * 300, "/sys/febm"]
+
+
+def _path(kind, tmp):
+    if kind == "new":
+        return str(tmp / "out")
+    if kind == "file/below":
+        (tmp / "file").write_text("x")
+        return str(tmp / "file" / "below")
+    return kind
+
+
+# subcommand: (fixed argv that keeps valid runs cheap, {option: valid values}, flags)
+COMMANDS = {
+    "divergences": ([], {}, ["--json"]),
+    "show": (["GEN"], {"--deadline": ["2", "0.5"]}, ["--json", "--latex"]),
+    "check": (["GEN", "--no-simulation"], {"--model": MODELS, "--lr-ratio": ["1", "5", "1e-6", "1e7"],
+                                            "--seed": ["0", "3", str(2**63)], "--deadline": ["2"],
+                                            "--critic": ["mlp:4", "mlp:", "mlp:0", "mlp:a", "foo"],
+                                            "--plot": ["PATH"]}, ["--json"]),
+    "confirm": (["GEN", "--runs", "2", "--batch", "8"],
+                {"--model": MODELS, "--lr-ratio": ["1", "2"], "--runs": ["2", "1", "3"], "--batch": ["8", "2", "1"],
+                 "--spread": ["0.5", "1", "1.05", "0.999"], "--steps": ["10", "9"], "--seed": ["1"]}, ["--json"]),
+    "atlas": (["GEN", "--model", "gaussian-1d"], {"--model": MODELS, "--batch": ["16", "1", "0"],
+                                                  "--lr-ratio": ["1"], "--plot": ["PATH"], "--lr": ["0.01", "0"],
+                                                  "--steps": ["5", "0"]}, ["--json"]),
+    "calibrate": (["GEN", "--critic", "mlp:3", "--flow-steps", "0", "--warm-steps", "0", "--edge-steps", "10"],
+                  {"--model": ["paper-1d", "gaussian-1d", "nope"], "--critic": ["mlp:3", "mlp:", "x.py:C", "foo"],
+                   "--flow-steps": ["0", "5"], "--warm-steps": ["0", "5"], "--edge-steps": ["10", "9"],
+                   "--plot": ["PATH"], "--seed": ["2"]}, ["--json"]),
+    "toy2d": (["moons", "--steps", "1", "--methods", "cd"],
+              {"--methods": ["cd", "kl", "cd,kl", ",", "cd,,kl", "nope", "(t-1)**2"], "--steps": ["1", "2"],
+               "--device": ["cpu", "gpu", "cuda"], "--seed": ["4"], "--plot": ["PATH"]}, ["--json"]),
+    "bench": (["toy2d", "moons", "--methods", "cd", "--seeds", "2", "--budget", "0.0005"],
+              {"--methods": ["cd", "kl,cd", "nope"], "--seeds": ["2", "1"], "--budget": ["0.0005", "0"],
+               "--critic": ["free", "residual", "nope"], "--device": ["cpu", "x"], "--seed": ["1"],
+               "--plot": ["PATH"]}, ["--json"]),
+    "figures": (["--fast", "--only", "spectra"], {"--out": ["PATH"], "--only": ["spectra", "nope", ""],
+                                                  "--device": ["cpu", "tpu"], "--seed": ["1"]},
+                ["--json", "--list"]),
+    "reproduce": (["paper-1d", "--steps", "2", "--warmup", "0", "--seeds", "1", "--divergences", "kl"],
+                  {"--device": ["cpu", "x"], "--seeds": ["1", "0"], "--divergences": ["kl", "(t-1)**2", "nope"],
+                   "--steps": ["2", "0"], "--warmup": ["0", "1"], "--clip": ["0", "1", "-1"],
+                   "--init-sigma": ["1.4", "0"], "--update": ["alternating", "both"],
+                   "--dtype": ["float64", "int8"], "--seed": ["3"], "--plot": ["PATH"]}, ["--json"]),
+}
+
+
+def _value(option, valid, rng):
+    return rng.choice(HOSTILE) if rng.random() < 0.5 else rng.choice(valid)
+
+
+def _case(rng: random.Random) -> list:
+    """One argv (with PATH placeholders as (kind,) tuples)."""
+    name = rng.choice(sorted(COMMANDS))
+    fixed, options, flags = COMMANDS[name]
+    argv = [] if rng.random() < 0.8 else ["--threads", rng.choice(["1", "2", "0", "x", "257"])]
+    argv.append(name)
+    for token in fixed:
+        argv.append(rng.choice(GENERATORS + HOSTILE[:4]) if token == "GEN" else token)
+    for option in rng.sample(sorted(options), k=min(len(options), rng.randint(0, 3))):
+        value = _value(option, options[option], rng)
+        argv += [option, (rng.choice(PATH_KINDS),) if value == "PATH" else value]
+    argv += [f for f in flags if rng.random() < 0.5]
+    if rng.random() < 0.05:
+        argv.append(rng.choice(["--nope", "extra", "-h"]))
+    return argv
+
+
+ALL = [_case(random.Random(f"febm-cli-fuzz-{i}")) for i in range(CASES_PER_CHUNK * CHUNKS)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_cli_fuzz_every_case_answers_or_refuses_with_one_line(chunk, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    failures = []
+    for i in range(chunk * CASES_PER_CHUNK, (chunk + 1) * CASES_PER_CHUNK):
+        case = tmp_path / f"case{i}"
+        case.mkdir()
+        argv = [_path(a[0], case) if isinstance(a, tuple) else a for a in ALL[i]]
+        problem = _run(argv, capsys)
+        if problem:
+            failures.append(f"case {i} {argv!r}: {problem}")
+    assert not failures, "\n".join(failures)
+
+
+def _run(argv, capsys) -> str | None:
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # --help and --version print and exit 0
+        code = exc.code
+        if code != 0:
+            return f"SystemExit({code})"
+    except BaseException as exc:  # noqa: BLE001 (anything else escaping main is what the fuzz looks for)
+        return f"{type(exc).__name__}: {exc}"
+    out, err = capsys.readouterr()
+    if code == 2:
+        lines = [ln for ln in err.splitlines() if ln.startswith("febm: error:")]
+        if len(lines) != 1 or "Traceback" in err:
+            return f"exit 2 with stderr {err[-400:]!r}"
+        return f"an internal error as the message: {lines[0]}" if INTERNAL.search(lines[0]) else None
+    if code != 0:
+        return f"exit {code}: {err[-400:]!r}"
+    if "--json" in argv and "-h" not in argv and "--help" not in argv:
+        try:
+            json.loads(out, parse_constant=_refuse)
+        except ValueError as exc:
+            return f"not JSON: {exc}: {out[:200]!r}"
+    elif " None" in out:
+        return f"text prints None: {out[:400]!r}"
+    return None
+
+
+INTERNAL = re.compile(r"\b[A-Z]\w*(Error|Exception):|NaN comparison")  # a Python exception's name or text
+
+
+def _refuse(token):
+    raise ValueError(f"{token} is not JSON")
