@@ -230,13 +230,25 @@ class Divergence:
 
         return link_tails(self)
 
-    def function(self, name: str, backend: str = "numpy"):
-        """An elementwise numpy or torch function for one of `FUNCTIONS`."""
+    def function(self, name: str, backend: str = "numpy", exp_clip: float | None = None):
+        """An elementwise numpy or torch function for one of `FUNCTIONS`.
+
+        ``exp_clip`` = c (links only) evaluates the link as written with every exp(a) replaced by
+        exp(clip(a, −c, c)): the practice of the f-EBM reference code (±5 in its image code), which
+        bounds the links at the price of a biased estimator beyond the clip."""
         if name not in FUNCTIONS:
             raise ValueError(f"unknown function {name!r}; choose from {FUNCTIONS}")
         if self.params:
             raise InputError(f"{self.name} has a free parameter: give its value, e.g. "
                              f"{self.name}=0.5 (bind {', '.join(map(str, self.params))} first)")
+        if exp_clip is not None:
+            if name not in LINKS or not exp_clip > 0:
+                raise ValueError(f"exp_clip is a positive bound for a link ({LINKS}), not {exp_clip!r} for {name}")
+            key = (name, backend, exp_clip)
+            if key not in self._functions:
+                self._functions[key] = compile_expr(getattr(self, name), [U], backend, stable=False,
+                                                    exp_clip=exp_clip)
+            return self._functions[key]
         key = (name, backend)
         if key not in self._functions:
             if name == "f_star":

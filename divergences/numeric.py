@@ -115,11 +115,16 @@ def stabilize(expr: sp.Expr) -> sp.Expr:
 class _Ops:
     """The array functions one backend provides, looked up by numpy's names."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, exp_clip: float | None = None):
         self.name = name
         self.xp = np if name == "numpy" else importlib.import_module("torch")
+        self.exp_clip = exp_clip
 
     def func(self, cls):
+        if cls is sp.exp and self.exp_clip is not None:  # the reference code's "stable_exp"
+            c, xp = self.exp_clip, self.xp
+            clip = np.clip if self.name == "numpy" else xp.clamp
+            return lambda x: xp.exp(clip(x, -c, c))
         if cls in _SAME_NAME:
             return getattr(self.xp, _SAME_NAME[cls])
         if cls is sp.LambertW:
@@ -326,11 +331,13 @@ def as_float_array(a) -> np.ndarray:
     return arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(np.float64)
 
 
-def compile_expr(expr: sp.Expr, variables, backend: str = "numpy", stable: bool = True):
+def compile_expr(expr: sp.Expr, variables, backend: str = "numpy", stable: bool = True,
+                 exp_clip: float | None = None):
     """Return ``fn(*arrays)`` evaluating ``expr`` elementwise in ``backend``.
 
     ``variables`` lists the sympy symbols in argument order. Inputs may be numpy arrays or
-    torch tensors of any float dtype; constants adopt the input's dtype and device.
+    torch tensors of any float dtype; constants adopt the input's dtype and device. With
+    ``exp_clip`` = c every exp(a) evaluates exp(clip(a, −c, c)), as the f-EBM reference code's links do.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}")
@@ -338,7 +345,7 @@ def compile_expr(expr: sp.Expr, variables, backend: str = "numpy", stable: bool 
     extra = expr.free_symbols - set(variables)
     if extra:
         raise ValueError(f"unbound symbols {sorted(map(str, extra))}; bind parameters first")
-    ops = _Ops(backend)
+    ops = _Ops(backend, exp_clip)
     body = _build(stabilize(expr) if stable else expr, {v: i for i, v in enumerate(variables)}, ops)
 
     def fn(*arrays):

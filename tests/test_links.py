@@ -163,3 +163,28 @@ def test_compile_rejects_unbound_parameters():
         resolve("alpha").function("g")
     with pytest.raises(ValueError, match="unbound"):
         compile_expr(ALPHA * U, [U])
+
+
+@pytest.mark.parametrize("name", ["kl", "reverse_kl", "pearson_chi2", "neyman_chi2", "symmetric_chi2", "alpha=-1"])
+def test_clipped_links_match_sympy_and_the_exact_links_inside_the_clip(name):
+    """exp_clip = c: every exp(a) in a link evaluates exp(clip(a, −c, c)) (the reference's
+    stable_exp). Checked against sympy's evaluation of the same rewrite at 30 digits, and equal to
+    the exact link where no exponent reaches c (these links' exponents are ±u/2 … ±2u)."""
+    d, c = resolve(name).validate(), 5.0
+    inside = torch.linspace(-c / 2, c / 2, 101, dtype=torch.float64)
+    points = [-200.0, -50.0, -3.0, 0.5, 3.0, 50.0, 200.0]
+    for link in ("g", "h"):
+        exact, clipped = d.function(link, "torch"), d.function(link, "torch", exp_clip=c)
+        assert torch.allclose(clipped(inside), exact(inside), rtol=1e-12, atol=1e-12), link
+        rewritten = getattr(d, link).replace(sp.exp, lambda a: sp.exp(sp.Max(-c, sp.Min(c, a))))
+        want = [_sympy_value(rewritten, U, x) for x in points]
+        got = clipped(torch.tensor(points, dtype=torch.float64)).tolist()
+        assert all(_close(a, b) for a, b in zip(got, want)), (link, got, want)
+
+
+def test_exp_clip_is_for_links_and_positive():
+    d = resolve("kl")
+    with pytest.raises(ValueError):
+        d.function("f", "torch", exp_clip=5.0)
+    with pytest.raises(ValueError):
+        d.function("g", "torch", exp_clip=0.0)

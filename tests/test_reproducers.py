@@ -151,3 +151,9 @@ def test_a_deadline_given_to_one_command_does_not_outlive_it():
     before = LIMITS.deadline
     assert main(["show", "kl", "--deadline", "0.5", "--json"]) == 0
     assert LIMITS.deadline == before
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "701", "nan", "inf"])
+def test_link_clip_out_of_range_is_one_line(value, capsys):
+    assert main(["toy2d", "moons", "--steps", "1", "--link-clip", value]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

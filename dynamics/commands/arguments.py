@@ -125,3 +125,11 @@ def nonnegative_float(text: str) -> float:
     if not (value >= 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, not {printable(text)}")
     return value
+
+
+def link_clip(text: str) -> float:
+    """A bound c > 0 for exp's argument in the links, at most 700 (exp(700) is near float64's top)."""
+    value = positive_float(text)
+    if value > 700:
+        raise argparse.ArgumentTypeError(f"must be at most 700, not {printable(text)}")
+    return value

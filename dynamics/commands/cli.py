@@ -117,7 +117,8 @@ def _cmd_toy2d(args) -> int:
     from ..training.toy2d import Toy2DConfig, all_methods, train_toy2d
 
     methods = all_methods() if args.methods == "all" else args.methods.split(",")
-    report = train_toy2d(args.dataset, methods, Toy2DConfig(steps=args.steps, device=args.device),
+    report = train_toy2d(args.dataset, methods, Toy2DConfig(steps=args.steps, device=args.device,
+                                                           link_clip=args.link_clip),
                          seed=args.seed, progress=not args.json)
     if args.plot:
         report.plot = report.save_figures(args.plot)[0]
@@ -131,7 +132,8 @@ def _cmd_bench(args) -> int:
     methods = None if args.methods == "all" else args.methods.split(",")
     datasets = args.datasets or list(bench.DATASETS)
     report = bench.run(datasets, methods, seeds=args.seeds, budget=args.budget * 1e6, tune=args.tune,
-                       config=Toy2DConfig(device=args.device, critic=args.critic), seed=args.seed,
+                       config=Toy2DConfig(device=args.device, critic=args.critic, link_clip=args.link_clip),
+                       seed=args.seed,
                        progress=not args.json)
     if args.plot:
         from ..files import write_text
@@ -175,6 +177,12 @@ def _deadline(p) -> None:
                    help="time for each step of deriving a generator that is not in the catalog, three steps' "
                         "worth for all of them (default 10 s; past it febm retries with symbolic steps "
                         "skipped, then gives up with one line)")
+
+
+def _link_clip(p) -> None:
+    p.add_argument("--link-clip", type=arg.link_clip, default=None, metavar="C",
+                   help="the reference code's practice: every exp(a) in the links evaluates exp(clip(a, -C, C)) "
+                        "(its image code: 5); default: the exact links")
 
 
 def _game_arguments(p) -> None:
@@ -276,6 +284,7 @@ def _add_toy2d(sub) -> None:
                         "cd and every catalog divergence with f''(1) > 0")
     p.add_argument("--steps", type=arg.count(1, 10_000_000), default=1000, help="training steps (default 1000)")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
+    _link_clip(p)
     _common(p)
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the samples over the data density here")
     p.set_defaults(run=_cmd_toy2d)
@@ -299,6 +308,7 @@ def _add_bench(sub) -> None:
     p.add_argument("--critic", choices=["free", "residual"], default="free",
                    help="free: H is its own network (default); residual: H = -E + R with R starting at 0")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
+    _link_clip(p)
     _common(p, "master seed")
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir,
                    help="write the learning curves and the results as JSON here")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.ticker import MaxNLocator
 
 from ...divergences import resolve
 from ...errors import InputError, printable
@@ -83,7 +84,7 @@ def phase_portrait(plt, params, seed):
 
     lin = _linearization(params["divergence"])
     game, F, z_star = lin.game, lin.field(), lin.z_star
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.5, 4.4), layout="constrained")
     data = {"trajectories": []}
 
     for k in range(params["starts"]):
@@ -94,9 +95,8 @@ def phase_portrait(plt, params, seed):
         data["trajectories"].append(np.stack([mu, sigma]))
         ax1.plot(mu, sigma, lw=1, color=f"C{k % 10}")
         ax1.plot(mu[0], sigma[0], "o", ms=3, color=f"C{k % 10}")
-    ax1.plot(0.5, 1.3, "k*", ms=12, label="equilibrium q = p")
+    _mark_equilibrium(ax1, "equilibrium q = p")
     ax1.set(xlabel="μ", ylabel="σ", title=f"f-EBM ({params['divergence']}) GDA flow, projected on θ")
-    ax1.legend(fontsize=8)
     cd = CDField(game)
     mus = np.linspace(-0.5, 1.5, params["grid"])
     logs = np.log(np.linspace(0.6, 2.2, params["grid"]))
@@ -109,10 +109,19 @@ def phase_portrait(plt, params, seed):
     data["cd_field"] = np.stack([U, V])
     stream = ax2.streamplot(mus, np.exp(logs), U, V, density=1.0, color=np.hypot(U, V), cmap="viridis")
     fig.colorbar(stream.lines, ax=ax2, label="speed |d(μ, σ)/dt|")
-    ax2.plot(0.5, 1.3, "k*", ms=12, label="maximum likelihood")
+    _mark_equilibrium(ax2, "maximum likelihood")
     ax2.set(xlabel="μ", ylabel="σ", title="contrastive divergence flow (stream plot)")
-    ax2.legend(fontsize=8)
+    for ax in (ax1, ax2):
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.yaxis.set_major_locator(MaxNLocator(5))
     return fig, data
+
+
+def _mark_equilibrium(ax, text):
+    """The one equilibrium (μ, σ) = (0.5, 1.3), labelled beside it (a legend entry looked like a second star)."""
+    ax.plot(0.5, 1.3, "k*", ms=12, zorder=6)
+    ax.annotate(text, (0.5, 1.3), xytext=(8, -14), textcoords="offset points", fontsize=8,
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8}, zorder=6)
 
 
 # --- (c) convergence ---------------------------------------------------------------------
@@ -131,17 +140,24 @@ def convergence(plt, params, seed):
     # one panel per update rule: on a shared time axis the two nearly coincide and hide each other
     fig, axes = plt.subplots(1, len(stoch.results), figsize=(11, 4.5), sharey=True, layout="constrained")
     data = {"ode": traj.distances}
+    lowest = []
     for k, (ax, (update, res)) in enumerate(zip(np.atleast_1d(axes), stoch.results.items())):
-        ax.semilogy(traj.times, traj.distances / traj.distances[0], color="k", label="ODE (exact flow, LSODA)")
-        ax.semilogy(traj.times, np.exp(flow.predicted_rate * traj.times), "k:", label="predicted e^{Re λ t}")
         t = np.arange(len(res.mean_deviation)) * res.eta_theta
-        ax.semilogy(t, res.mean_deviation / res.mean_deviation[0], "o", ms=3, color=f"C{k}",
+        # predictions first, wide and pale: the measurements drawn over them stay visible where they agree
+        ax.semilogy(traj.times, np.exp(flow.predicted_rate * traj.times), color="0.55", lw=6, alpha=0.45,
+                    solid_capstyle="butt", label=r"predicted, flow: $e^{\mathrm{Re}\,\lambda\, t}$")
+        ax.semilogy(t, np.exp(res.predicted_rate * t / res.eta_theta), color=f"C{k}", lw=6, alpha=0.3,
+                    solid_capstyle="butt", label=r"predicted, steps: $|\mu|^{\mathrm{step}}$")
+        ax.semilogy(traj.times, traj.distances / traj.distances[0], color="k", lw=1.2,
+                    label="ODE (exact flow, LSODA)")
+        measured = res.mean_deviation / res.mean_deviation[0]
+        ax.semilogy(t, measured, "o", ms=3, color=f"C{k}",
                     label=f"minibatch runs (η_θ = {res.eta_theta:.3g}, mean of {stoch.runs})")
-        ax.semilogy(t, np.exp(res.predicted_rate * t / res.eta_theta), "--", color=f"C{k}",
-                    label="predicted per step: |μ|^step")
         ax.set(xlabel="time (steps × η_θ)", title=f"{update} GDA", xlim=(0, t[-1] * 1.05))
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper right")
+        lowest.append(float(np.min(measured[measured > 0])))
         data[update] = res.mean_deviation
+    np.atleast_1d(axes)[0].set_ylim(0.5 * min(lowest), 1.5)  # down to the data, no empty band below
     np.atleast_1d(axes)[0].set_ylabel("distance / initial distance")
     fig.suptitle(f"{params['divergence']} on {params['model']}: linearization against the flow and minibatch runs")
     return fig, data
@@ -219,23 +235,21 @@ def alpha_atlas(plt, params, seed):
         traj = flow(lin.field(), s.z_star, z0, 40.0, jac=J, blowup=50.0)
         below = np.flatnonzero(traj.distances <= 1e-2 * params["size"])
         rows["time_to_1e-2"].append(float(traj.times[below[0]]) if below.size else np.nan)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    fig, (ax1, ax3, ax2) = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
+    # each quantity on its own axis, drawn from 0: flat lines read as flat, not as a value of 0
     ax1.plot(params["alphas"], rows["max_real"], "o-", color="C0")
-    ax1.set(xlabel="α", title="linearization: identical for every α (f''(1) = 1)")
-    ax1.set_ylabel("slowest rate max Re λ", color="C0")
-    twin = ax1.twinx()  # a step size and a rate: two units, two axes
-    twin.plot(params["alphas"], rows["eta_max"], "s--", color="C1")
-    twin.set_ylabel("largest stable step η_max (simultaneous)", color="C1")
-    for ax, values, height in ((ax1, rows["max_real"], 0.25), (twin, rows["eta_max"], 0.75)):
-        v = abs(float(np.mean(values)))  # each flat line at its own height, so neither hides the other
-        ax.set_ylim(float(np.mean(values)) - 2 * height * v, float(np.mean(values)) + 2 * (1 - height) * v)
+    ax1.set_ylim(1.3 * min(rows["max_real"]), 0)
+    ax1.set(xlabel="α", ylabel="slowest rate max Re λ", title="linearization: the same for every α")
+    ax3.plot(params["alphas"], rows["eta_max"], "s-", color="C1")
+    ax3.set_ylim(0, 1.3 * max(rows["eta_max"]))
+    ax3.set(xlabel="α", ylabel="largest stable step η_max (simultaneous)", title="… so is the step limit")
     times = np.array(rows["time_to_1e-2"])
     ax2.plot(params["alphas"], times, "o-", color="C3", label=f"from distance {params['size']} along the slowest mode")
     ax2.set_ylim(0, 1.15 * np.nanmax(times))  # from 0: the effect is a few per cent, shown at its size
     ax2.text(0.03, 0.06, f"range {np.nanmin(times):.2f}–{np.nanmax(times):.2f} "
              f"({np.nanmax(times) / np.nanmin(times) - 1:.0%} apart)", transform=ax2.transAxes, fontsize=9)
     ax2.set(xlabel="α", ylabel="time to reach 1% of the start",
-            title="nonlinear flow: f'''(1) = α − 2 matters far away")
+            title="nonlinear flow: f'''(1) = α − 2 matters")
     ax2.legend(fontsize=8, loc="upper left")
     return fig, rows
 

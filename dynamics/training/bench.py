@@ -223,27 +223,63 @@ def _compare_with_cd(cells) -> None:
         c.verdict = "ties" if not c.p_value < 0.05 else ("beats" if mean_a < mean_b else "loses")
 
 
+HIGHLIGHT = 3  # f drawn in colour per panel: the best by final JS; the others are thin grey lines
+
+
 def draw_curves(plt, report: BenchReport):
+    """One panel per dataset: CD in black, the ``HIGHLIGHT`` f with the lowest final JS in colour,
+    the other f thin and grey (17 colours could not be told apart; bench.md's tables name them all)."""
     datasets = list(dict.fromkeys(c.dataset for c in report.cells))
-    methods = list(dict.fromkeys(c.method for c in report.cells if c.method != "cd"))
-    colours = plt.get_cmap("tab20").colors
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4.4 * len(datasets), 4.6), squeeze=False,
+    ranking = {d: sorted((c for c in report.cells if c.dataset == d and c.method != "cd"), key=_final_js)
+               for d in datasets}
+    # one colour per f across the panels, so that the same f reads the same everywhere
+    colour = {m: f"C{k}" for k, m in enumerate(dict.fromkeys(c.method for d in datasets
+                                                             for c in ranking[d][:HIGHLIGHT]))}
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.4 * len(datasets), 5.4), squeeze=False,
                              layout="constrained")
     for ax, dataset in zip(axes[0], datasets):
-        for c in (c for c in report.cells if c.dataset == dataset):
-            x = [p["evaluations"] / 1e6 for p in c.curve]
-            mean = [p["js"].mean for p in c.curve]
-            hw = [p["js"].half_width or 0.0 for p in c.curve]
-            k = methods.index(c.method) if c.method != "cd" else -1
-            style = ({"color": "k", "lw": 2.4, "zorder": 5} if k < 0 else
-                     {"color": colours[k % len(colours)], "lw": 1.1, "ls": ("-", "--", ":")[k // len(colours) % 3]})
-            ax.plot(x, mean, label=c.method, **style)
-            ax.fill_between(x, [m - h for m, h in zip(mean, hw)], [m + h for m, h in zip(mean, hw)],
-                            color=style["color"], alpha=0.10, lw=0)
+        cells = [c for c in report.cells if c.dataset == dataset]
+        ranked = ranking[dataset]
+        best = [c.method for c in ranked[:HIGHLIGHT]]
+        others = len(ranked) - len(best)
+        for c in sorted(cells, key=lambda c: (c.method == "cd", c.method in best)):  # highlighted on top
+            x, mean, hw = _curve(c)
+            if c.method == "cd":
+                style = {"color": "k", "lw": 2.4, "zorder": 5, "label": "cd"}
+            elif c.method in best:
+                style = {"color": colour[c.method], "lw": 1.6, "zorder": 4, "label": c.method}
+            else:
+                style = {"color": "0.6", "lw": 0.7, "zorder": 1,
+                         "label": f"{others} other f" if c is ranked[HIGHLIGHT] else None}
+            ax.plot(x, mean, **style)
+            if c.method == "cd" or c.method in best:
+                ax.fill_between(x, [m - h for m, h in zip(mean, hw)], [m + h for m, h in zip(mean, hw)],
+                                color=style["color"], alpha=0.12, lw=0)
         ax.set(title=dataset, xlabel="gradient evaluations per run (millions)", ylabel="grid JS (nats)",
                yscale="log")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 9), fontsize=8)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False,
+                  title=f"lowest final JS of {len(ranked)} f", title_fontsize=8)  # below: never on the data
     fig.suptitle(f"f-EBM and CD at equal budgets: mean and 95% band over {report.protocol['seeds']} seeds"
                  + (f", {report.protocol.get('critic', 'free')} critic" if report.protocol.get("critic") else ""))
     return fig
+
+
+def _final_js(cell) -> float:
+    js = cell.summary["js"].mean
+    return math.inf if js is None or not math.isfinite(js) else js
+
+
+def _curve(cell):
+    """(millions of evaluations, mean JS, half-width). A point closer than a quarter of the usual
+    spacing to the final one is dropped: the final score sits a few steps after the last regular
+    point, and the pair drew a vertical step."""
+    points = []
+    for p in cell.curve:  # a frozen run was scored again at the same count: one point
+        if not points or p["evaluations"] > points[-1]["evaluations"] * (1 + 1e-9):
+            points.append(p)
+    if len(points) >= 3:
+        gaps = sorted(b["evaluations"] - a["evaluations"] for a, b in zip(points, points[1:]))
+        if points[-1]["evaluations"] - points[-2]["evaluations"] < 0.25 * gaps[len(gaps) // 2]:
+            del points[-2]
+    return ([p["evaluations"] / 1e6 for p in points], [p["js"].mean for p in points],
+            [p["js"].half_width or 0.0 for p in points])

@@ -43,6 +43,9 @@ class Toy2DConfig:
     # zero, so r = H + E = R_ω starts at 0 (the equilibrium's value) and does not move with θ: the
     # θ-gradient is then the covariance term alone, the envelope gradient of D_f at a fixed critic
     critic: str = "free"
+    # the reference code's practice: every exp(a) inside the links evaluates exp(clip(a, −c, c))
+    # (c = 5 in its image code); None: the exact links
+    link_clip: float | None = None
     dtype: torch.dtype = torch.float32
     device: str = devices.DEFAULT
 
@@ -177,8 +180,9 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
         omega[:, -(config.sizes[-2] + 1) * config.sizes[-1]:] = 0.0  # R_ω's last layer: R starts at 0
     divs = {m: resolve(specs.get(m, m)).validate() for m in dict.fromkeys(methods) if m != "cd"}
     # each f-EBM run plays L/f''(1) (f's minimizer, unit curvature), so one lr suits every f
-    links = {m: ((d.function("g", "torch"), d.function("h", "torch")), inverse_curvature(d))
-             for m, d in divs.items()}
+    clip = config.link_clip
+    links = {m: ((d.function("g", "torch", exp_clip=clip), d.function("h", "torch", exp_clip=clip)),
+                 inverse_curvature(d)) for m, d in divs.items()}
     lr_t = torch.tensor([[r.lr] for r in runs], **kw)
     lr_o = torch.tensor([[r.lr * r.critic_lr_ratio] for r in runs], **kw)
     steps = torch.tensor([r.steps for r in runs], device=device)
@@ -312,19 +316,21 @@ def draw_samples(plt, out: Toy2DReport):
     n = len(out.methods)
     cols = min(n, 6)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.4 * rows), squeeze=False, layout="constrained")
+    # square panels (equal aspect) need the height for two title lines and the x label besides
+    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.7 * rows + 0.4), squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.set_axis_off()
     for ax, method, samples, sc in zip(axes.flat, out.methods, out.samples, out.scores):
         ax.contourf(ticks, ticks, density, levels=12, cmap="Greys")
         s = samples.cpu().numpy()
         ax.scatter(s[:, 0], s[:, 1], s=3, color="C3", label="model samples")
-        ax.set_title(f"{method}\nJS {sc.js:.3f}, HQ {sc.high_quality:.2f}", fontsize=9)
+        ax.set_title(f"{method}\nJS {sc.js:.3f}, {sc.high_quality:.0%} near a mode", fontsize=9)
         ax.set_xlim(-box, box)
         ax.set_ylim(-box, box)
         ax.set_aspect("equal")
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
     axes[0][0].legend(loc="lower left", fontsize=7)
-    fig.suptitle(f"{out.dataset}: f-EBM and CD after {out.config.steps} steps")
+    fig.suptitle(f"{out.dataset}: f-EBM and CD after {out.config.steps} steps (grid JS to the data; "
+                 "near a mode: samples within 3 sd of a component)")
     return fig

@@ -1,0 +1,75 @@
+"""The reference code's link clip on the zero-forcing f (issue #23 §3), measured with the bench's
+protocol (6 M counted evaluations per run, 3 seeds, the default operating point) beside CD.
+
+    python studies/link_clip.py run exact docs/results/link-clip-exact.json
+    python studies/link_clip.py run 5 docs/results/link-clip-5.json      (the two arms: two processes)
+    python studies/link_clip.py merge docs/results/link-clip.json docs/results/link-clip-*.json
+    python studies/link_clip.py table docs/results/link-clip.json        (the Markdown table in docs/bench.md)
+"""
+
+import json
+import sys
+
+from febm.dynamics.training import bench
+from febm.dynamics.training.toy2d import Toy2DConfig
+from febm.threads import limit_threads
+
+METHODS = ["cd", "reverse_kl", "neyman_chi2", "symmetric_chi2", "alpha=-0.5", "alpha=-1"]
+SEEDS, BUDGET = 3, 6e6
+
+
+def run(arm: str, out_path: str) -> None:
+    limit_threads(1)
+    clip = None if arm == "exact" else float(arm)
+    report = bench.run(list(bench.DATASETS), METHODS, seeds=SEEDS, budget=BUDGET,
+                       config=Toy2DConfig(device="cpu", link_clip=clip), seed=0, progress=True)
+    with open(out_path, "w") as fh:
+        json.dump({"arm": arm, "link_clip": clip, **report.to_json()}, fh, indent=1)
+
+
+def merge(out_path: str, *paths) -> None:
+    arms = [json.load(open(p)) for p in paths]
+    rows = []
+    for cells in zip(*[a["cells"] for a in arms]):
+        row = {"dataset": cells[0]["dataset"], "method": cells[0]["method"]}
+        for arm, cell in zip(arms, cells):
+            assert (cell["dataset"], cell["method"]) == (row["dataset"], row["method"])
+            js = cell["summary"]["js"]
+            row[arm["arm"]] = {"js_mean": js["mean"], "js_half_width": js["half_width"], "n": js["n"],
+                               "failed": cell["failed"], "seeds": SEEDS}
+        rows.append(row)
+    out = {"methods": METHODS, "seeds": SEEDS, "budget": BUDGET, "arms": [a["arm"] for a in arms],
+           "elapsed_s": {a["arm"]: a["elapsed_s"] for a in arms}, "rows": rows}
+    with open(out_path, "w") as fh:
+        json.dump(out, fh, indent=1)
+
+
+def table(path: str) -> str:
+    data = json.load(open(path))
+    arms = data["arms"]
+    head = "| toy | method | " + " | ".join(f"JS, {_arm(a)}" for a in arms) + " |"
+    lines = [head, "|" + " --- |" * (2 + len(arms))]
+    for r in data["rows"]:
+        cells = [_cell(r[a]) for a in arms]
+        lines.append(f"| {r['dataset']} | {r['method']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _arm(arm: str) -> str:
+    return "exact links" if arm == "exact" else f"clip ±{arm}"
+
+
+def _cell(c: dict) -> str:
+    if c["n"] == 0 or c["js_mean"] is None:
+        return f"all {c['seeds']} failed"
+    hw = "" if c["js_half_width"] is None else f" ± {c['js_half_width']:.3f}"
+    lost = f" ({c['failed']} of {c['seeds']} failed)" if c["failed"] else ""
+    return f"{c['js_mean']:.3f}{hw}{lost}"
+
+
+if __name__ == "__main__":
+    command, *rest = sys.argv[1:]
+    if command == "table":
+        print(table(*rest))
+    else:
+        {"run": run, "merge": merge}[command](*rest)
