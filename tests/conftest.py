@@ -24,3 +24,11 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies"))
+
+# A suite started in the background by a non-interactive shell (`make test-portable &`, nohup, some
+# CI runners) inherits SIGINT ignored, and so would every process the tests start. The tests of
+# Ctrl-C need Python's default: restore it (found by make test-portable's one-core run).
+import signal  # noqa: E402
+
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
