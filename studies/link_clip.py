@@ -8,7 +8,10 @@ protocol (6 M counted evaluations per run, 3 seeds, the default operating point)
 """
 
 import json
+import math
 import sys
+
+from scipy.stats import ttest_ind
 
 from febm.dynamics.training import bench
 from febm.dynamics.training.toy2d import Toy2DConfig
@@ -36,7 +39,10 @@ def merge(out_path: str, *paths) -> None:
             assert (cell["dataset"], cell["method"]) == (row["dataset"], row["method"])
             js = cell["summary"]["js"]
             row[arm["arm"]] = {"js_mean": js["mean"], "js_half_width": js["half_width"], "n": js["n"],
-                               "failed": cell["failed"], "seeds": SEEDS}
+                               "failed": cell["failed"], "seeds": SEEDS,
+                               "js": [s["js"] for s in cell["seeds"] if s["js"] is not None and math.isfinite(s["js"])]}
+        a, b = (row[arm["arm"]]["js"] for arm in arms[:2])
+        row["welch_p"] = float(ttest_ind(a, b, equal_var=False).pvalue) if min(len(a), len(b)) >= 2 else None
         rows.append(row)
     out = {"methods": METHODS, "seeds": SEEDS, "budget": BUDGET, "arms": [a["arm"] for a in arms],
            "elapsed_s": {a["arm"]: a["elapsed_s"] for a in arms}, "rows": rows}
@@ -47,11 +53,12 @@ def merge(out_path: str, *paths) -> None:
 def table(path: str) -> str:
     data = json.load(open(path))
     arms = data["arms"]
-    head = "| toy | method | " + " | ".join(f"JS, {_arm(a)}" for a in arms) + " |"
-    lines = [head, "|" + " --- |" * (2 + len(arms))]
+    head = "| toy | method | " + " | ".join(f"JS, {_arm(a)}" for a in arms) + " | Welch p |"
+    lines = [head, "|" + " --- |" * (3 + len(arms))]
     for r in data["rows"]:
         cells = [_cell(r[a]) for a in arms]
-        lines.append(f"| {r['dataset']} | {r['method']} | " + " | ".join(cells) + " |")
+        p = "—" if r["method"] == "cd" or r["welch_p"] is None else f"{r['welch_p']:.2f}"
+        lines.append(f"| {r['dataset']} | {r['method']} | " + " | ".join(cells) + f" | {p} |")
     return "\n".join(lines)
 
 

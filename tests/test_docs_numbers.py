@@ -104,3 +104,26 @@ def test_trained_game_time_per_f_is_from_its_run():
     result = json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())
     assert max(r["elapsed_s"] for r in result["rows"]) < 180  # "under 3 minutes per f" in the docs
     assert "under 3 minutes per f on one busy core" in (ROOT / "docs/trained-game.md").read_text()
+
+
+def test_link_clip_table_and_claims_come_from_the_result_file():
+    import link_clip
+
+    path = ROOT / "docs/results/link-clip.json"
+    text = (ROOT / "docs/bench.md").read_text()
+    assert link_clip.table(path) in text
+    data = json.loads(path.read_text())
+    rows = {(r["dataset"], r["method"]): r for r in data["rows"]}
+    ps = [r["welch_p"] for r in data["rows"] if r["method"] != "cd"]
+    smallest = min((r["welch_p"], r["dataset"], r["method"]) for r in data["rows"] if r["method"] != "cd")
+    assert len(ps) == 20 and smallest[1:] == ("rings", "neyman_chi2")
+    assert f"of the 20 p-values is {smallest[0]:.3f} (rings, Neyman χ²)" in text
+    assert min(ps) >= 0.0025 and "None passes a Bonferroni correction for 20 comparisons" in text
+    for dataset in ("8gaussians", "25gaussians", "moons", "rings"):  # CD does not read the links
+        assert rows[dataset, "cd"]["exact"]["js"] == rows[dataset, "cd"]["5"]["js"]
+    clipped = {k: r["5"]["js_mean"] for k, r in rows.items() if k[1] != "cd"}
+    best = min(clipped, key=clipped.get)
+    assert best == ("rings", "reverse_kl") and f"{clipped[best]:.3f}" in text
+    assert all(r["5"]["js_mean"] > rows[k[0], "cd"]["5"]["js_mean"] for k, r in rows.items() if k[1] != "cd")
+    for arm in ("exact", "5"):
+        assert f"{data['elapsed_s'][arm]:.0f} s" in text
