@@ -69,3 +69,34 @@ def test_fast_set_writes_every_figure(tmp_path):
     assert main(["figures", "--fast", "--out", str(tmp_path)]) == 0
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert len(manifest["figures"]) == len(FIGURES)
+
+
+# the code each committed figure depends on besides dynamics/commands/figures.py
+DRAWN_BY = {"paper-1d": ["dynamics/training/paper1d.py"], "toy2d": ["dynamics/training/toy2d.py"]}
+
+
+def test_committed_figures_are_newer_than_the_code_that_draws_them():
+    """docs/figures/manifest.json names the commit each figure was drawn at; the last commit that
+    changed its drawing code must be that commit or an ancestor (regenerate: febm figures --out docs/figures)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+
+    manifest = json.loads((root / "docs/figures/manifest.json").read_text())
+    stale = []
+    for entry in manifest["figures"]:
+        sources = ["dynamics/commands/figures.py", *DRAWN_BY.get(entry["name"], [])]
+        changed = git("log", "-1", "--format=%H", "--", *sources).stdout.strip()
+        drawn = entry.get("git_commit")
+        if not changed:
+            pytest.skip("history not available (shallow clone)")
+        if drawn is None or git("merge-base", "--is-ancestor", changed, drawn).returncode != 0:
+            stale.append(f"{entry['name']} drawn at {drawn}, code changed at {changed}")
+    assert not stale, "\n".join(stale)
