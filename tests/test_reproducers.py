@@ -157,3 +157,13 @@ def test_a_deadline_given_to_one_command_does_not_outlive_it():
 def test_link_clip_out_of_range_is_one_line(value, capsys):
     assert main(["toy2d", "moons", "--steps", "1", "--link-clip", value]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_python_api_shows_progress_unless_told_not_to(capsys):
+    """Long Python calls were silent (reproduce_paper_1d ran 100 s without a word)."""
+    import febm
+
+    febm.atlas(["kl"], model="gaussian-1d")
+    assert "febm atlas" in capsys.readouterr().err
+    febm.atlas(["kl"], model="gaussian-1d", progress=False)
+    assert capsys.readouterr().err == ""

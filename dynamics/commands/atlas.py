@@ -255,7 +255,7 @@ def _fmt(x) -> str:
 
 
 def atlas(names=None, model: str | Setup = "paper-1d", batch: int = 1000, lr_ratio: float = 1.0,
-          progress: bool = False, basins: bool = False, budget: float | None = None) -> AtlasReport:
+          progress: bool = True, basins: bool = False, budget: float | None = None) -> AtlasReport:
     """The atlas over ``names`` (default: every catalog divergence with f''(1) > 0). ``basins`` adds
     the basin radii (bisected flows: tens of seconds per divergence)."""
     from ..training.toy2d import all_methods

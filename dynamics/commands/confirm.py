@@ -117,7 +117,7 @@ def _fit(dev: np.ndarray, period):
 
 def confirm(spec: str, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0, runs: int = 128,
             batch: int = 4096, size: float = 0.05, decay: float = 3.0, seed: int = 0,
-            updates=("simultaneous", "alternating"), bootstrap: int = 100, progress: bool = False) -> ConfirmReport:
+            updates=("simultaneous", "alternating"), bootstrap: int = 100, progress: bool = True) -> ConfirmReport:
     """Predicted vs measured per-step rates of stochastic simultaneous and alternating GDA.
 
     ``spec`` is a divergence (name, expression or Divergence), ``model`` a set-up (name,

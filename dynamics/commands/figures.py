@@ -135,7 +135,7 @@ def convergence(plt, params, seed):
     report = check(params["divergence"], params["model"])
     flow = report.flow
     traj = flow.trajectory
-    stoch = confirm(params["divergence"], params["model"], runs=params["runs"], batch=params["batch"],
+    stoch = confirm(params["divergence"], params["model"], runs=params["runs"], batch=params["batch"], progress=False,
                     seed=seed)
     # one panel per update rule: on a shared time axis the two nearly coincide and hide each other
     fig, axes = plt.subplots(1, len(stoch.results), figsize=(11, 4.5), sharey=True, layout="constrained")
@@ -195,7 +195,7 @@ def stability_map(plt, params, seed):
 def paper_fits(plt, params, seed):
     from ..training import paper1d
 
-    out = paper1d.run(seeds=params["seeds"], device=params["device"], seed=seed,
+    out = paper1d.run(seeds=params["seeds"], device=params["device"], seed=seed, progress=False,
                       config=paper1d.with_steps(params["steps"]))
     fits = {r.divergence: (r.febm.mu, r.febm.sigma) for r in out.rows}
     return paper1d.draw(plt, out), fits
@@ -212,7 +212,7 @@ def toy2d_samples(plt, params, seed):
     from ..training.toy2d import Toy2DConfig, draw_samples, train_toy2d
 
     config = Toy2DConfig(steps=params["steps"], device=params["device"])
-    out = train_toy2d(params["dataset"], params["methods"], config, seed=seed)
+    out = train_toy2d(params["dataset"], params["methods"], config, seed=seed, progress=False)
     return draw_samples(plt, out), {m: asdict(sc) for m, sc in zip(params["methods"], out.scores)}
 
 
@@ -313,7 +313,7 @@ class FiguresReport(Report):
 
 
 def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = devices.DEFAULT,
-           progress: bool = False) -> FiguresReport:
+           progress: bool = True) -> FiguresReport:
     """Draw the chosen figures into ``out_dir`` (PNG and PDF) and write manifest.json.
 
     ``device`` reaches the figures that train (paper-1d, toy2d); "auto" picks CUDA when present.

@@ -145,7 +145,7 @@ def check_inputs(datasets, methods) -> None:
 
 
 def run(datasets=DATASETS, methods=None, seeds: int = 5, budget: float = 6e6, tune: bool = False,
-        config: Toy2DConfig | None = None, seed: int = 0, progress: bool = False) -> BenchReport:
+        config: Toy2DConfig | None = None, seed: int = 0, progress: bool = True) -> BenchReport:
     """The benchmark: per dataset, optional tuning on a validation seed, then methods × seeds in one
     batch. Bad datasets or methods raise before anything trains."""
     check_inputs(datasets, methods)

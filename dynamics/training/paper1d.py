@@ -182,7 +182,7 @@ def configure(steps=None, warmup=None, clip="default", init_sigma=None, dtype=No
 
 
 def run(seeds: int = SEEDS, device: str = devices.DEFAULT, seed: int = 0, config: TrainConfig = DEFAULT,
-        names=DIVERGENCES, progress: bool = False) -> Paper1DReport:
+        names=DIVERGENCES, progress: bool = True) -> Paper1DReport:
     """Exact minimizers, f-EBM fits (all runs batched), CD for kl, and each critic's H + E."""
     t0 = time.perf_counter()
     data = paper_mixture()

@@ -148,7 +148,7 @@ class BatchResult:
 
 
 def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: int = 0,
-                progress: bool = False) -> Toy2DReport:
+                progress: bool = True) -> Toy2DReport:
     """Train one run per method ("cd", a divergence spec or a Divergence) on ``dataset``; returns
     samples and scores."""
     config = config or Toy2DConfig()
