@@ -118,7 +118,7 @@ def _cmd_toy2d(args) -> int:
 
     methods = all_methods() if args.methods == "all" else args.methods.split(",")
     report = train_toy2d(args.dataset, methods, Toy2DConfig(steps=args.steps, device=args.device,
-                                                           link_clip=args.link_clip),
+                                                           link_clip=args.link_clip, sampler=args.sampler),
                          seed=args.seed, progress=not args.json)
     if args.plot:
         report.plot = report.save_figures(args.plot)[0]
@@ -132,7 +132,8 @@ def _cmd_bench(args) -> int:
     methods = None if args.methods == "all" else args.methods.split(",")
     datasets = args.datasets or list(bench.DATASETS)
     report = bench.run(datasets, methods, seeds=args.seeds, budget=args.budget * 1e6, tune=args.tune,
-                       config=Toy2DConfig(device=args.device, critic=args.critic, link_clip=args.link_clip),
+                       config=Toy2DConfig(device=args.device, critic=args.critic, link_clip=args.link_clip,
+                                          sampler=args.sampler),
                        seed=args.seed,
                        progress=not args.json)
     if args.plot:
@@ -177,6 +178,12 @@ def _deadline(p) -> None:
                    help="time for each step of deriving a generator that is not in the catalog, three steps' "
                         "worth for all of them (default 10 s; past it febm retries with symbolic steps "
                         "skipped, then gives up with one line)")
+
+
+def _sampler(p) -> None:
+    p.add_argument("--sampler", choices=["langevin", "grid"], default="langevin",
+                   help="model samples: langevin (persistent chains, default) or grid (exact draws of exp(-E) "
+                        "normalized on a 64 x 64 grid over the box: CD becomes exact maximum likelihood)")
 
 
 def _link_clip(p) -> None:
@@ -285,6 +292,7 @@ def _add_toy2d(sub) -> None:
     p.add_argument("--steps", type=arg.count(1, 10_000_000), default=1000, help="training steps (default 1000)")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
     _link_clip(p)
+    _sampler(p)
     _common(p)
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the samples over the data density here")
     p.set_defaults(run=_cmd_toy2d)
@@ -309,6 +317,7 @@ def _add_bench(sub) -> None:
                    help="free: H is its own network (default); residual: H = -E + R with R starting at 0")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
     _link_clip(p)
+    _sampler(p)
     _common(p, "master seed")
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir,
                    help="write the learning curves and the results as JSON here")

@@ -24,7 +24,10 @@ class StepCost:
 
 def step_cost(method: str, config) -> StepCost:
     """The evaluations one step of ``method`` ("cd" or an f) costs under a `Toy2DConfig`."""
-    sampler = (config.langevin_steps + 1) * config.chains
+    if getattr(config, "sampler", "langevin") == "grid":
+        sampler = config.sampler_grid**2  # one energy evaluation per cell
+    else:
+        sampler = (config.langevin_steps + 1) * config.chains
     loss = 2 * config.batch
     return StepCost(energy=sampler + loss, critic=0 if method == "cd" else loss)
 

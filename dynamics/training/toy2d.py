@@ -43,6 +43,11 @@ class Toy2DConfig:
     # zero, so r = H + E = R_ω starts at 0 (the equilibrium's value) and does not move with θ: the
     # θ-gradient is then the covariance term alone, the envelope gradient of D_f at a fixed critic
     critic: str = "free"
+    # "langevin": persistent Langevin chains (the practical sampler). "grid": exact samples of
+    # exp(−E) normalized on a sampler_grid² grid over the box (inverse CDF, uniform jitter inside a
+    # cell): CD is then exact maximum likelihood on the grid, and f-EBM meets exact model samples
+    sampler: str = "langevin"
+    sampler_grid: int = 64
     # the reference code's practice: every exp(a) inside the links evaluates exp(clip(a, −c, c))
     # (c = 5 in its image code); None: the exact links
     link_clip: float | None = None
@@ -51,6 +56,7 @@ class Toy2DConfig:
 
 
 CRITICS = ("free", "residual")
+SAMPLERS = ("langevin", "grid")
 
 
 @dataclass
@@ -169,6 +175,8 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     specs = specs or {}
     if config.critic not in CRITICS:
         raise UnknownName("critic form", config.critic, CRITICS)
+    if config.sampler not in SAMPLERS:
+        raise UnknownName("sampler", config.sampler, SAMPLERS)
     device = devices.select(config.device)
     data = toy2d(dataset)
     kw = {"dtype": config.dtype, "device": device}
@@ -197,9 +205,12 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
         if curve_every and step % curve_every == 0:
             curves.append((step, score_runs(data, theta, chains, config)))
         moving = alive & (step < steps)
-        new_chains = _refresh(chains, config, gen, kw)
-        new_chains = langevin(lambda x: mlp.forward_batched(theta, x, config.sizes), new_chains,
-                              config.langevin_steps, config.langevin_step, gen).x
+        if config.sampler == "grid":
+            new_chains = grid_samples(theta, config, gen, kw)
+        else:
+            new_chains = _refresh(chains, config, gen, kw)
+            new_chains = langevin(lambda x: mlp.forward_batched(theta, x, config.sizes), new_chains,
+                                  config.langevin_steps, config.langevin_step, gen).x
         x_p = gen.each(lambda g: data.sample(config.batch, g, device=device, dtype=config.dtype))
         x_q = new_chains[:, : config.batch]
         g_t, g_o = _gradients(theta, omega, x_p, x_q, methods, links, config)
@@ -216,6 +227,23 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     if curve_every:
         curves.append((longest, score_runs(data, theta, chains, config)))
     return BatchResult(theta, omega, chains, status, time.perf_counter() - t0, curves)
+
+
+def grid_samples(theta, config, gen, kw) -> torch.Tensor:
+    """(R, chains, 2) exact draws from each run's exp(−E) on the sampler grid: a cell by its
+    probability (each run from its own stream), then a uniform point inside the cell."""
+    n, box = config.sampler_grid, config.box
+    width = 2 * box / n
+    ticks = torch.linspace(-box + width / 2, box - width / 2, n, **kw)  # cell centres
+    centres = torch.cartesian_prod(ticks, ticks)
+    with torch.no_grad():
+        logits = -mlp.forward_batched(theta, centres.expand(len(theta), -1, -1), config.sizes)
+        probs = torch.softmax(torch.nan_to_num(logits, nan=-torch.inf), dim=-1)
+    probs = torch.where(torch.isfinite(probs).all(-1, keepdim=True), probs, torch.full_like(probs, 1 / n**2))
+    cells = torch.stack([torch.multinomial(p, config.chains, replacement=True, generator=g)
+                         for p, g in zip(probs, gen.generators)])
+    jitter = (gen.rand((len(theta), config.chains, 2), **kw) - 0.5) * width
+    return centres[cells] + jitter
 
 
 def _refresh(chains, config, gen, kw):

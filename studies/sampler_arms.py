@@ -1,0 +1,47 @@
+"""The exact grid sampler against Langevin (issue #23 §2), with the bench's protocol: 6 M counted
+evaluations per run (the grid arm pays 64² energy evaluations per step, Langevin 21 × 256), 3
+seeds, the default network, both arms from the same streams. A pilot, not the verdict: the
+operating point where CD learns every toy is still to be found.
+
+    python studies/sampler_arms.py run langevin docs/results/sampler-langevin.json
+    python studies/sampler_arms.py run grid docs/results/sampler-grid.json
+    python studies/sampler_arms.py table docs/results/sampler-langevin.json docs/results/sampler-grid.json
+"""
+
+import json
+import sys
+
+from febm.dynamics.training import bench
+from febm.dynamics.training.toy2d import Toy2DConfig
+from febm.threads import limit_threads
+
+METHODS = ["cd", "kl", "jensen_shannon", "reverse_kl"]
+SEEDS, BUDGET = 3, 6e6
+
+
+def run(sampler: str, out_path: str) -> None:
+    limit_threads(1)
+    report = bench.run(list(bench.DATASETS), METHODS, seeds=SEEDS, budget=BUDGET,
+                       config=Toy2DConfig(device="cpu", sampler=sampler), seed=0, progress=True)
+    with open(out_path, "w") as fh:
+        json.dump({"sampler": sampler, **report.to_json()}, fh, indent=1)
+
+
+def table(*paths) -> str:
+    arms = [json.load(open(p)) for p in paths]
+    lines = ["| toy | method | " + " | ".join(f"JS, {a['sampler']} (vs CD)" for a in arms) + " |",
+             "|" + " --- |" * (2 + len(arms))]
+    for cells in zip(*[a["cells"] for a in arms]):
+        c0 = cells[0]
+        row = [f"{c['summary']['js']['mean']:.3f} ± {c['summary']['js']['half_width']:.3f}"
+               + ("" if c["method"] == "cd" else f" ({c['verdict']})") for c in cells]
+        lines.append(f"| {c0['dataset']} | {c0['method']} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    command, *rest = sys.argv[1:]
+    if command == "table":
+        print(table(*rest))
+    else:
+        run(*rest)
