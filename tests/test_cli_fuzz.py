@@ -45,23 +45,24 @@ COMMANDS = {
                                             "--plot": ["PATH"]}, ["--json"]),
     "confirm": (["GEN", "--runs", "2", "--batch", "8"],
                 {"--model": MODELS, "--lr-ratio": ["1", "2"], "--runs": ["2", "1", "3"], "--batch": ["8", "2", "1"],
-                 "--spread": ["0.5", "1", "1.05", "0.999"], "--steps": ["10", "9"], "--seed": ["1"]}, ["--json"]),
-    "atlas": (["GEN", "--model", "gaussian-1d"], {"--model": MODELS, "--batch": ["16", "1", "0"],
+                 "--spread": ["0.5", "1", "1.05", "0.999"], "--steps": ["10", "9"], "--seed": ["1"],
+                 "--deadline": ["2"]}, ["--json"]),
+    "atlas": (["GEN", "--model", "gaussian-1d"], {"--model": MODELS, "--batch": ["16", "1", "0"], "--deadline": ["2"],
                                                   "--lr-ratio": ["1"], "--plot": ["PATH"], "--lr": ["0.01", "0"],
-                                                  "--steps": ["5", "0"]}, ["--json"]),
+                                                  "--steps": ["5", "0"]}, ["--json", "--basins"]),
     "calibrate": (["GEN", "--critic", "mlp:3", "--flow-steps", "0", "--warm-steps", "0", "--edge-steps", "10"],
                   {"--model": ["paper-1d", "gaussian-1d", "nope"], "--critic": ["mlp:3", "mlp:", "x.py:C", "foo"],
                    "--flow-steps": ["0", "5"], "--warm-steps": ["0", "5"], "--edge-steps": ["10", "9"],
-                   "--plot": ["PATH"], "--seed": ["2"]}, ["--json"]),
+                   "--plot": ["PATH"], "--seed": ["2"], "--deadline": ["2"]}, ["--json"]),
     "toy2d": (["moons", "--steps", "1", "--methods", "cd"],
               {"--methods": ["cd", "kl", "cd,kl", ",", "cd,,kl", "nope", "(t-1)**2"], "--steps": ["1", "2"],
                "--device": ["cpu", "gpu", "cuda"], "--seed": ["4"], "--plot": ["PATH"],
-               "--link-clip": ["5", "701", "0.5"]}, ["--json"]),
+               "--link-clip": ["5", "701", "0.5"], "--sampler": ["grid", "exact"]}, ["--json"]),
     "bench": (["toy2d", "moons", "--methods", "cd", "--seeds", "2", "--budget", "0.0005"],
               {"--methods": ["cd", "kl,cd", "nope"], "--seeds": ["2", "1"], "--budget": ["0.0005", "0"],
                "--critic": ["free", "residual", "nope"], "--device": ["cpu", "x"], "--seed": ["1"],
                "--link-clip": ["5", "-5"],
-               "--plot": ["PATH"]}, ["--json"]),
+               "--plot": ["PATH"], "--sampler": ["grid", "langevin", "mcmc"]}, ["--json", "--tune"]),
     "figures": (["--fast", "--only", "spectra"], {"--out": ["PATH"], "--only": ["spectra", "nope", ""],
                                                   "--device": ["cpu", "tpu"], "--seed": ["1"]},
                 ["--json", "--list"]),
@@ -90,7 +91,7 @@ def _case(rng: random.Random) -> list:
         argv += [option, (rng.choice(PATH_KINDS),) if value == "PATH" else value]
     argv += [f for f in flags if rng.random() < 0.5]
     if rng.random() < 0.05:
-        argv.append(rng.choice(["--nope", "extra", "-h"]))
+        argv.append(rng.choice(["--nope", "extra", "-h", "--version"]))
     return argv
 
 
@@ -144,3 +145,18 @@ INTERNAL = re.compile(r"\b[A-Z]\w*(Error|Exception):|NaN comparison")  # a Pytho
 
 def _refuse(token):
     raise ValueError(f"{token} is not JSON")
+
+
+def test_the_fuzz_covers_every_subcommand_and_option():
+    import argparse
+
+    from febm.dynamics.commands.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    wanted = {o for a in parser._actions for o in a.option_strings}
+    for command, p in sub.choices.items():
+        assert any(command in case for case in ALL), command
+        wanted |= {o for a in p._actions for o in a.option_strings}
+    used = {a for case in ALL for a in case if isinstance(a, str) and a.startswith("-")}
+    assert wanted - {"--help"} <= used, wanted - used

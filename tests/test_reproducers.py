@@ -167,3 +167,9 @@ def test_python_api_shows_progress_unless_told_not_to(capsys):
     assert "febm atlas" in capsys.readouterr().err
     febm.atlas(["kl"], model="gaussian-1d", progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_a_budget_beyond_any_run_is_one_line(capsys):
+    """Found by the CLI fuzz: --budget 1e30 overflowed a step count deep in the trainer."""
+    assert main(["bench", "toy2d", "moons", "--methods", "cd", "--budget", "9" * 30]) == 2
+    assert "must be at most 100000 (millions)" in capsys.readouterr().err

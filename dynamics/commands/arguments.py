@@ -133,3 +133,14 @@ def link_clip(text: str) -> float:
     if value > 700:
         raise argparse.ArgumentTypeError(f"must be at most 700, not {printable(text)}")
     return value
+
+
+MAX_BUDGET = 1e5  # millions of evaluations: 10^11, beyond any run this machine or a GPU would finish
+
+
+def budget(text: str) -> float:
+    """Millions of gradient evaluations per run: positive, at most `MAX_BUDGET`."""
+    value = positive_float(text)
+    if value > MAX_BUDGET:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_BUDGET:g} (millions), not {printable(text)}")
+    return value

@@ -308,7 +308,7 @@ def _add_bench(sub) -> None:
                    help="comma-separated divergences and cd, or all (default): cd and every catalog "
                         "divergence with f''(1) > 0")
     p.add_argument("--seeds", type=arg.count(2, 1000), default=5, help="seeds per method (default 5)")
-    p.add_argument("--budget", type=arg.positive_float, default=6.0,
+    p.add_argument("--budget", type=arg.budget, default=6.0,
                    help="millions of gradient evaluations per run (default 6: about 940 f-EBM steps; the "
                         "full benchmark, meant for a GPU: 60)")
     p.add_argument("--tune", action="store_true",
