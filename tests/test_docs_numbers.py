@@ -127,3 +127,25 @@ def test_link_clip_table_and_claims_come_from_the_result_file():
     assert all(r["5"]["js_mean"] > rows[k[0], "cd"]["5"]["js_mean"] for k, r in rows.items() if k[1] != "cd")
     for arm in ("exact", "5"):
         assert f"{data['elapsed_s'][arm]:.0f} s" in text
+
+
+def test_sampler_arms_table_and_claims_come_from_the_result_files():
+    import sampler_arms
+
+    paths = [ROOT / f"docs/results/sampler-{arm}.json" for arm in ("langevin", "grid")]
+    text = (ROOT / "docs/bench.md").read_text()
+    assert sampler_arms.table(*paths) in text
+    arms = [json.loads(p.read_text()) for p in paths]
+    js = [{(c["dataset"], c["method"]): c["summary"]["js"]["mean"] for c in a["cells"]} for a in arms]
+    verdicts = [{(c["dataset"], c["method"]): c["verdict"] for c in a["cells"] if c["method"] != "cd"} for a in arms]
+    for d, name in (("8gaussians", "8 Gaussians"), ("25gaussians", "25 Gaussians"), ("moons", "moons")):
+        assert f"from {js[0][d, 'cd']:.3f} to {js[1][d, 'cd']:.3f} on {name}" in text
+    assert f"rings ({js[0]['rings', 'cd']:.3f} to {js[1]['rings', 'cd']:.3f})" in text
+    assert min(js[1][d, "cd"] for d in ("8gaussians", "25gaussians", "moons", "rings")) > 0.05
+    for d, before, after in (("moons", "0.514", "0.285"), ("rings", "0.372", "0.251")):
+        assert f"{js[0][d, 'reverse_kl']:.3f}" == before and f"{js[1][d, 'reverse_kl']:.3f}" == after
+    assert verdicts[1]["rings", "reverse_kl"] == "ties"
+    assert all("beats" not in v for arm in verdicts for v in arm.values())
+    assert all(arm[d, "jensen_shannon"] == "ties" for arm in verdicts for d in ("moons", "rings"))
+    for a in arms:
+        assert f"{a['elapsed_s']:.0f} s" in text
