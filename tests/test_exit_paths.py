@@ -85,37 +85,9 @@ def test_ctrl_c_during_the_imports_is_one_line_and_130():
     assert proc.stderr.strip() == "febm: interrupted; files from earlier runs are left as they were"
 
 
-def test_the_derivation_worker_dies_with_its_parent(tmp_path):
-    """A parent killed with -9 cannot stop its worker; the worker asks the kernel to end it then."""
-    script = tmp_path / "parent.py"
-    script.write_text(
-        "import os, sys, time\n"
-        "from febm.divergences import derived, worker\n"
-        "derived.record = lambda *a, **k: time.sleep(3600)\n"
-        "worker.LIMITS.deadline = 3600\n"
-        "real = worker.multiprocessing.get_context\n"
-        "def noted(kind):\n"
-        "    ctx = real(kind)\n"
-        "    class P(ctx.Process):\n"
-        "        def start(self):\n"
-        "            super().start(); print(self.pid, flush=True)\n"
-        "    ctx.Process = P\n"
-        "    return ctx\n"
-        "worker.multiprocessing.get_context = noted\n"
-        "worker.derive('(t-1)**2')\n")
-    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    child = int(parent.stdout.readline())
-    parent.send_signal(signal.SIGKILL)
-    parent.wait()
-    deadline = time.monotonic() + 60  # a bound on the wait, not a sleep: it ends when the child does
-    while time.monotonic() < deadline and _alive(child):
-        time.sleep(0.05)
-    assert not _alive(child)
-
-
-def test_ctrl_c_during_a_derivation_prints_nothing_from_the_worker(tmp_path):
-    """Ctrl-C goes to the whole process group; the worker used to print "Process ForkProcess-1:"
-    and a traceback of its own."""
+def _blocking_parent(tmp_path, tail: str):
+    """A script whose derivation worker blocks an hour in its last step and whose first line of
+    output is the worker's pid; ``tail`` starts the derivation."""
     script = tmp_path / "parent.py"
     script.write_text(
         "import time\n"
@@ -131,10 +103,30 @@ def test_ctrl_c_during_a_derivation_prints_nothing_from_the_worker(tmp_path):
         "    ctx.Process = P\n"
         "    return ctx\n"
         "worker.multiprocessing.get_context = noted\n"
-        "try:\n"
-        "    worker.derive('(t-1)**2')\n"
-        "except KeyboardInterrupt:\n"
-        "    print('parent interrupted', flush=True)\n")
+        + tail)
+    return script
+
+
+def test_the_derivation_worker_dies_with_its_parent(tmp_path):
+    """A parent killed with -9 cannot stop its worker; the worker asks the kernel to end it then."""
+    script = _blocking_parent(tmp_path, "worker.derive('(t-1)**2')\n")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 60  # a bound on the wait, not a sleep: it ends when the child does
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def test_ctrl_c_during_a_derivation_prints_nothing_from_the_worker(tmp_path):
+    """Ctrl-C goes to the whole process group; the worker used to print "Process ForkProcess-1:"
+    and a traceback of its own."""
+    script = _blocking_parent(tmp_path, "try:\n"
+                                        "    worker.derive('(t-1)**2')\n"
+                                        "except KeyboardInterrupt:\n"
+                                        "    print('parent interrupted', flush=True)\n")
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, start_new_session=True)
     try:
