@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]  # studies/ is on the path through conftest.py
 
@@ -149,3 +150,18 @@ def test_sampler_arms_table_and_claims_come_from_the_result_files():
     assert all(arm[d, "jensen_shannon"] == "ties" for arm in verdicts for d in ("moons", "rings"))
     for a in arms:
         assert f"{a['elapsed_s']:.0f} s" in text
+
+
+@pytest.mark.parametrize("name, metric", [
+    ("bench-toy2d", "js"), ("bench-toy2d", "nll"), ("bench-toy2d-residual", "js"), ("bench-toy2d-residual", "nll"),
+    ("bench-toy2d-long", "js"), ("bench-toy2d-long", "nll"), ("bench-toy2d-tuned", "js")])
+def test_bench_tables_are_rendered_from_their_result_files(name, metric):
+    import bench_tables
+
+    assert bench_tables.table(ROOT / f"docs/figures/{name}.json", metric) in (ROOT / "docs/bench.md").read_text()
+
+
+def test_bench_run_size_and_time_are_from_the_result_file():
+    data = json.loads((ROOT / "docs/figures/bench-toy2d.json").read_text())
+    runs = sum(len(c["seeds"]) for c in data["cells"])
+    assert f"{runs} runs, {data['elapsed_s'] / 60:.0f} min" in (ROOT / "docs/bench.md").read_text()
