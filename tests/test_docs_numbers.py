@@ -165,3 +165,13 @@ def test_bench_run_size_and_time_are_from_the_result_file():
     data = json.loads((ROOT / "docs/figures/bench-toy2d.json").read_text())
     runs = sum(len(c["seeds"]) for c in data["cells"])
     assert f"{runs} runs, {data['elapsed_s'] / 60:.0f} min" in (ROOT / "docs/bench.md").read_text()
+
+
+def test_bench_long_run_numbers_are_from_the_result_file():
+    data = json.loads((ROOT / "docs/figures/bench-toy2d-long.json").read_text())
+    text = (ROOT / "docs/bench.md").read_text()
+    cells = {(c["dataset"], c["method"]): c for c in data["cells"]}
+    assert (f"(CD {cells['8gaussians', 'cd']['steps']:,} steps, f-EBM {cells['8gaussians', 'kl']['steps']:,})"
+            in text and f"({data['elapsed_s'] / 60:.0f} min)" in text)
+    curve = {round(p["evaluations"] / 1e6): p["js"]["mean"] for p in cells["8gaussians", "cd"]["curve"]}
+    assert f"({curve[18]:.3f}, {curve[24]:.3f}, {curve[30]:.3f} at 18, 24 and 30 M)" in text
