@@ -19,25 +19,29 @@ class SymbolicTimeout(Exception):
 
 @contextmanager
 def time_limit(seconds: float):
-    """Raise `SymbolicTimeout` in the block after ``seconds`` (main thread only).
+    """Raise `SymbolicTimeout` in the block after ``seconds`` of this process's CPU time (main
+    thread only).
 
     sympy's solve/simplify/limit can run for minutes on hard inputs; a timer signal is
-    the only way to stop pure-Python work. Off the main thread the block runs unbounded.
+    the only way to stop pure-Python work. The budget is CPU time (ITIMER_PROF), not wall time,
+    so that a busy machine does not turn a derivation's result into its fallback: measured, a
+    loaded run gave (t-1)**2/(t+1) a float32 link that overflowed where an idle run's did not.
+    Off the main thread the block runs unbounded.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def _raise(signum, frame):
-        raise SymbolicTimeout(f"sympy took longer than {seconds} s")
+        raise SymbolicTimeout(f"sympy took longer than {seconds} s of CPU time")
 
-    previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, _raise)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 SYMBOLIC = {"enabled": True}  # off: every attempt gives up at once, so each step takes its numeric path
