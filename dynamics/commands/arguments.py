@@ -103,12 +103,19 @@ def remove_created() -> None:
     CREATED.clear()
 
 
-def deadline(text: str) -> float:
-    """Seconds for one derivation step: positive, at most an hour."""
-    value = positive_float(text)
-    if value > MAX_DEADLINE:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_DEADLINE:g} s, not {printable(text)}")
-    return value
+def at_most(hi: float, unit: str = ""):
+    """A positive finite number no larger than ``hi`` (``unit`` names it in the message)."""
+
+    def parse(text: str) -> float:
+        value = positive_float(text)
+        if value > hi:
+            raise argparse.ArgumentTypeError(f"must be at most {hi:g}{unit}, not {printable(text)}")
+        return value
+
+    return parse
+
+
+deadline = at_most(MAX_DEADLINE, " s")  # seconds for one derivation step
 
 
 def device(text: str) -> str:
@@ -127,20 +134,7 @@ def nonnegative_float(text: str) -> float:
     return value
 
 
-def link_clip(text: str) -> float:
-    """A bound c > 0 for exp's argument in the links, at most 700 (exp(700) is near float64's top)."""
-    value = positive_float(text)
-    if value > 700:
-        raise argparse.ArgumentTypeError(f"must be at most 700, not {printable(text)}")
-    return value
-
-
+# exp's argument in the links: exp(700) is near float64's top
+link_clip = at_most(700)
 MAX_BUDGET = 1e5  # millions of evaluations: 10^11, beyond any run this machine or a GPU would finish
-
-
-def budget(text: str) -> float:
-    """Millions of gradient evaluations per run: positive, at most `MAX_BUDGET`."""
-    value = positive_float(text)
-    if value > MAX_BUDGET:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_BUDGET:g} (millions), not {printable(text)}")
-    return value
+budget = at_most(MAX_BUDGET, " (millions)")  # millions of gradient evaluations per run
