@@ -10,7 +10,7 @@ from ..errors import InputError
 from . import validation as _validation
 from .conjugate import Conjugate, derive, derive_parametric
 from .fstar import conjugate_function
-from .numeric import compile_expr
+from .numeric import compile_expr, exp_bounds
 from .pieces import Piece, split
 from .stable import stable_form
 from .symbolic import T, U, attempt, simplify
@@ -230,20 +230,22 @@ class Divergence:
 
         return link_tails(self)
 
-    def function(self, name: str, backend: str = "numpy", exp_clip: float | None = None):
+    def function(self, name: str, backend: str = "numpy", exp_clip=None):
         """An elementwise numpy or torch function for one of `FUNCTIONS`.
 
         ``exp_clip`` = c (links only) evaluates the link as written with every exp(a) replaced by
         exp(clip(a, −c, c)): the practice of the f-EBM reference code (±5 in its image code), which
-        bounds the links at the price of a biased estimator beyond the clip."""
+        bounds the links at the price of a biased estimator beyond the clip. A pair (lo, hi) gives
+        other bounds: the 1-D reference code clamps from above only, (−inf, 3) for KL."""
         if name not in FUNCTIONS:
             raise ValueError(f"unknown function {name!r}; choose from {FUNCTIONS}")
         if self.params:
             raise InputError(f"{self.name} has a free parameter: give its value, e.g. "
                              f"{self.name}=0.5 (bind {', '.join(map(str, self.params))} first)")
         if exp_clip is not None:
-            if name not in LINKS or not exp_clip > 0:
-                raise ValueError(f"exp_clip is a positive bound for a link ({LINKS}), not {exp_clip!r} for {name}")
+            if name not in LINKS:
+                raise ValueError(f"exp_clip bounds a link ({LINKS}), not {name}")
+            exp_clip = exp_bounds(exp_clip)
             key = (name, backend, exp_clip)
             if key not in self._functions:
                 self._functions[key] = compile_expr(getattr(self, name), [U], backend, stable=False,

@@ -115,16 +115,16 @@ def stabilize(expr: sp.Expr) -> sp.Expr:
 class _Ops:
     """The array functions one backend provides, looked up by numpy's names."""
 
-    def __init__(self, name: str, exp_clip: float | None = None):
+    def __init__(self, name: str, exp_clip=None):
         self.name = name
         self.xp = np if name == "numpy" else importlib.import_module("torch")
-        self.exp_clip = exp_clip
+        self.exp_clip = exp_bounds(exp_clip)
 
     def func(self, cls):
         if cls is sp.exp and self.exp_clip is not None:  # the reference code's "stable_exp"
-            c, xp = self.exp_clip, self.xp
+            (lo, hi), xp = self.exp_clip, self.xp
             clip = np.clip if self.name == "numpy" else xp.clamp
-            return lambda x: xp.exp(clip(x, -c, c))
+            return lambda x: xp.exp(clip(x, lo, hi))
         if cls in _SAME_NAME:
             return getattr(self.xp, _SAME_NAME[cls])
         if cls is sp.LambertW:
@@ -331,13 +331,25 @@ def as_float_array(a) -> np.ndarray:
     return arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(np.float64)
 
 
+def exp_bounds(exp_clip):
+    """(lo, hi) for an exp clip given as c (meaning (−c, c)) or as a pair (lo may be −inf: the
+    1-D reference code clamps from above only); None stays None."""
+    if exp_clip is None:
+        return None
+    lo, hi = (-exp_clip, exp_clip) if np.ndim(exp_clip) == 0 else exp_clip
+    if not (lo < hi and hi > -math.inf):
+        raise ValueError(f"an exp clip is c > 0 or a pair lo < hi, not {exp_clip!r}")
+    return float(lo), float(hi)
+
+
 def compile_expr(expr: sp.Expr, variables, backend: str = "numpy", stable: bool = True,
-                 exp_clip: float | None = None):
+                 exp_clip=None):
     """Return ``fn(*arrays)`` evaluating ``expr`` elementwise in ``backend``.
 
     ``variables`` lists the sympy symbols in argument order. Inputs may be numpy arrays or
     torch tensors of any float dtype; constants adopt the input's dtype and device. With
-    ``exp_clip`` = c every exp(a) evaluates exp(clip(a, −c, c)), as the f-EBM reference code's links do.
+    ``exp_clip`` = c every exp(a) evaluates exp(clip(a, −c, c)), as the f-EBM reference code's links do
+    (a pair (lo, hi) gives other bounds).
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}")

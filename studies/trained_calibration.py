@@ -4,7 +4,10 @@ measurement, are the hold-out and are reported apart.
 
     python studies/trained_calibration.py run PART.json NAME ...   # measure some f (one process each)
     python studies/trained_calibration.py merge OUT.json PART.json ...
+    python studies/trained_calibration.py time PART.json NAME ...  # only the time to 0.05
+    python studies/trained_calibration.py add-time OUT.json PART.json ...  # into OUT's rows
     python studies/trained_calibration.py table OUT.json            # the docs table (docs/trained-game.md)
+    python studies/trained_calibration.py time-table OUT.json       # the time-to-0.05 table
     python studies/trained_calibration.py figures OUT.json DIR      # its two figures
 """
 
@@ -22,9 +25,9 @@ HOLD_OUT = sorted(np.random.default_rng(20201).choice(CURVED, 4, replace=False).
 SETTINGS = dict(model="paper-1d", critic="mlp:64,64", seed=0, flow_steps=6000, edge_steps=500)
 
 
-def run(out, names):
+def run(out, names, quantities=("eta_max",)):
     torch.set_num_threads(1)
-    report = calibrate(names, hold_out=HOLD_OUT, progress=False, **SETTINGS)
+    report = calibrate(names, hold_out=HOLD_OUT, progress=False, quantities=quantities, **SETTINGS)
     with open(out, "w") as fh:
         fh.write(report.json_text())
     print(report.text(), flush=True)
@@ -40,6 +43,24 @@ def merge(out, parts):
                      "eta_max_hold_out": summarize([r for r in rows if r.name in HOLD_OUT], "eta_max")}
     with open(out, "w") as fh:
         fh.write(first.json_text())
+
+
+def add_time(out, parts):
+    """The time-to-0.05 columns of the ``parts`` into OUT's rows (same f), with their summaries."""
+    report = CalibrateReport.from_json(json.load(open(out)))
+    timed = {r.name: r for p in parts for r in CalibrateReport.from_json(json.load(open(p))).rows}
+    q = "time_to_0.05"
+    for r in report.rows:
+        t = timed[r.name]
+        r.predicted[q], r.measured[q], r.arrival = t.predicted[q], t.measured[q], t.arrival
+        r.elapsed_s += t.elapsed_s
+    rows = report.rows
+    report.summary[q] = summarize([r for r in rows if r.name not in HOLD_OUT], q)
+    report.summary[q + "_hold_out"] = summarize([r for r in rows if r.name in HOLD_OUT], q)
+    report.not_measured = [k for k in report.not_measured if k != q]
+    report.settings.update(CalibrateReport.from_json(json.load(open(parts[0]))).settings)
+    with open(out, "w") as fh:
+        fh.write(report.json_text())
 
 
 def table(path) -> str:
@@ -63,12 +84,45 @@ def table(path) -> str:
     return "\n".join(lines)
 
 
+def time_table(path) -> str:
+    """Time to error ≤ 0.05: the noise-free flows' median against the minibatch runs' median."""
+    rep = CalibrateReport.from_json(json.load(open(path)))
+    q = "time_to_0.05"
+    lines = ["| f | set | noise-free flows (4 critic inits) | predicted (median) | minibatch runs: arrived, "
+             "not finite, of 8 | measured (median) | predicted / measured |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rep.rows:
+        pred, meas = r.arrival["predicted"], r.arrival["measured"]
+        flows = ", ".join("—" if t is None else f"{t}" for t in pred["steps"])
+        lost = sum(n is not None for n in meas["non_finite"])
+        arrived = sum(t is not None for t in meas["steps"])
+        p, m = r.predicted[q], r.measured[q]
+        ratio = "n/a" if p is None or m is None else f"{p / m:.2f}"
+        shown_m = f"{m:.0f}" if m is not None else f"> {meas['last_step']}"
+        lines.append(f"| {r.name} | {'hold-out' if r.name in rep.hold_out else 'analysis'} | {flows} | "
+                     f"{'n/a' if p is None else f'{p:.0f}'} | {arrived}, {lost} | {shown_m} | {ratio} |")
+    lines.append("")
+    for key, label in ((q, "analysis set"), (q + "_hold_out", "hold-out")):
+        s = rep.summary[key]
+        rho = "n/a" if s["spearman"] is None else f"{s['spearman']:.3f}"
+        mal = "n/a" if s["median_abs_log_ratio"] is None else f"{s['median_abs_log_ratio']:.2g}"
+        lines.append(f"- {label}: {s['within']} of {s['n']} within a factor 2, Spearman ρ {rho}, "
+                     f"median |log(predicted/measured)| {mal}")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     command, out, *rest = sys.argv[1:]
     if command == "run":
         run(out, rest)
+    elif command == "time":
+        run(out, rest, ("time_to_0.05",))
+    elif command == "add-time":
+        add_time(out, rest)
     elif command == "merge":
         merge(out, rest)
+    elif command == "time-table":
+        print(time_table(out))
     elif command == "figures":
         print(CalibrateReport.from_json(json.load(open(out))).save_figures(rest[0], dpi=120))
     else:

@@ -123,7 +123,8 @@ def test_calibrate_from_the_cli_with_a_users_module(tmp_path, capsys):
     row = d["rows"][0]
     assert set(row["predicted"]) == set(row["measured"]) == {"eta_max", "eta_ms", "rate", "spread", "time_to_0.05"}
     assert set(d["summary"]["eta_max"]) == {"n", "spearman", "median_abs_log_ratio", "within"}
-    assert d["not_measured"] == ["eta_ms", "rate", "spread", "time_to_0.05"]
+    assert d["not_measured"] == ["eta_ms", "rate", "spread"]
+    assert "mlp:W" in row["arrival"]["status"] and d["summary"]["time_to_0.05"]["n"] == 0  # a module: not timed
     again = CalibrateReport.from_json(d)
     assert json.loads(again.json_text()) == d
     assert row["checkpoints"]["step"][-1] == 200 and len(row["path_angle"]["cosine"]) == 41
@@ -146,3 +147,17 @@ def test_check_with_a_wide_critic_gives_no_verdict_without_an_equilibrium(monkey
     assert report.verdict == "no-equilibrium"
     assert "the flow came to" in report.reason and report.eta_max_simultaneous is None
     assert "STABLE" not in report.text()
+
+
+def test_a_2d_toy_plays_an_mlp_energy_against_a_network_critic_on_shared_nodes():
+    from febm.dynamics.analysis.nodespace import NodeGame, shares_nodes
+    from febm.toy_models import with_critic
+
+    s = with_critic("toy2d-moons", "mlp:3", seed=2)
+    game = Game.from_setup(resolve("jensen_shannon"), s)
+    assert shares_nodes(game) and game.dim_theta == 1185 and game.dim_omega == 13
+    z = s.initial_guess(game.divergence)
+    assert torch.equal(z[1185:], s.critic.init(2)) and not torch.equal(z[:13], z[1185:])
+    q = s.model.nodes(z[:1185])
+    assert torch.isclose(q.w.sum(), torch.tensor(1.0, dtype=q.w.dtype)) and torch.isfinite(NodeGame(game).field(z)).all()
+    assert torch.isclose(s.data.nodes().w.sum(), torch.tensor(1.0, dtype=q.w.dtype))

@@ -161,7 +161,9 @@ def _gaussian_grid_2d(lo: float = -5.0, hi: float = 5.0, n: int = 64) -> GridEne
     return model
 
 
-def _toy2d_setup(name: str, grid: int = 4, width: float = 1.2) -> Setup:
+def _toy2d_setup(name: str, grid: int = 4, width: float = 1.2, critic=None, seed: int = 0) -> Setup:
+    if critic is not None:
+        return _toy2d_network(name, network_critic(critic, 2), seed)
     data = toy2d(name)
     model = _gaussian_grid_2d()
     ticks = torch.linspace(-2.25, 2.25, grid, dtype=DTYPE)
@@ -192,5 +194,35 @@ def _toy2d_setup(name: str, grid: int = 4, width: float = 1.2) -> Setup:
     )
 
 
+TOY2D_ENERGY = (2, 32, 32, 1)  # the network energy of the 2-D toys' trained game (tanh)
+
+
+def _toy2d_network(name: str, critic, seed: int, n: int = 32, lo: float = -4.0, hi: float = 4.0) -> Setup:
+    """The 2-D toy as the game that trains: an MLP energy and a network critic, with p and q on one
+    n × n Gauss–Legendre grid (p's weights are its density there, q's are exp(−E), normalized).
+    Both networks start from their seeded initialisation; no minimizer is known in advance."""
+    from .critics import MLPCritic
+
+    energy = MLPCritic(TOY2D_ENERGY)
+    model = GridEnergy1D.on_square(energy.value, energy.dim, lo, hi, n)
+    data = OnNodes(toy2d(name), *model.grid)
+    theta0 = mlp_init(TOY2D_ENERGY, seed + 1)  # not the critic's stream: E = H at the start is a coincidence
+    omega0 = critic.init(seed)
+    return Setup(
+        f"toy2d-{name}",
+        f"the 2-D toy '{name}' against an MLP energy {'-'.join(map(str, TOY2D_ENERGY))} (tanh, {energy.dim} "
+        f"parameters); H = the network critic {critic.spec} ({critic.dim} parameters, seed {seed}); p and q on one "
+        f"{n} × {n} Gauss–Legendre grid over [{lo:g}, {hi:g}]²",
+        model, critic, data, start=lambda d: torch.cat([theta0, omega0]), theta_init=theta0,
+    )
+
+
+def mlp_init(sizes, seed: int) -> torch.Tensor:
+    from . import mlp
+
+    return mlp.init(tuple(sizes), torch.Generator().manual_seed(seed))
+
+
 for _name in TOY2D:
-    register_setup(f"toy2d-{_name}")(lambda _name=_name: _toy2d_setup(_name))
+    register_setup(f"toy2d-{_name}")(lambda _name=_name, critic=None, seed=0: _toy2d_setup(_name, critic=critic,
+                                                                                          seed=seed))

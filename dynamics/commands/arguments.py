@@ -138,3 +138,17 @@ def nonnegative_float(text: str) -> float:
 link_clip = at_most(700)
 MAX_BUDGET = 1e5  # millions of evaluations: 10^11, beyond any run this machine or a GPU would finish
 budget = at_most(MAX_BUDGET, " (millions)")  # millions of gradient evaluations per run
+
+
+def subset(allowed):
+    """A comma-separated, non-empty selection from ``allowed``, in the given order."""
+
+    def parse(text: str) -> tuple:
+        items = tuple(t.strip() for t in text.split(","))
+        bad = [t for t in items if t not in allowed]
+        if bad or not text.strip():
+            shown = printable(repr(text) if not all(bad) else ", ".join(bad))
+            raise argparse.ArgumentTypeError(f"choose from {', '.join(allowed)} (comma-separated), not {shown}")
+        return tuple(dict.fromkeys(items))
+
+    return parse

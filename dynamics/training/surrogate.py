@@ -42,13 +42,18 @@ def objective_scale(divergences, per_f2, **kw):
     return 1 / torch.tensor([curvature(d) for d in divergences], **kw)
 
 
-def link_groups(divergences):
-    """{name: ((g, h) torch links, run indices)} in first-seen order."""
+def link_groups(divergences, clip=None):
+    """{name: ((g, h) torch links, run indices)} in first-seen order. ``clip``: None, one bound C or
+    {name: C}; a link with a bound has every exp(a) evaluated as exp(min(a, C)) (the reference
+    code's clamps)."""
     groups: dict = {}
     for k, d in enumerate(divergences):
         groups.setdefault(d.name, (d, []))[1].append(k)
-    return {name: ((d.function("g", "torch"), d.function("h", "torch")), _index(idx))
-            for name, (d, idx) in groups.items()}
+    out = {}
+    for name, (d, idx) in groups.items():
+        c = clip.get(name) if isinstance(clip, dict) else clip
+        out[name] = ((d.function("g", "torch", exp_clip=c), d.function("h", "torch", exp_clip=c)), _index(idx))
+    return out
 
 
 def _index(idx):

@@ -24,7 +24,8 @@ from .streams import Streams
 from .surrogate import febm_surrogate, link_groups, objective_scale
 
 GAUSSIAN = BatchedGaussian1D
-SAMPLING = ("iid", "stratified")
+SAMPLING = ("iid", "stratified", "quadrature")
+SCALE_PARAMETERS = ("log_sigma", "sigma")
 
 
 @dataclass
@@ -48,7 +49,10 @@ class TrainConfig:
     quadratic_skip: bool = True  # H = MLP(x) + a x + b x²: log p has quadratic tails, tanh saturates
     skip_lr_factor: float = 1.0  # after warm-up, the skip's (a, b) move this much slower than the MLP
     clip: float | None = 10.0  # per-run gradient-norm cap: χ²-type links give heavy-tailed estimates
-    sampling: str = "iid"  # or "stratified": one point per 1/n slice of each quantile function
+    sampling: str = "iid"  # or "stratified": one point per 1/n slice of each quantile function;
+    # or "quadrature": the slices' midpoints, the same every step (the deterministic, full-batch flow)
+    scale_parameter: str = "log_sigma"  # or "sigma": θ-steps taken in (μ, σ), as the reference code does
+    link_clip: object = None  # None, C, (lo, hi) or {f name: C or (lo, hi)}: exp inside the links clamped
     dtype: torch.dtype = torch.float32
     device: str = devices.DEFAULT
 
@@ -78,13 +82,15 @@ class BatchedGaussianFEBM:
         numbers then do not depend on which other runs share the batch, or their order."""
         if config.sampling not in SAMPLING:
             raise UnknownName("sampling", config.sampling, SAMPLING)
-        if config.sampling == "stratified" and not hasattr(data, "from_uniform"):
-            raise InputError("stratified sampling needs data with an inverse CDF (a from_uniform method)")
+        if config.sampling in ("stratified", "quadrature") and not hasattr(data, "from_uniform"):
+            raise InputError(f"{config.sampling} sampling needs data with an inverse CDF (a from_uniform method)")
+        if config.scale_parameter not in SCALE_PARAMETERS:
+            raise UnknownName("scale parameter", config.scale_parameter, SCALE_PARAMETERS)
         self.config = config
         self.device = devices.select(config.device)
         self.data = data
         self.runs = len(divergences)
-        self.groups = link_groups(divergences)
+        self.groups = link_groups(divergences, config.link_clip)
         kw = {"dtype": config.dtype, "device": self.device}
         self.streams = Streams(seed, keys or run_keys(divergences), self.device)
         self.theta = GAUSSIAN.initial(self.runs, config.init_mu, config.init_sigma, **kw)
@@ -103,6 +109,9 @@ class BatchedGaussianFEBM:
         from its own stream."""
         kw = {"device": self.device, "dtype": self.config.dtype}
         each = self.streams.each
+        if self.config.sampling == "quadrature":
+            u = ((torch.arange(n, **kw) + 0.5) / n).expand(self.runs, n)
+            return self.data.from_uniform(u), torch.special.ndtri(u)
         if self.config.sampling == "stratified":
             x_p = self.data.from_uniform(each(lambda g: stratified_uniform(1, n, g, **kw)[0]))
             return x_p, torch.special.ndtri(each(lambda g: stratified_uniform(1, n, g, **kw)[0]))
@@ -176,14 +185,30 @@ class BatchedGaussianFEBM:
             (g_o,) = self._grads(self.theta, self.omega, x_p, x_q, ("omega",))
             self.omega = self.omega + lr_o * opt_o.direction(g_o)
             (g_t,) = self._grads(self.theta, self.omega, x_p, x_q, ("theta",))
-        theta_new = self.theta - lr_t * opt_t.direction(g_t)
+        theta_new = self._theta_step(lr_t * opt_t.direction(self._in_scale(g_t)))
         alive = still_finite(alive, status, step, lambda k: f"run {k}", theta_new, self.omega)
         # dead runs stay at their last finite θ; their ω is zeroed so NaN cannot spread in sums
         self.theta = torch.where(alive[:, None], theta_new, self.theta)
         self.omega = torch.where(alive[:, None], self.omega, 0.0)
         return alive
 
-    def train(self, progress: bool = False) -> TrainResult:
+    def _in_scale(self, g_t):
+        """∇_θ L in the coordinates the steps are taken in: ∂/∂σ = (∂/∂log σ)/σ for "sigma"."""
+        if self.config.scale_parameter == "log_sigma":
+            return g_t
+        return torch.stack([g_t[:, 0], g_t[:, 1] * torch.exp(-self.theta[:, 1])], dim=1)
+
+    def _theta_step(self, move):
+        """θ after a descent step ``move`` in the step coordinates (σ ≤ 0 gives log σ = nan: the run
+        stops being finite, as the reference code's would)."""
+        if self.config.scale_parameter == "log_sigma":
+            return self.theta - move
+        sigma = torch.exp(self.theta[:, 1]) - move[:, 1]
+        return torch.stack([self.theta[:, 0] - move[:, 0], torch.log(sigma.clamp(min=0.0)).nan_to_num(neginf=float("nan"))], dim=1)
+
+    def train(self, progress: bool = False, until=None) -> TrainResult:
+        """All steps, or fewer: ``until(step, theta, alive)`` is asked at every recorded step and ends
+        the runs when it returns True."""
         cfg = self.config
         opt_t = optimizer(cfg.theta_optimizer or cfg.optimizer, self.theta)
         opt_o = optimizer(cfg.optimizer, self.omega)
@@ -201,10 +226,12 @@ class BatchedGaussianFEBM:
             if step >= start_avg:  # each run averages over the steps it was alive
                 total = total + torch.where(alive[:, None], self.theta, 0.0)
                 count = count + alive[:, None].to(count.dtype)
+            bar.update(1)
             if (step + 1) % cfg.record_every == 0:
                 history.append(self.theta.clone())
                 steps_rec.append(step + 1)
-            bar.update(1)
+                if until is not None and until(step + 1, self.theta, alive):
+                    break
         bar.close()
         average = torch.where(count > 0, total / count.clamp(min=1), self.theta)
         return TrainResult(
