@@ -175,3 +175,36 @@ def test_bench_long_run_numbers_are_from_the_result_file():
             in text and f"({data['elapsed_s'] / 60:.0f} min)" in text)
     curve = {round(p["evaluations"] / 1e6): p["js"]["mean"] for p in cells["8gaussians", "cd"]["curve"]}
     assert f"({curve[18]:.3f}, {curve[24]:.3f}, {curve[30]:.3f} at 18, 24 and 30 M)" in text
+
+
+def test_bench_verdict_bullets_are_rendered_from_the_result_file():
+    """The bullets under the 6 M tables (counts, ties, ranges, cost per step, runs lost) and the
+    trailing-by-a-quarter claim, from docs/figures/bench-toy2d.json."""
+    import bench_tables
+
+    path = ROOT / "docs/figures/bench-toy2d.json"
+    text = (ROOT / "docs/bench.md").read_text()
+    assert bench_tables.verdict(path) in text
+    cells = {(c["dataset"], c["method"]): c for c in json.loads(path.read_text())["cells"]}
+    best = sorted(cells["8gaussians", m]["summary"]["js"]["mean"] for m in bench_tables.BOUNDED)[:2]
+    assert [m for m in bench_tables.BOUNDED if cells["8gaussians", m]["summary"]["js"]["mean"] in best] == [
+        "squared_hellinger", "alpha=0.5"] and f"JS {best[0]:.2f}–{best[1]:.2f}" in text
+    curve = [(p["evaluations"] / 1e6, p["js"]["mean"]) for p in cells["8gaussians", "cd"]["curve"]]
+    crossing = next(e0 + (e1 - e0) * (j0 - best[1]) / (j0 - j1)
+                    for (e0, j0), (e1, j1) in zip(curve, curve[1:]) if j0 >= best[1] > j1)
+    assert round(crossing * 2) / 2 == 4.5 and "CD had at about 4.5 M" in text
+
+
+def test_readme_quotes_the_bench_verdicts_of_its_result_files():
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    short = json.loads((ROOT / "docs/figures/bench-toy2d.json").read_text())["cells"]
+    counts = {v: sum(c["verdict"] == v for c in short if c["method"] != "cd") for v in ("beats", "ties", "loses")}
+    assert counts["beats"] == 0 and "no f beats CD" in readme
+    assert f"{counts['loses']} of {sum(counts.values())} comparisons lose and {counts['ties']} tie" in readme
+    long = {(c["dataset"], c["method"]): c["verdict"]
+            for c in json.loads((ROOT / "docs/figures/bench-toy2d-long.json").read_text())["cells"]}
+    assert long["8gaussians", "jensen_shannon"] == long["moons", "jensen_shannon"] == "ties"
+    assert long["8gaussians", "kl"] == "ties" and long["moons", "kl"] == "loses"
+    assert all(long[d, m] == "loses" for d in ("25gaussians", "rings") for m in ("kl", "jensen_shannon"))
+    assert ("Jensen–Shannon ties CD on 8 Gaussians and moons, KL ties on 8 Gaussians and loses narrowly on "
+            "moons, and both lose on the harder two") in readme
