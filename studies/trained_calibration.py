@@ -5,7 +5,8 @@ measurement, are the hold-out and are reported apart.
     python studies/trained_calibration.py run PART.json NAME ...   # measure some f (one process each)
     python studies/trained_calibration.py merge OUT.json PART.json ...
     python studies/trained_calibration.py time PART.json NAME ...  # only the time to 0.05
-    python studies/trained_calibration.py add-time OUT.json PART.json ...  # into OUT's rows
+    python studies/trained_calibration.py rate PART.json NAME ...  # only the local rate
+    python studies/trained_calibration.py add-time OUT.json PART.json ...  # into OUT's rows (add-rate alike)
     python studies/trained_calibration.py table OUT.json            # the docs table (docs/trained-game.md)
     python studies/trained_calibration.py time-table OUT.json       # the time-to-0.05 table
     python studies/trained_calibration.py figures OUT.json DIR      # its two figures
@@ -45,20 +46,25 @@ def merge(out, parts):
         fh.write(first.json_text())
 
 
-def add_time(out, parts):
-    """The time-to-0.05 columns of the ``parts`` into OUT's rows (same f), with their summaries."""
+DETAIL = {"time_to_0.05": "arrival", "rate": "relaxation"}  # the row field that holds each quantity's runs
+
+
+def add(out, parts, q):
+    """Quantity ``q`` of the ``parts`` (their predicted, measured and runs) into OUT's rows (same f),
+    with its summaries for the analysis set and the hold-out apart."""
     report = CalibrateReport.from_json(json.load(open(out)))
-    timed = {r.name: r for p in parts for r in CalibrateReport.from_json(json.load(open(p))).rows}
-    q = "time_to_0.05"
+    found = {r.name: r for p in parts for r in CalibrateReport.from_json(json.load(open(p))).rows}
     for r in report.rows:
-        t = timed[r.name]
-        r.predicted[q], r.measured[q], r.arrival = t.predicted[q], t.measured[q], t.arrival
+        t = found[r.name]
+        r.predicted[q], r.measured[q] = t.predicted[q], t.measured[q]
+        setattr(r, DETAIL[q], getattr(t, DETAIL[q]))
         r.elapsed_s += t.elapsed_s
     rows = report.rows
     report.summary[q] = summarize([r for r in rows if r.name not in HOLD_OUT], q)
     report.summary[q + "_hold_out"] = summarize([r for r in rows if r.name in HOLD_OUT], q)
     report.not_measured = [k for k in report.not_measured if k != q]
-    report.settings.update(CalibrateReport.from_json(json.load(open(parts[0]))).settings)
+    report.settings.update({k: v for k, v in CalibrateReport.from_json(json.load(open(parts[0]))).settings.items()
+                            if k not in report.settings or k in ("arrival", "rate", "factor", "within")})
     with open(out, "w") as fh:
         fh.write(report.json_text())
 
@@ -117,8 +123,10 @@ if __name__ == "__main__":
         run(out, rest)
     elif command == "time":
         run(out, rest, ("time_to_0.05",))
-    elif command == "add-time":
-        add_time(out, rest)
+    elif command == "rate":
+        run(out, rest, ("rate",))
+    elif command in ("add-time", "add-rate"):
+        add(out, rest, "time_to_0.05" if command == "add-time" else "rate")
     elif command == "merge":
         merge(out, rest)
     elif command == "time-table":

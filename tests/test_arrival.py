@@ -4,12 +4,13 @@ flow, and the time-to-0.05 measurement built on them."""
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
 from febm.divergences import resolve
 from febm.dynamics.commands.calibrate import CalibrationRow, summarize
-from febm.dynamics.training import arrival
+from febm.dynamics.training import arrival, relaxation
 from febm.dynamics.training.reference import REFERENCE_CLAMPS, REFERENCE_EXACT
 from febm.dynamics.training.trainer import BatchedGaussianFEBM
 from febm.toy_models import paper_mixture
@@ -126,15 +127,39 @@ def test_calibrate_times_a_small_critic_from_the_cli(tmp_path, capsys, monkeypat
     monkeypatch.setattr(arrival, "REFERENCE_EXACT", replace(REFERENCE_EXACT, batch=128))
     monkeypatch.setattr(arrival, "SEEDS", 3)
     monkeypatch.setattr(arrival, "PREDICTION_SEEDS", 2)
-    code = main(["calibrate", "kl", "--critic", "mlp:4", "--quantities", "time_to_0.05", "--time-steps", "300",
+    code = main(["calibrate", "kl", "--critic", "mlp:4", "--quantities", "time_to_0.05,rate", "--time-steps", "300",
                  "--json", "--plot", str(tmp_path)])
     import json
 
     d = json.loads(capsys.readouterr().out)
     row = d["rows"][0]
-    assert code == 0 and d["not_measured"] == ["eta_max", "eta_ms", "rate", "spread"]
+    assert code == 0 and d["not_measured"] == ["eta_max", "eta_ms", "spread"]
+    assert row["predicted"]["rate"] == pytest.approx(relaxation.predicted_rate("kl"))
+    assert len(row["relaxation"]["rates"]) == relaxation.RATE_SEEDS  # 300 steps: the fit window is not reached
+    assert row["measured"]["rate"] is None and row["relaxation"]["last_step"] == 300
     pred, meas = row["arrival"]["predicted"], row["arrival"]["measured"]
     assert len(pred["steps"]) == 2 and len(meas["steps"]) == 3 and pred["last_step"] <= 300
     assert row["arrival"]["cap"] == arrival.measurement_cap(arrival.Arrival(**pred), 300)
     assert row["predicted"]["time_to_0.05"] == arrival.Arrival(**pred).median
-    assert set(d["summary"]) == {"time_to_0.05"} and (tmp_path / "calibration.png").exists()
+    assert set(d["summary"]) == {"time_to_0.05", "rate"} and (tmp_path / "calibration.png").exists()
+
+
+def test_divergence_hessian_is_kls_fisher_information_at_its_minimizer():
+    """KL(p‖N(μ, σ²)) = const + log σ + E_p[(x − μ)²]/(2σ²): at its minimizer (μ, σ) = (mean, sd of
+    p) the Hessian in (μ, σ) is diag(1/σ², 2/σ²), in closed form."""
+    H, (mu, sigma) = relaxation.divergence_hessian("kl")
+    mean = 0.33 * -1.0 + 0.67 * 2.0
+    var = 0.33 * (0.0625 + 1.0) + 0.67 * (2.0 + 4.0) - mean**2
+    assert (mu, sigma) == pytest.approx((mean, math.sqrt(var)), abs=1e-6)
+    assert H == pytest.approx(np.diag([1 / var, 2 / var]), rel=1e-5, abs=1e-7)
+    assert relaxation.predicted_rate("kl", lr=0.01) == pytest.approx(-math.log(1 - 0.01 / var), rel=1e-5)
+
+
+def test_fitted_rate_recovers_an_exponential_and_refuses_too_little():
+    steps = np.arange(0, 3000, 10)
+    errors = 0.3 * np.exp(-0.002 * steps) * (1 + 0.1 * np.cos(steps / 50.0) * 0)
+    assert relaxation.fitted_rate(steps, errors) == pytest.approx(0.002, rel=1e-9)
+    assert relaxation.fitted_rate(steps[:5], errors[:5]) is None  # never below the window's start
+    noisy = errors.tolist()
+    noisy[200] = None  # a run that stopped being finite inside the window
+    assert relaxation.fitted_rate(steps, noisy) is None

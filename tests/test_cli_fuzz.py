@@ -53,7 +53,7 @@ COMMANDS = {
     "calibrate": (["GEN", "--critic", "mlp:3", "--flow-steps", "0", "--warm-steps", "0", "--edge-steps", "10",
                    "--time-steps", "10"],
                   {"--model": ["paper-1d", "gaussian-1d", "nope"], "--critic": ["mlp:3", "mlp:", "x.py:C", "foo"],
-                   "--quantities": ["eta_max", "time_to_0.05", "eta_max,time_to_0.05", "rate", ",", ""],
+                   "--quantities": ["eta_max", "time_to_0.05", "eta_max,rate", "spread", ",", ""],
                    "--time-steps": ["10", "9", "20"],
                    "--flow-steps": ["0", "5"], "--warm-steps": ["0", "5"], "--edge-steps": ["10", "9"],
                    "--plot": ["PATH"], "--seed": ["2"], "--deadline": ["2"]}, ["--json"]),

@@ -123,8 +123,9 @@ def test_calibrate_from_the_cli_with_a_users_module(tmp_path, capsys):
     row = d["rows"][0]
     assert set(row["predicted"]) == set(row["measured"]) == {"eta_max", "eta_ms", "rate", "spread", "time_to_0.05"}
     assert set(d["summary"]["eta_max"]) == {"n", "spearman", "median_abs_log_ratio", "within"}
-    assert d["not_measured"] == ["eta_ms", "rate", "spread"]
+    assert d["not_measured"] == ["eta_ms", "spread"]
     assert "mlp:W" in row["arrival"]["status"] and d["summary"]["time_to_0.05"]["n"] == 0  # a module: not timed
+    assert "mlp:W" in row["relaxation"]["status"] and row["predicted"]["rate"] is None
     again = CalibrateReport.from_json(d)
     assert json.loads(again.json_text()) == d
     assert row["checkpoints"]["step"][-1] == 200 and len(row["path_angle"]["cosine"]) == 41

@@ -14,12 +14,15 @@ code's 1-64-64-1 tanh by default):
    (`analysis.step_edge`), the second run displaced along the predicted binding mode plus a random
    move the nodes see, with the thresholds fixed in that module.
 
-4. time to 0.05 (paper-1d, a tanh MLP critic): the first step at which max(|μ − μ*|, |σ − σ*|) ≤ 0.05,
+4. the local rate (paper-1d, a tanh MLP critic): predicted with the critic at its best response
+   from ∇²D_f at the minimizer, measured as the error's decay in noise-free flows
+   (`training.relaxation`);
+5. time to 0.05 (paper-1d, a tanh MLP critic): the first step at which max(|μ − μ*|, |σ − σ*|) ≤ 0.05,
    predicted by the noise-free flow and measured as the median of seeded minibatch runs at the
    reference code's settings with a 10× step (`training.arrival`, where its thresholds are fixed).
 
-The other quantities of the calibration table (η_ms, rate, spread) are keyed in the JSON and null
-until measured: `not_measured` lists them.
+The other quantities of the calibration table (η_ms, spread) are keyed in the JSON and null until
+measured: `not_measured` lists them.
 """
 
 from __future__ import annotations
@@ -37,12 +40,12 @@ from ...toy_models import Setup, with_critic
 from ..analysis import step_edge
 from ..analysis.game import Game
 from ..analysis.nodespace import WARM_STEPS, NodeGame, shares_nodes, warm_start
-from ..training import arrival
+from ..training import arrival, relaxation
 from ..report import Report, jsonable, revive
 
 QUANTITIES = ("eta_max", "eta_ms", "rate", "spread", "time_to_0.05")
-MEASURED = ("eta_max", "time_to_0.05")
-WITHIN = {"eta_max": 0.01}  # |predicted/measured − 1| that counts as agreement (the issue's target)
+MEASURED = ("eta_max", "rate", "time_to_0.05")
+WITHIN = {"eta_max": 0.01, "rate": 0.10}  # |predicted/measured − 1| that counts as agreement (the issue's targets)
 FACTOR = {"time_to_0.05": 2.0}  # max(p/m, m/p) that counts as agreement (the issue's target)
 
 
@@ -60,6 +63,7 @@ class CalibrationRow:
     checkpoints: dict = field(default_factory=dict)  # along the flow: step, residual, eta_max, top_eigenvalue
     path_angle: dict = field(default_factory=dict)  # alpha, cosine, residual along the start → end line
     arrival: dict = field(default_factory=dict)  # time to 0.05: the predicted and measured runs' times
+    relaxation: dict = field(default_factory=dict)  # the local rate: the measuring flows' fitted rates
 
 
 @dataclass
@@ -123,6 +127,7 @@ class CalibrateReport(Report):
 
 
 _LABELS = {"eta_max": ("η_max (runs on the nodes)", "η_max (Arnoldi)"),
+           "rate": ("rate per step (noise-free flows, fitted)", "rate per step (best-response θ)"),
            "time_to_0.05": ("steps to error ≤ 0.05 (minibatch runs, median)", "steps (noise-free flow, median)")}
 
 
@@ -240,6 +245,8 @@ def calibrate_one(spec, s: Setup, flow_steps: int, edge_steps: int, seed: int,
                          [None, None], 0.0, "measured")
     if "eta_max" in quantities:
         _step_limit(row, div, s, flow_steps, edge_steps, seed, warm_steps)
+    if "rate" in quantities:
+        _local_rate(row, div, s, seed, time_steps)
     if "time_to_0.05" in quantities:
         _time_to_target(row, div, s, seed, time_steps)
     row.elapsed_s = time.perf_counter() - t0
@@ -267,11 +274,33 @@ def _step_limit(row: CalibrationRow, div, s: Setup, flow_steps, edge_steps, seed
     row.checkpoints, row.path_angle = checkpoints, step_edge.path_angle(field, start, z)
 
 
-def _time_to_target(row: CalibrationRow, div, s: Setup, seed: int, horizon: int) -> None:
-    """Steps to error ≤ 0.05: the noise-free flow's median against the minibatch runs' median."""
+def _trainer_critic(s: Setup):
+    """The trainer's critic sizes for the set-up's critic, or None where the minibatch trainer cannot
+    play it (another set-up, a module critic)."""
     sizes = getattr(s.critic, "sizes", None)
     if s.name != "paper-1d" or sizes is None or getattr(s.critic, "offset", None) is not None:
-        row.arrival = {"status": "time to 0.05 is measured on paper-1d with an mlp:W,... critic only"}
+        return None
+    return sizes
+
+
+TRAINER_ONLY = "is measured on paper-1d with an mlp:W,... critic only"
+
+
+def _local_rate(row: CalibrationRow, div, s: Setup, seed: int, horizon: int) -> None:
+    """The best-response rate −log(1 − η λ_min(∇²D_f)) against the noise-free flows' fitted rate."""
+    sizes = _trainer_critic(s)
+    if sizes is None:
+        row.relaxation = {"status": "the local rate " + TRAINER_ONLY}
+        return
+    row.predicted["rate"] = relaxation.predicted_rate(div)
+    row.measured["rate"], row.relaxation = relaxation.measured_rate(div, seed, horizon=horizon, critic_sizes=sizes)
+
+
+def _time_to_target(row: CalibrationRow, div, s: Setup, seed: int, horizon: int) -> None:
+    """Steps to error ≤ 0.05: the noise-free flow's median against the minibatch runs' median."""
+    sizes = _trainer_critic(s)
+    if sizes is None:
+        row.arrival = {"status": "time to 0.05 " + TRAINER_ONLY}
         return
     predicted = arrival.arrivals(div, "quadrature", arrival.PREDICTION_SEEDS, horizon, seed, critic_sizes=sizes)
     cap = arrival.measurement_cap(predicted, horizon)
@@ -306,5 +335,7 @@ def calibrate(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", s
         {"flow_steps": flow_steps, "warm_steps": warm_steps, "edge_steps": edge_steps, "seed": seed,
          "growth": step_edge.GROWTH,
          "resolution": step_edge.RESOLUTION, "epsilon": step_edge.EPSILON, "within": WITHIN,
-         "factor": FACTOR, "arrival": {**arrival.settings(), "max_steps": time_steps}},
+         "factor": FACTOR, "arrival": {**arrival.settings(), "max_steps": time_steps},
+         "rate": {"start": relaxation.RATE_START, "end": relaxation.RATE_END, "seeds": relaxation.RATE_SEEDS,
+                  "min_points": relaxation.MIN_POINTS}},
         time.perf_counter() - t0, [resolve(h).name for h in hold_out])

@@ -264,7 +264,7 @@ def _add_atlas(sub) -> None:
     p.set_defaults(run=_cmd_atlas)
 
 
-CALIBRATED = ("eta_max", "time_to_0.05")  # calibrate.MEASURED, kept here so that parsing imports no torch
+CALIBRATED = ("eta_max", "rate", "time_to_0.05")  # calibrate.MEASURED, kept here so that parsing imports no torch
 
 
 def _add_calibrate(sub) -> None:

@@ -49,6 +49,7 @@ class Arrival:
     last_step: int  # the last step run (censoring point)
     final_error: list  # per run: the error at the last step (None when not finite)
     final: list | None = None  # per run: (μ, σ) at the last step
+    trace: dict | None = None  # {"step": [...], "error": [[per run], ...]} when asked for
 
     @property
     def median(self) -> float | None:
@@ -81,24 +82,30 @@ def exact_minimizer(divergence) -> tuple[float, float]:
 
 
 def arrivals(spec, sampling: str, seeds: int, cap: int, seed: int = 0, lr: float = LR,
-             critic_sizes=(1, 64, 64, 1), progress: bool = False, full: bool = False) -> Arrival:
-    """``seeds`` runs of f = ``spec`` with ``sampling`` ("quadrature" or "iid"), at most ``cap``
-    steps (all of them when ``full``); run k's critic starts from the same initialisation whatever
-    the sampling."""
+             critic_sizes=(1, 64, 64, 1), progress: bool = False, full: bool = False,
+             target: float = TARGET, trace: bool = False) -> Arrival:
+    """``seeds`` runs of f = ``spec`` with ``sampling`` ("quadrature" or "iid") until each has error
+    ≤ ``target`` or stopped being finite, at most ``cap`` steps (all of them when ``full``); run k's
+    critic starts from the same initialisation whatever the sampling. ``trace`` keeps every
+    recorded error."""
     d = resolve(spec).validate()
-    target = torch.tensor(exact_minimizer(d))
+    minimizer = torch.tensor(exact_minimizer(d))
     trainer = BatchedGaussianFEBM([d] * seeds, paper_mixture(), replace(config(lr, cap, critic_sizes), sampling=sampling),
                                   seed=seed)
     first: list = [None] * seeds
     non_finite: list = [None] * seeds  # to the recording interval
     error = torch.full((seeds,), math.inf)
+    errors: dict = {"step": [], "error": []}
 
     def until(step, theta, alive):
         nonlocal error
         live = alive.cpu()
-        error = (GAUSSIAN.mean_sd(theta.detach().cpu().double()) - target).abs().amax(dim=1)
+        error = (GAUSSIAN.mean_sd(theta.detach().cpu().double()) - minimizer).abs().amax(dim=1)
+        if trace:
+            errors["step"].append(step)
+            errors["error"].append([float(e) if live[k] else None for k, e in enumerate(error.tolist())])
         for k in range(seeds):
-            if live[k] and first[k] is None and error[k] <= TARGET:
+            if live[k] and first[k] is None and error[k] <= target:
                 first[k] = step
             if not live[k] and non_finite[k] is None:
                 non_finite[k] = step
@@ -108,7 +115,7 @@ def arrivals(spec, sampling: str, seeds: int, cap: int, seed: int = 0, lr: float
     last = int(result.history_steps[-1])
     return Arrival(first, non_finite, last,
                    [None if nf is not None else float(e) for nf, e in zip(non_finite, error.tolist())],
-                   GAUSSIAN.mean_sd(result.theta.double()).tolist())
+                   GAUSSIAN.mean_sd(result.theta.double()).tolist(), errors if trace else None)
 
 
 def measurement_cap(predicted: Arrival | None, horizon: int = MAX_STEPS) -> int:
