@@ -208,3 +208,14 @@ def test_readme_quotes_the_bench_verdicts_of_its_result_files():
     assert all(long[d, m] == "loses" for d in ("25gaussians", "rings") for m in ("kl", "jensen_shannon"))
     assert ("Jensen–Shannon ties CD on 8 Gaussians and moons, KL ties on 8 Gaussians and loses narrowly on "
             "moons, and both lose on the harder two") in readme
+
+
+def test_capacity_table_is_rendered_from_its_result_file():
+    import capacity_bias
+
+    path = ROOT / "docs/results/capacity-bias.json"
+    assert capacity_bias.table(path) in (ROOT / "docs/theory.md").read_text()
+    rows = json.loads(path.read_text())["rows"]
+    d = {f: [row[str(k)]["distance"] for k in capacity_bias.BUMPS] for f, row in rows.items()}
+    assert all(v[0] > v[-1] for v in d.values())  # "shrinks as K grows"
+    assert any(b > a for v in d.values() for a, b in zip(v, v[1:]))  # "though not monotonically"
