@@ -219,3 +219,33 @@ def test_capacity_table_is_rendered_from_its_result_file():
     d = {f: [row[str(k)]["distance"] for k in capacity_bias.BUMPS] for f, row in rows.items()}
     assert all(v[0] > v[-1] for v in d.values())  # "shrinks as K grows"
     assert any(b > a for v in d.values() for a, b in zip(v, v[1:]))  # "though not monotonically"
+
+
+def test_mean_square_prose_reads_its_table():
+    """theory.md's bullets under the mean-square table: how far each f holds, KL's miss at 0.95,
+    the runs lost, the small batches and paper-1d."""
+    import mean_square_edge
+
+    rows = json.loads((ROOT / "docs/results/mean-square-edge.json").read_text())["rows"]
+    assert all(r["holds"] == mean_square_edge.holds(r) for r in rows)  # the file's flag is the table's rule
+    text = " ".join((ROOT / "docs/theory.md").read_text().split())
+    cell = {(r["model"], r["name"], r["batch"], r["fraction_of_eta_ms"]): r for r in rows}
+    g = {(n, fr): cell["gaussian-1d", n, 256, fr] for n in ("kl", "jensen_shannon", "squared_hellinger", "reverse_kl")
+         for fr in (0.1, 0.3, 0.5, 0.8, 0.95)}
+
+    def last_holding(name):
+        return max(fr for (n, fr), r in g.items() if n == name and all(
+            g[name, f]["holds"] for f in (0.1, 0.3, 0.5, 0.8, 0.95) if f <= fr))
+
+    assert last_holding("kl") == 0.8 and last_holding("jensen_shannon") == 0.95
+    assert last_holding("squared_hellinger") == last_holding("reverse_kl") == 0.5
+    worst = max(abs(r["measured_trace"] / r["predicted_trace"] - 1) for (n, fr), r in g.items()
+                if n in ("kl", "jensen_shannon") and fr <= last_holding(n))
+    assert round(100 * worst) == 7 and "(within 7%)" in text
+    kl95 = g["kl", 0.95]
+    assert round(100 * (1 - kl95["measured_trace"] / kl95["predicted_trace"])) == 37 and "is 37% below" in text
+    assert g["squared_hellinger", 0.8]["diverged_runs"] == 30 and g["reverse_kl", 0.8]["diverged_runs"] == 20
+    assert g["squared_hellinger", 0.95]["diverged_runs"] == g["reverse_kl", 0.95]["diverged_runs"] == 32
+    paper = {r["fraction_of_eta_ms"]: r for r in rows if r["model"] == "paper-1d"}
+    assert [fr for fr, r in sorted(paper.items()) if r["holds"]] == [0.1]
+    assert round(paper[0.3]["measured_trace"] / paper[0.3]["predicted_trace"]) == 2 and "twice the predicted" in text
