@@ -9,6 +9,7 @@ measurement, are the hold-out and are reported apart.
     python studies/trained_calibration.py add-time OUT.json PART.json ...  # into OUT's rows (add-rate alike)
     python studies/trained_calibration.py table OUT.json            # the docs table (docs/trained-game.md)
     python studies/trained_calibration.py time-table OUT.json       # the time-to-0.05 table
+    python studies/trained_calibration.py rate-table OUT.json       # the local-rate table
     python studies/trained_calibration.py figures OUT.json DIR      # its two figures
 """
 
@@ -117,6 +118,28 @@ def time_table(path) -> str:
     return "\n".join(lines)
 
 
+def rate_table(path) -> str:
+    """The local rate: the best-response prediction against the noise-free flows' fitted rates."""
+    rep = CalibrateReport.from_json(json.load(open(path)))
+    q = "rate"
+    lines = ["| f | set | predicted rate per step (best-response θ) | fitted rate of each flow | measured (median) | "
+             "predicted / measured |", "| --- | --- | --- | --- | --- | --- |"]
+    for r in rep.rows:
+        p, m = r.predicted[q], r.measured[q]
+        flows = ", ".join("—" if x is None else f"{x:.2e}" for x in r.relaxation["rates"])
+        lines.append(f"| {r.name} | {'hold-out' if r.name in rep.hold_out else 'analysis'} | "
+                     f"{'n/a' if p is None else f'{p:.2e}'} | {flows} | {'n/a' if m is None else f'{m:.2e}'} | "
+                     f"{'n/a' if p is None or m is None else f'{p / m:.2f}'} |")
+    lines.append("")
+    for key, label in ((q, "analysis set"), (q + "_hold_out", "hold-out")):
+        s = rep.summary[key]
+        rho = "n/a" if s["spearman"] is None else f"{s['spearman']:.3f}"
+        mal = "n/a" if s["median_abs_log_ratio"] is None else f"{s['median_abs_log_ratio']:.2g}"
+        lines.append(f"- {label}: {s['within']} of {s['n']} within 10%, Spearman ρ {rho}, "
+                     f"median |log(predicted/measured)| {mal}")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     command, out, *rest = sys.argv[1:]
     if command == "run":
@@ -131,6 +154,8 @@ if __name__ == "__main__":
         merge(out, rest)
     elif command == "time-table":
         print(time_table(out))
+    elif command == "rate-table":
+        print(rate_table(out))
     elif command == "figures":
         print(CalibrateReport.from_json(json.load(open(out))).save_figures(rest[0], dpi=120))
     else:

@@ -249,3 +249,18 @@ def test_mean_square_prose_reads_its_table():
     paper = {r["fraction_of_eta_ms"]: r for r in rows if r["model"] == "paper-1d"}
     assert [fr for fr, r in sorted(paper.items()) if r["holds"]] == [0.1]
     assert round(paper[0.3]["measured_trace"] / paper[0.3]["predicted_trace"]) == 2 and "twice the predicted" in text
+
+
+def test_readme_quotes_where_the_atlas_was_right():
+    """"Every f it predicted to fail on paper-1d failed in real training, and none it predicted to
+    train on the 2-D toys failed": from the corrected atlas's files and the toys' confusion table
+    (columns: measured trains, fragile, fails)."""
+    atlas = json.loads((ROOT / "docs/results/atlas-paper-1d.json").read_text())["rows"]
+    measured = json.loads((ROOT / "docs/results/paper1d-reference-measured.json").read_text())["rows"]
+    fails = [r["name"] for r in atlas if r["prediction"] == "fails"]
+    assert fails and all(measured[n]["measured"] == "fails" for n in fails)
+    toys = _confusion("atlas.md", "## The 2-D toys: predictions against training")
+    assert toys[0].sum() > 0 and toys[0, 2] == 0
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert ("Every f it predicted to fail on paper-1d failed in real training, and none it predicted to train on "
+            "the 2-D toys failed") in readme
