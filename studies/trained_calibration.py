@@ -81,14 +81,19 @@ def table(path) -> str:
         br = "n/a" if r.bracket[0] is None else f"{m:.5g} ({r.bracket[0]:.5g}, {r.bracket[1]:.5g})"
         lines.append(f"| {r.name} | {'hold-out' if r.name in rep.hold_out else 'analysis'} | {_residual(r.residual)} | "
                      f"{'n/a' if p is None else f'{p:.5g}'} | {br} | {ratio} | {r.status} |")
-    lines.append("")
-    for key, label in (("eta_max", "analysis set"), ("eta_max_hold_out", "hold-out")):
+    return "\n".join(lines + _summary(rep, "eta_max", "1%"))
+
+
+def _summary(rep, q: str, band: str) -> list:
+    """The agreement lines under a table: the analysis set and the hold-out apart."""
+    lines = [""]
+    for key, label in ((q, "analysis set"), (q + "_hold_out", "hold-out")):
         s = rep.summary[key]
         rho = "n/a" if s["spearman"] is None else f"{s['spearman']:.3f}"
         mal = "n/a" if s["median_abs_log_ratio"] is None else f"{s['median_abs_log_ratio']:.2g}"
-        lines.append(f"- {label}: {s['within']} of {s['n']} within 1%, Spearman ρ {rho}, "
+        lines.append(f"- {label}: {s['within']} of {s['n']} within {band}, Spearman ρ {rho}, "
                      f"median |log(predicted/measured)| {mal}")
-    return "\n".join(lines)
+    return lines
 
 
 def time_table(path) -> str:
@@ -108,14 +113,7 @@ def time_table(path) -> str:
         shown_m = f"{m:.0f}" if m is not None else f"> {meas['last_step']}"
         lines.append(f"| {r.name} | {'hold-out' if r.name in rep.hold_out else 'analysis'} | {flows} | "
                      f"{'n/a' if p is None else f'{p:.0f}'} | {arrived}, {lost} | {shown_m} | {ratio} |")
-    lines.append("")
-    for key, label in ((q, "analysis set"), (q + "_hold_out", "hold-out")):
-        s = rep.summary[key]
-        rho = "n/a" if s["spearman"] is None else f"{s['spearman']:.3f}"
-        mal = "n/a" if s["median_abs_log_ratio"] is None else f"{s['median_abs_log_ratio']:.2g}"
-        lines.append(f"- {label}: {s['within']} of {s['n']} within a factor 2, Spearman ρ {rho}, "
-                     f"median |log(predicted/measured)| {mal}")
-    return "\n".join(lines)
+    return "\n".join(lines + _summary(rep, q, "a factor 2"))
 
 
 def rate_table(path) -> str:
@@ -130,14 +128,7 @@ def rate_table(path) -> str:
         lines.append(f"| {r.name} | {'hold-out' if r.name in rep.hold_out else 'analysis'} | "
                      f"{'n/a' if p is None else f'{p:.2e}'} | {flows} | {'n/a' if m is None else f'{m:.2e}'} | "
                      f"{'n/a' if p is None or m is None else f'{p / m:.2f}'} |")
-    lines.append("")
-    for key, label in ((q, "analysis set"), (q + "_hold_out", "hold-out")):
-        s = rep.summary[key]
-        rho = "n/a" if s["spearman"] is None else f"{s['spearman']:.3f}"
-        mal = "n/a" if s["median_abs_log_ratio"] is None else f"{s['median_abs_log_ratio']:.2g}"
-        lines.append(f"- {label}: {s['within']} of {s['n']} within 10%, Spearman ρ {rho}, "
-                     f"median |log(predicted/measured)| {mal}")
-    return "\n".join(lines)
+    return "\n".join(lines + _summary(rep, q, "10%"))
 
 
 if __name__ == "__main__":
