@@ -264,3 +264,22 @@ def test_readme_quotes_where_the_atlas_was_right():
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert ("Every f it predicted to fail on paper-1d failed in real training, and none it predicted to train on "
             "the 2-D toys failed") in readme
+
+
+def test_corrected_atlas_prose_reads_its_result_files():
+    atlas = {r["name"]: r for r in json.loads((ROOT / "docs/results/atlas-paper-1d.json").read_text())["rows"]}
+    measured = json.loads((ROOT / "docs/results/paper1d-reference-measured.json").read_text())["rows"]
+    classes = ("trains", "fragile", "fails")
+    c = np.zeros((3, 3), int)
+    for name, row in atlas.items():
+        c[classes.index(row["prediction"]), classes.index(measured[name]["measured"])] += 1
+    agree, kappa, majority = _kappa(c)
+    text = " ".join((ROOT / "docs/atlas.md").read_text().split())
+    assert (f"Agreement {100 * agree:.0f}% ({np.trace(c)} of {c.sum()}), Cohen's κ {kappa:.2f}; always guessing the "
+            f"commonest measured class scores {100 * majority:.1f}%") in text
+    kl, ney, a1 = atlas["kl"], atlas["neyman_chi2"], atlas["alpha=-1"]
+    assert f"KL's is {kl['eta_ms']:.3f} at batch 1000 ({kl['eta_ms'] / kl['eta_max_simultaneous']:.0%} of η_max)" in text
+    for r in (ney, a1):
+        assert f"{r['eta_ms'] / r['eta_max_simultaneous']:.0e}" == "3e-06"
+        assert f"{r['tail_index_equilibrium']:.2f}" == "2.03"
+    assert "are 3·10⁻⁶ of η_max (their tail index at the equilibrium is 2.03" in text
