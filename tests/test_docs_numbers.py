@@ -283,3 +283,24 @@ def test_corrected_atlas_prose_reads_its_result_files():
         assert f"{r['eta_ms'] / r['eta_max_simultaneous']:.0e}" == "3e-06"
         assert f"{r['tail_index_equilibrium']:.2f}" == "2.03"
     assert "are 3·10⁻⁶ of η_max (their tail index at the equilibrium is 2.03" in text
+
+
+def test_basins_table_and_its_readings_come_from_the_result_file():
+    import basins
+
+    path = ROOT / "docs/results/basins.json"
+    atlas_md = " ".join((ROOT / "docs/atlas.md").read_text().split())
+    theory = " ".join((ROOT / "docs/theory.md").read_text().split())
+    assert basins.table(path) in (ROOT / "docs/atlas.md").read_text()
+    (g_model, g_rho, g_p, n), (p_model, p_rho, p_p, _) = basins.correlation(path)
+    assert (g_model, p_model) == ("gaussian-1d", "paper-1d") and n == 16
+    assert f"{g_rho:.2f}" == f"{p_rho:.2f}" == "0.86" and f"{g_p:.0e}" == f"{p_p:.0e}" == "2e-05"
+    assert "is 0.86 on both set-ups (p ≈ 2·10⁻⁵, 16 f)" in atlas_md
+    assert "(Spearman \\(\\rho = 0.86\\) on gaussian-1d and on paper-1d): 0.67 for" in theory
+    _, data = basins.radii(json.loads(path.read_text()))
+    assert {round(data[n][1][0]["radius"], 2) for n in ("neyman_chi2", "symmetric_chi2")} == {0.67}
+    assert all(v[1][0]["radius"] >= 3 for v in data.values() if v[0] >= -1.5)  # "at least 3 for f'''(1) ≥ −1.5"
+    kl, rkl = data["kl"][1][0]["radius"], data["reverse_kl"][1][0]["radius"]
+    assert kl > 2 * rkl  # "KL and reverse KL (both f''(1) = 1) differ by more than 2×"
+    times = [r["elapsed_s"] for m in json.loads(path.read_text()).values() for r in m["rows"]]
+    assert f"cost {min(times):.0f}–{max(times):.0f} s per f" in atlas_md
