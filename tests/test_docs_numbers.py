@@ -296,7 +296,7 @@ def test_basins_table_and_its_readings_come_from_the_result_file():
     assert (g_model, p_model) == ("gaussian-1d", "paper-1d") and n == 16
     assert f"{g_rho:.2f}" == f"{p_rho:.2f}" == "0.86" and f"{g_p:.0e}" == f"{p_p:.0e}" == "2e-05"
     assert "is 0.86 on both set-ups (p ≈ 2·10⁻⁵, 16 f)" in atlas_md
-    assert "(Spearman \\(\\rho = 0.86\\) on gaussian-1d and on paper-1d): 0.67 for" in theory
+    assert "(Spearman \\(\\rho = 0.86\\) on gaussian-1d and on paper-1d): on gaussian-1d, 0.67 for" in theory
     _, data = basins.radii(json.loads(path.read_text()))
     assert {round(data[n][1][0]["radius"], 2) for n in ("neyman_chi2", "symmetric_chi2")} == {0.67}
     assert all(v[1][0]["radius"] >= 3 for v in data.values() if v[0] >= -1.5)  # "at least 3 for f'''(1) ≥ −1.5"
