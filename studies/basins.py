@@ -60,7 +60,7 @@ def table(path) -> str:
         capped = all(b["radius"] >= 3 for b in basins)
         key = ("capped",) if capped else (f3, tuple(_radius(b) for b in basins))
         groups.setdefault(key, []).append((n, f3, basins))
-    for key, members in groups.items():
+    for members in groups.values():
         f3s = sorted({m[1] for m in members})
         f3 = _f3(f3s[0]) if len(f3s) == 1 else f"{_f3(f3s[0])} to {_f3(f3s[-1])}"
         names = ", ".join(_name(m[0]) for m in members)

@@ -290,7 +290,8 @@ def test_corrected_atlas_prose_reads_its_result_files():
     assert (f"Agreement {100 * agree:.0f}% ({np.trace(c)} of {c.sum()}), Cohen's κ {kappa:.2f}; always guessing the "
             f"commonest measured class scores {100 * majority:.1f}%") in text
     kl, ney, a1 = atlas["kl"], atlas["neyman_chi2"], atlas["alpha=-1"]
-    assert f"KL's is {kl['eta_ms']:.3f} at batch 1000 ({kl['eta_ms'] / kl['eta_max_simultaneous']:.0%} of η_max)" in text
+    share = kl["eta_ms"] / kl["eta_max_simultaneous"]
+    assert f"KL's is {kl['eta_ms']:.3f} at batch 1000 ({share:.0%} of η_max)" in text
     for r in (ney, a1):
         assert f"{r['eta_ms'] / r['eta_max_simultaneous']:.0e}" == "3e-06"
         assert f"{r['tail_index_equilibrium']:.2f}" == "2.03"

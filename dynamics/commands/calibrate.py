@@ -40,8 +40,8 @@ from ...toy_models import Setup, with_critic
 from ..analysis import step_edge
 from ..analysis.game import Game
 from ..analysis.nodespace import WARM_STEPS, NodeGame, shares_nodes, warm_start
-from ..training import arrival, relaxation
 from ..report import Report, jsonable, revive
+from ..training import arrival, relaxation
 
 QUANTITIES = ("eta_max", "eta_ms", "rate", "spread", "time_to_0.05")
 MEASURED = ("eta_max", "rate", "time_to_0.05")

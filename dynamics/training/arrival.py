@@ -90,8 +90,8 @@ def arrivals(spec, sampling: str, seeds: int, cap: int, seed: int = 0, lr: float
     recorded error."""
     d = resolve(spec).validate()
     minimizer = torch.tensor(exact_minimizer(d))
-    trainer = BatchedGaussianFEBM([d] * seeds, paper_mixture(), replace(config(lr, cap, critic_sizes), sampling=sampling),
-                                  seed=seed)
+    cfg = replace(config(lr, cap, critic_sizes), sampling=sampling)
+    trainer = BatchedGaussianFEBM([d] * seeds, paper_mixture(), cfg, seed=seed)
     first: list = [None] * seeds
     non_finite: list = [None] * seeds  # to the recording interval
     error = torch.full((seeds,), math.inf)

@@ -204,7 +204,8 @@ class BatchedGaussianFEBM:
         if self.config.scale_parameter == "log_sigma":
             return self.theta - move
         sigma = torch.exp(self.theta[:, 1]) - move[:, 1]
-        return torch.stack([self.theta[:, 0] - move[:, 0], torch.log(sigma.clamp(min=0.0)).nan_to_num(neginf=float("nan"))], dim=1)
+        log_sigma = torch.log(sigma.clamp(min=0.0)).nan_to_num(neginf=float("nan"))
+        return torch.stack([self.theta[:, 0] - move[:, 0], log_sigma], dim=1)
 
     def train(self, progress: bool = False, until=None) -> TrainResult:
         """All steps, or fewer: ``until(step, theta, alive)`` is asked at every recorded step and ends
