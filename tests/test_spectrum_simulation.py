@@ -119,7 +119,7 @@ def test_quartic_flow_is_not_exponential():
     ("reverse_kl", "gaussian-2d", 1.0),
     ("kl", "expfam-finite", 1.0),  # a Jordan block: a random start would converge like t·e^{λt}
     ("jensen_shannon", "shifted-linear", 5.0),
-    (NUMERIC_CONJUGATE, "gauge", 2.0),
+    pytest.param(NUMERIC_CONJUGATE, "gauge", 2.0, marks=pytest.mark.slow),  # numeric conjugates: test_check_cli
     ("kl", "shifted-linear", 1.0),  # unstable: growth rate
 ])
 def test_simulated_rates_match_predictions(name, model, ratio):
@@ -134,7 +134,7 @@ def test_simulated_rates_match_predictions(name, model, ratio):
     ("kl", "gaussian-1d", 1.0),
     pytest.param("pearson_chi2", "gaussian-2d", 1.0, marks=pytest.mark.slow),
     ("kl", "shifted-linear", 1.0),
-    ("kl", "shifted-linear", 5.0),
+    pytest.param("kl", "shifted-linear", 5.0, marks=pytest.mark.slow),  # a ratio ≠ 1: the rate test's JS case
     ("kl", "gauge", 0.5),
     pytest.param("kl", "gauge", 2.0, marks=pytest.mark.slow),
 ])
