@@ -269,7 +269,7 @@ CALIBRATED = ("eta_max", "rate", "time_to_0.05")  # calibrate.MEASURED, kept her
 
 def _add_calibrate(sub) -> None:
     p = sub.add_parser("calibrate", help="the trained game (network critic): predicted vs measured largest stable "
-                                         "step and time to 0.05")
+                                         "step, local rate and time to 0.05")
     p.add_argument("generators", nargs="+", metavar="NAME|EXPR", help="divergences: " + GENERATOR_HELP)
     p.add_argument("--quantities", type=arg.subset(CALIBRATED), default=CALIBRATED, metavar="Q,...",
                    help=f"what to predict and measure (default {','.join(CALIBRATED)})")
