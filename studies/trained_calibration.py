@@ -5,11 +5,14 @@ measurement, are the hold-out and are reported apart.
     python studies/trained_calibration.py run PART.json NAME ...   # measure some f (one process each)
     python studies/trained_calibration.py merge OUT.json PART.json ...
     python studies/trained_calibration.py time PART.json NAME ...  # only the time to 0.05
-    python studies/trained_calibration.py rate PART.json NAME ...  # only the local rate
-    python studies/trained_calibration.py add-time OUT.json PART.json ...  # into OUT's rows (add-rate alike)
+    python studies/trained_calibration.py rate PART.json NAME ...  # only the local rate (θ-mode)
+    python studies/trained_calibration.py start-rate PART.json NAME ...  # only the rate from the start
+    python studies/trained_calibration.py add-time OUT.json PART.json ...  # into OUT's rows (add-rate,
+                                                                    # add-start-rate alike)
     python studies/trained_calibration.py table OUT.json            # the docs table (docs/trained-game.md)
     python studies/trained_calibration.py time-table OUT.json       # the time-to-0.05 table
-    python studies/trained_calibration.py rate-table OUT.json       # the local-rate table
+    python studies/trained_calibration.py rate-table OUT.json       # the local-rate (θ-mode) table
+    python studies/trained_calibration.py start-rate-table OUT.json # the rate-from-the-start table
     python studies/trained_calibration.py figures OUT.json DIR      # its two figures
 """
 
@@ -47,7 +50,8 @@ def merge(out, parts):
         fh.write(first.json_text())
 
 
-DETAIL = {"time_to_0.05": "arrival", "rate": "relaxation"}  # the row field that holds each quantity's runs
+# the row fields that hold each quantity's runs
+DETAIL = {"time_to_0.05": ("arrival",), "rate": ("modes", "equilibrium"), "rate_from_start": ("relaxation",)}
 
 
 def add(out, parts, q):
@@ -58,14 +62,16 @@ def add(out, parts, q):
     for r in report.rows:
         t = found[r.name]
         r.predicted[q], r.measured[q] = t.predicted[q], t.measured[q]
-        setattr(r, DETAIL[q], getattr(t, DETAIL[q]))
+        for name in DETAIL[q]:
+            setattr(r, name, getattr(t, name))
         r.elapsed_s += t.elapsed_s
     rows = report.rows
     report.summary[q] = summarize([r for r in rows if r.name not in HOLD_OUT], q)
     report.summary[q + "_hold_out"] = summarize([r for r in rows if r.name in HOLD_OUT], q)
     report.not_measured = [k for k in report.not_measured if k != q]
     report.settings.update({k: v for k, v in CalibrateReport.from_json(json.load(open(parts[0]))).settings.items()
-                            if k not in report.settings or k in ("arrival", "rate", "factor", "within")})
+                            if k not in report.settings
+                            or k in ("arrival", "rate", "rate_from_start", "factor", "within", "mean_square")})
     with open(out, "w") as fh:
         fh.write(report.json_text())
 
@@ -117,9 +123,33 @@ def time_table(path) -> str:
 
 
 def rate_table(path) -> str:
-    """The local rate: the best-response prediction against the noise-free flows' fitted rates."""
+    """The local rate: the θ-mode's predicted −log|1 + ηλ| against pair runs along it, with the
+    ladder of other modes and the slowest transverse eigenvalue."""
     rep = CalibrateReport.from_json(json.load(open(path)))
     q = "rate"
+    lines = ["| f | set | θ-mode λ (θ share) | predicted rate per step | measured | predicted / measured | "
+             "other modes within 10% | slowest transverse λ |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rep.rows:
+        m = r.modes
+        if not m or m["theta_mode"] is None:
+            lines.append(f"| {r.name} | {'hold-out' if r.name in rep.hold_out else 'analysis'} | n/a | n/a | n/a | n/a "
+                         f"| n/a | n/a ({r.status}) |")
+            continue
+        t, slow = m["theta_mode"], m["slowest"]
+        near = [x for x in m["ladder"] if x["measured"] is not None]
+        within = sum(abs(x["predicted"] / x["measured"] - 1) <= 0.1 for x in near)
+        lines.append(f"| {r.name} | {'hold-out' if r.name in rep.hold_out else 'analysis'} | "
+                     f"{t['eigenvalue'][0]:.4g} ({t['theta_share']:.2f}) | {t['predicted']:.4e} | "
+                     f"{t['measured']:.4e} | {t['predicted'] / t['measured']:.5f} | {within} of {len(near)} | "
+                     f"{slow['eigenvalue'][0]:.2g} |")
+    return "\n".join(lines + _summary(rep, q, "10%"))
+
+
+def start_rate_table(path) -> str:
+    """The rate from the standard start: the best-response prediction against the noise-free flows'
+    fitted rates."""
+    rep = CalibrateReport.from_json(json.load(open(path)))
+    q = "rate_from_start"
     lines = ["| f | set | predicted rate per step (best-response θ) | fitted rate of each flow | measured (median) | "
              "predicted / measured |", "| --- | --- | --- | --- | --- | --- |"]
     for r in rep.rows:
@@ -137,16 +167,18 @@ if __name__ == "__main__":
         run(out, rest)
     elif command == "time":
         run(out, rest, ("time_to_0.05",))
-    elif command == "rate":
-        run(out, rest, ("rate",))
-    elif command in ("add-time", "add-rate"):
-        add(out, rest, "time_to_0.05" if command == "add-time" else "rate")
+    elif command in ("rate", "start-rate"):
+        run(out, rest, ("rate",) if command == "rate" else ("rate_from_start",))
+    elif command in ("add-time", "add-rate", "add-start-rate"):
+        add(out, rest, {"add-time": "time_to_0.05", "add-rate": "rate", "add-start-rate": "rate_from_start"}[command])
     elif command == "merge":
         merge(out, rest)
     elif command == "time-table":
         print(time_table(out))
     elif command == "rate-table":
         print(rate_table(out))
+    elif command == "start-rate-table":
+        print(start_rate_table(out))
     elif command == "figures":
         print(CalibrateReport.from_json(json.load(open(out))).save_figures(rest[0], dpi=120))
     else:

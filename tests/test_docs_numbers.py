@@ -114,9 +114,11 @@ def test_trained_game_time_and_rate_tables_are_rendered_from_the_result_file():
     path = ROOT / "docs/results/calibration-paper-1d.json"
     text = (ROOT / "docs/trained-game.md").read_text()
     assert trained_calibration.time_table(path) in text and trained_calibration.rate_table(path) in text
+    assert trained_calibration.start_rate_table(path) in text
     result = json.loads(path.read_text())
     assert result["not_measured"] == ["eta_ms", "spread"]
     assert all(r["arrival"]["measured"]["steps"] and r["relaxation"]["rates"] for r in result["rows"])
+    assert all(r["modes"] or r["status"] != "measured" for r in result["rows"])
 
 
 def test_link_clip_table_and_claims_come_from_the_result_file():
@@ -322,23 +324,24 @@ def test_basins_table_and_its_readings_come_from_the_result_file():
 def test_trained_game_rate_and_time_readings_hold_in_the_result_file():
     rows = {r["name"]: r for r in json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())["rows"]}
     text = " ".join((ROOT / "docs/trained-game.md").read_text().split())
-    fitted = {n: r for n, r in rows.items() if r["measured"]["rate"] is not None}
-    assert len(fitted) == 13 and all(abs(r["predicted"]["rate"] / r["measured"]["rate"] - 1) > 0.1
+    fitted = {n: r for n, r in rows.items() if r["measured"]["rate_from_start"] is not None}
+    assert len(fitted) == 13 and all(abs(r["predicted"]["rate_from_start"] / r["measured"]["rate_from_start"] - 1) > 0.1
                                      for r in fitted.values())
-    assert sum(r["measured"]["rate"] < 0 for r in fitted.values()) == 3
+    assert sum(r["measured"]["rate_from_start"] < 0 for r in fitted.values()) == 3
     assert "none of the 13 f with a fitted rate is within 10%** (three fits are negative)" in text
     reached = {n: sum(a is not None for a in r["relaxation"]["arrived"]) for n, r in rows.items()}
     assert {n for n, k in reached.items() if k == 2} == {"kl", "alpha=0.9", "triangular"}
     assert {n for n, k in reached.items() if k == 1} == {"jeffreys", "le_cam", "reverse_kl"}
-    ratios = [rows[n]["predicted"]["rate"] / rows[n]["measured"]["rate"] for n in reached if reached[n]]
+    ratio = {n: r["predicted"]["rate_from_start"] / r["measured"]["rate_from_start"] for n, r in fitted.items()}
+    ratios = [ratio[n] for n in reached if reached[n]]
     assert f"{min(ratios):.1f}–{max(ratios):.0f}×" == "1.9–23×"
     kl = rows["kl"]
-    assert f"KL {kl['measured']['rate']:.2e} per step against {kl['predicted']['rate']:.2e}" in text
+    kl_pm = kl["predicted"]["rate_from_start"], kl["measured"]["rate_from_start"]
+    assert f"KL {kl_pm[1]:.2e} per step against {kl_pm[0]:.2e}" in text
     a = rows["alpha=0.9"]["relaxation"]["rates"]
     assert f"{max(a) / min(a):.1f}" == "2.5"
-    stalled = [r for n, r in fitted.items() if not reached[n]]
-    assert all(r["measured"]["rate"] < 0 or 10 <= round(r["predicted"]["rate"] / r["measured"]["rate"]) <= 32
-               for r in stalled)
+    stalled = [n for n in fitted if not reached[n]]
+    assert all(ratio[n] < 0 or 10 <= round(ratio[n]) <= 32 for n in stalled)
     timed = [r for r in rows.values() if r["measured"]["time_to_0.05"] and r["predicted"]["time_to_0.05"]]
     assert len(timed) == 11 and all(0.5 <= r["predicted"]["time_to_0.05"] / r["measured"]["time_to_0.05"] <= 2
                                     for r in timed)
@@ -356,4 +359,31 @@ def test_readme_quotes_the_time_and_rate_calibration():
     kl = next(r for r in rows if r["name"] == "kl")
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert f"within a factor 2 for all {len(timed)} f whose minibatch runs arrive" in readme
-    assert f"by {kl['predicted']['rate'] / kl['measured']['rate']:.1f}× for KL" in readme
+    assert f"by {kl['predicted']['rate_from_start'] / kl['measured']['rate_from_start']:.1f}× for KL" in readme
+    modes = [r for r in rows if r["modes"]]
+    worst = max(abs(r["predicted"]["rate"] / r["measured"]["rate"] - 1) for r in modes)
+    assert worst < 0.007 and f"predicted within 0.7% for all {len(modes)} f" in readme
+
+
+def test_trained_game_theta_mode_readings_hold_in_the_result_file():
+    """docs/trained-game.md's reading of the θ-mode rate, the ladder and the resting point."""
+    rows = [r for r in json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())["rows"] if r["modes"]]
+    text = " ".join((ROOT / "docs/trained-game.md").read_text().split())
+    off = [abs(r["predicted"]["rate"] / r["measured"]["rate"] - 1) for r in rows]
+    assert len(rows) == 13 and max(off) < 0.007
+    assert "predicted to within 0.7% for all 13 f whose flow stays finite" in text
+    ladder = [m for r in rows for m in r["modes"]["ladder"] if m["measured"] is not None]
+    good = [m for m in ladder if abs(m["predicted"] / m["measured"] - 1) <= 0.1]
+    assert f"{len(good)} of {len(ladder)} ladder modes are within 10%" in text
+    slowest = [min((m for m in r["modes"]["ladder"] if m["measured"]), key=lambda m: m["predicted"]) for r in rows]
+    fast = [m["measured"] / m["predicted"] - 1 for m in slowest if m["measured"] / m["predicted"] > 1.1]
+    assert f"{100 * min(fast):.0f}–{max(fast):.0%} faster than predicted for {len(fast)} of the 13 f" in text
+    eq = [r["equilibrium"] for r in rows]
+    assert max(e["residual_theta"] for e in eq) < 3e-5 and {e["kernel_rank"] for e in eq} <= set(range(34, 37))
+    residual = [r["residual"] for r in rows]
+    assert f"|F| stays at {min(residual):.1e} to {max(residual):.1e}" in text
+    rising = sorted(r["modes"]["slowest"]["eigenvalue"][0] for r in rows if r["modes"]["slowest"]["eigenvalue"][0] > 0)
+    assert len(rising) == 5 and f"λ = {rising[0]:.1e} to {rising[-1]:.1e}" in text
+    kl = next(r for r in rows if r["name"] == "kl")
+    lam = kl["modes"]["theta_mode"]["eigenvalue"][0]
+    assert f"{-math.log(1 + 0.01 * lam):.2e}" == f"{kl['predicted']['rate_from_start']:.2e}" == "2.99e-03"

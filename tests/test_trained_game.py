@@ -121,11 +121,16 @@ def test_calibrate_from_the_cli_with_a_users_module(tmp_path, capsys):
     assert code == 0
     assert d["critic"] == "my_critic.py:critic" and d["rows"][0]["name"] == "jensen_shannon"
     row = d["rows"][0]
-    assert set(row["predicted"]) == set(row["measured"]) == {"eta_max", "eta_ms", "rate", "spread", "time_to_0.05"}
+    assert set(row["predicted"]) == set(row["measured"]) == {"eta_max", "eta_ms", "rate", "spread", "time_to_0.05",
+                                                                  "rate_from_start"}
     assert set(d["summary"]["eta_max"]) == {"n", "spearman", "median_abs_log_ratio", "within"}
     assert d["not_measured"] == ["eta_ms", "spread"]
     assert "mlp:W" in row["arrival"]["status"] and d["summary"]["time_to_0.05"]["n"] == 0  # a module: not timed
-    assert "mlp:W" in row["relaxation"]["status"] and row["predicted"]["rate"] is None
+    assert "mlp:W" in row["relaxation"]["status"] and row["predicted"]["rate_from_start"] is None
+    # the local rate needs only the node game: a module critic has it
+    assert set(row["modes"]) == {"eta", "theta_mode", "slowest", "ladder", "kernel_rank", "flat_directions"}
+    assert row["modes"]["kernel_rank"] + row["modes"]["flat_directions"] == 10  # 1-3-1: 3 + 3 + 3 + 1 parameters
+    assert set(row["equilibrium"]) >= {"residual_theta", "residual_omega", "distance_to_minimizer"}
     again = CalibrateReport.from_json(d)
     assert json.loads(again.json_text()) == d
     assert row["checkpoints"]["step"][-1] == 200 and len(row["path_angle"]["cosine"]) == 41

@@ -177,8 +177,12 @@ class GridEnergy1D:
         return self._x, self._w
 
     def nodes(self, theta) -> Nodes:
-        logits = torch.log(self._w) - self.energy(theta, self._x)
-        return Nodes(self._x, torch.softmax(logits, dim=0))
+        return Nodes(self._x, self.energy_and_weights(theta)[1])
+
+    def energy_and_weights(self, theta) -> tuple[torch.Tensor, torch.Tensor]:
+        """E on the grid and q_θ's normalized weights there, from one evaluation of E."""
+        energy = self.energy(theta, self._x)
+        return energy, torch.softmax(torch.log(self._w) - energy, dim=0)
 
     def log_partition(self, theta):
         return torch.logsumexp(torch.log(self._w) - self.energy(theta, self._x), dim=0)

@@ -19,6 +19,7 @@ Arnoldi on exact Jacobian–vector products of the whole field (`krylov`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,11 +54,8 @@ def warm_start(game, z: torch.Tensor, steps: int | None = None, seed: int = 0) -
     from .step_edge import flow
 
     steps = WARM_STEPS if steps is None else steps
-    js = NodeGame(Game(resolve("jensen_shannon"), game.model, game.critic, game.data)).field
-    n = game.dim_theta
-
-    def critic_only(y):
-        return torch.cat([torch.zeros(n, dtype=y.dtype), js(y)[n:]])
+    js = NodeGame(Game(resolve("jensen_shannon"), game.model, game.critic, game.data))
+    critic_only = js.critic_field(game.split(z)[0])
 
     top = krylov.largest_modulus(krylov.jacobian_operator(critic_only, z), k=1, seed=seed)
     return flow(critic_only, z, 1 / float(np.abs(top[0])), steps)
@@ -78,12 +76,24 @@ def locate_by_flow(game, setup, steps: int | None = None, seed: int = 0) -> tupl
     steps = FLOW_STEPS if steps is None else steps
     field = NodeGame(game).field
     start = warm_start(game, setup.initial_guess(game.divergence), seed=seed)
-    z, checkpoints = flow_to_rest(field, start, steps, seed)
+    z, checkpoints = flow_to_rest(field, start, steps, seed, record=False)
     res = float(field(z).norm())
     trend = ", ".join(f"{r:.2g}" for r in checkpoints["residual"])
     return z, res, (f"the flow came to |F| = {res:.2g} after {steps} steps "
                     f"(|F| every {steps // (len(checkpoints['residual']) - 1)} steps: {trend})")
 
+
+@dataclass(frozen=True)
+class Field:
+    """A vector field twice: ``field(z)`` composes with torch.func (jvp, vmap) for the linear algebra;
+    ``field.eager(z)`` is the same F by plain autograd, 1.6× faster per call, for long flows
+    (`benchmarks/trained_game.py`)."""
+
+    functional: Callable
+    eager: Callable
+
+    def __call__(self, z):
+        return self.functional(z)
 
 class NodeGame:
     """L(θ, h) on the shared nodes, the critic's node values h(ω) and their Jacobian B(ω)."""
@@ -95,6 +105,8 @@ class NodeGame:
         self.x = game.model.grid[0]
         self.p = game.data.nodes().w
         self.n_theta = game.dim_theta
+        if hasattr(game.critic, "phi"):  # a linear critic memoizes φ(x): fill it here, not under torch.func
+            game.critic.phi(self.x)
 
     def values(self, omega):
         return self.game.critic.value(omega, self.x)
@@ -105,8 +117,12 @@ class NodeGame:
 
     def value(self, theta, h):
         """L with the critic given by its node values."""
-        r = h + self.game.model.energy(theta, self.x)
-        q = self.game.model.nodes(theta).w
+        model = self.game.model
+        if hasattr(model, "energy_and_weights"):  # E once: the flows' costliest part after the network
+            energy, q = model.energy_and_weights(theta)
+        else:
+            energy, q = model.energy(theta, self.x), model.nodes(theta).w
+        r = h + energy
         return (self.p * self.game.g(r)).sum() - (q * self.game.h(r)).sum()
 
     def parts(self, z):
@@ -119,12 +135,33 @@ class NodeGame:
         hess = hessian(lambda y: self.value(y[:n], y[n:]))(y)
         return -g[:n], g[n:], hess, self.kernel_jacobian(omega)
 
-    def field(self, z):
+    @property
+    def field(self) -> "Field":
         """F = (−∇_θ L, ∇_ω L) = (−∇_θ L, Bᵀ c), by one reverse pass through L(θ, h(ω)) (the
         critic evaluated once: p and q share its node values)."""
+        return Field(self._functional_field, self._eager_field)
+
+    def _functional_field(self, z):
         theta, omega = self.game.split(z)
         g_theta, g_omega = grad(lambda t, w: self.value(t, self.values(w)), argnums=(0, 1))(theta, omega)
         return torch.cat([-g_theta, g_omega])
+
+    def _eager_field(self, z):
+        theta, omega = (t.detach().requires_grad_() for t in self.game.split(z))
+        g_theta, g_omega = torch.autograd.grad(self.value(theta, self.values(omega)), (theta, omega))
+        return torch.cat([-g_theta, g_omega])
+
+    def critic_field(self, theta: torch.Tensor) -> Field:
+        """(0, ∇_ω L) with θ held at ``theta``: the critic's ascent alone. Its eager form skips the
+        energy's gradient, since θ does not move."""
+        n, keep = self.n_theta, torch.arange(self.n_theta + self.game.dim_omega) >= self.n_theta
+
+        def eager(z):
+            omega = z[n:].detach().requires_grad_()
+            (g_omega,) = torch.autograd.grad(self.value(theta, self.values(omega)), (omega,))
+            return torch.cat([torch.zeros(n, dtype=z.dtype), g_omega])
+
+        return Field(lambda z: self._functional_field(z) * keep, eager)
 
     def visible_direction(self, z, seed: int) -> torch.Tensor:
         """A seeded random unit vector in the directions the nodes see: random θ and Bᵀu for random

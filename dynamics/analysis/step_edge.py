@@ -35,10 +35,12 @@ class EdgeMeasurement:
 
 
 def flow(field, z: torch.Tensor, eta: float, steps: int) -> torch.Tensor:
-    """``steps`` simultaneous GDA steps z ← z + η F(z) (full batch, on the nodes)."""
+    """``steps`` simultaneous GDA steps z ← z + η F(z) (full batch, on the nodes); by the field's
+    eager form where it has one."""
+    step = getattr(field, "eager", field)
     for _ in range(steps):
-        z = z + eta * field(z)
-    return z
+        z = z + eta * step(z)
+    return z.detach()
 
 
 def predicted(field, z: torch.Tensor, k: int = 8, seed: int = 0):
@@ -98,10 +100,11 @@ def measured(field, z: torch.Tensor, guess: float, direction: torch.Tensor, step
 CHECKPOINT_EVERY = 1000
 
 
-def flow_to_rest(field, z, steps: int, seed: int):
+def flow_to_rest(field, z, steps: int, seed: int, record: bool = True):
     """Half the steps at 1/|λ|max of the start (where a random critic can make the flow unstable),
     half at 0.8 of the predicted η_max at the half-way point, if it has one. Every
-    `CHECKPOINT_EVERY` steps: |F|, the predicted η_max and the largest-modulus eigenvalue."""
+    `CHECKPOINT_EVERY` steps: |F|, and with ``record`` the predicted η_max and the largest-modulus
+    eigenvalue (an Arnoldi run each; without ``record`` they are None/nan but at the half-way point)."""
     eta0, values, _ = predicted(field, z, seed=seed)
     eta = 1 / float(np.abs(values[0]))
     checkpoints = {"step": [0], "residual": [float(field(z).norm())], "eta_max": [eta0],
@@ -112,7 +115,8 @@ def flow_to_rest(field, z, steps: int, seed: int):
         z = flow(field, z, eta, chunk)
         done += chunk
         finite = bool(torch.isfinite(z).all())
-        pred, values, _ = predicted(field, z, seed=seed) if finite else (None, [complex("nan")], None)
+        needed = finite and (record or done == steps // 2)  # the half-way point sets the second half's step
+        pred, values, _ = predicted(field, z, seed=seed) if needed else (None, [complex("nan")], None)
         checkpoints["step"].append(done)
         checkpoints["residual"].append(float(field(z).norm()) if finite else float("nan"))
         checkpoints["eta_max"].append(pred)

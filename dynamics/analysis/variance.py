@@ -63,15 +63,17 @@ def sampler_nodes(game: Game, theta, n: int):
     return z, w
 
 
-def contributions(game: Game, z, x_p, z_q, abar=None, hbar=None):
+def contributions(game: Game, z, x_p, z_q, abar=None, hbar=None, features=None):
     """Per-sample contributions (v_p at x_p, v_q at y = sample(θ, z_q)) to the field, (n, dim) each.
 
     ``abar`` and ``hbar`` fix ā and h̄ (population values); None computes them from z_q itself.
+    ``features(θ, ω, x)`` gives (∇_θE, ∇_ωH) at x (default ``game.features``).
     """
     theta, omega = game.split(z)
+    features = game.features if features is None else features
     y = game.model.sample(theta, z_q)
-    a_p, b_p = game.features(theta, omega, x_p)
-    a_q, b_q = game.features(theta, omega, y)
+    a_p, b_p = features(theta, omega, x_p)
+    a_q, b_q = features(theta, omega, y)
     r_p, r_q = game.r(theta, omega, x_p), game.r(theta, omega, y)
     g1, h0, h1 = game.g1(r_p)[:, None], game.h(r_q)[:, None], game.h1(r_q)[:, None]
     abar = a_q.mean(0) if abar is None else abar

@@ -7,22 +7,31 @@ code's 1-64-64-1 tanh by default):
    set-up's start (θ at the exact D_f minimizer, the critic at its seeded initialisation, then
    moved by `WARM_STEPS` Jensen–Shannon critic steps, `nodespace.warm_start`), half at
    η = 1/|λ|max of the start's Jacobian and half at 0.8 of the predicted η_max; the residual |F|
-   there is reported, not hidden (no Newton refinement yet);
+   there is reported with its θ and ω parts and θ's distance to the exact D_f minimizer, not
+   hidden (a Levenberg–Marquardt refinement, tried on KL, did not lower |F|: the critic's kernel
+   spans 1e5 to 1e-15, and the flow creeps along its slow directions);
 2. predicted η_max: the step limit of the Jacobian's largest-modulus eigenvalues there (Arnoldi on
    exact Jacobian–vector products);
 3. measured η_max: the stable/unstable boundary of pairs of nonlinear full-batch runs from there
    (`analysis.step_edge`), the second run displaced along the predicted binding mode plus a random
-   move the nodes see, with the thresholds fixed in that module.
-
-4. the local rate (paper-1d, a tanh MLP critic): predicted with the critic at its best response
-   from ∇²D_f at the minimizer, measured as the error's decay in noise-free flows
-   (`training.relaxation`);
+   move the nodes see, with the thresholds fixed in that module;
+4. the local rate: the θ-mode's −log|1 + ηλ| from the node-space spectrum there, against pairs of
+   runs started along its eigenvector, at η = half the predicted η_max; a ladder of other modes and
+   the slowest transverse one are reported beside it (`analysis.local_rate`);
 5. time to 0.05 (paper-1d, a tanh MLP critic): the first step at which max(|μ − μ*|, |σ − σ*|) ≤ 0.05,
    predicted by the noise-free flow and measured as the median of seeded minibatch runs at the
-   reference code's settings with a 10× step (`training.arrival`, where its thresholds are fixed).
+   reference code's settings with a 10× step (`training.arrival`, where its thresholds are fixed);
+6. the rate from the start (paper-1d, a tanh MLP critic): predicted with the critic at its best
+   response from ∇²D_f at the minimizer, measured as the error's decay in noise-free flows of the
+   trainer from the standard start (`training.relaxation`).
 
-The other quantities of the calibration table (η_ms, spread) are keyed in the JSON and null until
-measured: `not_measured` lists them.
+7. η_ms and the spread (asked for by name: about 17 minutes per f): the second-moment recursion of
+   simultaneous SGD at batch 1000 on the transverse modes (`analysis.mean_square_modes`) against
+   16 seeded minibatch runs from the resting point (`training.mean_square_runs`): the η at which
+   half of them leave the ball max|θ − θ_z| ≤ 0.5 within 1,000 steps, and θ's larger standard
+   deviation after 1,000 steps at half the predicted η_max.
+
+Quantities not asked for are keyed in the JSON as null: `not_measured` lists them.
 """
 
 from __future__ import annotations
@@ -37,16 +46,19 @@ from scipy.stats import spearmanr
 from ...divergences import resolve
 from ...errors import InputError
 from ...toy_models import Setup, with_critic
-from ..analysis import step_edge
+from ..analysis import local_rate, mean_square_modes, step_edge
 from ..analysis.game import Game
 from ..analysis.nodespace import WARM_STEPS, NodeGame, shares_nodes, warm_start
 from ..report import Report, jsonable, revive
 from ..training import arrival, relaxation
+from ..training import mean_square_runs as ms_runs
 
-QUANTITIES = ("eta_max", "eta_ms", "rate", "spread", "time_to_0.05")
-MEASURED = ("eta_max", "rate", "time_to_0.05")
-WITHIN = {"eta_max": 0.01, "rate": 0.10}  # |predicted/measured − 1| that counts as agreement (the issue's targets)
-FACTOR = {"time_to_0.05": 2.0}  # max(p/m, m/p) that counts as agreement (the issue's target)
+QUANTITIES = ("eta_max", "eta_ms", "rate", "spread", "time_to_0.05", "rate_from_start")
+MEASURED = ("eta_max", "rate", "time_to_0.05", "rate_from_start", "eta_ms", "spread")
+DEFAULT = ("eta_max", "rate", "time_to_0.05", "rate_from_start")  # η_ms and spread cost ~17 min per f: asked for
+# |predicted/measured − 1| that counts as agreement (the issue's targets; rate_from_start holds itself to rate's)
+WITHIN = {"eta_max": 0.01, "rate": 0.10, "rate_from_start": 0.10}
+FACTOR = {"time_to_0.05": 2.0, "eta_ms": 1.5, "spread": 1.5}  # max(p/m, m/p) that counts as agreement
 
 
 @dataclass
@@ -63,7 +75,10 @@ class CalibrationRow:
     checkpoints: dict = field(default_factory=dict)  # along the flow: step, residual, eta_max, top_eigenvalue
     path_angle: dict = field(default_factory=dict)  # alpha, cosine, residual along the start → end line
     arrival: dict = field(default_factory=dict)  # time to 0.05: the predicted and measured runs' times
-    relaxation: dict = field(default_factory=dict)  # the local rate: the measuring flows' fitted rates
+    relaxation: dict = field(default_factory=dict)  # rate_from_start: the measuring flows' fitted rates
+    modes: dict = field(default_factory=dict)  # the local rate: modes predicted and measured (`local_rate`)
+    equilibrium: dict = field(default_factory=dict)  # the resting point: |F_θ|, |F_ω|, distance to the minimizer
+    mean_square: dict = field(default_factory=dict)  # η_ms and spread: the reduced operator and the runs
 
 
 @dataclass
@@ -126,8 +141,11 @@ class CalibrateReport(Report):
         return fig
 
 
-_LABELS = {"eta_max": ("η_max (runs on the nodes)", "η_max (Arnoldi)"),
-           "rate": ("rate per step (noise-free flows, fitted)", "rate per step (best-response θ)"),
+_LABELS = {"eta_ms": ("η where half of 16 runs leave the ball", "η_ms (second-moment recursion)"),
+           "spread": ("θ's sd after the horizon (runs)", "θ's sd (second-moment recursion)"),
+           "eta_max": ("η_max (runs on the nodes)", "η_max (Arnoldi)"),
+           "rate": ("θ-mode rate per step (pair runs along it)", "rate per step (node-space spectrum)"),
+           "rate_from_start": ("rate per step (noise-free flows, fitted)", "rate per step (best-response θ)"),
            "time_to_0.05": ("steps to error ≤ 0.05 (minibatch runs, median)", "steps (noise-free flow, median)")}
 
 
@@ -237,41 +255,90 @@ def summarize(rows, quantity: str) -> dict:
 
 
 def calibrate_one(spec, s: Setup, flow_steps: int, edge_steps: int, seed: int,
-                  warm_steps: int = WARM_STEPS, quantities=MEASURED, time_steps: int = arrival.MAX_STEPS
+                  warm_steps: int = WARM_STEPS, quantities=DEFAULT, time_steps: int = arrival.MAX_STEPS
                   ) -> CalibrationRow:
     t0 = time.perf_counter()
     div = resolve(spec).validate()
     row = CalibrationRow(div.name, dict.fromkeys(QUANTITIES), dict.fromkeys(QUANTITIES), math.nan, [], [],
                          [None, None], 0.0, "measured")
-    if "eta_max" in quantities:
-        _step_limit(row, div, s, flow_steps, edge_steps, seed, warm_steps)
-    if "rate" in quantities:
-        _local_rate(row, div, s, seed, time_steps)
+    if {"eta_max", "rate", "eta_ms", "spread"} & set(quantities):
+        node_game, z, binding = _resting_point(row, div, s, flow_steps, seed, warm_steps)
+        if "eta_max" in quantities and binding is not None:
+            # along the mode that sets the limit plus a random move the nodes see (other unstable modes)
+            m = step_edge.measured(node_game.field, z, row.predicted["eta_max"],
+                                   binding + node_game.visible_direction(z, seed), steps=edge_steps)
+            row.bracket, row.measured["eta_max"] = list(m.bracket), m.eta
+        if "rate" in quantities and binding is not None:
+            _local_rate(row, node_game, z)
+        if {"eta_ms", "spread"} & set(quantities) and binding is not None:
+            _mean_square(row, div, s, node_game, z, quantities, seed)
+    if "rate_from_start" in quantities:
+        _rate_from_start(row, div, s, seed, time_steps)
     if "time_to_0.05" in quantities:
         _time_to_target(row, div, s, seed, time_steps)
     row.elapsed_s = time.perf_counter() - t0
     return row
 
 
-def _step_limit(row: CalibrationRow, div, s: Setup, flow_steps, edge_steps, seed, warm_steps) -> None:
-    """Predicted and measured full-batch η_max at the end of the deterministic flow."""
+def _resting_point(row: CalibrationRow, div, s: Setup, flow_steps, seed, warm_steps):
+    """The deterministic flow's end z, where the predictions are made: (node game, z, the real part
+    of the eigenvector that sets η_max, or None without a step limit). Fills the row's status,
+    |F|, θ, largest eigenvalues, predicted η_max, flow checkpoints, path-angle and equilibrium."""
     game = Game.from_setup(div, s)
     node_game = NodeGame(game)
     field = node_game.field
     start = warm_start(game, s.initial_guess(div), warm_steps, seed)
     z, checkpoints = step_edge.flow_to_rest(field, start, flow_steps, seed)
-    residual = float(field(z).norm())
+    F = field(z)
+    residual = float(F.norm())
     eta, eigs, binding = step_edge.predicted(field, z, seed=seed) if math.isfinite(residual) else (None, [], None)
     row.status = _status(residual, eigs, eta)
-    if eta is not None:
-        # along the mode that sets the limit plus a random move the nodes see (other unstable modes)
-        direction = binding + node_game.visible_direction(z, seed)
-        m = step_edge.measured(field, z, eta, direction, steps=edge_steps)
-        row.bracket, row.measured["eta_max"] = list(m.bracket), m.eta
     row.predicted["eta_max"] = eta
     row.residual, row.theta = residual, [float(v) for v in z[: game.dim_theta]]
     row.eigenvalues = [[float(v.real), float(v.imag)] for v in eigs]
     row.checkpoints, row.path_angle = checkpoints, step_edge.path_angle(field, start, z)
+    reference = s.reference_theta(div)
+    n = game.dim_theta
+    row.equilibrium = {"residual_theta": float(F[:n].norm()), "residual_omega": float(F[n:].norm()),
+                       "distance_to_minimizer": None if reference is None or not math.isfinite(residual)
+                       else float((z[:n] - reference).abs().max())}
+    return node_game, z, binding
+
+
+def _local_rate(row: CalibrationRow, node_game: NodeGame, z) -> None:
+    """The θ-mode's rate from the node-space spectrum against pair runs along it (`local_rate`)."""
+    found = local_rate.measure(node_game, z, row.predicted["eta_max"])
+    row.modes = found.to_json()
+    if found.theta_mode is not None:
+        row.predicted["rate"], row.measured["rate"] = found.theta_mode.predicted, found.theta_mode.measured
+    row.equilibrium.update(kernel_rank=found.kernel_rank, flat_directions=found.flat_directions)
+
+
+def _mean_square(row: CalibrationRow, div, s: Setup, node_game: NodeGame, z, quantities, seed: int) -> None:
+    """η_ms: the η at which half the runs leave the ball within the horizon, from the second-moment
+    recursion on the transverse modes (`mean_square_modes`) and from seeded minibatch runs from z
+    (`training.mean_square_runs`); spread: θ's larger standard deviation after the horizon at half
+    the predicted η_max, both ways."""
+    sizes = _trainer_critic(s)
+    if sizes is None:
+        row.mean_square = {"status": "η_ms and the spread " + TRAINER_ONLY}
+        return
+    eta_max = row.predicted["eta_max"]
+    reduced = mean_square_modes.ReducedMeanSquare.build(node_game, z, ms_runs.BATCH)
+    info = {"batch": ms_runs.BATCH, "horizon": ms_runs.HORIZON, "ball": ms_runs.BALL, "seeds": ms_runs.SEEDS,
+            "modes": reduced.modes, "growth_at_half_eta_max": reduced.growth(eta_max / 2)}
+    if "eta_ms" in quantities:
+        predicted = reduced.horizon_edge(eta_max, ms_runs.HORIZON, ms_runs.BALL)
+        runs = ms_runs.edge(div, z, ms_runs.BATCH, predicted or eta_max, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes)
+        row.predicted["eta_ms"], row.measured["eta_ms"] = predicted, runs.eta
+        info["edge_runs"] = {"bracket": list(runs.bracket), "failed": {f"{k:.6g}": v for k, v in runs.failed.items()}}
+    if "spread" in quantities:
+        predicted_sd = np.sqrt(np.diag(reduced.moment(eta_max / 2, ms_runs.HORIZON)))
+        measured = ms_runs.spread(div, z, eta_max / 2, ms_runs.BATCH, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes)
+        row.predicted["spread"] = float(predicted_sd.max())
+        row.measured["spread"] = None if measured["sd"] is None else max(measured["sd"])
+        info["spread"] = {"predicted_sd": predicted_sd.tolist(), **measured}
+    row.mean_square = info
 
 
 def _trainer_critic(s: Setup):
@@ -286,14 +353,15 @@ def _trainer_critic(s: Setup):
 TRAINER_ONLY = "is measured on paper-1d with an mlp:W,... critic only"
 
 
-def _local_rate(row: CalibrationRow, div, s: Setup, seed: int, horizon: int) -> None:
+def _rate_from_start(row: CalibrationRow, div, s: Setup, seed: int, horizon: int) -> None:
     """The best-response rate −log(1 − η λ_min(∇²D_f)) against the noise-free flows' fitted rate."""
     sizes = _trainer_critic(s)
     if sizes is None:
-        row.relaxation = {"status": "the local rate " + TRAINER_ONLY}
+        row.relaxation = {"status": "the rate from the start " + TRAINER_ONLY}
         return
-    row.predicted["rate"] = relaxation.predicted_rate(div)
-    row.measured["rate"], row.relaxation = relaxation.measured_rate(div, seed, horizon=horizon, critic_sizes=sizes)
+    row.predicted["rate_from_start"] = relaxation.predicted_rate(div)
+    row.measured["rate_from_start"], row.relaxation = relaxation.measured_rate(div, seed, horizon=horizon,
+                                                                               critic_sizes=sizes)
 
 
 def _time_to_target(row: CalibrationRow, div, s: Setup, seed: int, horizon: int) -> None:
@@ -311,7 +379,7 @@ def _time_to_target(row: CalibrationRow, div, s: Setup, seed: int, horizon: int)
 
 def calibrate(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", seed: int = 0,
               flow_steps: int = 6000, edge_steps: int = 500, hold_out=(), progress: bool = True,
-              warm_steps: int = WARM_STEPS, quantities=MEASURED, time_steps: int = arrival.MAX_STEPS
+              warm_steps: int = WARM_STEPS, quantities=DEFAULT, time_steps: int = arrival.MAX_STEPS
               ) -> CalibrateReport:
     """Predicted against measured η_max and time to 0.05 (or the ``quantities`` named) for each
     generator (names or expressions); see the module."""
@@ -336,6 +404,12 @@ def calibrate(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", s
          "growth": step_edge.GROWTH,
          "resolution": step_edge.RESOLUTION, "epsilon": step_edge.EPSILON, "within": WITHIN,
          "factor": FACTOR, "arrival": {**arrival.settings(), "max_steps": time_steps},
-         "rate": {"start": relaxation.RATE_START, "end": relaxation.RATE_END, "seeds": relaxation.RATE_SEEDS,
+         "rate": {"theta_share": local_rate.THETA_SHARE, "step_fraction": local_rate.STEP_FRACTION,
+                  "epsilon": local_rate.EPSILON, "decay": local_rate.DECAY, "min_steps": local_rate.MIN_STEPS,
+                  "max_steps": local_rate.MAX_STEPS, "min_decay": local_rate.MIN_DECAY},
+         "mean_square": {"batch": ms_runs.BATCH, "horizon": ms_runs.HORIZON, "ball": ms_runs.BALL,
+                         "seeds": ms_runs.SEEDS, "resolution": ms_runs.RESOLUTION,
+                         "half_outside": mean_square_modes.HALF_OUTSIDE},
+         "rate_from_start": {"start": relaxation.RATE_START, "end": relaxation.RATE_END, "seeds": relaxation.RATE_SEEDS,
                   "min_points": relaxation.MIN_POINTS}},
         time.perf_counter() - t0, [resolve(h).name for h in hold_out])

@@ -264,15 +264,19 @@ def _add_atlas(sub) -> None:
     p.set_defaults(run=_cmd_atlas)
 
 
-CALIBRATED = ("eta_max", "rate", "time_to_0.05")  # calibrate.MEASURED, kept here so that parsing imports no torch
+# calibrate.MEASURED and calibrate.DEFAULT, kept here so that parsing imports no torch
+CALIBRATED = ("eta_max", "rate", "time_to_0.05", "rate_from_start", "eta_ms", "spread")
+CALIBRATED_DEFAULT = ("eta_max", "rate", "time_to_0.05", "rate_from_start")
 
 
 def _add_calibrate(sub) -> None:
     p = sub.add_parser("calibrate", help="the trained game (network critic): predicted vs measured largest stable "
-                                         "step, local rate and time to 0.05")
+                                         "step, local rate (θ-mode), time to 0.05 and the rate "
+                                         "from the start")
     p.add_argument("generators", nargs="+", metavar="NAME|EXPR", help="divergences: " + GENERATOR_HELP)
-    p.add_argument("--quantities", type=arg.subset(CALIBRATED), default=CALIBRATED, metavar="Q,...",
-                   help=f"what to predict and measure (default {','.join(CALIBRATED)})")
+    p.add_argument("--quantities", type=arg.subset(CALIBRATED), default=CALIBRATED_DEFAULT, metavar="Q,...",
+                   help=f"what to predict and measure, of {','.join(CALIBRATED)} (default "
+                        f"{','.join(CALIBRATED_DEFAULT)}; eta_ms and spread take about 17 minutes per f)")
     _deadline(p)
     p.add_argument("--model", default="paper-1d", help="a set-up that takes a network critic (default paper-1d)")
     p.add_argument("--critic", default="mlp:64,64",

@@ -1,0 +1,99 @@
+"""The mean-square recursion of the trained game on its transverse modes (`mean_square_modes`) and
+the runs that measure its edge (`training.mean_square_runs`)."""
+
+import numpy as np
+import pytest
+import torch
+
+from febm.divergences import resolve
+from febm.dynamics.analysis import jacobian, mean_square_modes, step_edge, variance
+from febm.dynamics.analysis.fields import GDAField
+from febm.dynamics.analysis.game import Game
+from febm.dynamics.analysis.nodespace import NodeGame
+from febm.dynamics.training import mean_square_runs
+from febm.toy_models import LinearCritic, polynomial
+from febm.toy_models.critics import parse_critic
+from febm.toy_models.data import paper_mixture
+from febm.toy_models.misspecified import OnNodes, paper_1d
+
+
+@pytest.fixture(scope="module")
+def linear_game():
+    """Jensen–Shannon on paper-1d's nodes with a critic linear in ω, at its resting point (|F| ~ 1e-9)."""
+    s = paper_1d()
+    critic = LinearCritic(polynomial(2)).with_dim(torch.zeros(1, dtype=torch.float64))
+    game = Game(resolve("jensen_shannon").validate(), s.model, critic, OnNodes(paper_mixture(), *s.model.grid))
+    node_game = NodeGame(game)
+    z, _ = step_edge.flow_to_rest(node_game.field, torch.tensor([1.0, 0.5, 0, 0, 0], dtype=torch.float64), 4000, 0,
+                                  record=False)
+    return game, node_game, z
+
+
+def test_the_mode_recursion_is_the_full_operator_in_another_basis(linear_game):
+    """With ∇²_ω H = 0 and every mode kept, the reduced operator is `variance.MeanSquare`'s up to a
+    change of basis: the same spectral radius at every η and the same stationary θ covariance."""
+    game, node_game, z = linear_game
+    G = jacobian.autodiff(GDAField(game), z).numpy()
+    sigma = variance.estimator_moments(game, z).covariance.detach().numpy()
+    dev, w = variance.per_sample_jacobians(game, z)
+    full = variance.MeanSquare(G, 2, sigma, variance.noise_operator(dev.detach().numpy(), w.detach().numpy()), 100)
+    reduced = mean_square_modes.ReducedMeanSquare.build(node_game, z, 100)
+    assert reduced.modes == 5
+    for eta in (0.01, 0.1, 1.0):
+        assert reduced.radius(eta) == pytest.approx(full.radius(eta), rel=1e-9)
+    np.testing.assert_allclose(reduced.spread(0.03), full.stationary(0.03)[:2, :2], rtol=1e-8)
+
+
+def test_the_iterated_moment_tends_to_the_stationary_one_below_the_edge(linear_game):
+    _, node_game, z = linear_game
+    reduced = mean_square_modes.ReducedMeanSquare.build(node_game, z, 100)
+    eta = 0.03
+    assert reduced.radius(eta) < 1
+    np.testing.assert_allclose(reduced.moment(eta, 20000), reduced.spread(eta), rtol=1e-6)
+    assert np.all(np.diag(reduced.moment(eta, 10)) < np.diag(reduced.moment(eta, 100)))  # it grows from 0
+
+
+def test_the_horizon_edge_is_where_the_predicted_sd_reaches_the_ball(linear_game):
+    _, node_game, z = linear_game
+    reduced = mean_square_modes.ReducedMeanSquare.build(node_game, z, 100)
+    ball, steps = 0.05, 200
+    eta = reduced.horizon_edge(0.07, steps, ball)
+    sd = lambda e: np.sqrt(np.max(np.diag(reduced.moment(e, steps))))  # noqa: E731
+    assert sd(eta * 0.999) < ball / mean_square_modes.HALF_OUTSIDE < sd(eta * 1.001)
+
+
+def test_runs_from_a_point_fail_at_a_huge_step_and_not_at_a_tiny_one():
+    critic = parse_critic("mlp:4")
+    s = paper_1d(critic=critic)
+    div = resolve("jensen_shannon").validate()
+    z = torch.cat([s.reference_theta(div), critic.init(0)])
+    kw = dict(seeds=4, horizon=30, critic_sizes=critic.sizes)
+    assert mean_square_runs.failures(div, z, 1e-5, 64, **kw) == 0
+    assert mean_square_runs.failures(div, z, 50.0, 64, **kw) == 4
+    spread = mean_square_runs.spread(div, z, 1e-3, 64, **kw)
+    assert spread["kept"] == 4 and 0 < max(spread["sd"]) < 0.05
+
+
+def test_calibrate_measures_the_mean_square_edge_and_spread_from_the_cli(capsys, monkeypatch):
+    """The JSON of `calibrate --quantities eta_ms,spread` (short runs: the numbers are a measurement,
+    in docs/trained-game.md)."""
+    import json
+
+    from febm.dynamics.commands.cli import main
+
+    monkeypatch.setattr(mean_square_runs, "SEEDS", 4)
+    monkeypatch.setattr(mean_square_runs, "HORIZON", 20)
+    monkeypatch.setattr(mean_square_runs, "BATCH", 64)
+    code = main(["calibrate", "jensen_shannon", "--critic", "mlp:4", "--quantities", "eta_ms,spread",
+                 "--flow-steps", "200", "--warm-steps", "50", "--json"])
+    d = json.loads(capsys.readouterr().out)
+    row = d["rows"][0]
+    assert code == 0 and set(d["summary"]) == {"eta_ms", "spread"}
+    ms = row["mean_square"]
+    assert ms["batch"] == 64 and ms["horizon"] == 20 and ms["seeds"] == 4
+    assert ms["modes"] >= 2 and set(ms["growth_at_half_eta_max"]) >= {"2"}
+    assert row["predicted"]["spread"] == pytest.approx(max(ms["spread"]["predicted_sd"]))
+    assert all(0 <= n <= 4 for n in ms["edge_runs"]["failed"].values())
+    if row["measured"]["eta_ms"] is not None:  # bracketed: half fail above, fewer below
+        lo, hi = ms["edge_runs"]["bracket"]
+        assert lo < row["measured"]["eta_ms"] < hi
