@@ -7,12 +7,15 @@ measurement, are the hold-out and are reported apart.
     python studies/trained_calibration.py time PART.json NAME ...  # only the time to 0.05
     python studies/trained_calibration.py rate PART.json NAME ...  # only the local rate (θ-mode)
     python studies/trained_calibration.py start-rate PART.json NAME ...  # only the rate from the start
+    python studies/trained_calibration.py mean-square PART.json NAME ...  # only η_ms and the spread
     python studies/trained_calibration.py add-time OUT.json PART.json ...  # into OUT's rows (add-rate,
                                                                     # add-start-rate alike)
     python studies/trained_calibration.py table OUT.json            # the docs table (docs/trained-game.md)
     python studies/trained_calibration.py time-table OUT.json       # the time-to-0.05 table
     python studies/trained_calibration.py rate-table OUT.json       # the local-rate (θ-mode) table
     python studies/trained_calibration.py start-rate-table OUT.json # the rate-from-the-start table
+    python studies/trained_calibration.py mean-square-table OUT.json # the η_ms and spread table
+    python studies/trained_calibration.py toy-table OUT.json        # a 2-D toy's η_max and θ-mode table
     python studies/trained_calibration.py figures OUT.json DIR      # its two figures
 """
 
@@ -51,20 +54,24 @@ def merge(out, parts):
 
 
 # the row fields that hold each quantity's runs
-DETAIL = {"time_to_0.05": ("arrival",), "rate": ("modes", "equilibrium"), "rate_from_start": ("relaxation",)}
+DETAIL = {"time_to_0.05": ("arrival",), "rate": ("modes", "equilibrium"), "rate_from_start": ("relaxation",),
+          "eta_ms": ("mean_square",), "spread": ("mean_square",)}
 
 
-def add(out, parts, q):
-    """Quantity ``q`` of the ``parts`` (their predicted, measured and runs) into OUT's rows (same f),
-    with its summaries for the analysis set and the hold-out apart."""
+def add(out, parts, q, count_time=True):
+    """Quantity ``q`` of the ``parts`` (their predicted, measured and runs) into OUT's rows (same f;
+    rows no part has are left as they are), with its summaries for the analysis set and the
+    hold-out apart; ``count_time``: add the parts' elapsed time to the rows'."""
     report = CalibrateReport.from_json(json.load(open(out)))
     found = {r.name: r for p in parts for r in CalibrateReport.from_json(json.load(open(p))).rows}
     for r in report.rows:
+        if r.name not in found:
+            continue
         t = found[r.name]
         r.predicted[q], r.measured[q] = t.predicted[q], t.measured[q]
         for name in DETAIL[q]:
             setattr(r, name, getattr(t, name))
-        r.elapsed_s += t.elapsed_s
+        r.elapsed_s += t.elapsed_s if count_time else 0.0
     rows = report.rows
     report.summary[q] = summarize([r for r in rows if r.name not in HOLD_OUT], q)
     report.summary[q + "_hold_out"] = summarize([r for r in rows if r.name in HOLD_OUT], q)
@@ -73,6 +80,21 @@ def add(out, parts, q):
                             if k not in report.settings
                             or k in ("arrival", "rate", "rate_from_start", "factor", "within", "mean_square")})
     with open(out, "w") as fh:
+        fh.write(report.json_text())
+
+
+def same_component(path) -> None:
+    """The measured spread of θ's component with the larger predicted sd (as `calibrate` reads it
+    since 05fe682; parts measured before took the larger measured sd), and the summaries again."""
+    report = CalibrateReport.from_json(json.load(open(path)))
+    for r in report.rows:
+        sp = r.mean_square.get("spread") if r.mean_square else None
+        if sp and sp["sd"] is not None and sp["predicted_sd"] and None not in sp["predicted_sd"]:
+            r.measured["spread"] = sp["sd"][sp["predicted_sd"].index(max(sp["predicted_sd"]))]
+    for q in ("eta_ms", "spread"):
+        report.summary[q] = summarize([r for r in report.rows if r.name not in HOLD_OUT], q)
+        report.summary[q + "_hold_out"] = summarize([r for r in report.rows if r.name in HOLD_OUT], q)
+    with open(path, "w") as fh:
         fh.write(report.json_text())
 
 
@@ -90,10 +112,12 @@ def table(path) -> str:
     return "\n".join(lines + _summary(rep, "eta_max", "1%"))
 
 
-def _summary(rep, q: str, band: str) -> list:
-    """The agreement lines under a table: the analysis set and the hold-out apart."""
+def _summary(rep, q: str, band: str, name: str = "") -> list:
+    """The agreement lines under a table: the analysis set and the hold-out apart (``name``: the
+    quantity, where a table has two)."""
     lines = [""]
     for key, label in ((q, "analysis set"), (q + "_hold_out", "hold-out")):
+        label = f"{name}, {label}" if name else label
         s = rep.summary[key]
         rho = "n/a" if s["spearman"] is None else f"{s['spearman']:.3f}"
         mal = "n/a" if s["median_abs_log_ratio"] is None else f"{s['median_abs_log_ratio']:.2g}"
@@ -145,6 +169,65 @@ def rate_table(path) -> str:
     return "\n".join(lines + _summary(rep, q, "10%"))
 
 
+def mean_square_table(path) -> str:
+    """η_ms and the spread: the second-moment recursion on the transverse modes against seeded runs."""
+    rep = CalibrateReport.from_json(json.load(open(path)))
+    lines = ["| f | set | ρ(𝒯) − 1 at η_max/2 (2 modes; all) | predicted η_ms / η_max | measured η_ms / η_max "
+             "(runs failed of 16, per η tried) | predicted / measured | predicted θ sd (wider component) | "
+             "measured sd (same component) | "
+             "predicted / measured |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rep.rows:
+        ms = r.mean_square
+        if not ms or "growth_at_half_eta_max" not in ms:
+            continue
+        growth = ms["growth_at_half_eta_max"]
+        eta_max = r.predicted["eta_max"]
+        pe, me = r.predicted["eta_ms"], r.measured["eta_ms"]
+        tried = ", ".join(f"{float(k) / eta_max:.2f}: {v}" for k, v in sorted(ms["edge_runs"]["failed"].items(),
+                                                                             key=lambda kv: float(kv[0])))
+        sp = ms["spread"]
+        if sp["sd"] is None:
+            measured_sd = "n/a"
+        else:  # the component the prediction calls wider; the wider measured one where there is no prediction
+            ranked = sp["sd"] if None in sp["predicted_sd"] else sp["predicted_sd"]
+            k = ranked.index(max(ranked))
+            measured_sd = f"{sp['sd'][k]:.2e} ± {sp['stderr'][k]:.0e}"
+        ps, mspread = r.predicted["spread"], r.measured["spread"]
+        lines.append(f"| {r.name} | {'hold-out' if r.name in rep.hold_out else 'analysis'} | "
+                     f"{growth['2']:.1e}; {growth[str(max(int(k) for k in growth))]:.1e} | "
+                     f"{'none' if pe is None else f'{pe / eta_max:.3f}'} | "
+                     f"{'n/a' if me is None else f'{me / eta_max:.3f}'} ({tried}) | "
+                     f"{'n/a' if pe is None or me is None else f'{pe / me:.2f}'} | "
+                     f"{'∞' if ps is None else f'{ps:.2e}'} | {measured_sd} | "
+                     f"{'n/a' if mspread is None or ps is None else f'{ps / mspread:.2f}'} |")
+    return "\n".join(lines + _summary(rep, "eta_ms", "a factor 1.5", "η_ms")
+                     + _summary(rep, "spread", "a factor 1.5", "spread")[1:])
+
+
+def toy_table(path) -> str:
+    """The 2-D toy: η_max and the θ-mode's rate, predicted against measured, with the resting point."""
+    rep = CalibrateReport.from_json(json.load(open(path)))
+    lines = ["| f | set | \\|F\\| (θ; critic) | kernel rank | predicted η_max | measured η_max | predicted / measured "
+             "| θ-mode λ (θ share) | θ-mode rate: predicted, measured |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rep.rows:
+        p, m = r.predicted["eta_max"], r.measured["eta_max"]
+        e, t = r.equilibrium, (r.modes or {}).get("theta_mode")
+        parts = "n/a" if not e or e["residual_theta"] is None else (
+            f"{e['residual_theta']:.1e}; {e['residual_omega']:.1e}")
+        mode = "n/a" if t is None else f"{t['eigenvalue'][0]:.3g} ({t['theta_share']:.2f})"
+        if t is None:
+            rate = "n/a"
+        else:
+            measured = t["measured"]
+            rate = t["note"].replace("|", "\\|") if measured is None else f"{t['predicted']:.3e}, {measured:.3e}"
+        lines.append(f"| {r.name} | {'hold-out' if r.name in rep.hold_out else 'analysis'} | {parts} | "
+                     f"{(r.modes or {}).get('kernel_rank', 'n/a')} | {'n/a' if p is None else f'{p:.4g}'} | "
+                     f"{'n/a' if m is None else f'{m:.4g}'} | {'n/a' if p is None or m is None else f'{p / m:.3f}'} | "
+                     f"{mode} | {rate if r.status == 'measured' else r.status} |")
+    return "\n".join(lines)
+
+
 def start_rate_table(path) -> str:
     """The rate from the standard start: the best-response prediction against the noise-free flows'
     fitted rates."""
@@ -167,6 +250,13 @@ if __name__ == "__main__":
         run(out, rest)
     elif command == "time":
         run(out, rest, ("time_to_0.05",))
+    elif command == "mean-square":
+        run(out, rest, ("eta_ms", "spread"))
+    elif command == "add-mean-square":
+        parts = [p for p in rest if json.load(open(p))["rows"]]
+        add(out, parts, "eta_ms")
+        add(out, parts, "spread", count_time=False)
+        same_component(out)
     elif command in ("rate", "start-rate"):
         run(out, rest, ("rate",) if command == "rate" else ("rate_from_start",))
     elif command in ("add-time", "add-rate", "add-start-rate"):
@@ -177,6 +267,10 @@ if __name__ == "__main__":
         print(time_table(out))
     elif command == "rate-table":
         print(rate_table(out))
+    elif command == "toy-table":
+        print(toy_table(out))
+    elif command == "mean-square-table":
+        print(mean_square_table(out))
     elif command == "start-rate-table":
         print(start_rate_table(out))
     elif command == "figures":

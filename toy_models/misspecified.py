@@ -195,6 +195,7 @@ def _toy2d_setup(name: str, grid: int = 4, width: float = 1.2, critic=None, seed
 
 
 TOY2D_ENERGY = (2, 32, 32, 1)  # the network energy of the 2-D toys' trained game (tanh)
+TOY2D_PENALTY = 0.1  # λ of the 2-D trainer's λ·mean(E²) (`Toy2DConfig.penalty`): bounds E's free offset
 
 
 def _toy2d_network(name: str, critic, seed: int, n: int = 32, lo: float = -4.0, hi: float = 4.0) -> Setup:
@@ -205,6 +206,7 @@ def _toy2d_network(name: str, critic, seed: int, n: int = 32, lo: float = -4.0, 
 
     energy = MLPCritic(TOY2D_ENERGY)
     model = GridEnergy1D.on_square(energy.value, energy.dim, lo, hi, n)
+    model.penalty = TOY2D_PENALTY  # read by the node game: what the 2-D trainer adds to the energy's loss
     data = OnNodes(toy2d(name), *model.grid)
     theta0 = mlp_init(TOY2D_ENERGY, seed + 1)  # not the critic's stream: E = H at the start is a coincidence
     omega0 = critic.init(seed)

@@ -123,7 +123,11 @@ class NodeGame:
         else:
             energy, q = model.energy(theta, self.x), model.nodes(theta).w
         r = h + energy
-        return (self.p * self.game.g(r)).sum() - (q * self.game.h(r)).sum()
+        value = (self.p * self.game.g(r)).sum() - (q * self.game.h(r)).sum()
+        penalty = getattr(model, "penalty", 0.0)
+        if penalty:  # the 2-D trainer's λ·mean(E²) over its p and q samples (q's sampled, so not differentiated)
+            value = value + penalty / 2 * ((self.p + q.detach()) * energy**2).sum()
+        return value
 
     def parts(self, z):
         """(F_θ, c, the Hessian of L in (θ, h), B) at z."""

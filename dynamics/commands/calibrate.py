@@ -134,9 +134,13 @@ class CalibrateReport(Report):
         import matplotlib.pyplot as plt
 
         shown = [q for q in MEASURED if q in self.summary]
-        fig, axes = plt.subplots(1, len(shown), figsize=(4.8 * len(shown), 4.4), layout="constrained", squeeze=False)
-        for ax, q in zip(axes[0], shown):
+        cols = min(3, len(shown))
+        rows = -(-len(shown) // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 4.4 * rows), layout="constrained", squeeze=False)
+        for ax, q in zip(axes.flat, shown):
             _calibration_panel(ax, self, q)
+        for ax in list(axes.flat)[len(shown):]:
+            ax.set_visible(False)
         fig.suptitle(f"{self.model}, critic {self.critic}", fontsize=9)
         return fig
 
@@ -318,7 +322,7 @@ def _mean_square(row: CalibrationRow, div, s: Setup, node_game: NodeGame, z, qua
     """η_ms: the η at which half the runs leave the ball within the horizon, from the second-moment
     recursion on the transverse modes (`mean_square_modes`) and from seeded minibatch runs from z
     (`training.mean_square_runs`); spread: θ's larger standard deviation after the horizon at half
-    the predicted η_max, both ways."""
+    the predicted η_max, both ways (θ's component with the larger predicted sd)."""
     sizes = _trainer_critic(s)
     if sizes is None:
         row.mean_square = {"status": "η_ms and the spread " + TRAINER_ONLY}
@@ -335,8 +339,9 @@ def _mean_square(row: CalibrationRow, div, s: Setup, node_game: NodeGame, z, qua
     if "spread" in quantities:
         predicted_sd = np.sqrt(np.diag(reduced.moment(eta_max / 2, ms_runs.HORIZON)))
         measured = ms_runs.spread(div, z, eta_max / 2, ms_runs.BATCH, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes)
-        row.predicted["spread"] = float(predicted_sd.max())
-        row.measured["spread"] = None if measured["sd"] is None else max(measured["sd"])
+        k = int(np.argmax(predicted_sd))  # the component the prediction calls the wider, measured the same
+        row.predicted["spread"] = float(predicted_sd[k])
+        row.measured["spread"] = None if measured["sd"] is None else measured["sd"][k]
         info["spread"] = {"predicted_sd": predicted_sd.tolist(), **measured}
     row.mean_square = info
 
