@@ -168,3 +168,26 @@ def test_a_2d_toy_plays_an_mlp_energy_against_a_network_critic_on_shared_nodes()
     assert torch.isclose(q.w.sum(), torch.tensor(1.0, dtype=q.w.dtype))
     assert torch.isfinite(NodeGame(game).field(z)).all()
     assert torch.isclose(s.data.nodes().w.sum(), torch.tensor(1.0, dtype=q.w.dtype))
+
+
+def test_the_2d_node_game_adds_the_trainers_energy_penalty_to_the_energys_field_only():
+    """λ/2·Σ (p_i + q_i) E_i², with q's weights held (the trainer's q samples are not differentiated):
+    the field with the penalty minus the field without is −∇_θ of that sum in θ, and 0 in ω."""
+    from febm.dynamics.analysis.nodespace import NodeGame
+    from febm.toy_models import with_critic
+    from febm.toy_models.misspecified import TOY2D_PENALTY
+
+    s = with_critic("toy2d-moons", "mlp:3", seed=2)
+    node_game = NodeGame(Game.from_setup(resolve("jensen_shannon"), s))
+    z = s.initial_guess(node_game.game.divergence)
+    assert s.model.penalty == TOY2D_PENALTY > 0
+    with_penalty = node_game.field(z)
+    s.model.penalty = 0.0
+    without = node_game.field(z)
+    n = node_game.n_theta
+    theta = z[:n].clone().requires_grad_()
+    p, q = s.data.nodes().w, s.model.nodes(z[:n]).w
+    term = TOY2D_PENALTY / 2 * ((p + q) * s.model.energy(theta, node_game.x) ** 2).sum()
+    (expected,) = torch.autograd.grad(term, theta)
+    torch.testing.assert_close(with_penalty[:n] - without[:n], -expected, rtol=1e-9, atol=1e-12)
+    assert torch.equal(with_penalty[n:], without[n:])
