@@ -16,6 +16,7 @@ measurement, are the hold-out and are reported apart.
     python studies/trained_calibration.py start-rate-table OUT.json # the rate-from-the-start table
     python studies/trained_calibration.py mean-square-table OUT.json # the η_ms and spread table
     python studies/trained_calibration.py toy-table OUT.json        # a 2-D toy's η_max and θ-mode table
+    python studies/trained_calibration.py tails OUT.json TAILS.json # tail indices at the resting θ
     python studies/trained_calibration.py figures OUT.json DIR      # its two figures
 """
 
@@ -81,6 +82,31 @@ def add(out, parts, q, count_time=True):
                             or k in ("arrival", "rate", "rate_from_start", "factor", "within", "mean_square")})
     with open(out, "w") as fh:
         fh.write(report.json_text())
+
+
+def tails(path, out) -> None:
+    """Tail indices of the per-sample estimator at each row's resting θ with the tanh critic
+    (`variance.finiteness`): a tanh MLP is bounded, so r = H + E grows like E whatever ω is, and
+    the critic's seeded initialisation stands for its resting value."""
+    from febm.divergences import resolve
+    from febm.dynamics.analysis import variance
+    from febm.dynamics.analysis.game import Game
+    from febm.toy_models import with_critic
+
+    s = with_critic(SETTINGS["model"], SETTINGS["critic"], SETTINGS["seed"])
+    omega = s.critic.init(SETTINGS["seed"])
+    found = {}
+    for r in CalibrateReport.from_json(json.load(open(path))).rows:
+        if not r.theta or r.theta[0] is None:
+            continue
+        game = Game.from_setup(resolve(r.name), s)
+        theta = torch.tensor(r.theta, dtype=torch.float64)
+        fin = variance.finiteness(game, theta, r=lambda x, g=game, t=theta: g.r(t, omega, x))
+        kappa = fin.min_tail_index  # null in the file: no link grows along any direction (κ = ∞)
+        found[r.name] = {"all_finite": fin.all_finite, "min_tail_index": None if kappa == float("inf") else kappa,
+                         "worst": fin.worst[0], "exponents": fin.exponents}
+    with open(out, "w") as fh:
+        json.dump(found, fh, indent=2, allow_nan=False)
 
 
 def same_component(path) -> None:
@@ -267,6 +293,8 @@ if __name__ == "__main__":
         print(time_table(out))
     elif command == "rate-table":
         print(rate_table(out))
+    elif command == "tails":
+        tails(out, rest[0])
     elif command == "toy-table":
         print(toy_table(out))
     elif command == "mean-square-table":

@@ -116,7 +116,10 @@ def test_trained_game_time_and_rate_tables_are_rendered_from_the_result_file():
     assert trained_calibration.time_table(path) in text and trained_calibration.rate_table(path) in text
     assert trained_calibration.start_rate_table(path) in text
     result = json.loads(path.read_text())
-    assert result["not_measured"] == ["eta_ms", "spread"]
+    assert result["not_measured"] == []
+    assert trained_calibration.mean_square_table(path) in text
+    toy = ROOT / "docs/results/calibration-toy2d-8gaussians.json"
+    assert trained_calibration.toy_table(toy) in text
     assert all(r["arrival"]["measured"]["steps"] and r["relaxation"]["rates"] for r in result["rows"])
     assert all(r["modes"] or r["status"] != "measured" for r in result["rows"])
 
@@ -387,3 +390,43 @@ def test_trained_game_theta_mode_readings_hold_in_the_result_file():
     kl = next(r for r in rows if r["name"] == "kl")
     lam = kl["modes"]["theta_mode"]["eigenvalue"][0]
     assert f"{-math.log(1 + 0.01 * lam):.2e}" == f"{kl['predicted']['rate_from_start']:.2e}" == "2.99e-03"
+
+
+def test_trained_game_mean_square_and_toy_readings_hold_in_the_result_files():
+    """docs/trained-game.md's reading of η_ms, the spread, the tails and the 2-D toy."""
+    rows = json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())["rows"]
+    rows = [r for r in rows if r["mean_square"] and "growth_at_half_eta_max" in r["mean_square"]]
+    text = " ".join((ROOT / "docs/trained-game.md").read_text().split())
+    assert all(v > 0 for r in rows for v in r["mean_square"]["growth_at_half_eta_max"].values())
+    finite = [r for r in rows if r["predicted"]["eta_ms"] is not None]
+    within = [r for r in finite if 1 / 1.5 <= r["predicted"]["eta_ms"] / r["measured"]["eta_ms"] <= 1.5]
+    assert f"{len(within)} of {len(finite)} within a factor 1.5, hold-out included" in text
+    late = [r["measured"]["eta_ms"] / r["predicted"]["eta_max"] for r in finite]
+    assert f"only at {min(late):.1f}–{max(late):.1f}× η_max" in text and min(late) > 2
+    spread = [r["predicted"]["spread"] / r["measured"]["spread"] for r in finite]
+    good = sum(1 / 1.5 <= x <= 1.5 for x in spread)
+    assert f"The spread is predicted within a factor 1.5 for {good} of {len(spread)} f" in text
+    tails = json.loads((ROOT / "docs/results/tails-paper-1d-mlp.json").read_text())
+    assert not tails["kl"]["all_finite"] and round(tails["kl"]["min_tail_index"], 3) == 1
+    assert {f for f, t in tails.items() if not t["all_finite"]} == {
+        "kl", "jeffreys", "alpha=0.9", "squared_hellinger", "alpha=0.5"}
+    toy = json.loads((ROOT / "docs/results/calibration-toy2d-8gaussians.json").read_text())["rows"]
+    dead = [r for r in toy if r["status"] != "measured"]
+    assert f"{len(dead)} of {len(toy)} flows stop being finite" in text
+    assert not any(abs(r["predicted"]["eta_max"] / r["measured"]["eta_max"] - 1) <= 0.01
+                   for r in toy if r["status"] == "measured")
+    assert all(r["modes"]["theta_mode"]["eigenvalue"][0] > 0 for r in toy if r["status"] == "measured")
+
+
+def test_readme_quotes_the_mean_square_and_toy_calibration():
+    rows = json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())["rows"]
+    finite = [r for r in rows if r["mean_square"] and r["predicted"]["eta_ms"] is not None]
+    late = [r["measured"]["eta_ms"] / r["predicted"]["eta_max"] for r in finite]
+    within = sum(1 / 1.5 <= r["predicted"]["eta_ms"] / r["measured"]["eta_ms"] <= 1.5 for r in finite)
+    spread = sum(1 / 1.5 <= r["predicted"]["spread"] / r["measured"]["spread"] <= 1.5 for r in finite)
+    toy = json.loads((ROOT / "docs/results/calibration-toy2d-8gaussians.json").read_text())["rows"]
+    dead = sum(r["status"] != "measured" for r in toy)
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"only at {min(late):.1f}–{max(late):.1f}× it ({within} of {len(finite)} f within a factor 1.5)" in readme
+    assert f"within 1.5 for {spread} of {len(finite)}" in readme
+    assert f"{dead} of {len(toy)} flows stop being finite" in readme
