@@ -106,12 +106,15 @@ def test_calibrate_bad_input(capsys):
     assert "does not take a network critic" in err[1]
 
 
-def test_calibrate_from_the_cli_with_a_users_module(tmp_path, capsys):
+def test_calibrate_from_the_cli_with_a_users_module(tmp_path, capsys, monkeypatch):
     """Your own torch.nn.Module (a file you run), from the CLI (any f: `resolve` is tested apart): the JSON's keys, its
     round trip, the two figures, and a measured bracket around a finite edge. (Agreement is a
     measurement, in docs/trained-game.md; this flow is too short to be near a resting point.)"""
     from febm.dynamics.commands.cli import main
 
+    from febm.dynamics.analysis import local_rate
+
+    monkeypatch.setattr(local_rate, "MAX_STEPS", 300)  # the rate's pair runs: short (agreement is tested apart)
     path = tmp_path / "my_critic.py"
     path.write_text("import torch\ntorch.manual_seed(1)\n"
                     "critic = torch.nn.Sequential(torch.nn.Linear(1, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))\n")

@@ -157,7 +157,7 @@ def _calibration_panel(ax, report: "CalibrateReport", q: str) -> None:
     from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
     pairs = [(r.predicted.get(q), r.measured.get(q), r.name) for r in report.rows
-             if r.predicted.get(q) and r.measured.get(q)]
+             if (r.predicted.get(q) or 0) > 0 and (r.measured.get(q) or 0) > 0]  # a log axis: negative fits left out
     if pairs:
         pred, meas, names = zip(*pairs)
         held = [n in report.hold_out for n in names]
@@ -173,11 +173,15 @@ def _calibration_panel(ax, report: "CalibrateReport", q: str) -> None:
                 ax.plot([lo, hi], [lo * k, hi * k], color="0.7", lw=0.8, ls="--")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        for axis in (ax.xaxis, ax.yaxis):  # 1-2-5 ticks: labelled minor ticks collide on a short range
-            axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        decades = math.log10(hi / lo)
+        # labelled ticks by the range: decades over 2 decades (1-2-5 labels collide there), 1-2-5 over
+        # a short one, and finer below half a decade, where 1-2-5 leaves a single label
+        subs = (1.0,) if decades > 2 else (1.0, 2.0, 5.0) if decades > 0.5 else (1.0, 1.2, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(LogLocator(subs=subs))
             axis.set_minor_formatter(NullFormatter())
             axis.set_major_formatter(FormatStrFormatter("%g"))
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
     xlabel, ylabel = _LABELS[q]
     ax.set_xlabel("measured " + xlabel)
     ax.set_ylabel("predicted " + ylabel)
