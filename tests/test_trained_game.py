@@ -110,9 +110,8 @@ def test_calibrate_from_the_cli_with_a_users_module(tmp_path, capsys, monkeypatc
     """Your own torch.nn.Module (a file you run), from the CLI (any f: `resolve` is tested apart): the JSON's keys, its
     round trip, the two figures, and a measured bracket around a finite edge. (Agreement is a
     measurement, in docs/trained-game.md; this flow is too short to be near a resting point.)"""
-    from febm.dynamics.commands.cli import main
-
     from febm.dynamics.analysis import local_rate
+    from febm.dynamics.commands.cli import main
 
     monkeypatch.setattr(local_rate, "MAX_STEPS", 300)  # the rate's pair runs: short (agreement is tested apart)
     path = tmp_path / "my_critic.py"
