@@ -131,9 +131,9 @@ def test_alpha_limits_are_kl_and_reverse_kl(spec):
 
 USER = [
     ("t*log(t) - t + 1", "symbolic", sp.exp(S) - 1),
-    ("cosh(log(t)) - 1", "symbolic", None),
+    pytest.param("cosh(log(t)) - 1", "symbolic", None, marks=pytest.mark.slow),  # 2nd of each kind: make test-all
     ("(t-1)*atan(t-1)", "numeric", None),
-    ("t*log(t) + (t-1)**2*exp(-t)", "numeric", None),
+    pytest.param("t*log(t) + (t-1)**2*exp(-t)", "numeric", None, marks=pytest.mark.slow),
 ]
 
 

@@ -6,14 +6,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from linear_node_game import linear_node_game
 
-from febm.divergences import resolve
 from febm.dynamics.analysis import local_rate, step_edge
-from febm.dynamics.analysis.game import Game
-from febm.dynamics.analysis.nodespace import NodeGame
-from febm.toy_models import LinearCritic, polynomial
-from febm.toy_models.data import paper_mixture
-from febm.toy_models.misspecified import OnNodes, paper_1d
 
 
 def test_pair_rate_is_the_step_maps_modulus_for_real_and_rotating_modes():
@@ -45,13 +40,8 @@ def test_measuring_steps_bounds():
 def test_every_measured_mode_matches_the_spectrum_for_a_critic_linear_in_omega():
     """With ∇²_ω H = 0 the lift is exact, so at a resting point with |F| ≈ 1e-9 pair runs along each
     transverse eigenvector decay at the predicted −log|1 + ηλ| (real and complex modes)."""
-    s = paper_1d()
-    critic = LinearCritic(polynomial(2)).with_dim(torch.zeros(1, dtype=torch.float64))
-    game = Game(resolve("jensen_shannon").validate(), s.model, critic, OnNodes(paper_mixture(), *s.model.grid))
-    node_game = NodeGame(game)
-    z, checkpoints = step_edge.flow_to_rest(node_game.field, torch.tensor([1.0, 0.5, 0, 0, 0], dtype=torch.float64),
-                                            4000, 0, record=False)
-    assert checkpoints["residual"][-1] < 1e-8
+    _, node_game, z, residual = linear_node_game()
+    assert residual[-1] < 1e-8
     eta_max = step_edge.predicted(node_game.field, z, k=3)[0]
     found = local_rate.measure(node_game, z, eta_max)
     assert found.kernel_rank == 3 and found.flat_directions == 0

@@ -4,28 +4,19 @@ the runs that measure its edge (`training.mean_square_runs`)."""
 import numpy as np
 import pytest
 import torch
+from linear_node_game import linear_node_game
 
 from febm.divergences import resolve
-from febm.dynamics.analysis import jacobian, mean_square_modes, step_edge, variance
+from febm.dynamics.analysis import jacobian, mean_square_modes, variance
 from febm.dynamics.analysis.fields import GDAField
-from febm.dynamics.analysis.game import Game
-from febm.dynamics.analysis.nodespace import NodeGame
 from febm.dynamics.training import mean_square_runs
-from febm.toy_models import LinearCritic, polynomial
 from febm.toy_models.critics import parse_critic
-from febm.toy_models.data import paper_mixture
-from febm.toy_models.misspecified import OnNodes, paper_1d
+from febm.toy_models.misspecified import paper_1d
 
 
 @pytest.fixture(scope="module")
 def linear_game():
-    """Jensen–Shannon on paper-1d's nodes with a critic linear in ω, at its resting point (|F| ~ 1e-9)."""
-    s = paper_1d()
-    critic = LinearCritic(polynomial(2)).with_dim(torch.zeros(1, dtype=torch.float64))
-    game = Game(resolve("jensen_shannon").validate(), s.model, critic, OnNodes(paper_mixture(), *s.model.grid))
-    node_game = NodeGame(game)
-    z, _ = step_edge.flow_to_rest(node_game.field, torch.tensor([1.0, 0.5, 0, 0, 0], dtype=torch.float64), 4000, 0,
-                                  record=False)
+    game, node_game, z, _ = linear_node_game()
     return game, node_game, z
 
 
