@@ -113,12 +113,12 @@ def test_calibrate_from_the_cli_with_a_users_module(tmp_path, capsys, monkeypatc
     from febm.dynamics.analysis import local_rate
     from febm.dynamics.commands.cli import main
 
-    monkeypatch.setattr(local_rate, "MAX_STEPS", 300)  # the rate's pair runs: short (agreement is tested apart)
+    monkeypatch.setattr(local_rate, "MAX_STEPS", 100)  # the rate's pair runs: short (agreement is tested apart)
     path = tmp_path / "my_critic.py"
     path.write_text("import torch\ntorch.manual_seed(1)\n"
                     "critic = torch.nn.Sequential(torch.nn.Linear(1, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))\n")
     code = main(["calibrate", "jensen_shannon", "--critic", f"{path}:critic", "--flow-steps", "200",
-                 "--warm-steps", "50", "--edge-steps", "60", "--json", "--plot", str(tmp_path / "figs")])
+                 "--warm-steps", "50", "--edge-steps", "30", "--json", "--plot", str(tmp_path / "figs")])
     d = json.loads(capsys.readouterr().out)
     assert code == 0
     assert d["critic"] == "my_critic.py:critic" and d["rows"][0]["name"] == "jensen_shannon"
