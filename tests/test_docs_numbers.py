@@ -366,6 +366,8 @@ def test_readme_quotes_the_time_and_rate_calibration():
     modes = [r for r in rows if r["modes"]]
     worst = max(abs(r["predicted"]["rate"] / r["measured"]["rate"] - 1) for r in modes)
     assert worst < 0.007 and f"predicted within 0.7% for all {len(modes)} f" in readme
+    constants = [1 / r["modes"]["slowest"]["predicted"] for r in modes if r["modes"]["slowest"]["predicted"] > 0]
+    assert round(math.log10(max(constants))) == 12 and "time constants up to 10¹² steps" in readme
 
 
 def test_trained_game_theta_mode_readings_hold_in_the_result_file():
