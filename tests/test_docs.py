@@ -17,11 +17,18 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
 
 
+# the two heaviest pages (a numeric conjugate derived, ~20 s each) run in `make test-all`, which keeps
+# `make test` under 6 minutes on 2 cores
+SLOW_PAGES = {"tutorials/check-a-divergence.md", "tutorials/study-from-python.md"}
+
+
 def _blocks(lang):
     for page in sorted(DOCS.rglob("*.md")):
         blocks = [body for kind, body in FENCE.findall(page.read_text()) if kind == lang]
         if blocks:
-            yield pytest.param(page, blocks, id=str(page.relative_to(DOCS)))
+            name = str(page.relative_to(DOCS))
+            marks = [pytest.mark.slow] if lang == "python" and name in SLOW_PAGES else []
+            yield pytest.param(page, blocks, id=name, marks=marks)
 
 
 @pytest.mark.parametrize("page, blocks", list(_blocks("python")))
