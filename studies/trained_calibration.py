@@ -42,14 +42,19 @@ def run(out, names, quantities=("eta_max",)):
     print(report.text(), flush=True)
 
 
+def split_summary(rows, q: str) -> dict:
+    """Quantity q's summary for the analysis set and, under q + "_hold_out", the hold-out."""
+    return {q: summarize([r for r in rows if r.name not in HOLD_OUT], q),
+            q + "_hold_out": summarize([r for r in rows if r.name in HOLD_OUT], q)}
+
+
 def merge(out, parts):
     reports = [CalibrateReport.from_json(json.load(open(p))) for p in parts]
     rows = sorted((r for rep in reports for r in rep.rows), key=lambda r: CURVED.index(r.name)
                   if r.name in CURVED else len(CURVED))
     first = reports[0]
     first.rows, first.elapsed_s = rows, sum(r.elapsed_s for r in rows)
-    first.summary = {"eta_max": summarize([r for r in rows if r.name not in HOLD_OUT], "eta_max"),
-                     "eta_max_hold_out": summarize([r for r in rows if r.name in HOLD_OUT], "eta_max")}
+    first.summary = split_summary(rows, "eta_max")
     with open(out, "w") as fh:
         fh.write(first.json_text())
 
@@ -74,8 +79,7 @@ def add(out, parts, q, count_time=True):
             setattr(r, name, getattr(t, name))
         r.elapsed_s += t.elapsed_s if count_time else 0.0
     rows = report.rows
-    report.summary[q] = summarize([r for r in rows if r.name not in HOLD_OUT], q)
-    report.summary[q + "_hold_out"] = summarize([r for r in rows if r.name in HOLD_OUT], q)
+    report.summary.update(split_summary(rows, q))
     report.not_measured = [k for k in report.not_measured if k != q]
     report.settings.update({k: v for k, v in CalibrateReport.from_json(json.load(open(parts[0]))).settings.items()
                             if k not in report.settings
@@ -118,8 +122,7 @@ def same_component(path) -> None:
         if sp and sp["sd"] is not None and sp["predicted_sd"] and None not in sp["predicted_sd"]:
             r.measured["spread"] = sp["sd"][sp["predicted_sd"].index(max(sp["predicted_sd"]))]
     for q in ("eta_ms", "spread"):
-        report.summary[q] = summarize([r for r in report.rows if r.name not in HOLD_OUT], q)
-        report.summary[q + "_hold_out"] = summarize([r for r in report.rows if r.name in HOLD_OUT], q)
+        report.summary.update(split_summary(report.rows, q))
     with open(path, "w") as fh:
         fh.write(report.json_text())
 

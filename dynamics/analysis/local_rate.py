@@ -66,10 +66,8 @@ class LocalRate:
 def transverse_modes(nj: NodeJacobian, eta: float):
     """(eigenvalues, lifted real unit eigenvectors, θ-shares, per-step rates) of the transverse
     eigenvalues of G_node, slowest first."""
-    values, vectors = np.linalg.eig(nj.G)
-    keep = np.argsort(-np.abs(values))[: nj.rank + nj.n_theta]  # the rest: K's null, which lifts to nothing
-    values, vectors = values[keep], vectors[:, keep]
-    lifted = np.stack([nj.lift(vectors[:, k]) for k in range(len(keep))], axis=1)
+    values, vectors, _ = nj.transverse_eigen()
+    lifted = np.stack([nj.lift(vectors[:, k]) for k in range(len(values))], axis=1)
     share = np.sum(np.abs(lifted[: nj.n_theta]) ** 2, axis=0) / np.sum(np.abs(lifted) ** 2, axis=0)
     rates = -np.log(np.abs(1 + eta * values))
     order = np.argsort(rates)

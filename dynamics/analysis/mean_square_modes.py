@@ -51,14 +51,9 @@ class ModeBasis:
 
     @classmethod
     def at(cls, node_game: NodeGame, z) -> "ModeBasis":
-        nj = NodeJacobian.at(node_game, z)
-        _, _, hess, B = node_game.parts(z)
-        hess, B = hess.detach().numpy(), B.detach().numpy()
-        n = nj.n_theta
-        values, U = np.linalg.eig(nj.G)
-        keep = np.argsort(-np.abs(values))[: nj.rank + n]
-        Winv = np.linalg.inv(U)[keep]
-        values, U = values[keep], U[:, keep]
+        nj = NodeJacobian.at(node_game, z)  # one Hessian and one B for G, V and Y alike
+        hess, B, n = nj.hess, nj.B, nj.n_theta
+        values, U, Winv = nj.transverse_eigen()
         V = np.vstack([U[:n], B.T @ U[n:]])
         WR_theta = -Winv[:, :n] @ hess[:n, :n] + Winv[:, n:] @ hess[n:, :n]
         WR_omega = (-Winv[:, :n] @ hess[:n, n:] + Winv[:, n:] @ hess[n:, n:]) @ B

@@ -185,6 +185,7 @@ class NodeJacobian:
     B: np.ndarray  # (n, d_ω)
     c: np.ndarray  # ∂L/∂h: zero where the critic fits log p/q on every node
     n_theta: int
+    hess: np.ndarray | None = None  # the Hessian of L in (θ, h) that G is built from
 
     @classmethod
     def at(cls, node_game: NodeGame, z) -> "NodeJacobian":
@@ -193,7 +194,7 @@ class NodeJacobian:
         K = B @ B.T
         G = torch.cat([torch.cat([-hess[:n, :n], -hess[:n, n:] @ K], 1),
                        torch.cat([hess[n:, :n], hess[n:, n:] @ K], 1)], 0)
-        return cls(G.detach().numpy(), B.detach().numpy(), c.detach().numpy(), n)
+        return cls(G.detach().numpy(), B.detach().numpy(), c.detach().numpy(), n, hess.detach().numpy())
 
     @property
     def kernel(self) -> np.ndarray:
@@ -210,6 +211,13 @@ class NodeJacobian:
     def rank(self) -> int:
         """The number of directions of ω that the nodes see (numerical rank of K)."""
         return len(self.G) - self.n_theta - self.kernel_null().shape[1]
+
+    def transverse_eigen(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(eigenvalues, right eigenvectors, rows of U⁻¹) of G_node's rank K + n_θ transverse
+        eigenvalues: the largest in modulus; the rest are K's null, which lifts to nothing."""
+        values, U = np.linalg.eig(self.G)
+        keep = np.argsort(-np.abs(values))[: self.rank + self.n_theta]
+        return values[keep], U[:, keep], np.linalg.inv(U)[keep]
 
     def lift(self, u: np.ndarray) -> np.ndarray:
         """(u_θ, u_h) ↦ (u_θ, Bᵀ u_h): an eigenvector of G_node to one of J (c = 0)."""
