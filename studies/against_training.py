@@ -90,6 +90,25 @@ class ComparisonReport(Report):
         return cls(d["model"], d["rule"], [Pair(**p) for p in d["pairs"]], spearman=d["spearman"],
                    spearman_p=d["spearman_p"])
 
+    def scores(self) -> tuple[float, float]:
+        """(Cohen's κ, the agreement of always guessing the commonest measured class)."""
+        c = np.array(self.confusion)
+        n = c.sum()
+        chance = float(c.sum(1) @ c.sum(0)) / n**2
+        return (self.agreement - chance) / (1 - chance), c.sum(0).max() / n
+
+    def markdown(self, error: str = "error") -> str:
+        """The confusion table and one line of scores, as the docs print them."""
+        kappa, majority = self.scores()
+        agreeing = sum(p.predicted == p.measured for p in self.pairs)
+        lines = ["| | measured trains | measured fragile | measured fails |", "| --- | --- | --- | --- |"]
+        lines += [f"| predicted {c} | " + " | ".join(map(str, row)) + " |" for c, row in zip(CLASSES, self.confusion)]
+        rho = "undefined" if self.spearman is None else f"{self.spearman:.2f} (p = {self.spearman_p:.1g})"
+        lines += ["", f"Agreement {self.agreement:.0%} ({agreeing} of {len(self.pairs)}), Cohen's κ {kappa:.2f}; "
+                      f"always guessing the commonest measured class scores {majority:.1%}. Spearman's ρ between the "
+                      f"predicted class and the measured {error} is {rho}."]
+        return "\n".join(lines)
+
     def text(self) -> str:
         lines = [f"atlas prediction against measured training on {self.model} ({len(self.pairs)} cases)",
                  f"  measured outcome: {self.rule}",
@@ -110,6 +129,15 @@ def compare_paper_1d(atlas_json: dict, training_json: dict) -> ComparisonReport:
         if row["divergence"] in predicted:
             measured, error = paper_1d_outcome(row)
             pairs.append(Pair(row["divergence"], predicted[row["divergence"]], measured, error))
+    return ComparisonReport("paper-1d", RULES["paper-1d"], pairs)
+
+
+def compare_measured(atlas_json: dict, measured_json: dict) -> ComparisonReport:
+    """paper-1d's predictions against the stored measured classes (non-finite runs: error ∞)."""
+    rows = measured_json["rows"]
+    pairs = [Pair(r["name"], r["prediction"], rows[r["name"]]["measured"],
+                  float("inf") if rows[r["name"]]["measured_error"] is None else rows[r["name"]]["measured_error"])
+             for r in atlas_json["rows"]]
     return ComparisonReport("paper-1d", RULES["paper-1d"], pairs)
 
 

@@ -1,15 +1,15 @@
-"""docs/atlas.md's table of the corrected mean-square numbers on paper-1d, from the atlas's JSON
-and the measured classes of the reference-settings runs, with the agreement, Cohen's κ and the
-score of always guessing the commonest measured class.
+"""docs/atlas.md's paper-1d table: the atlas's predictions (corrected mean-square operator) from
+its JSON against the measured classes of the reference-settings runs, with the confusion table,
+the agreement, Cohen's κ, the score of always guessing the commonest measured class and
+Spearman's ρ.
 
     febm atlas --lr 1e-3 --steps 20000 --json > docs/results/atlas-paper-1d.json
     python studies/atlas_corrected.py docs/results/atlas-paper-1d.json docs/results/paper1d-reference-measured.json
+    python studies/atlas_corrected.py old-edge docs/results/mean-square-old-operator.json kl  # what changed
 """
 
 import json
 import sys
-
-CLASSES = ("trains", "fragile", "fails")
 
 
 def _fmt(x) -> str:
@@ -20,30 +20,52 @@ def _fmt(x) -> str:
     return f"{x:.3g}"
 
 
-def agreement(pairs) -> tuple[float, float, float]:
-    """(fraction agreeing, Cohen's κ, fraction of the commonest measured class) over (predicted, measured)."""
-    n = len(pairs)
-    agree = sum(p == m for p, m in pairs) / n
-    chance = sum(sum(p == c for p, _ in pairs) * sum(m == c for _, m in pairs) for c in CLASSES) / n**2
-    majority = max(sum(m == c for _, m in pairs) for c in CLASSES) / n
-    return agree, (agree - chance) / (1 - chance), majority
-
-
 def table(result: dict, measured: dict) -> str:
-    lines = [f"| f | η_max | η_ms (batch {result['batch']}) | η_ms / η_max | margin (sd) | prediction | measured |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    pairs = []
+    """Per f: the corrected predictions, the measured error and class; then the confusion and scores."""
+    from against_training import compare_measured
+
+    lines = [f"| f | η_max | η_ms (batch {result['batch']}) | η_ms / η_max | margin (sd) | κ on the path | "
+             "flow error at T | prediction | measured error | measured |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in result["rows"]:
         ratio = None if not (r["eta_ms"] and r["eta_max_simultaneous"]) else r["eta_ms"] / r["eta_max_simultaneous"]
-        m = measured["rows"][r["name"]]["measured"]
-        pairs.append((r["prediction"], m))
+        m = measured["rows"][r["name"]]
+        error = "non-finite" if m["measured_error"] is None else f"{m['measured_error']:g}"
         lines.append(f"| {r['name']} | {_fmt(r['eta_max_simultaneous'])} | {_fmt(r['eta_ms'])} | {_fmt(ratio)} | "
-                     f"{_fmt(r['tail_margin_sd'])} | {r['prediction']} | {m} |")
-    agree, kappa, majority = agreement(pairs)
-    lines += ["", f"Agreement {agree:.0%} ({round(agree * len(pairs))} of {len(pairs)}), Cohen's κ {kappa:.2f}; "
-                  f"always guessing the commonest measured class scores {majority:.1%}."]
-    return "\n".join(lines)
+                     f"{_fmt(r['tail_margin_sd'])} | {_fmt(r['tail_index_path'])} | {_fmt(r['predicted_error'])} | "
+                     f"{r['prediction']} | {error} | {m['measured']} |")
+    return "\n".join(lines) + "\n\n" + compare_measured(result, measured).markdown()
+
+
+def old_edge(out, names, batch: int = 1000) -> None:
+    """The mean-square edge on paper-1d under the operator febm shipped before 2026-11-29 (H ⊗ H on
+    both sides of the noise, η⁴) next to the corrected one, from the same Jacobians and noise, so
+    theory.md's "what changed" line has a source (a few minutes per f)."""
+    import numpy as np
+
+    from febm.dynamics.analysis import variance as V
+    from febm.dynamics.analysis.local import LocalAnalysis
+    from febm.threads import limit_threads
+
+    class OldMeanSquare(V.MeanSquare):
+        def operator(self, eta: float) -> np.ndarray:
+            M, HH = self.step_matrix(eta), np.kron(self.rates(eta), self.rates(eta))
+            return np.kron(M, M) + HH @ self.noise @ HH / self.batch
+
+    limit_threads(1)
+    rows = {}
+    for name in names:
+        la = LocalAnalysis.build(name, "paper-1d")
+        ms = V.mean_square(la.lin, batch)
+        old = OldMeanSquare(ms.G, ms.n_theta, ms.sigma, ms.noise, ms.batch, ms.ratio)
+        rows[name] = {"eta_max": la.eta_max(), "eta_ms": ms.edge(la.eta_max()), "eta_ms_old": old.edge(la.eta_max())}
+        print(name, rows[name], flush=True)
+    with open(out, "w") as fh:
+        json.dump({"model": "paper-1d", "batch": batch, "rows": rows}, fh, indent=1)
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "old-edge":
+        old_edge(sys.argv[2], sys.argv[3:])
+        sys.exit()
     print(table(json.loads(open(sys.argv[1]).read()), json.loads(open(sys.argv[2]).read())))

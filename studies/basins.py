@@ -3,6 +3,7 @@ atlas.md's table of them.
 
     python studies/basins.py run docs/results/basins.json gaussian-1d paper-1d
     python studies/basins.py table docs/results/basins.json
+    python studies/basins.py reversal docs/results/basins-reversal.json  # KL, reverse KL along seed 1
 """
 
 import json
@@ -79,10 +80,29 @@ def correlation(path) -> list:
     return out
 
 
+def reversal(out_path, model: str = "gaussian-1d", seed: int = 1) -> None:
+    """KL's and reverse KL's radii along the atlas's two random directions drawn with another seed:
+    the direction where their order reverses (atlas.md)."""
+    from febm.dynamics.analysis import basins
+    from febm.dynamics.analysis.local import LocalAnalysis
+    from febm.threads import limit_threads
+
+    limit_threads(1)
+    radii = {}
+    for name in ("kl", "reverse_kl"):
+        lin = LocalAnalysis.build(name, model).lin
+        radii[name] = basins.basin(lin, random_directions=2, seed=seed, r_max=3.0, steps=5).random
+        print(name, radii[name], flush=True)
+    with open(out_path, "w") as fh:
+        json.dump({"model": model, "seed": seed, "r_max": 3.0, "steps": 5, "random": radii}, fh, indent=1)
+
+
 if __name__ == "__main__":
     command, path, *rest = sys.argv[1:]
     if command == "run":
         run(path, rest)
+    elif command == "reversal":
+        reversal(path)
     else:
         print(table(path))
         for model, rho, p, n in correlation(path):

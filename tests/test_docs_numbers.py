@@ -36,16 +36,6 @@ def _kappa(c: np.ndarray) -> tuple[float, float, float]:
     return agree, (agree - chance) / (1 - chance), c.sum(0).max() / n
 
 
-def test_the_atlas_history_quotes_the_kappa_of_its_own_tables():
-    text = (ROOT / "docs/atlas.md").read_text()
-    for heading, quoted in (("## paper-1d: predictions against training", (44, 0.13, 62.5)),
-                            ("## The 2-D toys: predictions against training", (44, 0.21, 48))):
-        agree, kappa, majority = _kappa(_confusion("atlas.md", heading))
-        assert round(100 * agree) == quoted[0] and round(kappa, 2) == quoted[1]
-        assert round(100 * majority, 1 if quoted[2] % 1 else 0) == quoted[2]
-        assert f"Cohen's κ {quoted[1]}" in text
-
-
 def test_corrected_atlas_table_is_rendered_from_its_result_file():
     import atlas_corrected
 
@@ -55,6 +45,40 @@ def test_corrected_atlas_table_is_rendered_from_its_result_file():
     assert set(measured["rows"]) == {r["name"] for r in result["rows"]}
     kl = next(r for r in result["rows"] if r["name"] == "kl")
     assert result["batch"] == 1000 and abs(kl["eta_ms"] - 0.021) < 0.0005  # the value the theory page quotes
+
+
+def test_theory_says_what_the_operator_correction_changed_from_its_result_file():
+    """"the corrected edge for KL is 0.021 (it was 0.257)": both edges from one Jacobian and noise."""
+    kl = json.loads((ROOT / "docs/results/mean-square-old-operator.json").read_text())["rows"]["kl"]
+    atlas = json.loads((ROOT / "docs/results/atlas-paper-1d.json").read_text())["rows"]
+    assert math.isclose(kl["eta_ms"], next(r for r in atlas if r["name"] == "kl")["eta_ms"], rel_tol=1e-6)
+    theory = " ".join((ROOT / "docs/theory.md").read_text().split())
+    assert f"the corrected edge for KL is {kl['eta_ms']:.3f} (it was {kl['eta_ms_old']:.3f};" in theory
+
+
+def test_paper_1d_atlas_bullets_read_the_result_files():
+    atlas = {r["name"]: r for r in json.loads((ROOT / "docs/results/atlas-paper-1d.json").read_text())["rows"]}
+    measured = json.loads((ROOT / "docs/results/paper1d-reference-measured.json").read_text())["rows"]
+    text = " ".join((ROOT / "docs/atlas.md").read_text().split())
+    for n in ("pearson_chi2", "alpha=2", "symmetric_chi2"):  # "a tail index of 1 on the way"
+        assert round(atlas[n]["tail_index_path"], 6) == 1 and measured[n]["non_finite"]
+    for n in ("kl", "jeffreys"):  # "sit exactly at κ = 2", a run of each died
+        assert round(atlas[n]["tail_index_path"], 6) == 2 and measured[n]["non_finite"]
+    slow = ("jensen_shannon", "gan", "squared_hellinger", "alpha=-0.5", "le_cam")
+    errors = [measured[n]["measured_error"] for n in slow]
+    flows = [atlas[n]["predicted_error"] for n in slow]
+    assert f"Le Cam ended {min(errors):.2f}–{max(errors):.2f} from the minimizer" in text
+    assert f"The exact flow from the start is {min(flows):.2g}–{max(flows):.2g} off" in text
+    assert max(flows) < min(errors)  # "slower than the flow says"
+    assert atlas["alpha=0.9"]["prediction"] == measured["alpha=0.9"]["measured"] == "trains"
+    assert f"α = 0.9 trained (error {measured['alpha=0.9']['measured_error']:g})**, as predicted" in text
+    wrong = [n for n, r in atlas.items() if r["prediction"] == "trains" and measured[n]["measured"] != "trains"]
+    assert wrong == ["reverse_kl", "alpha=-0.5", "alpha=0.5"]
+    e = {n: measured[n]["measured_error"] for n in wrong}
+    assert [measured[n]["measured"] for n in wrong] == ["fragile", "fails", "fragile"]
+    assert (f"reverse KL ({e['reverse_kl']:g}) and α = 0.5 ({e['alpha=0.5']:g}) were fragile, "
+            f"α = −0.5 ({e['alpha=-0.5']:g}) failed") in text
+    assert all(atlas[n]["tail_margin_sd"] > 3 and atlas[n]["tail_index_path"] > 2 for n in wrong)
 
 
 def test_paper_1d_table_is_rendered_from_its_result_file():
@@ -322,6 +346,27 @@ def test_basins_table_and_its_readings_come_from_the_result_file():
     assert kl > 2 * rkl  # "KL and reverse KL (both f''(1) = 1) differ by more than 2×"
     times = [r["elapsed_s"] for m in json.loads(path.read_text()).values() for r in m["rows"]]
     assert f"cost {min(times):.0f}–{max(times):.0f} s per f" in atlas_md
+
+
+def test_runs_that_die_are_read_from_their_result_file():
+    import runs_that_die
+
+    path = ROOT / "docs/results/runs-that-die.json"
+    rows = json.loads(path.read_text())["rows"]
+    assert runs_that_die.text(path) in (ROOT / "docs/atlas.md").read_text()
+    # the prose: reverse KL above its edge (predicted), squared Hellinger below it (not predicted)
+    assert rows["reverse_kl"]["eta"] > rows["reverse_kl"]["eta_ms"] and rows["reverse_kl"]["died"] > 0
+    assert rows["squared_hellinger"]["eta"] < rows["squared_hellinger"]["eta_ms"]
+    assert rows["squared_hellinger"]["died"] == json.loads(path.read_text())["settings"]["runs"]
+
+
+def test_basins_reversal_is_read_from_its_result_file():
+    d = json.loads((ROOT / "docs/results/basins-reversal.json").read_text())
+    kl, rkl = d["random"]["kl"][0], d["random"]["reverse_kl"][0]
+    assert (d["model"], d["seed"]) == ("gaussian-1d", 1) and rkl >= d["r_max"] > kl
+    atlas_md = " ".join((ROOT / "docs/atlas.md").read_text().split())
+    assert (f"along the first random direction drawn with seed 1 on gaussian-1d the order reverses, KL {kl:.2f} "
+            "and reverse KL ≥ 3") in atlas_md
 
 
 def test_trained_game_rate_and_time_readings_hold_in_the_result_file():

@@ -243,3 +243,19 @@ def test_basins_shrink_with_f3_at_equal_f2():
         directions = [Q @ rng.standard_normal(len(lin.z_star)) for _ in range(2)]
         radii[name] = min(basins.radius(lin, d, r_max=3.0, steps=5) for d in directions)
     assert radii["reverse_kl"] < 0.6 * radii["kl"], radii
+
+
+@pytest.mark.slow
+def test_basins_reversal_reproduces_its_result_file():
+    """docs/results/basins-reversal.json (KL 1.10 along seed 1's first direction, reverse KL capped)
+    is what the code computes now."""
+    import json
+
+    from febm.dynamics.analysis import basins
+
+    d = json.loads((Path(__file__).resolve().parents[1] / "docs/results/basins-reversal.json").read_text())
+    for name, stored in d["random"].items():
+        lin = linearization(name, d["model"])
+        rng, Q = np.random.default_rng(d["seed"]), lin.projector()
+        direction = Q @ rng.standard_normal(len(lin.z_star))
+        assert basins.radius(lin, direction, r_max=d["r_max"], steps=d["steps"]) == pytest.approx(stored[0], rel=1e-6)
