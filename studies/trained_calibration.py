@@ -8,6 +8,8 @@ measurement, are the hold-out and are reported apart.
     python studies/trained_calibration.py rate PART.json NAME ...  # only the local rate (θ-mode)
     python studies/trained_calibration.py start-rate PART.json NAME ...  # only the rate from the start
     python studies/trained_calibration.py mean-square PART.json NAME ...  # only η_ms and the spread
+    python studies/trained_calibration.py edge-at-batch PART.json B NAME ...  # only η_ms, at batch B
+    python studies/trained_calibration.py batch-table PART.json ...  # η_ms against B (docs/trained-game.md)
     python studies/trained_calibration.py add-time OUT.json PART.json ...  # into OUT's rows (add-rate,
                                                                     # add-start-rate alike)
     python studies/trained_calibration.py table OUT.json            # the docs table (docs/trained-game.md)
@@ -34,9 +36,9 @@ HOLD_OUT = sorted(np.random.default_rng(20201).choice(CURVED, 4, replace=False).
 SETTINGS = dict(model="paper-1d", critic="mlp:64,64", seed=0, flow_steps=6000, edge_steps=500)
 
 
-def run(out, names, quantities=("eta_max",)):
+def run(out, names, quantities=("eta_max",), **extra):
     torch.set_num_threads(1)
-    report = calibrate(names, hold_out=HOLD_OUT, progress=False, quantities=quantities, **SETTINGS)
+    report = calibrate(names, hold_out=HOLD_OUT, progress=False, quantities=quantities, **SETTINGS, **extra)
     with open(out, "w") as fh:
         fh.write(report.json_text())
     print(report.text(), flush=True)
@@ -273,6 +275,22 @@ def start_rate_table(path) -> str:
     return "\n".join(lines + _summary(rep, q, "10%"))
 
 
+def batch_table(paths) -> str:
+    """η_ms predicted and measured per f and batch, from parts run at several batches (with the
+    result file's rows at batch 1000 where a path is the result file)."""
+    rows = []
+    for p in paths:
+        rep = CalibrateReport.from_json(json.load(open(p)))
+        rows += [(r.name, r.mean_square.get("batch"), r.predicted.get("eta_ms"), r.measured.get("eta_ms"), r.name
+                  in HOLD_OUT) for r in rep.rows if r.measured.get("eta_ms") is not None]
+    lines = ["| f | set | batch | η_ms predicted | η_ms measured | ratio |", "| --- | --- | --- | --- | --- | --- |"]
+    for name, batch, p, m, hold in sorted(rows, key=lambda r: (CURVED.index(r[0]), r[1])):
+        ratio = "n/a" if p is None else f"{p / m:.2f}"
+        lines.append(f"| {name} | {'hold-out' if hold else 'analysis'} | {batch} | "
+                     f"{'n/a' if p is None else f'{p:.3g}'} | {m:.3g} | {ratio} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     command, out, *rest = sys.argv[1:]
     if command == "run":
@@ -281,6 +299,10 @@ if __name__ == "__main__":
         run(out, rest, ("time_to_0.05",))
     elif command == "mean-square":
         run(out, rest, ("eta_ms", "spread"))
+    elif command == "edge-at-batch":
+        run(out, rest[1:], ("eta_ms",), batch=int(rest[0]))
+    elif command == "batch-table":
+        print(batch_table([out, *rest]))
     elif command == "add-mean-square":
         parts = [p for p in rest if json.load(open(p))["rows"]]
         add(out, parts, "eta_ms")

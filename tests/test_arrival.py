@@ -117,6 +117,9 @@ def test_the_clis_calibrate_defaults_are_the_modules():
     args = cli.build_parser().parse_args(["calibrate", "kl"])
     assert cli.CALIBRATED == calibrate.MEASURED and cli.CALIBRATED_DEFAULT == calibrate.DEFAULT == args.quantities
     assert args.time_steps == arrival.MAX_STEPS
+    from febm.dynamics.training import mean_square_runs
+
+    assert args.batch == mean_square_runs.BATCH
 
 
 def test_calibrate_times_a_small_critic_from_the_cli(tmp_path, capsys, monkeypatch):

@@ -54,7 +54,7 @@ COMMANDS = {
                    "--time-steps", "10"],
                   {"--model": ["paper-1d", "gaussian-1d", "nope"], "--critic": ["mlp:3", "mlp:", "x.py:C", "foo"],
                    "--quantities": ["eta_max", "time_to_0.05", "eta_max,rate", "spread", ",", ""],
-                   "--time-steps": ["10", "9", "20"],
+                   "--time-steps": ["10", "9", "20"], "--batch": ["64", "1"],
                    "--flow-steps": ["0", "5"], "--warm-steps": ["0", "5"], "--edge-steps": ["10", "9"],
                    "--plot": ["PATH"], "--seed": ["2"], "--deadline": ["2"]}, ["--json"]),
     "toy2d": (["moons", "--steps", "1", "--methods", "cd"],

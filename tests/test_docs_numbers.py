@@ -89,6 +89,18 @@ def test_paper_1d_table_is_rendered_from_its_result_file():
     assert all(r["trajectory"] for r in result["rows"])  # the figures' data travel with the numbers
 
 
+def test_paper_1d_cd_sentence_reads_the_result_file():
+    from febm.dynamics.training.paper1d import CD_REFERENCE
+
+    rows = json.loads((ROOT / "docs/results/paper-1d.json").read_text())["rows"]
+    kl = next(r for r in rows if r["divergence"] == "kl")
+    text = " ".join((ROOT / "docs/paper-1d.md").read_text().split())
+    cd, exact = kl["cd"], kl["exact"]
+    assert (f"reaches ({cd['mu']:.3f}, {cd['sigma']:.3f}) for KL, the mean of 4 seeds on master seed 0" in text)
+    assert (f"The exact minimizer is ({exact['mu']:.3f}, {exact['sigma']:.3f}), and the reference's CD reached "
+            f"({CD_REFERENCE[0]:.3f}, {CD_REFERENCE[1]:.3f})") in text
+
+
 def test_trained_game_table_is_rendered_from_its_result_file():
     import trained_calibration
 

@@ -74,14 +74,13 @@ def test_calibrate_measures_the_mean_square_edge_and_spread_from_the_cli(capsys,
 
     monkeypatch.setattr(mean_square_runs, "SEEDS", 4)
     monkeypatch.setattr(mean_square_runs, "HORIZON", 20)
-    monkeypatch.setattr(mean_square_runs, "BATCH", 64)
     code = main(["calibrate", "jensen_shannon", "--critic", "mlp:4", "--quantities", "eta_ms,spread",
-                 "--flow-steps", "100", "--warm-steps", "20", "--json"])
+                 "--flow-steps", "100", "--warm-steps", "20", "--batch", "64", "--json"])
     d = json.loads(capsys.readouterr().out)
     row = d["rows"][0]
     assert code == 0 and set(d["summary"]) == {"eta_ms", "spread"}
     ms = row["mean_square"]
-    assert ms["batch"] == 64 and ms["horizon"] == 20 and ms["seeds"] == 4
+    assert ms["batch"] == d["settings"]["mean_square"]["batch"] == 64 and ms["horizon"] == 20 and ms["seeds"] == 4
     assert ms["modes"] >= 2 and set(ms["growth_at_half_eta_max"]) >= {"2"}
     predicted_sd = ms["spread"]["predicted_sd"]
     k = predicted_sd.index(max(predicted_sd))

@@ -263,8 +263,8 @@ def summarize(rows, quantity: str) -> dict:
 
 
 def calibrate_one(spec, s: Setup, flow_steps: int, edge_steps: int, seed: int,
-                  warm_steps: int = WARM_STEPS, quantities=DEFAULT, time_steps: int = arrival.MAX_STEPS
-                  ) -> CalibrationRow:
+                  warm_steps: int = WARM_STEPS, quantities=DEFAULT, time_steps: int = arrival.MAX_STEPS,
+                  batch: int = ms_runs.BATCH) -> CalibrationRow:
     t0 = time.perf_counter()
     div = resolve(spec).validate()
     row = CalibrationRow(div.name, dict.fromkeys(QUANTITIES), dict.fromkeys(QUANTITIES), math.nan, [], [],
@@ -279,7 +279,7 @@ def calibrate_one(spec, s: Setup, flow_steps: int, edge_steps: int, seed: int,
         if "rate" in quantities and binding is not None:
             _local_rate(row, node_game, z)
         if {"eta_ms", "spread"} & set(quantities) and binding is not None:
-            _mean_square(row, div, s, node_game, z, quantities, seed)
+            _mean_square(row, div, s, node_game, z, quantities, seed, batch)
     if "rate_from_start" in quantities:
         _rate_from_start(row, div, s, seed, time_steps)
     if "time_to_0.05" in quantities:
@@ -322,7 +322,8 @@ def _local_rate(row: CalibrationRow, node_game: NodeGame, z) -> None:
     row.equilibrium.update(kernel_rank=found.kernel_rank, flat_directions=found.flat_directions)
 
 
-def _mean_square(row: CalibrationRow, div, s: Setup, node_game: NodeGame, z, quantities, seed: int) -> None:
+def _mean_square(row: CalibrationRow, div, s: Setup, node_game: NodeGame, z, quantities, seed: int,
+                 batch: int = ms_runs.BATCH) -> None:
     """η_ms: the η at which half the runs leave the ball within the horizon, from the second-moment
     recursion on the transverse modes (`mean_square_modes`) and from seeded minibatch runs from z
     (`training.mean_square_runs`); spread: θ's larger standard deviation after the horizon at half
@@ -332,17 +333,17 @@ def _mean_square(row: CalibrationRow, div, s: Setup, node_game: NodeGame, z, qua
         row.mean_square = {"status": "η_ms and the spread " + TRAINER_ONLY}
         return
     eta_max = row.predicted["eta_max"]
-    reduced = mean_square_modes.ReducedMeanSquare.build(node_game, z, ms_runs.BATCH)
-    info = {"batch": ms_runs.BATCH, "horizon": ms_runs.HORIZON, "ball": ms_runs.BALL, "seeds": ms_runs.SEEDS,
+    reduced = mean_square_modes.ReducedMeanSquare.build(node_game, z, batch)
+    info = {"batch": batch, "horizon": ms_runs.HORIZON, "ball": ms_runs.BALL, "seeds": ms_runs.SEEDS,
             "modes": reduced.modes, "growth_at_half_eta_max": reduced.growth(eta_max / 2)}
     if "eta_ms" in quantities:
         predicted = reduced.horizon_edge(eta_max, ms_runs.HORIZON, ms_runs.BALL)
-        runs = ms_runs.edge(div, z, ms_runs.BATCH, predicted or eta_max, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes)
+        runs = ms_runs.edge(div, z, batch, predicted or eta_max, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes)
         row.predicted["eta_ms"], row.measured["eta_ms"] = predicted, runs.eta
         info["edge_runs"] = {"bracket": list(runs.bracket), "failed": {f"{k:.6g}": v for k, v in runs.failed.items()}}
     if "spread" in quantities:
         predicted_sd = np.sqrt(np.diag(reduced.moment(eta_max / 2, ms_runs.HORIZON)))
-        measured = ms_runs.spread(div, z, eta_max / 2, ms_runs.BATCH, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes)
+        measured = ms_runs.spread(div, z, eta_max / 2, batch, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes)
         k = int(np.argmax(predicted_sd))  # the component the prediction calls the wider, measured the same
         row.predicted["spread"] = float(predicted_sd[k])
         row.measured["spread"] = None if measured["sd"] is None else measured["sd"][k]
@@ -388,8 +389,8 @@ def _time_to_target(row: CalibrationRow, div, s: Setup, seed: int, horizon: int)
 
 def calibrate(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", seed: int = 0,
               flow_steps: int = 6000, edge_steps: int = 500, hold_out=(), progress: bool = True,
-              warm_steps: int = WARM_STEPS, quantities=DEFAULT, time_steps: int = arrival.MAX_STEPS
-              ) -> CalibrateReport:
+              warm_steps: int = WARM_STEPS, quantities=DEFAULT, time_steps: int = arrival.MAX_STEPS,
+              batch: int = ms_runs.BATCH) -> CalibrateReport:
     """Predicted against measured η_max and time to 0.05 (or the ``quantities`` named) for each
     generator (names or expressions); see the module."""
     unknown = sorted(set(quantities) - set(MEASURED))
@@ -404,7 +405,7 @@ def calibrate(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", s
 
     rows = []
     for spec in tqdm(names, desc="calibrate", disable=not progress, leave=False):
-        rows.append(calibrate_one(spec, s, flow_steps, edge_steps, seed, warm_steps, quantities, time_steps))
+        rows.append(calibrate_one(spec, s, flow_steps, edge_steps, seed, warm_steps, quantities, time_steps, batch))
     critic_name = getattr(s.critic, "spec", type(s.critic).__name__)
     return CalibrateReport(
         s.name, critic_name, rows, {q: summarize(rows, q) for q in quantities},
@@ -416,7 +417,7 @@ def calibrate(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", s
          "rate": {"theta_share": local_rate.THETA_SHARE, "step_fraction": local_rate.STEP_FRACTION,
                   "epsilon": local_rate.EPSILON, "decay": local_rate.DECAY, "min_steps": local_rate.MIN_STEPS,
                   "max_steps": local_rate.MAX_STEPS, "min_decay": local_rate.MIN_DECAY},
-         "mean_square": {"batch": ms_runs.BATCH, "horizon": ms_runs.HORIZON, "ball": ms_runs.BALL,
+         "mean_square": {"batch": batch, "horizon": ms_runs.HORIZON, "ball": ms_runs.BALL,
                          "seeds": ms_runs.SEEDS, "resolution": ms_runs.RESOLUTION,
                          "half_outside": mean_square_modes.HALF_OUTSIDE},
          "rate_from_start": {"start": relaxation.RATE_START, "end": relaxation.RATE_END, "seeds": relaxation.RATE_SEEDS,

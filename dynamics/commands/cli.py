@@ -107,7 +107,8 @@ def _cmd_calibrate(args) -> int:
 
     report = calibrate(args.generators, args.model, critic=args.critic, seed=args.seed,
                        flow_steps=args.flow_steps, edge_steps=args.edge_steps, warm_steps=args.warm_steps,
-                       progress=not args.json, quantities=args.quantities, time_steps=args.time_steps)
+                       progress=not args.json, quantities=args.quantities, time_steps=args.time_steps,
+                       batch=args.batch)
     if args.plot:
         report.plot = report.save_figures(args.plot)[0]
     return _emit(report, args)
@@ -291,6 +292,9 @@ def _add_calibrate(sub) -> None:
     p.add_argument("--time-steps", type=arg.count(10, 1_000_000), default=20000,
                    help="horizon of the time-to-0.05 runs: a noise-free flow that has not arrived by then does "
                         "not arrive (default 20000)")
+    p.add_argument("--batch", type=arg.count(2, 1_000_000), default=1000,
+                   help="minibatch size of the eta_ms and spread runs and of their recursion (default 1000, "
+                        "the reference code's)")
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the calibration figure here")
     _common(p, "seed of the critic's initialisation and of the measuring perturbation")
     p.set_defaults(run=_cmd_calibrate)
