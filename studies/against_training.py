@@ -153,9 +153,12 @@ def seed_average(reports: list[dict]) -> dict:
 
 
 def compare_toy2d(atlases: dict, trainings: dict) -> ComparisonReport:
-    """``atlases``: dataset -> atlas JSON; ``trainings``: dataset -> list of toy2d JSON reports (seeds)."""
+    """``atlases``: dataset -> atlas JSON; ``trainings``: dataset -> list of toy2d JSON reports (seeds);
+    the datasets that both have."""
     pairs = []
     for dataset, reports in trainings.items():
+        if dataset not in atlases:
+            continue
         avg = seed_average(reports)
         predicted = {r["name"]: r["prediction"] for r in atlases[dataset]["rows"]}
         for method, scores in avg.items():

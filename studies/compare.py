@@ -37,7 +37,7 @@ def toy_readings(atlases: dict, training: dict) -> str:
     n_trains, n_fails = (sum(p.predicted == c for p in pairs) for c in ("trains", "fails"))
     failed_trains, failed_fails = cases("trains", ("fails",)), cases("fails", ("fails",))
     wrong = cases("fails", ("trains",))
-    cd = {d: seed_average(runs)["cd"] for d, runs in training.items()}
+    cd = {d: seed_average(runs)["cd"] for d, runs in training.items() if d in atlases}
     cd_js = ", ".join(f"{d} {c['js']:.2f}" for d, c in cd.items())
     cd_cov = ", ".join(f"{d} {c['mode_coverage']:.2f}" for d, c in cd.items())
     lines = [f"- **Predicted to train, failed: {len(failed_trains)} of {n_trains}.**"

@@ -9,7 +9,8 @@ measurement, are the hold-out and are reported apart.
     python studies/trained_calibration.py start-rate PART.json NAME ...  # only the rate from the start
     python studies/trained_calibration.py mean-square PART.json NAME ...  # only η_ms and the spread
     python studies/trained_calibration.py edge-at-batch PART.json B NAME ...  # only η_ms, at batch B
-    python studies/trained_calibration.py batch-table PART.json ...  # η_ms against B (docs/trained-game.md)
+    python studies/trained_calibration.py merge-batch GRID.json PART.json ...  # the parts of the batch grid
+    python studies/trained_calibration.py batch-table GRID.json OUT.json  # η_ms against B (docs/trained-game.md)
     python studies/trained_calibration.py add-time OUT.json PART.json ...  # into OUT's rows (add-rate,
                                                                     # add-start-rate alike)
     python studies/trained_calibration.py table OUT.json            # the docs table (docs/trained-game.md)
@@ -275,19 +276,31 @@ def start_rate_table(path) -> str:
     return "\n".join(lines + _summary(rep, q, "10%"))
 
 
-def batch_table(paths) -> str:
-    """η_ms predicted and measured per f and batch, from parts run at several batches (with the
-    result file's rows at batch 1000 where a path is the result file)."""
-    rows = []
-    for p in paths:
-        rep = CalibrateReport.from_json(json.load(open(p)))
-        rows += [(r.name, r.mean_square.get("batch"), r.predicted.get("eta_ms"), r.measured.get("eta_ms"), r.name
-                  in HOLD_OUT) for r in rep.rows if r.measured.get("eta_ms") is not None]
-    lines = ["| f | set | batch | η_ms predicted | η_ms measured | ratio |", "| --- | --- | --- | --- | --- | --- |"]
-    for name, batch, p, m, hold in sorted(rows, key=lambda r: (CURVED.index(r[0]), r[1])):
-        ratio = "n/a" if p is None else f"{p / m:.2f}"
-        lines.append(f"| {name} | {'hold-out' if hold else 'analysis'} | {batch} | "
-                     f"{'n/a' if p is None else f'{p:.3g}'} | {m:.3g} | {ratio} |")
+def merge_batch(out, parts) -> None:
+    """The edge-at-batch parts into one file: {"reports": [calibrate JSON, ...]}."""
+    with open(out, "w") as fh:
+        json.dump({"reports": [json.load(open(p)) for p in parts]}, fh, indent=1)
+
+
+def batch_rows(grid_path, result_path) -> list:
+    """(f, batch, predicted η_ms, measured η_ms, η_max) for the f of the batch grid, with their
+    rows at the result file's batch."""
+    reports = [CalibrateReport.from_json(d) for d in json.load(open(grid_path))["reports"]]
+    reports.append(CalibrateReport.from_json(json.load(open(result_path))))
+    names = {r.name for rep in reports[:-1] for r in rep.rows}
+    rows = [(r.name, r.mean_square["batch"], r.predicted["eta_ms"], r.measured["eta_ms"], r.predicted["eta_max"])
+            for rep in reports for r in rep.rows if r.name in names and r.measured.get("eta_ms") is not None]
+    return sorted(rows, key=lambda r: (CURVED.index(r[0]), r[1]))
+
+
+def batch_table(grid_path, result_path) -> str:
+    """η_ms predicted and measured against the batch (docs/trained-game.md)."""
+    lines = ["| f | set | batch | η_ms / η_max predicted | η_ms / η_max measured | predicted / measured |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for name, batch, p, m, eta_max in batch_rows(grid_path, result_path):
+        lines.append(f"| {name} | {'hold-out' if name in HOLD_OUT else 'analysis'} | {batch} | "
+                     f"{'none' if p is None else f'{p / eta_max:.3f}'} | {m / eta_max:.3f} | "
+                     f"{'n/a' if p is None else f'{p / m:.2f}'} |")
     return "\n".join(lines)
 
 
@@ -301,8 +314,10 @@ if __name__ == "__main__":
         run(out, rest, ("eta_ms", "spread"))
     elif command == "edge-at-batch":
         run(out, rest[1:], ("eta_ms",), batch=int(rest[0]))
+    elif command == "merge-batch":
+        merge_batch(out, rest)
     elif command == "batch-table":
-        print(batch_table([out, *rest]))
+        print(batch_table(out, rest[0]))
     elif command == "add-mean-square":
         parts = [p for p in rest if json.load(open(p))["rows"]]
         add(out, parts, "eta_ms")

@@ -503,3 +503,28 @@ def test_readme_quotes_the_mean_square_and_toy_calibration():
     assert f"only at {min(late):.1f}–{max(late):.1f}× it ({within} of {len(finite)} f within a factor 1.5)" in readme
     assert f"within 1.5 for {spread} of {len(finite)}" in readme
     assert f"{dead} of {len(toy)} flows stop being finite" in readme
+
+
+def test_trained_game_batch_grid_is_rendered_from_its_result_files():
+    import trained_calibration
+
+    grid = ROOT / "docs/results/calibration-paper-1d-batch.json"
+    result = ROOT / "docs/results/calibration-paper-1d.json"
+    text = (ROOT / "docs/trained-game.md").read_text()
+    assert trained_calibration.batch_table(grid, result) in text
+    rows = {(n, b): (p / e, m / e) for n, b, p, m, e in trained_calibration.batch_rows(grid, result)}
+    assert sorted({b for _, b in rows}) == [30, 100, 1000] and "reverse_kl" in trained_calibration.HOLD_OUT
+    flat = " ".join(text.split())
+    js = [rows["jensen_shannon", b] for b in (30, 100, 1000)]
+    assert (f"predicted edge is {min(p for p, _ in js):.3f}–{max(p for p, _ in js):.3f} × η_max and the measured one "
+            f"{min(m for _, m in js):.3f}–{max(m for _, m in js):.3f} ×") in flat
+    (p30, m30), (p1k, m1k) = rows["alpha=-1", 30], rows["alpha=-1", 1000]
+    assert (f"measured edge falls {m1k / m30:.1f}× from B = 1000 to 30 ({m1k:.3f} to {m30:.3f} × η_max), the "
+            f"predicted one {p1k / p30:.1f}× ({p1k:.3f} to {p30:.3f})") in flat
+    assert rows["alpha=-1", 100][1] < 1 and f"{p30 / m30:.2f}× at B = 30" in flat
+    rkl = [rows["reverse_kl", b][0] / rows["reverse_kl", b][1] for b in (30, 100, 1000)]
+    assert f"{rkl[0]:.2f} at B = 30" in flat and f"({rkl[1]:.2f} and {rkl[2]:.2f})" in flat
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"α = −1 loses half of its runs already at {m30:.3f} η_max, {p30 / m30:.2f}× below the recursion" in readme
+    new = [p / m for (n, b), (p, m) in rows.items() if b != 1000]
+    assert f"{sum(1 / 1.5 <= x <= 1.5 for x in new)} of {len(new)} new points is within a factor 1.5" in flat
