@@ -1,17 +1,39 @@
-"""The atlas on the four 2-D toys (a Gaussian energy against each mixture, on a grid)."""
+"""The atlas on the 2-D toys (a Gaussian energy against each mixture, on a grid).
+
+    python studies/toy2d_atlas.py OUT.json [DATASET ...]   # default: all four
+    python studies/toy2d_atlas.py --merge OUT.json PART.json ...
+"""
 
 import json
 import sys
 
-from febm.dynamics.commands.atlas import atlas
-from febm.threads import limit_threads
+DATASETS = ["8gaussians", "25gaussians", "moons", "rings"]
 
-limit_threads(1)  # torch and the BLAS under numpy and scipy
-out_path = sys.argv[1]
-result = {}
-for dataset in ["8gaussians", "25gaussians", "moons", "rings"]:
-    report = atlas(model=f"toy2d-{dataset}")
-    result[dataset] = report.to_json()
-    print(report.text(), flush=True)
+
+def run(out_path, datasets):
+    from febm.dynamics.commands.atlas import atlas
+    from febm.threads import limit_threads
+
+    limit_threads(1)  # torch and the BLAS under numpy and scipy
+    result = {}
+    for dataset in datasets:
+        report = atlas(model=f"toy2d-{dataset}")
+        result[dataset] = report.to_json()
+        print(report.text(), flush=True)
+        with open(out_path, "w") as fh:
+            json.dump(result, fh, indent=1)
+
+
+def merge(out_path, parts):
+    result = {}
+    for p in parts:
+        result.update(json.load(open(p)))
     with open(out_path, "w") as fh:
-        json.dump(result, fh, indent=1)
+        json.dump({d: result[d] for d in DATASETS if d in result}, fh, indent=1)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--merge":
+        merge(sys.argv[2], sys.argv[3:])
+    else:
+        run(sys.argv[1], sys.argv[2:] or DATASETS)

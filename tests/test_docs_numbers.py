@@ -528,3 +528,47 @@ def test_trained_game_batch_grid_is_rendered_from_its_result_files():
     assert f"α = −1 loses half of its runs already at {m30:.3f} η_max, {p30 / m30:.2f}× below the recursion" in readme
     new = [p / m for (n, b), (p, m) in rows.items() if b != 1000]
     assert f"{sum(1 / 1.5 <= x <= 1.5 for x in new)} of {len(new)} new points is within a factor 1.5" in flat
+
+
+def test_train_tutorial_toy_table_and_readings_come_from_the_result_file():
+    import compare
+
+    training = json.loads((ROOT / "docs/results/toy2d-training.json").read_text())
+    page = (ROOT / "docs/tutorials/train.md").read_text()
+    assert compare.scores_table(training) in page
+    minutes = [r[0]["elapsed_s"] / 60 for r in training.values()]  # seed 0, the table's runs
+    text = " ".join(page.split())
+    assert f"{min(minutes):.0f}–{max(minutes):.0f} minutes per dataset" in text
+    js = {d: {m: s["js"] for m, s in runs[0]["scores"].items()} for d, runs in training.items()}
+    bounded = ("jensen_shannon", "gan", "squared_hellinger", "alpha=0.5")
+    behind = [js["8gaussians"][m] - js["8gaussians"]["cd"] for m in bounded]
+    assert f"end {min(behind):.2f}–{max(behind):.1f} behind CD on 8 Gaussians" in text
+    assert max(abs(js[d][m] - js[d]["cd"]) for d in ("moons", "rings") for m in bounded) < 0.085
+    assert "within about 0.08 of it on moons and rings" in text
+
+
+def test_paper_1d_master_seed_table_and_readings_come_from_the_result_file():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pms", ROOT / "benchmarks/paper1d_master_seeds.py")
+    pms = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pms)
+    result = json.loads((ROOT / "docs/results/paper-1d-master-seeds.json").read_text())
+    page = (ROOT / "docs/paper-1d.md").read_text()
+    assert pms.table(result) in page and sorted(map(int, result["seeds"])) == list(range(16))
+    summary = pms.summary(result)
+    missing = {n for n, s in summary.items() if s["met"] < 16}
+    assert missing == {"neyman_chi2", "alpha=-1", "alpha=-0.5"}  # "the misses are all in the zero-forcing f"
+    means = [np.mean([s["errors"][n] for s in result["seeds"].values()]) for n in sorted(missing)]
+    text = " ".join(page.split())
+    assert f"their mean errors are {min(means):.4f}–{max(means):.4f}" in text
+    assert f"α = −1 misses it on {16 - summary['alpha=-1']['met']} of 16" in text
+    sds = [r["febm"][k] for r in json.loads((ROOT / "docs/results/paper-1d.json").read_text())["rows"]
+           if r["divergence"] in missing for k in ("mu_sd", "sigma_sd")]
+    assert f"is {min(sds):.4f}–{max(sds):.4f} in μ and σ" in text
+    assert f"scatter by {min(sds) / 2:.4f}–{max(sds) / 2:.4f}" in text
+    worst = max(s["worst"] for s in summary.values())
+    every = sum(all(e <= s["tolerance"] for e in s["errors"].values()) for s in result["seeds"].values())
+    train = " ".join((ROOT / "docs/tutorials/train.md").read_text().split())
+    assert (f"lies within {worst:.4f} of the exact minimizer on master seeds 0–15, and all nine within 0.002 "
+            f"on {every} of them") in train
