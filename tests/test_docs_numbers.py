@@ -572,3 +572,22 @@ def test_paper_1d_master_seed_table_and_readings_come_from_the_result_file():
     train = " ".join((ROOT / "docs/tutorials/train.md").read_text().split())
     assert (f"lies within {worst:.4f} of the exact minimizer on master seeds 0–15, and all nine within 0.002 "
             f"on {every} of them") in train
+
+
+def test_toy_comparison_and_readme_agreement_come_from_the_result_files():
+    import compare
+    from against_training import compare_measured
+
+    atlases = json.loads((ROOT / "docs/results/toy2d-atlas.json").read_text())
+    training = json.loads((ROOT / "docs/results/toy2d-training.json").read_text())
+    page = (ROOT / "docs/atlas.md").read_text()
+    assert compare.markdown(atlases, training) in page and compare.toy_readings(atlases, training) in page
+    assert set(atlases) == set(training) == {"8gaussians", "25gaussians", "moons", "rings"}
+    paper = compare_measured(json.loads((ROOT / "docs/results/atlas-paper-1d.json").read_text()),
+                             json.loads((ROOT / "docs/results/paper1d-reference-measured.json").read_text()))
+    toys = compare.comparison(atlases, training)
+    (k1, m1), (k2, m2) = paper.scores(), toys.scores()
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert (f"{paper.agreement:.0%} of its classes agree with measured training on paper-1d and "
+            f"{toys.agreement:.0%} on the 2-D toys, Cohen's κ {k1:.2f} and {k2:.2f}: no better than always "
+            f"guessing the commonest measured class ({m1:.1%} and {m2:.1%})") in readme
