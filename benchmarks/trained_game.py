@@ -3,7 +3,8 @@ linear critic against the reference code's 1-64-64-1 critic (`--critic mlp:64,64
 `febm calibrate kl` at its defaults. Targets (issue #20): check with the reference critic in
 ≤ 30 s on 2 cores; calibrate ≤ 10 minutes per f. First, the node field that every flow step
 calls, per evaluation: through torch.func (what jvp and vmap need) against plain autograd (what
-the flows use), interleaved, with the ratio.
+the flows use), interleaved, with the ratio; and Arnoldi's Jacobian–vector product both ways: forward
+mode through the functional field against reverse over reverse on one graph (`NodeGame._linearized`).
 
     python benchmarks/trained_game.py [--threads N] [--repeats N] [--field-only]
 """
@@ -45,6 +46,33 @@ def field_costs(threads: int, calls: int = 300, rounds: int = 5) -> None:
     for name, ms in best.items():
         print(f"node field by {name:10} {ms:6.2f} ms a call")
     print(f"autograd is {best['torch.func'] / best['autograd']:.2f}x faster")
+    product_costs(field, z, rounds)
+
+
+def product_costs(field, z, rounds: int, calls: int = 10) -> None:
+    """ms per Jacobian–vector product at z, forward mode against one graph, best of rounds, and the
+    largest relative difference of their results."""
+    import time
+
+    import numpy as np
+
+    from febm.dynamics.analysis import krylov
+
+    v = np.random.default_rng(0).standard_normal(z.numel())
+    ways = {"forward mode": krylov.jacobian_operator(field, z, forward_mode=True),
+            "one graph": krylov.jacobian_operator(field, z)}
+    best = dict.fromkeys(ways, float("inf"))
+    for _ in range(rounds):
+        for name, op in ways.items():
+            start = time.perf_counter()
+            for _ in range(calls):
+                op.matvec(v)
+            best[name] = min(best[name], (time.perf_counter() - start) / calls * 1e3)
+    a, b = (op.matvec(v) for op in ways.values())
+    for name, ms in best.items():
+        print(f"J·v by {name:12} {ms:8.2f} ms a product")
+    print(f"one graph is {best['forward mode'] / best['one graph']:.1f}x faster "
+          f"(results differ by {np.max(np.abs(a - b)) / np.max(np.abs(a)):.1e}, relative)")
 
 
 def main() -> None:

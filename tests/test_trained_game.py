@@ -81,6 +81,22 @@ def test_arnoldi_matches_the_dense_spectrum():
     assert krylov.step_limit(stable) == pytest.approx(spectrum.eta_max_simultaneous(np.diag(stable)))
 
 
+def test_the_node_fields_linearization_is_the_dense_jacobian():
+    """Arnoldi's products by reverse over reverse on one graph (`NodeGame._linearized`) are J v, for
+    the whole field and for the critic-only field (θ's rows masked), and agree with forward mode."""
+    game, z = _game("kl", "mlp:6")
+    ng = nodespace.NodeGame(game)
+    J = jacobian.autodiff(ng.field, z)
+    critic_only = ng.critic_field(z[: game.dim_theta])
+    keep = (torch.arange(len(z)) >= game.dim_theta).double()
+    V = torch.randn(len(z), 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    for field, dense in ((ng.field, J), (critic_only, keep[:, None] * J)):
+        graph, forward = krylov.jacobian_operator(field, z), krylov.jacobian_operator(field, z, forward_mode=True)
+        for v in V.T:
+            torch.testing.assert_close(torch.as_tensor(graph.matvec(v.numpy())), dense @ v, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(graph.matvec(v.numpy()), forward.matvec(v.numpy()), rtol=1e-10, atol=1e-12)
+
+
 def test_measured_edge_matches_the_formula_on_a_nonlinear_field():
     """Runs of z ← z + η F(z) with F(z) = A z + (z·z) b: the bisected edge brackets 2|Re λ|/|λ|², and is
     within the resolution plus the detection bias the module states."""

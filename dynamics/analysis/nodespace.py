@@ -57,7 +57,9 @@ def warm_start(game, z: torch.Tensor, steps: int | None = None, seed: int = 0) -
     js = NodeGame(Game(resolve("jensen_shannon"), game.model, game.critic, game.data))
     critic_only = js.critic_field(game.split(z)[0])
 
-    top = krylov.largest_modulus(krylov.jacobian_operator(critic_only, z), k=1, seed=seed)
+    # forward mode: an ulp in this step moves the resting point along the critic's flat directions
+    # after thousands of steps, and the stored results were computed this way
+    top = krylov.largest_modulus(krylov.jacobian_operator(critic_only, z, forward_mode=True), k=1, seed=seed)
     return flow(critic_only, z, 1 / float(np.abs(top[0])), steps)
 
 
@@ -87,10 +89,12 @@ def locate_by_flow(game, setup, steps: int | None = None, seed: int = 0) -> tupl
 class Field:
     """A vector field twice: ``field(z)`` composes with torch.func (jvp, vmap) for the linear algebra;
     ``field.eager(z)`` is the same F by plain autograd, 1.6× faster per call, for long flows
-    (`benchmarks/trained_game.py`)."""
+    (`benchmarks/trained_game.py`). ``linearized(z)``, where given, returns v ↦ ∂F/∂z·v at z from
+    one autograd graph built once (Arnoldi's products: `krylov.jacobian_operator`)."""
 
     functional: Callable
     eager: Callable
+    linearized: Callable | None = None
 
     def __call__(self, z):
         return self.functional(z)
@@ -143,7 +147,7 @@ class NodeGame:
     def field(self) -> "Field":
         """F = (−∇_θ L, ∇_ω L) = (−∇_θ L, Bᵀ c), by one reverse pass through L(θ, h(ω)) (the
         critic evaluated once: p and q share its node values)."""
-        return Field(self._functional_field, self._eager_field)
+        return Field(self._functional_field, self._eager_field, self._linearized)
 
     def _functional_field(self, z):
         theta, omega = self.game.split(z)
@@ -155,6 +159,24 @@ class NodeGame:
         g_theta, g_omega = torch.autograd.grad(self.value(theta, self.values(omega)), (theta, omega))
         return torch.cat([-g_theta, g_omega])
 
+    def _linearized(self, z, keep: torch.Tensor | None = None):
+        """v ↦ J v at z, J = ∂F/∂z, by reverse over reverse: F's graph and g(u) = Jᵀu (linear in u)
+        are built once; each product is then one backward pass of g, J v = ∂(g·v)/∂u. Forward-mode
+        jvp through the functional field re-traces the network for every product, many times slower.
+        ``keep``: a 0/1 mask applied to F (a field with frozen coordinates)."""
+        theta, omega = (t.detach().requires_grad_() for t in self.game.split(z))
+        g_theta, g_omega = torch.autograd.grad(self.value(theta, self.values(omega)), (theta, omega),
+                                               create_graph=True)
+        F = torch.cat([-g_theta, g_omega]) if keep is None else torch.cat([-g_theta, g_omega]) * keep
+        u = torch.zeros_like(F, requires_grad=True)
+        g = torch.cat(torch.autograd.grad(F, (theta, omega), u, create_graph=True))
+
+        def product(v: torch.Tensor) -> torch.Tensor:
+            (jv,) = torch.autograd.grad(g, u, v, retain_graph=True)
+            return jv.detach()
+
+        return product
+
     def critic_field(self, theta: torch.Tensor) -> Field:
         """(0, ∇_ω L) with θ held at ``theta``: the critic's ascent alone. Its eager form skips the
         energy's gradient, since θ does not move."""
@@ -165,7 +187,7 @@ class NodeGame:
             (g_omega,) = torch.autograd.grad(self.value(theta, self.values(omega)), (omega,))
             return torch.cat([torch.zeros(n, dtype=z.dtype), g_omega])
 
-        return Field(lambda z: self._functional_field(z) * keep, eager)
+        return Field(lambda z: self._functional_field(z) * keep, eager, lambda z: self._linearized(z, keep))
 
     def visible_direction(self, z, seed: int) -> torch.Tensor:
         """A seeded random unit vector in the directions the nodes see: random θ and Bᵀu for random
