@@ -591,3 +591,12 @@ def test_toy_comparison_and_readme_agreement_come_from_the_result_files():
     assert (f"{paper.agreement:.0%} of its classes agree with measured training on paper-1d and "
             f"{toys.agreement:.0%} on the 2-D toys, Cohen's κ {k1:.2f} and {k2:.2f}: no better than always "
             f"guessing the commonest measured class ({m1:.1%} and {m2:.1%})") in readme
+
+
+def test_paper_1d_stratification_sentence_reads_both_runs():
+    import stratification
+
+    text = " ".join((ROOT / "docs/paper-1d.md").read_text().split())
+    iid, strat = ROOT / "docs/results/paper-1d-iid.json", ROOT / "docs/results/paper-1d.json"
+    assert json.loads(iid.read_text())["sampling"] == "iid"
+    assert stratification.text(iid, strat) in text

@@ -1,0 +1,53 @@
+"""paper-1d.md's item 7: the per-run sd of the fitted (μ, σ) with i.i.d. samples against the
+default's stratified samples, on master seed 0 (the stratified run is docs/results/paper-1d.json).
+
+    python studies/stratification.py run docs/results/paper-1d-iid.json
+    python studies/stratification.py text docs/results/paper-1d-iid.json docs/results/paper-1d.json
+"""
+
+import json
+import sys
+from dataclasses import replace
+
+GROUPS = {"bounded": ("kl", "jensen_shannon", "alpha=0.9", "pearson_chi2"),
+          "zero-forcing": ("neyman_chi2", "alpha=-1", "alpha=-0.5")}
+
+
+def run(out) -> None:
+    from febm.dynamics.training import paper1d
+    from febm.threads import limit_threads
+
+    limit_threads(1)
+    report = paper1d.run(seed=0, config=replace(paper1d.DEFAULT, sampling="iid"), progress=False)
+    with open(out, "w") as fh:
+        json.dump(slim(json.loads(report.json_text())), fh, indent=1)
+
+
+def slim(result: dict) -> dict:
+    """The report without its trajectories and critic curves (the figures' data)."""
+    keep = ("divergence", "exact", "febm", "error", "status")
+    return {**{k: v for k, v in result.items() if k != "rows"},
+            "sampling": "iid", "rows": [{k: r[k] for k in keep} for r in result["rows"]]}
+
+
+def sd_range(result: dict, names) -> tuple[float, float]:
+    """The smallest and largest per-run sd of μ and σ over the named f."""
+    sds = [r["febm"][k] for r in result["rows"] if r["divergence"] in names for k in ("mu_sd", "sigma_sd")]
+    return min(sds), max(sds)
+
+
+def text(iid_path, stratified_path) -> str:
+    iid, strat = (json.load(open(p)) for p in (iid_path, stratified_path))
+    (a, b), (c, d) = sd_range(iid, GROUPS["bounded"]), sd_range(strat, GROUPS["bounded"])
+    (e, f), (g, h) = sd_range(iid, GROUPS["zero-forcing"]), sd_range(strat, GROUPS["zero-forcing"])
+    return (f"The per-run sd of the fitted (μ, σ) on master seed 0 fell from {a:.4f}–{b:.4f} to "
+            f"{c:.5f}–{d:.4f} for KL, Jensen–Shannon, α = 0.9 and Pearson χ², and from {e:.4f}–{f:.4f} to "
+            f"{g:.4f}–{h:.4f} for the zero-forcing f, whose noise comes from rare tail points that "
+            "stratification does not remove")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "run":
+        run(sys.argv[2])
+    else:
+        print(text(sys.argv[2], sys.argv[3]))
