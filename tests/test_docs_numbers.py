@@ -600,3 +600,14 @@ def test_paper_1d_stratification_sentence_reads_both_runs():
     iid, strat = ROOT / "docs/results/paper-1d-iid.json", ROOT / "docs/results/paper-1d.json"
     assert json.loads(iid.read_text())["sampling"] == "iid"
     assert stratification.text(iid, strat) in text
+
+
+def test_paper_1d_warmup_sentence_reads_its_result_file():
+    import warmup
+
+    path = ROOT / "docs/results/paper-1d-warmup.json"
+    text = " ".join((ROOT / "docs/paper-1d.md").read_text().split())
+    assert warmup.text(path) in text
+    arms = json.loads(path.read_text())["arms"]
+    se = max(arms["1000"]["febm"]["mu_sd"], arms["1000"]["febm"]["sigma_sd"]) / math.sqrt(warmup.SEEDS)
+    assert f"With a standard error near {se:.4f} for a 16-run mean" in text
