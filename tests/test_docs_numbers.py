@@ -600,6 +600,7 @@ def test_paper_1d_stratification_sentence_reads_both_runs():
     iid, strat = ROOT / "docs/results/paper-1d-iid.json", ROOT / "docs/results/paper-1d.json"
     assert json.loads(iid.read_text())["sampling"] == "iid"
     assert stratification.text(iid, strat) in text
+    assert stratification.small_text(ROOT / "docs/results/paper-1d-batch-128.json") in text
 
 
 def test_paper_1d_warmup_sentence_reads_its_result_file():
