@@ -134,10 +134,11 @@ def compare_paper_1d(atlas_json: dict, training_json: dict) -> ComparisonReport:
 
 def compare_measured(atlas_json: dict, measured_json: dict) -> ComparisonReport:
     """paper-1d's predictions against the stored measured classes (non-finite runs: error ∞)."""
-    rows = measured_json["rows"]
-    pairs = [Pair(r["name"], r["prediction"], rows[r["name"]]["measured"],
-                  float("inf") if rows[r["name"]]["measured_error"] is None else rows[r["name"]]["measured_error"])
-             for r in atlas_json["rows"]]
+    pairs = []
+    for r in atlas_json["rows"]:
+        m = measured_json["rows"][r["name"]]
+        error = float("inf") if m["measured_error"] is None else m["measured_error"]
+        pairs.append(Pair(r["name"], r["prediction"], m["measured"], error))
     return ComparisonReport("paper-1d", RULES["paper-1d"], pairs)
 
 

@@ -56,9 +56,9 @@ def old_edge(out, names, batch: int = 1000) -> None:
     rows = {}
     for name in names:
         la = LocalAnalysis.build(name, "paper-1d")
-        ms = V.mean_square(la.lin, batch)
+        eta_max, ms = la.eta_max(), V.mean_square(la.lin, batch)
         old = OldMeanSquare(ms.G, ms.n_theta, ms.sigma, ms.noise, ms.batch, ms.ratio)
-        rows[name] = {"eta_max": la.eta_max(), "eta_ms": ms.edge(la.eta_max()), "eta_ms_old": old.edge(la.eta_max())}
+        rows[name] = {"eta_max": eta_max, "eta_ms": ms.edge(eta_max), "eta_ms_old": old.edge(eta_max)}
         print(name, rows[name], flush=True)
     with open(out, "w") as fh:
         json.dump({"model": "paper-1d", "batch": batch, "rows": rows}, fh, indent=1)

@@ -248,7 +248,9 @@ def test_basins_shrink_with_f3_at_equal_f2():
 @pytest.mark.slow
 def test_basins_reversal_reproduces_its_result_file():
     """docs/results/basins-reversal.json (KL 1.10 along seed 1's first direction, reverse KL capped)
-    is what the code computes now."""
+    is what the code computes now: the same order, and each radius within one final bisection
+    bracket (5 geometric steps from [1e-3, 3]: a factor 3000^(1/32) ≈ 1.28), since a flow that ends
+    at the 1% threshold may go either way on other arithmetic."""
     import json
 
     from febm.dynamics.analysis import basins
@@ -258,4 +260,6 @@ def test_basins_reversal_reproduces_its_result_file():
         lin = linearization(name, d["model"])
         rng, Q = np.random.default_rng(d["seed"]), lin.projector()
         direction = Q @ rng.standard_normal(len(lin.z_star))
-        assert basins.radius(lin, direction, r_max=d["r_max"], steps=d["steps"]) == pytest.approx(stored[0], rel=1e-6)
+        found = basins.radius(lin, direction, r_max=d["r_max"], steps=d["steps"])
+        assert (found >= d["r_max"]) == (stored[0] >= d["r_max"])
+        assert stored[0] / 1.28 <= found <= stored[0] * 1.28

@@ -167,7 +167,9 @@ class NodeGame:
         theta, omega = (t.detach().requires_grad_() for t in self.game.split(z))
         g_theta, g_omega = torch.autograd.grad(self.value(theta, self.values(omega)), (theta, omega),
                                                create_graph=True)
-        F = torch.cat([-g_theta, g_omega]) if keep is None else torch.cat([-g_theta, g_omega]) * keep
+        F = torch.cat([-g_theta, g_omega])
+        if keep is not None:
+            F = F * keep
         u = torch.zeros_like(F, requires_grad=True)
         g = torch.cat(torch.autograd.grad(F, (theta, omega), u, create_graph=True))
 
