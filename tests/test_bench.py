@@ -25,7 +25,7 @@ def _runs(steps=(3, 3), methods=("cd", "kl")):
 def test_budget_counts_every_point_that_reaches_the_networks(monkeypatch):
     calls = []
     real = mlp.forward_batched
-    monkeypatch.setattr(mlp, "forward_batched", lambda p, x, sizes: calls.append(x.shape[1]) or real(p, x, sizes))
+    monkeypatch.setattr(mlp, "forward_batched", lambda p, x, *a: calls.append(x.shape[1]) or real(p, x, *a))
     steps = 3
     train_batch("8gaussians", _runs((steps, steps)), SMALL)
     sampler = [n for n in calls if n == SMALL.chains]

@@ -11,8 +11,19 @@ def param_count(sizes: tuple[int, ...]) -> int:
     return sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
 
 
-def forward(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...]) -> torch.Tensor:
-    """tanh MLP; x is (n,) for 1-D input or (n, d); returns (n,)."""
+ACTIVATIONS = ("tanh", "silu")
+
+
+def check_activation(name: str) -> str:
+    from ..errors import UnknownName
+
+    if name not in ACTIVATIONS:
+        raise UnknownName("activation", name, ACTIVATIONS)
+    return name
+
+
+def forward(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...], activation: str = "tanh") -> torch.Tensor:
+    """MLP (tanh or SiLU hidden layers); x is (n,) for 1-D input or (n, d); returns (n,)."""
     h = x.unsqueeze(-1) if x.dim() == 1 else x
     k = 0
     for layer, (i, o) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -21,7 +32,7 @@ def forward(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...]) -> to
         k += i * o + o
         h = h @ w + b
         if layer < len(sizes) - 2:
-            h = torch.tanh(h)
+            h = torch.tanh(h) if activation == "tanh" else torch.nn.functional.silu(h)
     return h.squeeze(-1)
 
 
@@ -34,8 +45,9 @@ def init(sizes: tuple[int, ...], generator: torch.Generator, dtype=DTYPE) -> tor
     return torch.cat(parts)
 
 
-def forward_batched(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...]) -> torch.Tensor:
-    """R independent tanh MLPs at once: params (R, P), x (R, n) for 1-D or (R, n, d) inputs;
+def forward_batched(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...],
+                    activation: str = "tanh") -> torch.Tensor:
+    """R independent MLPs at once: params (R, P), x (R, n) for 1-D or (R, n, d) inputs;
     returns (R, n). Same parameter layout as `forward`: run r is ``forward(params[r], x[r])``.
     """
     h = x.unsqueeze(-1) if x.dim() == 2 else x
@@ -46,7 +58,7 @@ def forward_batched(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...
         k += i * o + o
         h = torch.baddbmm(b, h, w)
         if layer < len(sizes) - 2:
-            h = fast_tanh(h)
+            h = fast_tanh(h) if activation == "tanh" else torch.nn.functional.silu(h)
     return h.squeeze(-1)
 
 

@@ -32,6 +32,7 @@ class Toy2DConfig:
     batch: int = 256
     chains: int = 256
     sizes: tuple = (2, 32, 32, 1)
+    activation: str = "tanh"  # hidden layers of both networks: "tanh" or "silu"
     lr: float = 2e-3
     critic_lr_ratio: float = 5.0  # η_ω/η_θ: the linearization favours a faster critic
     langevin_steps: int = 20
@@ -162,8 +163,8 @@ def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: 
     runs = [Run(m, f"toy2d/{dataset}/{m}", config.lr, config.critic_lr_ratio, config.steps) for m in specs]
     out = train_batch(dataset, runs, config, seed, specs, progress)
     data = toy2d(dataset)
-    scores = [score(data, lambda x, r=r: mlp.forward(out.theta[r], x, config.sizes), out.chains[r], config.box)
-              for r in range(len(runs))]
+    energy = [lambda x, r=r: mlp.forward(out.theta[r], x, config.sizes, config.activation) for r in range(len(runs))]
+    scores = [score(data, energy[r], out.chains[r], config.box) for r in range(len(runs))]
     return Toy2DReport(dataset, list(specs), scores, out.status, out.elapsed_s, config, out.theta, out.chains)
 
 
@@ -177,6 +178,7 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
         raise UnknownName("critic form", config.critic, CRITICS)
     if config.sampler not in SAMPLERS:
         raise UnknownName("sampler", config.sampler, SAMPLERS)
+    mlp.check_activation(config.activation)
     device = devices.select(config.device)
     data = toy2d(dataset)
     kw = {"dtype": config.dtype, "device": device}
@@ -209,8 +211,8 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
             new_chains = grid_samples(theta, config, gen, kw)
         else:
             new_chains = _refresh(chains, config, gen, kw)
-            new_chains = langevin(lambda x: mlp.forward_batched(theta, x, config.sizes), new_chains,
-                                  config.langevin_steps, config.langevin_step, gen).x
+            energy = lambda x: mlp.forward_batched(theta, x, config.sizes, config.activation)  # noqa: E731
+            new_chains = langevin(energy, new_chains, config.langevin_steps, config.langevin_step, gen).x
         x_p = gen.each(lambda g: data.sample(config.batch, g, device=device, dtype=config.dtype))
         x_q = new_chains[:, : config.batch]
         g_t, g_o = _gradients(theta, omega, x_p, x_q, methods, links, config)
@@ -237,7 +239,8 @@ def grid_samples(theta, config, gen, kw) -> torch.Tensor:
     ticks = torch.linspace(-box + width / 2, box - width / 2, n, **kw)  # cell centres
     centres = torch.cartesian_prod(ticks, ticks)
     with torch.no_grad():
-        logits = -mlp.forward_batched(theta, centres.expand(len(theta), -1, -1), config.sizes)
+        logits = -mlp.forward_batched(theta, centres.expand(len(theta), -1, -1), config.sizes,
+                                      config.activation)
         probs = torch.softmax(torch.nan_to_num(logits, nan=-torch.inf), dim=-1)
     probs = torch.where(torch.isfinite(probs).all(-1, keepdim=True), probs, torch.full_like(probs, 1 / n**2))
     cells = torch.stack([torch.multinomial(p, config.chains, replacement=True, generator=g)
@@ -257,8 +260,8 @@ def _gradients(theta, omega, x_p, x_q, methods, links, config):
     omega = omega.detach().requires_grad_(True)
     n = x_p.shape[1]
     x = torch.cat([x_p, x_q], dim=1)
-    E = mlp.forward_batched(theta, x, config.sizes)
-    H = mlp.forward_batched(omega, x, config.sizes)
+    E = mlp.forward_batched(theta, x, config.sizes, config.activation)
+    H = mlp.forward_batched(omega, x, config.sizes, config.activation)
     total = config.penalty * (E**2).mean(dim=1).sum()
     for k, m in enumerate(methods):
         e_p, e_q = E[k, :n], E[k, n:]
@@ -291,7 +294,8 @@ def score_runs(data, theta, chains, config, grid: int = 160, chunk: int = 16) ->
     with torch.no_grad():
         for lo in range(0, len(theta), chunk):
             part = theta[lo : lo + chunk]
-            energies = mlp.forward_batched(part, points.expand(len(part), -1, -1), config.sizes)
+            energies = mlp.forward_batched(part, points.expand(len(part), -1, -1), config.sizes,
+                                            config.activation)
             for k, e in enumerate(energies.to(torch.float64).cpu()):
                 out.append(_score(data, e[: len(xy)], e[len(xy):], chains[lo + k], config.box, grid))
     return out

@@ -1,0 +1,148 @@
+"""Pilot runs for a learnable operating point of the 2-D bench (issue #23 §1, §2).
+
+Each job trains one toy under one named configuration of `CONFIGS` (fixed before any pilot was
+measured) with the bench's protocol: CD and two f at equal counted budgets, ``--seeds`` seeds,
+each run on its own stream. A job is given wall seconds, not steps: it first times a few steps
+of its own batch (beside whatever else shares the machine), then takes the number of CD steps
+that fits in ``--seconds``. The budget it reached is recorded with the result.
+
+    python studies/operating_point.py run 8gaussians wide-silu --seconds 400 --device cuda --out F.json
+    python studies/operating_point.py devices --out F.json        # one bench cell on CPU and on CUDA
+    python studies/operating_point.py table DIR                   # the pilot table for docs/bench.md
+
+Targets (the issue's, fixed beforehand): CD's grid JS ≤ 0.05 and its held-out NLL within
+0.15 nats of the data's own, on all four toys.
+"""
+
+import argparse
+import glob
+import json
+import math
+import time
+from dataclasses import replace
+
+import torch
+
+from febm.dynamics.training import bench
+from febm.dynamics.training.budget import step_cost
+from febm.dynamics.training.toy2d import Run, Toy2DConfig, held_out_data, train_batch
+from febm.threads import limit_threads
+from febm.toy_models.toy2d import toy2d
+
+METHODS = ["cd", "kl", "jensen_shannon"]
+JS_TARGET, NLL_MARGIN = 0.05, 0.15
+WIDE = {"sizes": (2, 128, 128, 1), "activation": "silu"}
+CONFIGS = {
+    "default": {},
+    "wide-tanh": {"sizes": (2, 128, 128, 1)},
+    "wide-silu": WIDE,
+    "wide-silu-lr5": {**WIDE, "lr": 5e-3},
+    "deep-silu": {"sizes": (2, 128, 128, 128, 1), "activation": "silu"},
+    "wide-silu-grid": {**WIDE, "sampler": "grid", "sampler_grid": 160},
+}
+PROBE_STEPS, MAX_CD_STEPS = 12, 60_000
+
+
+def config_of(name: str, device: str) -> Toy2DConfig:
+    return replace(Toy2DConfig(device=device), **CONFIGS[name])
+
+
+def seconds_per_step(dataset: str, config: Toy2DConfig, seeds: int) -> float:
+    runs = [Run(m, f"probe/{m}/{s}", config.lr, config.critic_lr_ratio, PROBE_STEPS + 3)
+            for m in METHODS for s in range(seeds)]
+    train_batch(dataset, [replace(r, steps=3) for r in runs], config, seed=1)  # warm-up (CUDA init)
+    t0 = time.perf_counter()
+    train_batch(dataset, runs, config, seed=1)
+    return (time.perf_counter() - t0) / (PROBE_STEPS + 3)
+
+
+def run(dataset: str, name: str, seconds: float, device: str, seeds: int, out: str) -> None:
+    limit_threads(1)
+    start = time.perf_counter()
+    config = config_of(name, device)
+    per_step = seconds_per_step(dataset, config, seeds)
+    left = seconds - (time.perf_counter() - start)
+    cd_steps = max(min(int(0.8 * left / per_step), MAX_CD_STEPS), 1)  # 20% for scoring the curves
+    budget = cd_steps * step_cost("cd", config).total
+    report = bench.run([dataset], METHODS, seeds=seeds, budget=budget, config=config, seed=0, progress=False)
+    result = {"dataset": dataset, "config_name": name, "config": CONFIGS[name], "seconds_per_step": per_step,
+              "cd_steps": cd_steps, "budget": budget, "data_nll": data_nll(dataset),
+              "wall_s": time.perf_counter() - start, **report.to_json()}
+    with open(out, "w") as fh:
+        json.dump(result, fh, indent=1)
+
+
+def data_nll(dataset: str) -> float:
+    """The data's own held-out NLL (nats), the floor a model's NLL is measured against."""
+    data = toy2d(dataset)
+    return float(-data.log_prob(held_out_data(data).to(torch.float64)).mean())
+
+
+def devices(out: str, seeds: int = 4) -> None:
+    """The same bench cell (8 Gaussians, CD and KL, 0.6 M) on the CPU and on CUDA. The streams are
+    seeded alike, but CPU and CUDA generators draw different numbers: agreement is statistical."""
+    limit_threads(1)
+    result = {}
+    for device in ("cpu", "cuda"):
+        t0 = time.perf_counter()
+        report = bench.run(["8gaussians"], ["cd", "kl"], seeds=seeds, budget=6e5,
+                           config=Toy2DConfig(device=device), progress=False)
+        result[device] = {"elapsed_s": time.perf_counter() - t0,
+                          "js": {c.method: [s.js for s in c.seeds] for c in report.cells}}
+    with open(out, "w") as fh:
+        json.dump(result, fh, indent=1)
+
+
+def table(folder: str) -> str:
+    """Per configuration and toy: CD's final JS and NLL above the data's, the steps it reached, and
+    the two f's verdicts against CD."""
+    jobs = [json.load(open(p)) for p in sorted(glob.glob(f"{folder}/*.json"))]
+    lines = ["| configuration | toy | CD steps | CD JS | CD NLL − data | meets target | KL vs CD | JS-f vs CD |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for job in sorted(jobs, key=lambda j: (list(CONFIGS).index(j["config_name"]), j["dataset"])):
+        cells = {c["method"]: c for c in job["cells"]}
+        cd = cells["cd"]["summary"]
+        js, nll = cd["js"], cd["nll"]
+        gap = None if nll["mean"] is None else nll["mean"] - job["data_nll"]
+        meets = js["mean"] is not None and js["mean"] <= JS_TARGET and gap is not None and gap <= NLL_MARGIN
+        verdicts = [f"{cells[m]['summary']['js']['mean']:.3f} ({cells[m]['verdict']})" for m in METHODS[1:]]
+        lines.append(f"| {job['config_name']} | {job['dataset']} | {cells['cd']['steps']} | {_interval(js)} | "
+                     f"{_fmt(gap, 2)} | {'yes' if meets else 'no'} | " + " | ".join(verdicts) + " |")
+    return "\n".join(lines)
+
+
+def _interval(i: dict) -> str:
+    if i["mean"] is None:
+        return "n/a"
+    return f"{i['mean']:.3f}" + ("" if i["half_width"] is None else f" ± {i['half_width']:.3f}")
+
+
+def _fmt(x, digits: int) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("dataset", choices=bench.DATASETS)
+    r.add_argument("config", choices=list(CONFIGS))
+    r.add_argument("--seconds", type=float, required=True)
+    r.add_argument("--device", default="cuda")
+    r.add_argument("--seeds", type=int, default=3)
+    r.add_argument("--out", required=True)
+    d = sub.add_parser("devices")
+    d.add_argument("--out", required=True)
+    t = sub.add_parser("table")
+    t.add_argument("folder")
+    args = p.parse_args()
+    if args.command == "run":
+        run(args.dataset, args.config, args.seconds, args.device, args.seeds, args.out)
+    elif args.command == "devices":
+        devices(args.out)
+    else:
+        print(table(args.folder))
+
+
+if __name__ == "__main__":
+    main()
