@@ -97,18 +97,49 @@ def table(folder: str) -> str:
     """Per configuration and toy: CD's final JS and NLL above the data's, the steps it reached, and
     the two f's verdicts against CD."""
     jobs = [json.load(open(p)) for p in sorted(glob.glob(f"{folder}/*.json"))]
-    lines = ["| configuration | toy | CD steps | CD JS | CD NLL − data | meets target | KL vs CD | JS-f vs CD |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    comparisons = [c for j in jobs for c in j["cells"] if c["method"] != "cd"]
+    adjusted = holm([1.0 if c["p_value"] is None else c["p_value"] for c in comparisons])
+    holm_verdict = {}
+    for j in jobs:
+        for c in (c for c in j["cells"] if c["method"] != "cd"):
+            p = next(adjusted)
+            holm_verdict[j["config_name"], j["dataset"], c["method"]] = c["verdict"] if p < 0.05 else "ties"
+    lines = ["| configuration | toy | CD steps | CD JS | CD NLL − data | last 20% | meets target | KL vs CD "
+             "| JS-f vs CD |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for job in sorted(jobs, key=lambda j: (list(CONFIGS).index(j["config_name"]), j["dataset"])):
         cells = {c["method"]: c for c in job["cells"]}
         cd = cells["cd"]["summary"]
         js, nll = cd["js"], cd["nll"]
         gap = None if nll["mean"] is None else nll["mean"] - job["data_nll"]
         meets = js["mean"] is not None and js["mean"] <= JS_TARGET and gap is not None and gap <= NLL_MARGIN
-        verdicts = [f"{cells[m]['summary']['js']['mean']:.3f} ({cells[m]['verdict']})" for m in METHODS[1:]]
+        verdicts = [_verdict(cells[m], holm_verdict[job["config_name"], job["dataset"], m]) for m in METHODS[1:]]
+        change = last_fifth_change(cells["cd"]["curve"])
         lines.append(f"| {job['config_name']} | {job['dataset']} | {cells['cd']['steps']} | {_interval(js)} | "
-                     f"{_fmt(gap, 2)} | {'yes' if meets else 'no'} | " + " | ".join(verdicts) + " |")
+                     f"{_fmt(gap, 2)} | {change:+.0%} | {'yes' if meets else 'no'} | " + " | ".join(verdicts) + " |")
     return "\n".join(lines)
+
+
+def holm(p_values):
+    """Holm's step-down adjustment for the comparisons of one table (an iterator, in input order)."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * len(p_values), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return iter(adjusted)
+
+
+def _verdict(cell: dict, corrected: str) -> str:
+    word = cell["verdict"] if corrected == cell["verdict"] else f"{cell['verdict']}; Holm: {corrected}"
+    return f"{cell['summary']['js']['mean']:.3f} ({word})"
+
+
+def last_fifth_change(curve: list[dict]) -> float:
+    """The relative change of the mean JS over the last 20% of the budget (the issue's test of a
+    flattened curve is |change| < 10%), from the curve point nearest 80% of the budget."""
+    end = curve[-1]["evaluations"]
+    before = min(curve, key=lambda p: abs(p["evaluations"] - 0.8 * end))
+    return curve[-1]["js"]["mean"] / before["js"]["mean"] - 1
 
 
 def _interval(i: dict) -> str:

@@ -157,3 +157,11 @@ def test_bench_plot_writes_the_curves_and_the_results(tmp_path, capsys):
     saved = json.loads((tmp_path / "bench-toy2d.json").read_text())
     assert [c["method"] for c in saved["cells"]] == ["cd", "kl"] and saved["protocol"]["seeds"] == 2
     assert "moons:" in capsys.readouterr().out
+
+
+def test_holm_adjustment_matches_a_hand_computation():
+    import operating_point
+
+    adjusted = list(operating_point.holm([0.01, 0.04, 0.03, 0.5]))
+    # sorted 0.01, 0.03, 0.04, 0.5 times 4, 3, 2, 1, then made monotone
+    assert adjusted == pytest.approx([0.04, 0.09, 0.09, 0.5])

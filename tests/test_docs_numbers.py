@@ -612,3 +612,58 @@ def test_paper_1d_warmup_sentence_reads_its_result_file():
     arms = json.loads(path.read_text())["arms"]
     se = max(arms["1000"]["febm"]["mu_sd"], arms["1000"]["febm"]["sigma_sd"]) / math.sqrt(warmup.SEEDS)
     assert f"With a standard error near {se:.4f} for a 16-run mean" in text
+
+
+def test_operating_point_pilot_tables_and_readings_come_from_the_result_files():
+    import operating_point as op
+
+    text = (ROOT / "docs/bench.md").read_text()
+    folder = ROOT / "docs/results/operating-point"
+    for name in ("round1", "round2"):
+        assert op.table(str(folder / name)) in text
+    jobs = {(n, j["config_name"], j["dataset"]): j for n in ("round1", "round2")
+            for j in map(json.loads, map(Path.read_text, (folder / n).glob("*.json")))}
+
+    def js(key, method="cd"):
+        return next(c for c in jobs[key]["cells"] if c["method"] == method)["summary"]["js"]
+
+    def nll_gap(key):
+        cd = next(c for c in jobs[key]["cells"] if c["method"] == "cd")
+        return cd["summary"]["nll"]["mean"] - jobs[key]["data_nll"]
+
+    grid25 = ("round1", "wide-silu-grid", "25gaussians")
+    reading = f"6,624 steps: JS {js(grid25)['mean']:.3f} ± {js(grid25)['half_width']:.3f}, NLL {nll_gap(grid25):.2f}"
+    assert reading in text
+    others = [("round2", "wide-silu-grid", d) for d in ("8gaussians", "moons", "rings")]
+    assert ", ".join(f"{js(k)['mean']:.3f}" for k in others[:2]) + f" and\n  {js(others[2])['mean']:.3f}" in text
+    steps = sorted(jobs[k]["cd_steps"] for k in others)
+    assert f"({steps[0]:,}–{steps[-1]:,} steps" in text and jobs[grid25]["cd_steps"] == 6624
+    assert all(js(k)["mean"] <= op.JS_TARGET and nll_gap(k) <= op.NLL_MARGIN for k in [grid25, *others])
+    changes = [op.last_fifth_change(next(c for c in jobs[k]["cells"] if c["method"] == "cd")["curve"]) for k in others]
+    assert f"(−{-max(changes):.0%} to\n  −{-min(changes):.0%}" in text
+    langevin = [k for k in jobs if k[1] != "wide-silu-grid"]
+    assert not any(js(k)["mean"] <= op.JS_TARGET and nll_gap(k) <= op.NLL_MARGIN for k in langevin)
+    assert f"rings stay at\n  {min(js(k)['mean'] for k in langevin if k[2] == 'rings'):.3f} or above" in text
+    silu = {d: ("round1", "wide-silu", d) for d in ("25gaussians", "rings")}
+    assert f"{js(silu['25gaussians'])['mean']:.3f} on 25 Gaussians and {js(silu['rings'])['mean']:.3f} on rings" in text
+    assert f"{nll_gap(silu['25gaussians']):.2f} and {nll_gap(silu['rings']):.2f} nats" in text
+    ratios = [js(k, "kl")["mean"] / js(k)["mean"] for k in [grid25, *others]]
+    assert f"{math.floor(min(ratios))}–{math.ceil(max(ratios))} times CD's" in text
+    devices = json.loads((folder / "devices.json").read_text())
+    mean = {d: {m: np.mean(v) for m, v in devices[d]["js"].items()} for d in devices}
+    assert (f"mean JS {mean['cpu']['cd']:.3f} and {mean['cuda']['cd']:.3f} for CD, {mean['cpu']['kl']:.3f}\n"
+            f"  and {mean['cuda']['kl']:.3f} for KL") in text
+    cell = {k: {c["method"]: c for c in j["cells"]} for k, j in jobs.items()}
+    assert all(cell[k]["jensen_shannon"]["verdict"] == "ties" for k in [grid25, *others])
+    f_js = [f"{js(k, 'jensen_shannon')['mean']:.3f}" for k in others]
+    assert f"8 Gaussians {f_js[0]}, moons {f_js[1]}, rings {f_js[2]}" in text.replace("\n  ", " ")
+    assert f"25 Gaussians {js(grid25, 'jensen_shannon')['mean']:.3f})" in text
+    assert cell["round2", "wide-silu-grid", "25gaussians"]["kl"]["failed"] == 3
+    beats = [k for k in jobs if k[0] == "round1" and cell[k]["jensen_shannon"]["verdict"] == "beats"]
+    survive = [k for k in beats if f"{js(k, 'jensen_shannon')['mean']:.3f} (beats)" in op.table(str(folder / "round1"))]
+    assert [k[1:] for k in sorted(survive)] == [("wide-silu", "25gaussians"), ("wide-silu-lr5", "rings")]
+    for k in survive:
+        pair = (f"{js(k, 'jensen_shannon')['mean']:.3f} against", f"{js(k)['mean']:.3f})")
+        assert f"{pair[0]} CD's {pair[1]}" in text or f"{pair[0]} {pair[1]}" in text
+    gaps = sorted(nll_gap(k) for k in survive)
+    assert f"{gaps[0]:.2f}–{gaps[1]:.2f} nats above" in text

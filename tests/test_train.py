@@ -30,6 +30,26 @@ def test_batched_mlp_equals_per_run_mlp():
         assert torch.allclose(batched[r], mlp.forward(params[r], x[r], sizes), atol=1e-14)
 
 
+def test_silu_mlp_is_x_sigmoid_x_and_batched_equals_per_run():
+    sizes = (2, 3, 1)
+    params = mlp.init_batched(2, sizes, torch.Generator().manual_seed(0))
+    x = torch.randn(2, 5, 2, dtype=params.dtype, generator=torch.Generator().manual_seed(1))
+    w, b, v, c = params[0, :6].reshape(2, 3), params[0, 6:9], params[0, 9:12], params[0, 12]
+    pre = x[0] @ w + b
+    assert torch.allclose(mlp.forward(params[0], x[0], sizes, "silu"), (pre * torch.sigmoid(pre)) @ v + c, atol=1e-14)
+    batched = mlp.forward_batched(params, x, sizes, "silu")
+    for r in range(2):
+        assert torch.allclose(batched[r], mlp.forward(params[r], x[r], sizes, "silu"), atol=1e-14)
+
+
+def test_an_unknown_activation_is_refused_before_training():
+    from febm.dynamics.training.toy2d import Toy2DConfig, train_toy2d
+    from febm.errors import UnknownName
+
+    with pytest.raises(UnknownName, match="relu"):
+        train_toy2d("8gaussians", ["cd"], Toy2DConfig(steps=1, activation="relu", device="cpu"), progress=False)
+
+
 def test_surrogate_gradient_is_the_game_gradient_with_covariance_term():
     """With huge batches, ∇_θ S matches quadrature of E_p[g'∇E] − E_q[h'∇E] + Cov_q(h, ∇E)."""
     # JS: h grows linearly, so every moment is finite (KL's e^r under q would not be)
