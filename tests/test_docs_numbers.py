@@ -667,3 +667,5 @@ def test_operating_point_pilot_tables_and_readings_come_from_the_result_files():
         assert f"{pair[0]} CD's {pair[1]}" in text or f"{pair[0]} {pair[1]}" in text
     gaps = sorted(nll_gap(k) for k in survive)
     assert f"{gaps[0]:.2f}–{gaps[1]:.2f} nats above" in text
+    readme = (ROOT / "README.md").read_text()
+    assert "Jensen–Shannon ties it on each; with Langevin chains no tried network does" in readme
