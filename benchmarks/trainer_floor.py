@@ -7,7 +7,10 @@ is a plain batched matmul (torch.bmm) of exactly those shapes, forward and backw
 machine; the trainer's step is timed on the same machine in the same run. A torch.profiler pass
 then splits the trainer's CPU time by kind of op.
 
-    python benchmarks/trainer_floor.py [--steps 200] [--threads 1]
+    python benchmarks/trainer_floor.py [--steps 200] [--threads 1] [--out RESULT.json]
+
+It also times a critic warm-up step (ω only, one Jensen–Shannon link for every run) beside a
+training step, in the same process.
 
 It also times the trainer's step side by side in fresh processes: glibc's default allocator
 against `memory.retain_freed_pages` (what the febm command uses), and 1 against 2 threads.
@@ -41,8 +44,8 @@ KINDS = {  # profile buckets: an aten op name contains one of these
 }
 
 
-def trainer(steps: int) -> BatchedGaussianFEBM:
-    cfg = replace(paper1d.DEFAULT, steps=steps, critic_warmup=0, record_every=steps, device="cpu")
+def trainer(steps: int, warmup: int = 0) -> BatchedGaussianFEBM:
+    cfg = replace(paper1d.DEFAULT, steps=steps, critic_warmup=warmup, record_every=steps, device="cpu")
     divs = [resolve(n) for n in paper1d.DIVERGENCES for _ in range(SEEDS)]
     return BatchedGaussianFEBM(divs, paper_mixture(), cfg, seed=0)
 
@@ -58,6 +61,15 @@ def time_trainer(steps: int) -> float:
     t = trainer(steps)
     start = time.perf_counter()
     t.train()
+    return (time.perf_counter() - start) / steps
+
+
+def time_warmup(steps: int) -> float:
+    """One warm-up step (the default run's first 1000 are these), timed like `time_trainer`."""
+    trainer(1, warmup=steps)._warmup()
+    t = trainer(1, warmup=steps)
+    start = time.perf_counter()
+    t._warmup()
     return (time.perf_counter() - start) / steps
 
 
@@ -100,7 +112,7 @@ def profile_shares(steps: int) -> tuple[dict, float, int]:
     return dict(shares), wall, ops // steps
 
 
-def side_by_side(steps: int) -> None:
+def side_by_side(steps: int) -> dict:
     """The step time in fresh processes: allocator policy × threads (a process cannot undo mallopt)."""
     rows = {}
     for retain in (False, True):
@@ -114,6 +126,7 @@ def side_by_side(steps: int) -> None:
     for (retain, threads), t in rows.items():
         label = f"{'freed pages kept' if retain else 'glibc default   '}, {threads} thread(s)"
         print(f"  {label:34} {t * 1e3:7.2f} ms   speed-up {base / t:4.2f}x")
+    return {f"{'retain' if retain else 'default'}-{threads}": t for (retain, threads), t in rows.items()}
 
 
 def main() -> None:
@@ -122,6 +135,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-retain", action="store_true", help="leave glibc's allocator as it is")
     parser.add_argument("--step-only", action="store_true", help="print one step time (seconds) and stop")
+    parser.add_argument("--out", metavar="JSON", help="also write the measurements here")
     args = parser.parse_args()
     limit_threads(args.threads)
     if not args.no_retain:
@@ -137,13 +151,23 @@ def main() -> None:
     print(f"trainer step  {step * 1e3:7.2f} ms  {flops / step / 1e9:6.2f} GFLOP/s")
     print(f"bmm floor     {floor * 1e3:7.2f} ms  {flops / floor / 1e9:6.2f} GFLOP/s")
     print(f"ratio trainer / floor: {step / floor:.1f}x")
+    warmup = time_warmup(args.steps)
+    print(f"warm-up step  {warmup * 1e3:7.2f} ms  (training step / warm-up step: {step / warmup:.1f}x)")
     shares, wall, ops = profile_shares(max(args.steps // 4, 20))
     total_ops = sum(shares.values())
     print(f"profile ({ops} aten ops per step; profiled wall {wall:.2f} s, of which ops {total_ops:.2f} s):")
     for kind, seconds in sorted(shares.items(), key=lambda kv: -kv[1]):
         print(f"  {kind:30} {seconds / wall:6.1%}")
     print(f"  {'Python, dispatch, autograd':30} {1 - total_ops / wall:6.1%}")
-    side_by_side(args.steps)
+    fresh = side_by_side(args.steps)
+    if args.out:
+        import json
+
+        result = {"torch": torch.__version__, "threads": args.threads, "steps": args.steps,
+                  "mflop_per_step": flops / 1e6, "trainer_step_s": step, "floor_step_s": floor,
+                  "warmup_step_s": warmup, "fresh_processes_step_s": fresh}
+        with open(args.out, "w") as fh:
+            json.dump(result, fh, indent=1)
 
 
 if __name__ == "__main__":

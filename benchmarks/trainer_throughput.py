@@ -9,7 +9,7 @@ Prints, for the paper-1d trainer configuration (paper1d.DEFAULT: MLP critic 1-16
   * optionally (--paper) the wall time of `febm reproduce paper-1d`,
   * and the tanh of the batched MLPs against torch.tanh (why mlp.fast_tanh exists).
 
-    python benchmarks/trainer_throughput.py [--steps 50] [--paper] [--plot scaling.png]
+    python benchmarks/trainer_throughput.py [--steps 50] [--paper] [--plot scaling.png] [--out RESULT.json]
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--paper", action="store_true", help="also time the full paper-1d reproduction")
     parser.add_argument("--plot", metavar="PATH", help="write the log-log scaling figure here")
+    parser.add_argument("--out", metavar="JSON", help="also write the rates here")
     args = parser.parse_args()
     retain_freed_pages()  # as the febm command does
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -74,6 +75,13 @@ def main() -> None:
         print(f"CUDA / CPU at R = {RUNS[-1]}: {table['cuda', RUNS[-1]] / table['cpu', RUNS[-1]]:.1f}x")
     if args.plot:
         _plot(table, single, args.plot)
+    if args.out:
+        import json
+
+        rates = {device: {str(r): table[device, r] for r in RUNS} for device in devices}
+        with open(args.out, "w") as fh:
+            json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(), "steps": args.steps,
+                       "single_run_loop": single, "batched": rates}, fh, indent=1)
     x = torch.randn(36, 1000, 16)
     for name, fn in (("torch.tanh", torch.tanh), ("2σ(2x)−1", mlp.fast_tanh)):
         start = time.perf_counter()

@@ -614,6 +614,28 @@ def test_paper_1d_warmup_sentence_reads_its_result_file():
     assert f"With a standard error near {se:.4f} for a 16-run mean" in text
 
 
+def test_paper_1d_slow_skip_sentence_reads_its_result_file():
+    import slow_skip
+
+    path = ROOT / "docs/results/paper-1d-slow-skip.json"
+    text = " ".join((ROOT / "docs/paper-1d.md").read_text().split())
+    assert slow_skip.text(path) in text
+    arms = json.loads(path.read_text())["arms"]
+    no_failures = all(not slow_skip.failures(r) for arm in arms.values() for r in arm.values())
+    assert no_failures == ("the slow skip no longer measurably matters" in text)
+
+
+def test_paper_1d_exact_critic_sentence_reads_its_result_file():
+    import exact_critic
+
+    path = ROOT / "docs/results/paper-1d-exact-critic.json"
+    text = " ".join((ROOT / "docs/paper-1d.md").read_text().split())
+    assert exact_critic.text(path) in text
+    error = json.loads(path.read_text())["error"]
+    assert error["adam/iid"]["neyman_chi2"] > error["sgd/iid"]["neyman_chi2"]  # "Adam is worse ... with i.i.d."
+    assert max(arm["neyman_chi2"] for arm in error.values()) < 0.05  # "does not stall"
+
+
 def test_operating_point_pilot_tables_and_readings_come_from_the_result_files():
     import operating_point as op
 

@@ -1,0 +1,85 @@
+"""paper-1d.md's item 5: the critic's quadratic skip H = MLP + a·x + b·x² moving at the MLP's rate
+(factor 1) against 10× slower (the default 0.1), for the χ²-type f, 16 runs each on master seed 0,
+the default run otherwise. Per run: the final error max(|Δμ|, |Δσ|) against the exact minimizer,
+the skip's b and u(−4) = H + E at x = −4 beside log p/q there. A run *fails* when its error is
+over `FAIL` (fixed before measuring: 5 times the page's tolerance of 0.002).
+
+    python studies/slow_skip.py run OUT.json FACTOR      # one arm (run both, then merge)
+    python studies/slow_skip.py merge OUT.json PART.json ...
+    python studies/slow_skip.py text docs/results/paper-1d-slow-skip.json
+"""
+
+import json
+import sys
+from dataclasses import replace
+
+NAMES, SEEDS, FAIL, X = ("neyman_chi2", "alpha=-1"), 16, 0.01, -4.0
+
+
+def run(out, factor: float) -> None:
+    import torch
+
+    from febm.divergences import resolve
+    from febm.dynamics.training import paper1d
+    from febm.dynamics.training.trainer import GAUSSIAN, BatchedGaussianFEBM
+    from febm.threads import limit_threads
+    from febm.toy_models.exact_fit import fit_gaussian
+
+    limit_threads(1)
+    data = paper1d.paper_mixture()  # the mixture paper-1d trains on
+    divs = [resolve(n).validate() for n in NAMES]
+    config = replace(paper1d.DEFAULT, skip_lr_factor=factor, device="cpu")
+    trainer = BatchedGaussianFEBM([d for d in divs for _ in range(SEEDS)], data, config, seed=0)
+    result = trainer.train(progress=False)
+    x = torch.tensor([[X]], dtype=config.dtype).expand(len(trainer.theta), 1)
+    with torch.no_grad():
+        u = (trainer.critic(trainer.omega, x) + trainer.energy(trainer.theta, x))[:, 0]
+        log_ratio = (data.log_prob(x.double()) - GAUSSIAN.log_prob(trainer.theta, x).double())[:, 0]
+    arm = {}
+    for k, (name, d) in enumerate(zip(NAMES, divs)):
+        exact = fit_gaussian(d.function("f"), lambda v: data.log_prob(torch.as_tensor(v)).numpy())
+        runs = range(k * SEEDS, (k + 1) * SEEDS)
+        fits = result.mu_sigma[list(runs)].double()
+        arm[name] = {"exact": [exact.mu, exact.sigma],
+                     "error": [max(abs(float(m) - exact.mu), abs(float(s) - exact.sigma)) for m, s in fits],
+                     "b": [float(trainer.omega[r, -1]) for r in runs], "u": [float(u[r]) for r in runs],
+                     "log_ratio": [float(log_ratio[r]) for r in runs],
+                     "finite": [result.status[r].ok for r in runs]}
+    with open(out, "w") as fh:
+        json.dump({str(factor): arm}, fh, indent=1)
+
+
+def merge(out, parts) -> None:
+    arms = {}
+    for p in parts:
+        arms.update(json.load(open(p)))
+    with open(out, "w") as fh:
+        json.dump({"divergences": list(NAMES), "seeds": SEEDS, "master_seed": 0, "fail_above": FAIL, "x": X,
+                   "arms": arms}, fh, indent=1)
+
+
+def failures(runs: dict) -> list[int]:
+    return [i for i, (e, ok) in enumerate(zip(runs["error"], runs["finite"])) if not ok or e > FAIL]
+
+
+def text(path) -> str:
+    d = json.load(open(path))
+    parts = []
+    for factor, label in (("1.0", "at the MLP's rate"), ("0.1", "10x slower (the default)")):
+        runs = list(d["arms"][factor].values())
+        bad = sum(len(failures(r)) for r in runs)
+        errors = [e for r in runs for e in r["error"]]
+        b = [v for r in runs for v in r["b"]]
+        parts.append(f"with the skip {label}, {bad} of {len(errors)} runs failed (errors {min(errors):.4f}–"
+                     f"{max(errors):.4f}, b from {min(b):.2f} to {max(b):.2f})")
+    return "; ".join(parts).replace("-", "−")
+
+
+if __name__ == "__main__":
+    command, out, *rest = sys.argv[1:]
+    if command == "run":
+        run(out, float(rest[0]))
+    elif command == "merge":
+        merge(out, rest)
+    else:
+        print(text(out))
