@@ -636,6 +636,18 @@ def test_paper_1d_exact_critic_sentence_reads_its_result_file():
     assert max(arm["neyman_chi2"] for arm in error.values()) < 0.05  # "does not stall"
 
 
+def test_paper_1d_speed_paragraphs_read_the_benchmark_result_files():
+    import trainer_speed
+
+    floor, throughput = ROOT / "docs/results/trainer-floor.json", ROOT / "docs/results/trainer-throughput.json"
+    text = " ".join((ROOT / "docs/paper-1d.md").read_text().split())
+    for sentence in (trainer_speed.floor_text(floor), trainer_speed.warmup_text(floor),
+                     trainer_speed.throughput_text(throughput)):
+        assert sentence in text
+    elapsed = json.loads((ROOT / "docs/results/paper-1d.json").read_text())["elapsed_s"]
+    assert f"`docs/results/paper-1d.json` took {elapsed:.0f} s" in text
+
+
 def test_operating_point_pilot_tables_and_readings_come_from_the_result_files():
     import operating_point as op
 
