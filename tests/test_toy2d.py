@@ -115,7 +115,23 @@ def test_toy2d_cli(tmp_path, capsys):
     assert (tmp_path / "toy2d-rings.png").read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("argv", [["toy2d", "spiral"], ["toy2d", "moons", "--methods", "cd,nope"],
+def test_toy2d_cli_network_and_sampler_options_reach_the_config(monkeypatch, capsys):
+    from febm.dynamics.training import toy2d as module
+
+    seen = {}
+    real = module.train_batch
+    monkeypatch.setattr(module, "train_batch", lambda d, runs, config, *a, **k: seen.setdefault("c", config)
+                        and real(d, runs, config, *a, **k))
+    code = main(["toy2d", "moons", "--methods", "cd", "--steps", "2", "--hidden", "8,4", "--activation", "silu",
+                 "--sampler", "grid", "--sampler-grid", "16", "--device", "cpu", "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["scores"]["cd"]["js"] > 0
+    c = seen["c"]
+    assert (c.sizes, c.activation, c.sampler, c.sampler_grid) == ((2, 8, 4, 1), "silu", "grid", 16)
+
+
+@pytest.mark.parametrize("argv", [["toy2d", "spiral"], ["toy2d", "moons", "--hidden", "0"],
+                                  ["toy2d", "moons", "--hidden", "8,x"], ["toy2d", "moons", "--activation", "relu"],
+                                  ["toy2d", "moons", "--methods", "cd,nope"],
                                   ["toy2d", "moons", "--methods", "alpha"],
                                   ["toy2d", "moons", "--steps", "0"]])
 def test_toy2d_bad_input_exits_2(capsys, argv):

@@ -57,6 +57,15 @@ def count(lo: int, hi: int):
     return parse
 
 
+def hidden(text: str) -> tuple:
+    """Hidden-layer widths, comma-separated: 1 to 8 layers of 1 to 4096 units (e.g. 128,128)."""
+    parts = text.split(",")
+    if not 1 <= len(parts) <= 8 or not all(p.strip().isdigit() and 1 <= int(p) <= 4096 for p in parts):
+        raise argparse.ArgumentTypeError(f"hidden widths are 1 to 8 whole numbers in [1, 4096] separated by "
+                                         f"commas (e.g. 128,128), not '{printable(text)}'")
+    return tuple(int(p) for p in parts)
+
+
 def ratio(text: str) -> float:
     """A learning-rate ratio η_ω/η_θ in [1e-6, 1e6] (beyond, the Jacobians overflow)."""
     value = positive_float(text)

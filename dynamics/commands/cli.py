@@ -119,7 +119,7 @@ def _cmd_toy2d(args) -> int:
 
     methods = all_methods() if args.methods == "all" else args.methods.split(",")
     report = train_toy2d(args.dataset, methods, Toy2DConfig(steps=args.steps, device=args.device,
-                                                           link_clip=args.link_clip, sampler=args.sampler),
+                                                           link_clip=args.link_clip, **_network_config(args)),
                          seed=args.seed, progress=not args.json)
     if args.plot:
         report.plot = report.save_figures(args.plot)[0]
@@ -134,7 +134,7 @@ def _cmd_bench(args) -> int:
     datasets = args.datasets or list(bench.DATASETS)
     report = bench.run(datasets, methods, seeds=args.seeds, budget=args.budget * 1e6, tune=args.tune,
                        config=Toy2DConfig(device=args.device, critic=args.critic, link_clip=args.link_clip,
-                                          sampler=args.sampler),
+                                          **_network_config(args)),
                        seed=args.seed,
                        progress=not args.json)
     if args.plot:
@@ -182,9 +182,21 @@ def _deadline(p) -> None:
 
 
 def _sampler(p) -> None:
+    """The 2-D commands' network and sampler (docs/bench.md's operating-point pilot varies these)."""
     p.add_argument("--sampler", choices=["langevin", "grid"], default="langevin",
                    help="model samples: langevin (persistent chains, default) or grid (exact draws of exp(-E) "
-                        "normalized on a 64 x 64 grid over the box: CD becomes exact maximum likelihood)")
+                        "normalized on a grid over the box: CD becomes exact maximum likelihood)")
+    p.add_argument("--sampler-grid", type=arg.count(8, 1024), default=64, metavar="N",
+                   help="the grid sampler's cells per side (default 64)")
+    p.add_argument("--hidden", type=arg.hidden, default=(32, 32), metavar="W,W",
+                   help="hidden widths of the energy and critic networks (default 32,32)")
+    p.add_argument("--activation", choices=["tanh", "silu"], default="tanh",
+                   help="hidden activation of both networks (default tanh)")
+
+
+def _network_config(args) -> dict:
+    return {"sampler": args.sampler, "sampler_grid": args.sampler_grid, "sizes": (2, *args.hidden, 1),
+            "activation": args.activation}
 
 
 def _link_clip(p) -> None:
