@@ -49,16 +49,27 @@ def forward_batched(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...
                     activation: str = "tanh") -> torch.Tensor:
     """R independent MLPs at once: params (R, P), x (R, n) for 1-D or (R, n, d) inputs;
     returns (R, n). Same parameter layout as `forward`: run r is ``forward(params[r], x[r])``.
+
+    tanh layers are evaluated as s = σ(2a), tanh(a) = 2s − 1, with the factors 2 and the −1 folded
+    into the (small) weights of the layers around them, so that each hidden layer costs one
+    elementwise pass over its (R, n, width) activations instead of four
+    (``python benchmarks/toy2d_step.py`` times both forms side by side).
     """
     h = x.unsqueeze(-1) if x.dim() == 2 else x
-    k = 0
+    k, folded = 0, False  # folded: h holds s = σ(2a) rather than tanh(a)
     for layer, (i, o) in enumerate(zip(sizes[:-1], sizes[1:])):
         w = params[:, k : k + i * o].reshape(-1, i, o)
         b = params[:, k + i * o : k + i * o + o].unsqueeze(1)
         k += i * o + o
-        h = torch.baddbmm(b, h, w)
-        if layer < len(sizes) - 2:
-            h = fast_tanh(h) if activation == "tanh" else torch.nn.functional.silu(h)
+        if folded:  # (2s − 1) W + b = s (2W) + (b − Σ_i W_i·)
+            w, b = 2 * w, b - w.sum(1, keepdim=True)
+        hidden = layer < len(sizes) - 2
+        if hidden and activation == "tanh":
+            h, folded = torch.sigmoid(torch.baddbmm(2 * b, h, 2 * w)), True
+        else:
+            h, folded = torch.baddbmm(b, h, w), False
+            if hidden:
+                h = torch.nn.functional.silu(h)
     return h.squeeze(-1)
 
 
