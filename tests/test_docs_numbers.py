@@ -512,7 +512,8 @@ def test_trained_game_batch_grid_is_rendered_from_its_result_files():
     result = ROOT / "docs/results/calibration-paper-1d.json"
     text = (ROOT / "docs/trained-game.md").read_text()
     assert trained_calibration.batch_table(grid, result) in text
-    rows = {(n, b): (p / e, m / e) for n, b, p, m, e in trained_calibration.batch_rows(grid, result)}
+    rows = {(n, b): (None if p is None else p / e, m / e)
+            for n, b, p, m, e in trained_calibration.batch_rows(grid, result)}
     assert sorted({b for _, b in rows}) == [30, 100, 1000] and "reverse_kl" in trained_calibration.HOLD_OUT
     flat = " ".join(text.split())
     js = [rows["jensen_shannon", b] for b in (30, 100, 1000)]
@@ -526,8 +527,14 @@ def test_trained_game_batch_grid_is_rendered_from_its_result_files():
     assert f"{rkl[0]:.2f} at B = 30" in flat and f"({rkl[1]:.2f} and {rkl[2]:.2f})" in flat
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert f"α = −1 loses half of its runs already at {m30:.3f} η_max, {p30 / m30:.2f}× below the recursion" in readme
-    new = [p / m for (n, b), (p, m) in rows.items() if b != 1000]
+    new = [p / m for (n, b), (p, m) in rows.items() if b != 1000 and p is not None]
     assert f"{sum(1 / 1.5 <= x <= 1.5 for x in new)} of {len(new)} new points is within a factor 1.5" in flat
+    gan = [rows["gan", b] for b in (30, 100, 1000)]
+    assert (f"predicted {min(p for p, _ in gan):.3f}–{max(p for p, _ in gan):.3f}, measured "
+            f"{min(m for _, m in gan):.3f}–{max(m for _, m in gan):.3f} × η_max") in flat
+    assert all(rows["kl", b][0] is None for b in (30, 100, 1000)) and "gan" in trained_calibration.HOLD_OUT
+    (_, kl30), (_, kl1k) = rows["kl", 30], rows["kl", 1000]
+    assert f"falls from {kl1k:.3f} to {kl30:.3f} × η_max between B = 1000 and 30, {kl1k / kl30:.1f}×" in flat
 
 
 def test_train_tutorial_toy_table_and_readings_come_from_the_result_file():
