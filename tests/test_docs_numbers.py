@@ -248,6 +248,28 @@ def test_bench_verdict_bullets_are_rendered_from_the_result_file():
     assert round(crossing * 2) / 2 == 4.5 and "CD had at about 4.5 M" in text
 
 
+def test_bench_tuning_and_verdict_prose_reads_the_result_files():
+    text = " ".join((ROOT / "docs/bench.md").read_text().split())
+    tuned = json.loads((ROOT / "docs/figures/bench-toy2d-tuned.json").read_text())
+    short = json.loads((ROOT / "docs/figures/bench-toy2d.json").read_text())["cells"]
+    long = json.loads((ROOT / "docs/figures/bench-toy2d-long.json").read_text())["cells"]
+    t = {(c["dataset"], c["method"]): c for c in tuned["cells"]}
+    u = {(c["dataset"], c["method"]): c["summary"]["js"]["mean"] for c in short}
+    assert {c["lr"] for c in t.values()} == {0.004} and "Every method chose lr 4·10⁻³" in text
+    assert {c["critic_lr_ratio"] for c in t.values()} == {2.0, 5.0} and "split between 2 and 5" in text
+    js = {m: t["8gaussians", m]["summary"]["js"]["mean"] for m in ("cd", "jensen_shannon")}
+    assert (f"CD {u['8gaussians', 'cd']:.3f} → {js['cd']:.3f}, Jensen–Shannon {u['8gaussians', 'jensen_shannon']:.3f} "
+            f"→ {js['jensen_shannon']:.3f}") in text
+    p = [t["8gaussians", m]["p_value"] for m in ("jensen_shannon", "squared_hellinger")]
+    assert f"(p {p[0]:.2f} and {p[1]:.2f})" in text
+    assert all(c["verdict"] == "loses" for (d, m), c in t.items() if d == "moons" and m != "cd")
+    assert f"two processes of one thread, {tuned['elapsed_s'] / 2 / 60:.0f} min each" in text
+    kl_moons = next(c for c in long if c["dataset"] == "moons" and c["method"] == "kl")
+    assert kl_moons["verdict"] == "loses" and f"loses narrowly on moons (p = {kl_moons['p_value']:.3f})" in text
+    verdicts = [c["verdict"] for c in short if c["method"] != "cd"]
+    assert f"{verdicts.count('loses')} of {len(verdicts)} comparisons lose and {verdicts.count('ties')} tie" in text
+
+
 def test_readme_quotes_the_bench_verdicts_of_its_result_files():
     readme = " ".join((ROOT / "README.md").read_text().split())
     short = json.loads((ROOT / "docs/figures/bench-toy2d.json").read_text())["cells"]
