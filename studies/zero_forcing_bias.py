@@ -2,7 +2,7 @@
 
 The θ-player alone against the exact critic (`exact_critic.py`), Neyman χ², α = −1 and α = −0.5,
 SEEDS runs each (default 8) on master seed 0, under one change to the default run (ARM): default,
-noclip, clip30, clip100, avg0.05, avg0.2, lr0.015 or f64. PATCH changes the estimator: "unbiased"
+noclip, clip30, clip100, avg0.05, avg0.2, lr0.015, f64 or steps7200. PATCH changes the estimator: "unbiased"
 (the covariance term times n/(n − 1)) or "clampE" (stratified uniforms clamped to [E, 1 − E]
 instead of [1e-7, 1 − 1e-7]). Prints per f the mean (Δμ, Δσ) against the exact minimizer and the
 per-run sd of (μ, σ). The readings are in the stop note of 2026-11-30, not in the docs.
@@ -20,7 +20,7 @@ import torch
 NAMES = ("neyman_chi2", "alpha=-1", "alpha=-0.5")
 ARMS = {"default": {}, "noclip": {"clip": None}, "clip30": {"clip": 30.0}, "clip100": {"clip": 100.0},
         "avg0.05": {"average_from": 0.05}, "avg0.2": {"average_from": 0.2}, "lr0.015": {"lr_theta": 0.015},
-        "f64": {"dtype": torch.float64}}
+        "f64": {"dtype": torch.float64}, "steps7200": {"steps": 7200}}
 
 
 def patch(name: str) -> None:

@@ -603,6 +603,25 @@ def test_paper_1d_master_seed_table_and_readings_come_from_the_result_file():
             f"on {every} of them") in train
 
 
+def test_paper_1d_longer_run_table_and_readings_come_from_the_result_files():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pms", ROOT / "benchmarks/paper1d_master_seeds.py")
+    pms = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pms)
+    short = json.loads((ROOT / "docs/results/paper-1d-master-seeds.json").read_text())
+    long = json.loads((ROOT / "docs/results/paper-1d-master-seeds-7200.json").read_text())
+    page = (ROOT / "docs/paper-1d.md").read_text()
+    assert pms.table(long) in page and long["steps"] == 7200 and sorted(map(int, long["seeds"])) == list(range(16))
+    text = " ".join(page.split())
+    mean = {n: [np.mean([r["seeds"][m]["errors"][n] for m in long["seeds"]]) for r in (short, long)]
+            for n in long["divergences"]}
+    for n, label in (("alpha=-1", "α = −1"), ("alpha=-0.5", "α = −0.5"), ("neyman_chi2", "Neyman χ²")):
+        assert f"{mean[n][0]:.4f} to {mean[n][1]:.4f} ({label})" in text
+    met = {n: s["met"] for n, s in pms.summary(long).items()}
+    assert met["alpha=-1"] == met["alpha=-0.5"] == 16 and met["neyman_chi2"] < 16  # the bullet's title
+
+
 def test_toy_comparison_and_readme_agreement_come_from_the_result_files():
     import compare
     from against_training import compare_measured
