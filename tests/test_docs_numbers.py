@@ -622,6 +622,17 @@ def test_paper_1d_longer_run_table_and_readings_come_from_the_result_files():
     assert met["alpha=-1"] == met["alpha=-0.5"] == 16 and met["neyman_chi2"] < 16  # the bullet's title
 
 
+def test_calibrate_time_at_its_defaults_is_from_its_run():
+    from febm.dynamics.commands.cli import CALIBRATED_DEFAULT
+
+    d = json.loads((ROOT / "docs/results/calibrate-kl-defaults.json").read_text())
+    text = " ".join((ROOT / "docs/trained-game.md").read_text().split())
+    measured = [q for q, v in d["rows"][0]["measured"].items() if v is not None]
+    assert sorted(measured) == sorted(CALIBRATED_DEFAULT) and d["critic"] == "mlp:64,64"
+    quantities = "η_max, the rate, the time to 0.05 and the rate from the start"
+    assert f"at its defaults ({quantities}) took {d['elapsed_s']:.0f} s" in text
+
+
 def test_toy_comparison_and_readme_agreement_come_from_the_result_files():
     import compare
     from against_training import compare_measured
