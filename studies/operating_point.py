@@ -105,7 +105,7 @@ def table(folder: str) -> str:
             p = next(adjusted)
             holm_verdict[j["config_name"], j["dataset"], c["method"]] = c["verdict"] if p < 0.05 else "ties"
     lines = ["| configuration | toy | CD steps | CD JS | CD NLL − data | last 20% | meets target | KL vs CD "
-             "| JS-f vs CD |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| Jensen–Shannon vs CD |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for job in sorted(jobs, key=lambda j: (list(CONFIGS).index(j["config_name"]), j["dataset"])):
         cells = {c["method"]: c for c in job["cells"]}
         cd = cells["cd"]["summary"]
