@@ -34,7 +34,7 @@ def unfolded(params, x, sizes, activation="tanh"):
         k += i * o + o
         h = torch.baddbmm(b, h, w)
         if layer < len(sizes) - 2:
-            h = 2 * torch.sigmoid(2 * h) - 1 if activation == "tanh" else torch.nn.functional.silu(h)
+            h = mlp.fast_tanh(h) if activation == "tanh" else torch.nn.functional.silu(h)
     return h.squeeze(-1)
 
 

@@ -7,7 +7,7 @@ Prints, for the paper-1d trainer configuration (paper1d.DEFAULT: MLP critic 1-16
   * the same on CUDA when torch sees a GPU (issue #14's goal: >= 200x the single-run CPU loop
     at R = 1024),
   * optionally (--paper) the wall time of `febm reproduce paper-1d`,
-  * and the tanh of the batched MLPs against torch.tanh (why mlp.fast_tanh exists).
+  * and torch.tanh against 2σ(2x) − 1 (mlp.fast_tanh; the batched MLPs fold it further).
 
     python benchmarks/trainer_throughput.py [--steps 50] [--paper] [--plot scaling.png] [--out RESULT.json]
 """

@@ -97,13 +97,10 @@ def table(folder: str) -> str:
     """Per configuration and toy: CD's final JS and NLL above the data's, the steps it reached, and
     the two f's verdicts against CD."""
     jobs = [json.load(open(p)) for p in sorted(glob.glob(f"{folder}/*.json"))]
-    comparisons = [c for j in jobs for c in j["cells"] if c["method"] != "cd"]
-    adjusted = holm([1.0 if c["p_value"] is None else c["p_value"] for c in comparisons])
-    holm_verdict = {}
-    for j in jobs:
-        for c in (c for c in j["cells"] if c["method"] != "cd"):
-            p = next(adjusted)
-            holm_verdict[j["config_name"], j["dataset"], c["method"]] = c["verdict"] if p < 0.05 else "ties"
+    keys = [(j["config_name"], j["dataset"], c) for j in jobs for c in j["cells"] if c["method"] != "cd"]
+    adjusted = holm([1.0 if c["p_value"] is None else c["p_value"] for _, _, c in keys])
+    holm_verdict = {(name, dataset, c["method"]): c["verdict"] if p < 0.05 else "ties"
+                    for (name, dataset, c), p in zip(keys, adjusted)}
     lines = ["| configuration | toy | CD steps | CD JS | CD NLL − data | last 20% | meets target | KL vs CD "
              "| Jensen–Shannon vs CD |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for job in sorted(jobs, key=lambda j: (list(CONFIGS).index(j["config_name"]), j["dataset"])):
@@ -119,14 +116,14 @@ def table(folder: str) -> str:
     return "\n".join(lines)
 
 
-def holm(p_values):
-    """Holm's step-down adjustment for the comparisons of one table (an iterator, in input order)."""
+def holm(p_values) -> list[float]:
+    """Holm's step-down adjustment for the comparisons of one table, in input order."""
     order = sorted(range(len(p_values)), key=lambda i: p_values[i])
     adjusted, running = [0.0] * len(p_values), 0.0
     for rank, i in enumerate(order):
         running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
         adjusted[i] = running
-    return iter(adjusted)
+    return adjusted
 
 
 def _verdict(cell: dict, corrected: str) -> str:

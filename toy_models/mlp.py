@@ -74,8 +74,9 @@ def forward_batched(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...
 
 
 def fast_tanh(h: torch.Tensor) -> torch.Tensor:
-    """tanh(h) = 2σ(2h) − 1, exactly: torch's CPU tanh is ~4x slower than this form (and ~8x
-    slower than sigmoid) on the pinned torch; ``python benchmarks/trainer_throughput.py``."""
+    """tanh(h) = 2σ(2h) − 1, exactly: torch's CPU tanh is ~4x slower than this form on the pinned
+    torch. `forward_batched` folds its factors into the weights; this unfolded form is the
+    benchmarks' reference (``benchmarks/toy2d_step.py``, ``benchmarks/trainer_throughput.py``)."""
     return 2 * torch.sigmoid(2 * h) - 1
 
 

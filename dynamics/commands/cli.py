@@ -181,7 +181,7 @@ def _deadline(p) -> None:
                         "skipped, then gives up with one line)")
 
 
-def _sampler(p) -> None:
+def _network_and_sampler(p) -> None:
     """The 2-D commands' network and sampler (docs/bench.md's operating-point pilot varies these)."""
     p.add_argument("--sampler", choices=["langevin", "grid"], default="langevin",
                    help="model samples: langevin (persistent chains, default) or grid (exact draws of exp(-E) "
@@ -321,7 +321,7 @@ def _add_toy2d(sub) -> None:
     p.add_argument("--steps", type=arg.count(1, 10_000_000), default=1000, help="training steps (default 1000)")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
     _link_clip(p)
-    _sampler(p)
+    _network_and_sampler(p)
     _common(p)
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the samples over the data density here")
     p.set_defaults(run=_cmd_toy2d)
@@ -346,7 +346,7 @@ def _add_bench(sub) -> None:
                    help="free: H is its own network (default); residual: H = -E + R with R starting at 0")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
     _link_clip(p)
-    _sampler(p)
+    _network_and_sampler(p)
     _common(p, "master seed")
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir,
                    help="write the learning curves and the results as JSON here")
