@@ -762,3 +762,32 @@ def test_operating_point_pilot_tables_and_readings_come_from_the_result_files():
     assert f"{gaps[0]:.2f}–{gaps[1]:.2f} nats above" in text
     readme = (ROOT / "README.md").read_text()
     assert "Jensen–Shannon ties it on each; with Langevin chains no tried network does" in readme
+
+
+def test_bench_protocol_and_prose_numbers_read_their_result_files():
+    """bench.md's cost per step, the data's own NLL, the zero-forcing f's mode coverage (also in
+    theory.md), the residual critic's bullet and the 30 M run's readings."""
+    import bench_tables
+    from operating_point import data_nll
+
+    text = " ".join((ROOT / "docs/bench.md").read_text().split())
+    theory = " ".join((ROOT / "docs/theory.md").read_text().split())
+    short, long = ROOT / "docs/figures/bench-toy2d.json", ROOT / "docs/figures/bench-toy2d-long.json"
+    protocol = json.loads(short.read_text())["protocol"]
+    config, cost = protocol["config"], protocol["step_cost"]
+    assert cost["cd"]["energy"] == (config["langevin_steps"] + 1) * config["chains"] + 2 * config["batch"]
+    assert f"sampler costs {config['langevin_steps'] + 1} × {config['chains']} energy evaluations" in text
+    assert (f"CD ({cost['cd']['energy']:,} per step) takes more steps than f-EBM "
+            f"({sum(cost['f-EBM'].values()):,} per step)") in text
+    nll = [f"{data_nll(d):.2f}" for d in ("8gaussians", "25gaussians", "moons", "rings")]
+    assert "data's own NLL is {} (8 Gaussians), {} (25 Gaussians), {} (moons) and {} (rings) nats".format(*nll) in text
+    assert "data's own NLL is {}, {}, {} and {})".format(*nll) in text
+    modes = bench_tables.zero_forcing_modes(short)
+    assert f"seen here as {modes} mode coverage" in text and f"toy, with {modes} of the modes" in theory
+    assert bench_tables.residual_effect(short, ROOT / "docs/figures/bench-toy2d-residual.json") in text
+    for line in bench_tables.long_run(long).splitlines():
+        assert line in text, line
+    cd = {(c["dataset"]): c for c in json.loads(long.read_text())["cells"] if c["method"] == "cd"}
+    for d in ("rings", "25gaussians"):  # "both still falling at 30 M"
+        curve = [p["js"]["mean"] for p in cd[d]["curve"]]
+        assert curve[-1] < curve[len(curve) * 4 // 5]
