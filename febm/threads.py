@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 
 _VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -38,3 +39,21 @@ def thread_counts() -> dict[str, int]:
     if "torch" in sys.modules:
         counts["torch"] = sys.modules["torch"].get_num_threads()
     return counts
+
+
+@contextmanager
+def serial():
+    """One thread in every pool for the block (or the decorated function): for loops of many small
+    operations, such as a flow on a few hundred nodes. A second thread gains them little on a quiet
+    machine and slows them down several times on a busy one (`benchmarks/serial_flows.py`). The
+    numbers are the same bit for bit; the caps in force before are restored after."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(before)

@@ -134,6 +134,26 @@ def test_limit_threads_caps_pools_loaded_before_it(tmp_path):
     assert counts["openblas"] == 1 and counts["torch"] == 1 and set(counts.values()) == {1}, counts
 
 
+def test_serial_runs_one_thread_a_pool_and_restores_the_caps(tmp_path):
+    """`serial()` (the node-space flows and the LSODA runner) puts every pool at one thread for its
+    block, as a context and as a decorator, and gives back the cap --threads set."""
+    import subprocess
+    import sys
+
+    code = ("import json, numpy, torch\n"
+            "from febm.threads import limit_threads, serial, thread_counts\n"
+            "limit_threads(2)\nbefore = thread_counts()\n"
+            "with serial():\n    inside = thread_counts()\n"
+            "decorated = serial()(thread_counts)()\n"
+            "print(json.dumps([before, inside, decorated, thread_counts()]))\n")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         check=True).stdout
+    before, inside, decorated, after = json.loads(out)
+    assert before["torch"] == 2 and before == after, (before, after)
+    assert set(inside.values()) == {1} and inside == decorated, inside
+
+
 @pytest.mark.parametrize("text, fragment", [
     ("abs(t-1)**0.5", "not convex"),  # f' → ∓∞ beside the kink: was "Invalid NaN comparison"
     ("exp(-1/abs(t-1))", "f(1) is undefined"),  # was "Invalid NaN comparison", then "f(1) = nan"

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from ...threads import serial
 from .nodespace import NodeGame, NodeJacobian
 
 THETA_SHARE = 0.5  # lifted eigenvector's squared-norm share in θ that makes a θ-mode
@@ -75,6 +76,7 @@ def transverse_modes(nj: NodeJacobian, eta: float):
     return values[order], real / np.linalg.norm(real, axis=0), share[order], rates[order]
 
 
+@serial()  # a step of two runs on the nodes: too small to split between threads
 def pair_rate(field, z: torch.Tensor, direction: torch.Tensor, eta: float, steps: int,
               rotating: bool = False) -> float | None:
     """Minus the fitted slope of log |pair distance| over ``steps`` steps of size η from z and

@@ -73,12 +73,14 @@ def locate_by_flow(game, setup, steps: int | None = None, seed: int = 0) -> tupl
     `warm_start`) comes to rest after ``steps`` steps (`step_edge.flow_to_rest`), its residual |F|
     (reported as it is: a point that is not an equilibrium reads as one that is not) and a message
     with |F| along the way."""
+    from ...threads import serial
     from .step_edge import flow_to_rest
 
     steps = FLOW_STEPS if steps is None else steps
     field = NodeGame(game).field
-    start = warm_start(game, setup.initial_guess(game.divergence), seed=seed)
-    z, checkpoints = flow_to_rest(field, start, steps, seed, record=False)
+    with serial():
+        start = warm_start(game, setup.initial_guess(game.divergence), seed=seed)
+        z, checkpoints = flow_to_rest(field, start, steps, seed, record=False)
     res = float(field(z).norm())
     trend = ", ".join(f"{r:.2g}" for r in checkpoints["residual"])
     return z, res, (f"the flow came to |F| = {res:.2g} after {steps} steps "

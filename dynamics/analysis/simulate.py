@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 
+from ...threads import serial
 from .spectrum import complement
 
 FLOOR = 1e-10  # float64 distances below this are close to rounding noise around |z| ~ 1
@@ -127,7 +128,7 @@ def flow(field, z_star, z0, t_end, jac=None, gauge=None, blowup=1e-2, points: in
     elif jac is not None:
         options["jac"] = lambda t, y: jac
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), serial():  # thousands of small evaluations: one thread is faster
             sol = solve_ivp(rhs, (t0, t_end), y0, method="LSODA", rtol=rtol,
                             atol=FLOOR * rtol if atol is None else atol, events=events, **options)
     except _Budget:

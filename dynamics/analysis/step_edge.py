@@ -19,6 +19,7 @@ import torch
 from scipy.sparse.linalg import ArpackError
 from torch.func import vmap
 
+from ...threads import serial
 from . import krylov
 
 GROWTH = 100.0  # pair distance ratio that counts as unstable (set before measuring)
@@ -34,6 +35,7 @@ class EdgeMeasurement:
     runs: int  # step-map runs taken (pairs count twice)
 
 
+@serial()  # thousands of small steps: a second thread slows them down (febm.threads.serial)
 def flow(field, z: torch.Tensor, eta: float, steps: int) -> torch.Tensor:
     """``steps`` simultaneous GDA steps z ← z + η F(z) (full batch, on the nodes); by the field's
     eager form where it has one."""
@@ -63,6 +65,7 @@ def predicted(field, z: torch.Tensor, k: int = 8, seed: int = 0):
     return eta, values, torch.as_tensor(v / np.linalg.norm(v), dtype=z.dtype)
 
 
+@serial()
 def grows(field, z: torch.Tensor, eta: float, steps: int, direction: torch.Tensor) -> bool:
     """Whether a pair from z and z + ε·direction separates by more than GROWTH in ``steps`` steps
     of size η (or stops being finite)."""
