@@ -378,8 +378,11 @@ def test_basins_table_and_its_readings_come_from_the_result_file():
     assert all(v[1][0]["radius"] >= 3 for v in data.values() if v[0] >= -1.5)  # "at least 3 for f'''(1) ≥ −1.5"
     kl, rkl = data["kl"][1][0]["radius"], data["reverse_kl"][1][0]["radius"]
     assert kl > 2 * rkl  # "KL and reverse KL (both f''(1) = 1) differ by more than 2×"
-    times = [r["elapsed_s"] for m in json.loads(path.read_text()).values() for r in m["rows"]]
+    runs = json.loads(path.read_text())
+    times = [r["elapsed_s"] for m in runs.values() for r in m["rows"]]
     assert f"cost {min(times):.0f}–{max(times):.0f} s per f" in atlas_md
+    total = {m: sum(r["elapsed_s"] for r in v["rows"]) for m, v in runs.items()}
+    assert f"took {total['gaussian-1d']:.0f} s on gaussian-1d and {total['paper-1d']:.0f} s on paper-1d" in atlas_md
 
 
 def test_runs_that_die_are_read_from_their_result_file():
@@ -791,3 +794,22 @@ def test_bench_protocol_and_prose_numbers_read_their_result_files():
     for d in ("rings", "25gaussians"):  # "both still falling at 30 M"
         curve = [p["js"]["mean"] for p in cd[d]["curve"]]
         assert curve[-1] < curve[len(curve) * 4 // 5]
+
+
+def test_atlas_time_is_from_its_run():
+    d = json.loads((ROOT / "docs/results/atlas-time.json").read_text())
+    text = " ".join((ROOT / "docs/atlas.md").read_text().split())
+    assert "--lr 1e-3 --steps 20000" in d["command"] and d["cores"] == 2
+    best = d["best"]
+    assert f"({best['work_s']:.0f} s of work, {best['wall_s']:.0f} s with start-up, on two cores" in text
+
+
+def test_tutorial_times_are_from_the_manifest_and_the_runs():
+    figures = json.loads((ROOT / "docs/figures/manifest.json").read_text())["figures"]
+    total = sum(f["elapsed_s"] for f in figures)
+    text = " ".join((ROOT / "docs/tutorials/figures.md").read_text().split())
+    assert f"`febm figures --out docs/figures` ({total / 60:.0f} minutes on two CPU cores" in text
+    runs = [r["elapsed_s"] for v in json.loads((ROOT / "docs/results/toy2d-training.json").read_text()).values()
+            for r in v]
+    train = " ".join((ROOT / "docs/tutorials/train.md").read_text().split())
+    assert f"{min(runs) / 60:.0f}–{max(runs) / 60:.0f} minutes per run (a dataset and a seed)" in train
