@@ -140,3 +140,15 @@ def test_real_game_noise_matches_a_monte_carlo_of_its_own_per_sample_jacobians()
     mc, se = outer.mean(0), outer.std(0) / np.sqrt(N_DRAWS)
     predicted = (ms.operator(eta) @ np.eye(n).reshape(-1)).reshape(n, n)
     assert np.all(np.abs(mc - predicted) <= SE_LIMIT * se), np.max(np.abs(mc - predicted) / se)
+
+
+@pytest.mark.parametrize("seed, n", [(1, 3), (2, 5), (3, 8)])
+def test_radius_on_symmetric_matrices_is_the_whole_operators(seed, n):
+    """`radius` reads the eigenvalues of 𝒯 on symmetric P only (a positive map's spectral radius has a
+    positive semidefinite eigenvector). The whole n² × n² operator's eigenvalues, an independent
+    computation, give the same radius at every step from far below to far above the edge."""
+    ms, _, _ = _toy(seed, n=n, n_theta=n // 2, samples=2 * n)
+    edge = ms.eta_max(eta_hi=10.0)
+    for eta in np.geomspace(0.05, 3.0, 7) * edge:
+        whole = np.max(np.abs(np.linalg.eigvals(ms.operator(eta))))
+        assert ms.radius(eta) == pytest.approx(whole, rel=1e-9)

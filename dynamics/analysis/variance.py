@@ -182,8 +182,11 @@ class MeanSquare:
         return (self.operator(eta) @ P.reshape(-1)).reshape(n, n) + H @ self.sigma @ H / self.batch
 
     def radius(self, eta: float) -> float:
-        """Spectral radius of 𝒯: below 1, the second moment stays bounded."""
-        return float(np.max(np.abs(np.linalg.eigvals(self.operator(eta)))))
+        """Spectral radius of 𝒯: below 1, the second moment stays bounded. 𝒯 maps positive
+        semidefinite P to positive semidefinite (the noise weights are positive), so its spectral
+        radius is an eigenvalue with a symmetric eigenvector (Krein–Rutman): the eigenvalues of 𝒯 on
+        symmetric P decide it, a matrix of n(n+1)/2 rows instead of n² (6.6x less work at n = 15)."""
+        return float(np.max(np.abs(np.linalg.eigvals(symmetric_part(self.operator(eta), len(self.G))))))
 
     def eta_max(self, eta_hi: float = 1e3, points: int = 241) -> float | None:
         """The largest η_θ with a bounded second moment on (0, η]; None if tiny steps already fail."""
@@ -227,6 +230,14 @@ class MeanSquare:
         """The discrete Lyapunov solution without multiplicative noise: P = M P Mᵀ + HΣH/B."""
         H = self.rates(eta)
         return solve_discrete_lyapunov(self.step_matrix(eta), H @ self.sigma @ H / self.batch)
+
+
+def symmetric_part(T: np.ndarray, n: int) -> np.ndarray:
+    """An n² × n² operator on row-major vec(P) that commutes with P ↦ Pᵀ, restricted to symmetric
+    P, in the basis E_kk, E_kl + E_lk (k < l); coordinates read from the upper triangle."""
+    i, j = np.triu_indices(n)
+    rows = T.reshape(n, n, n, n)[i, j]  # (m, n, n): the rows of the upper triangle
+    return rows[:, i, j] + (i != j)[None, :] * rows[:, j, i]
 
 
 def noise_operator(dev: np.ndarray, w: np.ndarray) -> np.ndarray:
