@@ -152,3 +152,11 @@ def test_radius_on_symmetric_matrices_is_the_whole_operators(seed, n):
     for eta in np.geomspace(0.05, 3.0, 7) * edge:
         whole = np.max(np.abs(np.linalg.eigvals(ms.operator(eta))))
         assert ms.radius(eta) == pytest.approx(whole, rel=1e-9)
+
+
+def test_noise_operator_applies_the_weighted_sandwich():
+    """E_s[D_s ⊗ D_s] on row-major vec(P) is Σ_s w_s D_s P D_sᵀ, for a P that is not symmetric too."""
+    rng = np.random.default_rng(4)
+    D, w, P = rng.normal(size=(6, 4, 4)), rng.uniform(size=6), rng.normal(size=(4, 4))
+    direct = np.einsum("s,sij,jk,slk->il", w, D, P, D)
+    assert np.allclose((V.noise_operator(D, w) @ P.reshape(-1)).reshape(4, 4), direct, rtol=1e-12, atol=1e-12)
