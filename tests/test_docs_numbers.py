@@ -809,3 +809,13 @@ def test_figures_tutorial_time_is_from_the_manifest():
     total = sum(f["elapsed_s"] for f in figures)
     text = " ".join((ROOT / "docs/tutorials/figures.md").read_text().split())
     assert f"`febm figures --out docs/figures` ({total / 60:.0f} minutes on two CPU cores" in text
+
+
+def test_compiled_sampler_bullet_is_rendered_from_its_result_file():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compile_langevin", ROOT / "benchmarks/compile_langevin.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = json.loads((ROOT / "docs/results/compile-langevin.json").read_text())
+    assert module.text(result) in " ".join((ROOT / "docs/bench.md").read_text().split())

@@ -50,3 +50,16 @@ def test_langevin_is_seeded_and_batched(mala):
     a = langevin(_quadratic, x, 10, 0.1, torch.Generator().manual_seed(5), mala=mala).x
     b = langevin(_quadratic, x, 10, 0.1, torch.Generator().manual_seed(5), mala=mala).x
     assert a.shape == (3, 50, 2) and torch.equal(a, b) and math.isfinite(float(a.sum()))
+
+
+def test_ula_with_a_gradient_function_takes_the_same_steps():
+    """`langevin(..., gradient=...)` (the compiled path of the 2-D trainer) draws the same noise in the
+    same order and moves the chains as the autograd path does, to rounding."""
+    def shifted(x):
+        return 0.5 * ((x - 1.0) ** 2).sum(-1) + 0.1 * (x**4).sum(-1)
+
+    x = torch.randn(64, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    plain = langevin(shifted, x, 30, 0.05, torch.Generator().manual_seed(3))
+    given = langevin(shifted, x, 30, 0.05, torch.Generator().manual_seed(3),
+                     gradient=lambda y: torch.func.grad(lambda z: shifted(z).sum())(y))
+    assert given.acceptance is None and torch.allclose(plain.x, given.x, rtol=1e-12, atol=1e-12)

@@ -2,6 +2,7 @@
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -127,6 +128,27 @@ def test_toy2d_cli_network_and_sampler_options_reach_the_config(monkeypatch, cap
     assert code == 0 and json.loads(capsys.readouterr().out)["scores"]["cd"]["js"] > 0
     c = seen["c"]
     assert (c.sizes, c.activation, c.sampler, c.sampler_grid) == ((2, 8, 4, 1), "silu", "grid", 16)
+    assert c.compile is False  # --compile is opt-in
+
+
+@pytest.mark.slow
+def test_a_compiled_langevin_gradient_trains_as_the_eager_one(monkeypatch, capsys):
+    """--compile reaches the config, and its runs follow the eager ones to float32 rounding over a few
+    steps (the compiled gradient rounds differently, so they are not bitwise equal)."""
+    from febm.dynamics.training import toy2d as module
+
+    config = module.Toy2DConfig(steps=3, batch=16, chains=32, sizes=(2, 8, 8, 1), langevin_steps=4, device="cpu")
+    runs = [module.Run(m, m, config.lr, config.critic_lr_ratio, config.steps) for m in ("cd", "kl")]
+    eager = module.train_batch("moons", runs, config, seed=0)
+    compiled = module.train_batch("moons", runs, replace(config, compile=True), seed=0)
+    assert torch.allclose(eager.theta, compiled.theta, rtol=1e-4, atol=1e-5)
+    assert torch.allclose(eager.chains, compiled.chains, rtol=1e-4, atol=1e-4)
+    seen = {}
+    real = module.train_batch
+    monkeypatch.setattr(module, "train_batch",
+                        lambda d, r, c, *a, **k: seen.setdefault("c", c) and real(d, r, c, *a, **k))
+    assert main(["toy2d", "moons", "--methods", "cd", "--steps", "1", "--compile", "--device", "cpu", "--json"]) == 0
+    assert seen["c"].compile is True
 
 
 @pytest.mark.parametrize("argv", [["toy2d", "spiral"], ["toy2d", "moons", "--hidden", "0"],

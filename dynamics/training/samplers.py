@@ -37,8 +37,11 @@ def _grad(energy, x):
 
 
 def langevin(energy, x, steps: int, step_size: float, generator,
-             noise: float = 1.0, mala: bool = False) -> LangevinResult:
-    """Run ``steps`` Langevin steps from x (any batch shape (..., d))."""
+             noise: float = 1.0, mala: bool = False, gradient=None) -> LangevinResult:
+    """Run ``steps`` Langevin steps from x (any batch shape (..., d)). ``gradient``: x ↦ ∇_x E (a
+    compiled one, say) for the unadjusted steps; MALA needs the energies and uses ``energy``."""
+    if gradient is not None and not mala:
+        return _unadjusted(gradient, x, steps, step_size, generator, noise)
     h = step_size
     e, g = _grad(energy, x)
     accepted = 0.0
@@ -60,3 +63,13 @@ def langevin(energy, x, steps: int, step_size: float, generator,
         g = torch.where(accept[..., None], g_new, g)
         accepted += float(accept.to(x.dtype).mean())
     return LangevinResult(x.detach(), accepted / steps if mala and steps else None)
+
+
+def _unadjusted(gradient, x, steps: int, h: float, generator, noise: float) -> LangevinResult:
+    """The unadjusted steps of `langevin` with the gradient given as a function."""
+    x = x.detach()
+    g = gradient(x)
+    for _ in range(steps):
+        x = (x - h * g + (2 * h) ** 0.5 * noise * normal(generator, x)).detach()
+        g = gradient(x)
+    return LangevinResult(x, None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import torch
 
@@ -54,6 +54,9 @@ class Toy2DConfig:
     link_clip: float | None = None
     dtype: torch.dtype = torch.float32
     device: str = devices.DEFAULT
+    # the Langevin steps' energy gradient through torch.compile: faster a call, after a cold compile
+    # (`benchmarks/compile_langevin.py`, numbers in docs/bench.md); it rounds differently, so runs differ
+    compile: bool = False
 
 
 CRITICS = ("free", "residual")
@@ -212,7 +215,12 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
         else:
             new_chains = _refresh(chains, config, gen, kw)
             energy = lambda x: mlp.forward_batched(theta, x, config.sizes, config.activation)  # noqa: E731
-            new_chains = langevin(energy, new_chains, config.langevin_steps, config.langevin_step, gen).x
+            gradient = None
+            if config.compile:
+                compiled = compiled_energy_gradient(config.sizes, config.activation)
+                gradient = lambda x: compiled(theta, x)  # noqa: E731
+            new_chains = langevin(energy, new_chains, config.langevin_steps, config.langevin_step, gen,
+                                  gradient=gradient).x
         x_p = gen.each(lambda g: data.sample(config.batch, g, device=device, dtype=config.dtype))
         x_q = new_chains[:, : config.batch]
         g_t, g_o = _gradients(theta, omega, x_p, x_q, methods, links, config)
@@ -229,6 +237,16 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     if curve_every:
         curves.append((longest, score_runs(data, theta, chains, config)))
     return BatchResult(theta, omega, chains, status, time.perf_counter() - t0, curves)
+
+
+@cache
+def compiled_energy_gradient(sizes: tuple, activation: str):
+    """(θ, x) ↦ ∇_x Σ E_θ(x) for R networks at once, through torch.compile; one per network shape,
+    kept for the process, so that every run and bench cell after the first reuses it."""
+    def gradient(theta, x):
+        return torch.func.grad(lambda y: mlp.forward_batched(theta, y, sizes, activation).sum())(x)
+
+    return torch.compile(gradient, dynamic=False)
 
 
 def grid_samples(theta, config, gen, kw) -> torch.Tensor:
