@@ -819,3 +819,37 @@ def test_compiled_sampler_bullet_is_rendered_from_its_result_file():
     spec.loader.exec_module(module)
     result = json.loads((ROOT / "docs/results/compile-langevin.json").read_text())
     assert module.text(result) in " ".join((ROOT / "docs/bench.md").read_text().split())
+
+
+def test_bench_pilot_arm_and_clip_readings_read_their_result_files():
+    """The readings under bench.md's link-clip, sampler-arm and pilot tables that quote single cells."""
+    text = " ".join((ROOT / "docs/bench.md").read_text().split())
+    rows = json.loads((ROOT / "docs/results/link-clip.json").read_text())["rows"]
+    clip = {(r["dataset"], r["method"]): r for r in rows}
+    ney, a05, rkl = clip["rings", "neyman_chi2"], clip["rings", "alpha=-0.5"], clip["rings", "reverse_kl"]
+    assert (f"rings Neyman χ² from {ney['exact']['js_mean']:.3f} to {ney['5']['js_mean']:.3f} and α = −0.5 from "
+            f"{a05['exact']['js_mean']:.3f} to {a05['5']['js_mean']:.3f}") in text
+    gap = rkl["5"]["js_mean"] - clip["rings", "cd"]["5"]["js_mean"]
+    assert (f"(rings, reverse KL, {rkl['5']['js_mean']:.3f}) is still {gap:.2f} above CD's "
+            f"{clip['rings', 'cd']['5']['js_mean']:.3f}") in text
+    arms = [{(c["dataset"], c["method"]): c["summary"]["js"]["mean"] for c in json.loads(
+        (ROOT / f"docs/results/sampler-{arm}.json").read_text())["cells"]} for arm in ("langevin", "grid")]
+    assert (f"On moons it drops from {arms[0]['moons', 'reverse_kl']:.3f} to {arms[1]['moons', 'reverse_kl']:.3f}; on "
+            f"rings from {arms[0]['rings', 'reverse_kl']:.3f} to {arms[1]['rings', 'reverse_kl']:.3f}") in text
+    folder = ROOT / "docs/results/operating-point"
+    jobs = {(n, j["config_name"], j["dataset"]): j for n in ("round1", "round2")
+            for j in map(json.loads, map(Path.read_text, (folder / n).glob("*.json")))}
+
+    def cd_js(key):
+        return next(c for c in jobs[key]["cells"] if c["method"] == "cd")["summary"]["js"]["mean"]
+
+    moons = sorted((cd_js(k), k[1]) for k in jobs if k[1] != "wide-silu-grid" and k[2] == "moons")
+    eight = min((cd_js(k), k[1]) for k in jobs if k[1] != "wide-silu-grid" and k[2] == "8gaussians")
+    assert [m[1] for m in moons[:2]] == ["deep-silu", "wide-tanh"] and eight[1] == "wide-tanh"
+    assert (f"moons at {moons[0][0]:.3f} (deep SiLU) and {moons[1][0]:.3f} (wide tanh), and 8 Gaussians at "
+            f"{eight[0]:.3f} (wide tanh)") in text
+    exact = [j["seconds_per_step"] for k, j in jobs.items() if k[0] == "round2" and k[1] == "wide-silu-grid"]
+    assert f"took {min(exact):.3f}–{max(exact):.3f} s a step (exact arm)" in text
+    long = json.loads((ROOT / "docs/figures/bench-toy2d-long.json").read_text())
+    runs = sum(len(c["seeds"]) for c in long["cells"])
+    assert f"{long['elapsed_s'] / 60:.0f} minutes for the {runs} runs on two CPU cores" in text
