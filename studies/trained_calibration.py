@@ -282,6 +282,22 @@ def merge_batch(out, parts) -> None:
         json.dump({"reports": [json.load(open(p)) for p in parts]}, fh, indent=1)
 
 
+def toy_readings(path) -> str:
+    """The bullets under the 2-D toy's table, one per measured f."""
+    names = {"jensen_shannon": "Jensen–Shannon", "gan": "GAN", "le_cam": "Le Cam"}
+    lines = []
+    for r in CalibrateReport.from_json(json.load(open(path))).rows:
+        if r.status != "measured":
+            continue
+        p, m, lam = r.predicted["eta_max"], r.measured["eta_max"], r.modes["theta_mode"]["eigenvalue"][0]
+        drift = ("Its slowest θ-heavy eigenvalue is positive (λ = "
+                 f"{lam:.2g}): the energy drifts away from this point, the penalty notwithstanding, so there is no "
+                 "local rate to measure." if lam > 0 else "")
+        lines.append(f"- **{names.get(r.name, r.name)}**: |F| = {r.residual:.1e} at the end of the flow; "
+                     f"η_max predicted {p:.4g} against {m:.4g} measured ({1 - p / m:.0%} low). {drift}".rstrip())
+    return "\n".join(lines)
+
+
 def batch_rows(grid_path, result_path) -> list:
     """(f, batch, predicted η_ms, measured η_ms, η_max) for the f of the batch grid, with their
     rows at the result file's batch."""

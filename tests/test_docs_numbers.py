@@ -853,3 +853,75 @@ def test_bench_pilot_arm_and_clip_readings_read_their_result_files():
     long = json.loads((ROOT / "docs/figures/bench-toy2d-long.json").read_text())
     runs = sum(len(c["seeds"]) for c in long["cells"])
     assert f"{long['elapsed_s'] / 60:.0f} minutes for the {runs} runs on two CPU cores" in text
+
+
+def test_trained_game_prose_readings_read_the_result_files():
+    """The readings in docs/trained-game.md's prose that quote single rows of the calibration: the
+    θ-mode's shares, the slow ladder modes, the kernel's rank, the rates from the start, the arrival
+    of α = 0.9 and Jeffreys, the mean-square growth and edges, and the 2-D toy's bullets."""
+    import trained_calibration
+
+    from febm.toy_models import mlp
+
+    text = " ".join((ROOT / "docs/trained-game.md").read_text().split())
+    all_rows = json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())["rows"]
+    rows = {r["name"]: r for r in all_rows}
+    modes = [r for r in all_rows if r["modes"]]
+    mixed = {r["name"]: r["modes"]["theta_mode"] for r in modes if r["modes"]["theta_mode"]["theta_share"] < 0.99}
+    assert list(mixed) == ["squared_hellinger", "alpha=0.5"]
+    off = {n: abs(t["predicted"] / t["measured"] - 1) for n, t in mixed.items()}
+    assert (f"Squared Hellinger ({off['squared_hellinger']:.1%}) and α = 0.5 ({off['alpha=0.5']:.2%}) are the two "
+            f"whose θ-mode is not purely θ (θ share {mixed['squared_hellinger']['theta_share']:.2f} and "
+            f"{mixed['alpha=0.5']['theta_share']:.2f})") in text
+    slowest = [min((m for m in r["modes"]["ladder"] if m["measured"]), key=lambda m: m["predicted"]) for r in modes]
+    folds = [m["predicted"] * m["steps"] for m in slowest if m["measured"] / m["predicted"] > 1.1]
+    assert f"only {min(folds):.1f}–{max(folds):.1f} e-folds in 3,000 steps" in text
+    ranks = [r["equilibrium"]["kernel_rank"] for r in modes]
+    assert f"rank {min(ranks)}–{max(ranks)} of {mlp.param_count((1, 64, 64, 1)):,} parameters" in text
+    lam = rows["kl"]["modes"]["theta_mode"]["eigenvalue"][0]
+    assert f"−log(1 − 0.01 · {-lam:.4f}) = {-math.log(1 + 0.01 * lam):.2e}" in text
+    ratio = {n: r["predicted"]["rate_from_start"] / r["measured"]["rate_from_start"] for n, r in rows.items()
+             if r["measured"].get("rate_from_start") and r["measured"]["rate_from_start"] > 0}
+    reached = [n for n, r in rows.items() if r["relaxation"] and any(a is not None for a in r["relaxation"]["arrived"])]
+    near = [ratio[n] for n in reached]
+    assert f"the fitted rate is {min(near):.1f}–{max(near):.0f}× below" in text
+    a09 = rows["alpha=0.9"]["relaxation"]["rates"]
+    assert f"α = 0.9's two flows differ by {max(a09) / min(a09):.1f}×" in text
+    stalled = [ratio[n] for n in ratio if n not in reached]
+    assert f"the fitted slope is {min(stalled):.0f}–{max(stalled):.0f}× below the prediction or negative" in text
+    kl_time = rows["kl"]["predicted"]["time_to_0.05"] / rows["kl"]["measured"]["time_to_0.05"]
+    assert f"slowest relative to the prediction, {kl_time:.2f})" in text
+    flows, runs = (rows["alpha=0.9"]["arrival"][k] for k in ("predicted", "measured"))
+    died = [s for s in runs["non_finite"] if s is not None]
+    assert all(s is None for s in flows["non_finite"]) and rows["alpha=0.9"]["predicted"]["time_to_0.05"] == 1160
+    assert (f"four flows all arrive near 1,160 steps, but {len(died)} of its {len(runs['non_finite'])} minibatch runs "
+            f"stop being finite (at steps {min(died)}–{max(died)})") in text
+    jeff = rows["jeffreys"]["arrival"]
+    lost = [sum(s is not None for s in jeff[k]["non_finite"]) for k in ("measured", "predicted")]
+    assert f"Jeffreys loses {lost[0]} of 8 runs and {lost[1]} of 4 flows" in text
+    finite = [r for r in all_rows if r["mean_square"] and r["predicted"].get("eta_ms") is not None]
+    growth = {r["name"]: r["mean_square"]["growth_at_half_eta_max"] for r in finite}
+    every = [g[max(g, key=int)] for g in growth.values()]
+    assert f"{min(every):.1e} to {max(every):.1e} a step at half η_max (all modes)" in text
+    assert max(abs(g["32"] / g[max(g, key=int)] - 1) for g in growth.values()) < 1e-3
+    assert "the values with 32 modes and with all of them agree to within 0.1%" in text
+    pair = [rows[n] for n in ("neyman_chi2", "alpha=-1")]
+    assert ("(η_ms/η_max " + " and ".join(f"{r['predicted']['eta_ms'] / r['predicted']['eta_max']:.3f}" for r in pair)
+            + ", spreads equal); their measured edges, "
+            + " and ".join(f"{r['measured']['eta_ms'] / r['predicted']['eta_max']:.2f}" for r in pair)) in text
+    kl = rows["kl"]
+    assert f"half at {kl['measured']['eta_ms'] / kl['predicted']['eta_max']:.1f}× η_max" in text
+    assert f"the spread at η_max/2 is {max(kl['mean_square']['spread']['sd']):.1e}" in text
+    readings = trained_calibration.toy_readings(ROOT / "docs/results/calibration-toy2d-8gaussians.json")
+    assert " ".join(readings.split()) in text
+    toy = json.loads((ROOT / "docs/results/calibration-toy2d-8gaussians.json").read_text())["rows"]
+    ranks = [r["modes"]["kernel_rank"] for r in toy if r["status"] == "measured"]
+    assert f"rank {min(ranks)}–{max(ranks)} of {mlp.param_count((2, 32, 32, 1)):,}" in text
+
+
+def test_readme_quotes_where_the_mean_square_prediction_stops_holding_on_paper_1d():
+    rows = json.loads((ROOT / "docs/results/mean-square-edge.json").read_text())["rows"]
+    failing = min(r["fraction_of_eta_ms"] for r in rows if r["model"] == "paper-1d" and not r["holds"])
+    assert all(r["holds"] for r in rows if r["model"] == "paper-1d" and r["fraction_of_eta_ms"] < failing)
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"on paper-1d already from {failing:g} of it" in readme
