@@ -294,6 +294,8 @@ def test_capacity_table_is_rendered_from_its_result_file():
     d = {f: [row[str(k)]["distance"] for k in capacity_bias.BUMPS] for f, row in rows.items()}
     assert all(v[0] > v[-1] for v in d.values())  # "shrinks as K grows"
     assert any(b > a for v in d.values() for a, b in zip(v, v[1:]))  # "though not monotonically"
+    theory = " ".join((ROOT / "docs/theory.md").read_text().split())
+    assert f"the solver returns a root at distance {rows['neyman_chi2']['2']['distance']:.3f} there" in theory
 
 
 def test_mean_square_prose_reads_its_table():
@@ -599,6 +601,9 @@ def test_paper_1d_master_seed_table_and_readings_come_from_the_result_file():
            if r["divergence"] in missing for k in ("mu_sd", "sigma_sd")]
     assert f"is {min(sds):.4f}–{max(sds):.4f} in μ and σ" in text
     assert f"scatter by {min(sds) / 2:.4f}–{max(sds) / 2:.4f}" in text
+    assert f"against {min(sds):.4f}–{max(sds):.4f} at batch 500" in text  # the small-batch comparison
+    largest = re.search(r"Largest error (\d\.\d+) \(alpha=-1\)", text).group(1)
+    assert f"which is why α = −1 ends just above the target here and at {largest} in the table" in text
     worst = max(s["worst"] for s in summary.values())
     every = sum(all(e <= s["tolerance"] for e in s["errors"].values()) for s in result["seeds"].values())
     train = " ".join((ROOT / "docs/tutorials/train.md").read_text().split())
