@@ -930,3 +930,32 @@ def test_readme_quotes_where_the_mean_square_prediction_stops_holding_on_paper_1
     assert all(r["holds"] for r in rows if r["model"] == "paper-1d" and r["fraction_of_eta_ms"] < failing)
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert f"on paper-1d already from {failing:g} of it" in readme
+
+
+def test_trained_game_tail_indices_and_repeated_readings_agree():
+    """The KL paragraph's tail indices, and the readings trained-game.md and bench.md state twice:
+    each occurrence, not only the first, matches the result file."""
+    tails = json.loads((ROOT / "docs/results/tails-paper-1d-mlp.json").read_text())
+    text = " ".join((ROOT / "docs/trained-game.md").read_text().split())
+    pair = [tails[n]["min_tail_index"] for n in ("jeffreys", "alpha=0.9")]
+    two = [tails[n]["min_tail_index"] for n in ("squared_hellinger", "alpha=0.5")]
+    assert (f"Jeffreys and α = 0.9 have index {min(pair):.0f}–{max(pair):.2f}, squared Hellinger and α = 0.5 index "
+            f"{round(two[0])};") in text and round(two[0]) == round(two[1])
+    rows = json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())["rows"]
+    finite = [r for r in rows if r["mean_square"] and r["predicted"].get("eta_ms") is not None]
+    late = [r["measured"]["eta_ms"] / r["predicted"]["eta_max"] for r in finite]
+    span = f"{min(late):.1f}–{max(late):.1f}"
+    assert text.count(f"{span}×") + text.count(f"{span} times") == 3 and text.count("1.5–") == 3
+    within = {f"{r['measured']['eta_ms'] / r['predicted']['eta_max']:.2f}" for r in finite
+              if 1 / 1.5 <= r["predicted"]["eta_ms"] / r["measured"]["eta_ms"] <= 1.5}
+    assert within == {"1.48"} and text.count("1.48×") == 1
+    import trained_calibration
+
+    rows_b = {(n, b): m / e for n, b, p, m, e in trained_calibration.batch_rows(
+        ROOT / "docs/results/calibration-paper-1d-batch.json", ROOT / "docs/results/calibration-paper-1d.json")}
+    fall = f"{rows_b['alpha=-1', 1000] / rows_b['alpha=-1', 30]:.1f}×"
+    assert text.count(fall) == 2 and f"against α = −1's {fall}" in text
+    bench = " ".join((ROOT / "docs/bench.md").read_text().split())
+    cells = json.loads((ROOT / "docs/figures/bench-toy2d-long.json").read_text())["cells"]
+    kl_moons = next(c for c in cells if (c["dataset"], c["method"]) == ("moons", "kl"))
+    assert bench.count(f"loses narrowly on moons (p = {kl_moons['p_value']:.3f})") == 2
