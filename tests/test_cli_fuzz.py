@@ -67,7 +67,7 @@ COMMANDS = {
                "--critic": ["free", "residual", "nope"], "--device": ["cpu", "x"], "--seed": ["1"],
                "--link-clip": ["5", "-5"],
                "--plot": ["PATH"], "--sampler": ["grid", "langevin", "mcmc"], "--sampler-grid": ["16", "2000"],
-               "--hidden": ["8", "8,8,8", "-1"], "--activation": ["silu", "gelu"]}, ["--json", "--tune"]),
+               "--hidden": ["8", "8,8,8", "-1"], "--activation": ["silu", "gelu"]}, ["--json", "--tune", "--compile"]),
     "figures": (["--fast", "--only", "spectra"], {"--out": ["PATH"], "--only": ["spectra", "nope", ""],
                                                   "--device": ["cpu", "tpu"], "--seed": ["1"]},
                 ["--json", "--list"]),

@@ -65,7 +65,7 @@ def _imports(path: Path, package: str):
 
 # what each room may import, besides itself and the neutral febm.errors and febm.registry
 # (dynamics.report, .device, .memory and .files are shared helpers of the dynamics layer)
-NEUTRAL = ("febm.errors", "febm.registry")
+NEUTRAL = ("febm.errors", "febm.registry", "febm.threads")
 ALLOWED = {
     "febm.divergences": ("febm.divergences",),
     "febm.toy_models": ("febm.divergences", "febm.toy_models"),
