@@ -72,6 +72,7 @@ def state_at(lin, z0: torch.Tensor, t: float, ratio: float = 1.0) -> torch.Tenso
 
 
 _JOURNEY = {"rtol": 1e-5, "atol": 1e-9, "points": None, "remove_residual": False}  # where, not how fast
+_ONWARD = {"rtol": 1e-4, "atol": 1e-8}  # past t_state only the outcome is read: `outcome`'s tolerance
 
 
 def journey(lin, z0: torch.Tensor, t_state: float, ratio: float = 1.0, escape: float = 10.0,
@@ -98,7 +99,7 @@ def journey(lin, z0: torch.Tensor, t_state: float, ratio: float = 1.0, escape: f
     if went is None and finite and end > t_state:
         try:
             went = verdict(simulate.flow(F, z_star, z0, end, t0=t_state, y0=first.final_deviation,
-                                         max_evals=max_evals, **common))
+                                         max_evals=max_evals, **{**common, **_ONWARD}))
         except ValueError:  # the event search met non-finite values
             went = None
     return went or Outcome.STALLED, state
