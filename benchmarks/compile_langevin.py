@@ -23,17 +23,11 @@ import time
 
 import torch
 
+from febm.dynamics.training.toy2d import energy_gradient
 from febm.threads import limit_threads
 from febm.toy_models import mlp
 
 NETWORKS = {"2-32-32-1 tanh": ((2, 32, 32, 1), "tanh"), "2-128-128-1 silu": ((2, 128, 128, 1), "silu")}
-
-
-def energy_gradient(sizes, activation):
-    """x ↦ ∇_x Σ E_θ(x) for R networks at once, through torch.func (which torch.compile traces)."""
-    def grad(theta, x):
-        return torch.func.grad(lambda y: mlp.forward_batched(theta, y, sizes, activation).sum())(x)
-    return grad
 
 
 def per_call(fn, theta, x, calls: int) -> float:

@@ -40,18 +40,14 @@ def langevin(energy, x, steps: int, step_size: float, generator,
              noise: float = 1.0, mala: bool = False, gradient=None) -> LangevinResult:
     """Run ``steps`` Langevin steps from x (any batch shape (..., d)). ``gradient``: x ↦ ∇_x E (a
     compiled one, say) for the unadjusted steps; MALA needs the energies and uses ``energy``."""
-    if gradient is not None and not mala:
-        return _unadjusted(gradient, x, steps, step_size, generator, noise)
+    if not mala:
+        return _unadjusted(gradient or (lambda y: _grad(energy, y)[1]), x, steps, step_size, generator, noise)
     h = step_size
     e, g = _grad(energy, x)
     accepted = 0.0
     for _ in range(steps):
         xi = normal(generator, x)
         proposal = x - h * g + (2 * h) ** 0.5 * noise * xi
-        if not mala:
-            x = proposal.detach()
-            e, g = _grad(energy, x)
-            continue
         e_new, g_new = _grad(energy, proposal)
         log_forward = -((proposal - x + h * g) ** 2).sum(-1) / (4 * h)
         log_backward = -((x - proposal + h * g_new) ** 2).sum(-1) / (4 * h)
@@ -62,11 +58,11 @@ def langevin(energy, x, steps: int, step_size: float, generator,
         e = torch.where(accept, e_new, e)
         g = torch.where(accept[..., None], g_new, g)
         accepted += float(accept.to(x.dtype).mean())
-    return LangevinResult(x.detach(), accepted / steps if mala and steps else None)
+    return LangevinResult(x.detach(), accepted / steps if steps else None)
 
 
 def _unadjusted(gradient, x, steps: int, h: float, generator, noise: float) -> LangevinResult:
-    """The unadjusted steps of `langevin` with the gradient given as a function."""
+    """The unadjusted steps of `langevin` (ULA), with ∇_x E given as a function."""
     x = x.detach()
     g = gradient(x)
     for _ in range(steps):

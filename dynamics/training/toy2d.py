@@ -204,6 +204,7 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     alive, status = torch.ones(R, dtype=torch.bool, device=device), [RunStatus()] * R
     curves = []
     longest = max(r.steps for r in runs)
+    compiled = compiled_energy_gradient(config.sizes, config.activation) if config.compile else None
     t0 = time.perf_counter()
     bar = progress_bar(longest, progress, f"toy2d {dataset}: {R} runs")
     for step in range(longest):
@@ -215,10 +216,7 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
         else:
             new_chains = _refresh(chains, config, gen, kw)
             energy = lambda x: mlp.forward_batched(theta, x, config.sizes, config.activation)  # noqa: E731
-            gradient = None
-            if config.compile:
-                compiled = compiled_energy_gradient(config.sizes, config.activation)
-                gradient = lambda x: compiled(theta, x)  # noqa: E731
+            gradient = None if compiled is None else (lambda x: compiled(theta, x))  # noqa: E731
             new_chains = langevin(energy, new_chains, config.langevin_steps, config.langevin_step, gen,
                                   gradient=gradient).x
         x_p = gen.each(lambda g: data.sample(config.batch, g, device=device, dtype=config.dtype))
@@ -239,14 +237,19 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     return BatchResult(theta, omega, chains, status, time.perf_counter() - t0, curves)
 
 
-@cache
-def compiled_energy_gradient(sizes: tuple, activation: str):
-    """(θ, x) ↦ ∇_x Σ E_θ(x) for R networks at once, through torch.compile; one per network shape,
-    kept for the process, so that every run and bench cell after the first reuses it."""
+def energy_gradient(sizes: tuple, activation: str):
+    """(θ, x) ↦ ∇_x Σ E_θ(x) for R networks at once, through torch.func (which torch.compile traces)."""
     def gradient(theta, x):
         return torch.func.grad(lambda y: mlp.forward_batched(theta, y, sizes, activation).sum())(x)
 
-    return torch.compile(gradient, dynamic=False)
+    return gradient
+
+
+@cache
+def compiled_energy_gradient(sizes: tuple, activation: str):
+    """`energy_gradient` through torch.compile; one per network shape, kept for the process, so that
+    every run and bench cell after the first reuses it."""
+    return torch.compile(energy_gradient(sizes, activation), dynamic=False)
 
 
 def grid_samples(theta, config, gen, kw) -> torch.Tensor:
