@@ -42,6 +42,7 @@ COMMANDS = {
     "check": (["GEN", "--no-simulation"], {"--model": MODELS, "--lr-ratio": ["1", "5", "1e-6", "1e7"],
                                             "--seed": ["0", "3", str(2**63)], "--deadline": ["2"],
                                             "--critic": ["mlp:4", "mlp:", "mlp:0", "mlp:a", "foo"],
+                                            "--link-clip": ["5", "-inf,3", "3,2", "1,x"],
                                             "--plot": ["PATH"]}, ["--json"]),
     "confirm": (["GEN", "--runs", "2", "--batch", "8"],
                 {"--model": MODELS, "--lr-ratio": ["1", "2"], "--runs": ["2", "1", "3"], "--batch": ["8", "2", "1"],

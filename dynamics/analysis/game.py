@@ -6,9 +6,10 @@ L(θ, ω) = E_p[g(r)] − E_{q_θ}[h(r)],  r = H_ω + E_θ,  g(u) = f'(e^u),  h(
 from __future__ import annotations
 
 import torch
-from torch.func import jacfwd, jacrev
+from torch.func import jacfwd, jacrev, jvp
 
 from ...divergences import Divergence, InputError
+from ...divergences.numeric import exp_bounds
 from ...toy_models import empirical
 
 
@@ -25,6 +26,16 @@ def gradient(obj, fn: str, params, x):
     if _has(obj, "gradient"):
         return obj.gradient(params, x)
     return jacfwd(getattr(obj, fn), argnums=0)(params, x)
+
+
+def clip_for(name: str, link_clip) -> tuple[float, float] | None:
+    """(lo, hi) of the exp clamp for f ``name`` (the trainer's forms: None, C, (lo, hi), {name: C or (lo, hi)})."""
+    return exp_bounds(link_clip.get(name) if isinstance(link_clip, dict) else link_clip)
+
+
+def derivative(fn):
+    """u ↦ fn'(u) for an elementwise torch function, by forward mode (composes with grad and vmap)."""
+    return lambda u: jvp(fn, (u,), (torch.ones_like(u),))[1]
 
 
 def parameter_hessian(obj, fn: str, params, x):
@@ -44,29 +55,34 @@ class Game:
     is L itself, so autodiff of ``value`` is an independent check of ``gradients``.
     """
 
-    def __init__(self, divergence: Divergence, model, critic, data):
+    def __init__(self, divergence: Divergence, model, critic, data, link_clip=None):
         if divergence.params:
             raise InputError(f"{divergence.name} has a free parameter: bind it first, e.g. {divergence.name}=0.5")
         self.divergence = divergence
         self.model, self.critic, self.data = model, critic, data
-        self.g = divergence.function("g", "torch")
-        self.h = divergence.function("h", "torch")
-        self.g1 = divergence.function("g_prime", "torch")
-        self.h1 = divergence.function("h_prime", "torch")
+        self.link_clip = clip_for(divergence.name, link_clip)
+        self.g = divergence.function("g", "torch", exp_clip=self.link_clip)
+        self.h = divergence.function("h", "torch", exp_clip=self.link_clip)
+        if self.link_clip is None:
+            self.g1 = divergence.function("g_prime", "torch")
+            self.h1 = divergence.function("h_prime", "torch")
+        else:  # a clamped link's derivative is zero where an exp's argument is clamped: autodiff knows
+            self.g1, self.h1 = derivative(self.g), derivative(self.h)
         self.dim_theta, self.dim_omega = model.dim, critic.dim
 
     @property
     def g2(self):
         """g''(u) as a torch function (compiled on first use: only off-equilibrium Jacobians need it)."""
-        return self.divergence.function("g_second", "torch")
+        return self.divergence.function("g_second", "torch") if self.link_clip is None else derivative(self.g1)
 
     @property
     def h2(self):
-        return self.divergence.function("h_second", "torch")
+        return self.divergence.function("h_second", "torch") if self.link_clip is None else derivative(self.h1)
 
     @classmethod
-    def from_setup(cls, divergence: Divergence, setup) -> "Game":
-        return cls(divergence, setup.model, setup.critic, setup.data)
+    def from_setup(cls, divergence: Divergence, setup, link_clip=None) -> "Game":
+        """``link_clip``: the trainer's clamps inside the links (None, C, (lo, hi) or {f name: either})."""
+        return cls(divergence, setup.model, setup.critic, setup.data, link_clip)
 
     def split(self, z):
         return z[: self.dim_theta], z[self.dim_theta :]

@@ -59,12 +59,14 @@ class LocalAnalysis:
     _flippable: bool = False  # the Jacobians agree to JACOBIAN_TOL, but not enough to fix the verdict
 
     @classmethod
-    def build(cls, spec: str | Divergence, model: str | Setup, ratio: float = 1.0, critic=None) -> "LocalAnalysis":
+    def build(cls, spec: str | Divergence, model: str | Setup, ratio: float = 1.0, critic=None,
+              link_clip=None) -> "LocalAnalysis":
         """``critic``: a network critic for the set-up (``mlp:64,64``, a file, a critic object), if
-        the set-up takes one (paper-1d)."""
+        the set-up takes one (paper-1d); ``link_clip``: clamps inside the links, as the trainer's
+        (`Game`)."""
         div = resolve(spec).validate()
         s = setup(model) if critic is None else with_critic(model, critic)
-        game = Game.from_setup(div, s)
+        game = Game.from_setup(div, s, link_clip)
         out = cls(div, s, ratio, game, locate(game, s), div.regularity)
         out._linearize()
         out.verdict, out.reason = out._judge()

@@ -145,6 +145,22 @@ def nonnegative_float(text: str) -> float:
 
 # exp's argument in the links: exp(700) is near float64's top
 link_clip = at_most(700)
+
+
+def link_bounds(text: str) -> float | tuple[float, float]:
+    """C (every exp(a) in the links as exp(clip(a, −C, C))) or LO,HI (LO may be -inf: the 1-D
+    reference code clamps from above only, -inf,3 for KL), each bound within ±700."""
+    if "," not in text:
+        return link_clip(text)
+    parts = text.split(",")
+    try:
+        lo, hi = (float(t) for t in parts) if len(parts) == 2 else (None, None)
+    except ValueError:
+        lo = hi = None
+    if lo is None or not (lo < hi and -700 <= hi <= 700 and (lo == -math.inf or lo >= -700)):
+        raise argparse.ArgumentTypeError(f"give C or LO,HI with LO < HI within ±700 (LO may be -inf), "
+                                         f"not '{printable(text)}'")
+    return lo, hi
 MAX_BUDGET = 1e5  # millions of evaluations: 10^11, beyond any run this machine or a GPU would finish
 budget = at_most(MAX_BUDGET, " (millions)")  # millions of gradient evaluations per run
 

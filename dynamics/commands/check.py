@@ -93,6 +93,7 @@ class CheckReport(Report):
     alternating: StepRun | Skipped | None = None
     notes: list = field(default_factory=list)
     regularity: str = "smooth"  # the kind of f at 1 (divergences.validation.REGULARITY)
+    link_clip: list | None = None  # [lo, hi] of the clamp on every exp inside the links (None: unbounded)
 
     @property
     def simulation(self) -> dict:
@@ -131,6 +132,7 @@ class CheckReport(Report):
             "bias": self.bias,
             "simulation": {k: v.to_json() for k, v in self.simulation.items()},
             "notes": self.notes + ([] if sp_ is None else sp_.notes),
+            "link_clip": self.link_clip,
         }
 
     @classmethod
@@ -151,7 +153,7 @@ class CheckReport(Report):
                    spectrum, d["jacobian_agreement"], d["equilibrium"], d["z_star"], d["closed_form"], d["bias"],
                    {k: [tuple(iv) for iv in v] for k, v in d["stable_steps"].items()}, d["eta_max_simultaneous"],
                    d["eta_max_alternating"], d["critical_lr_ratios"], runs.get("flow"), runs.get("alternating"),
-                   list(d["notes"]), d["regularity"])
+                   list(d["notes"]), d["regularity"], d.get("link_clip"))
 
     def text(self) -> str:
         d = self.to_json()
@@ -167,6 +169,8 @@ class CheckReport(Report):
             f"febm check {self.name} on {self.model}  (η_ω/η_θ = {self.lr_ratio:g})",
             f"  model        {self.model_description}",
             f"  f''(1)       {f2_text(self.f2_at_1, self.regularity)}",
+            *([f"  links        every exp(a) inside g and h clamped to a in {_bounds(self.link_clip)}"]
+              if self.link_clip else []),
             f"  equilibrium  {eq_line}",
             *([f"  bias         θ* is {self.bias:.3g} from the exact minimizer of D_f over the model family "
                "(the critic's limited capacity)"] if self.bias is not None and eq["known_residual"] is None
@@ -328,17 +332,23 @@ def _simulate_steps(lin: Linearization, ratio: float, intervals, update="alterna
     )
 
 
+def _bounds(clip: list) -> str:
+    lo, hi = clip
+    return f"[{'-inf' if lo is None else f'{lo:g}'}, {hi:g}]"
+
+
 def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0,
-          simulate_runs: bool = True, seed: int = 0, critic=None) -> CheckReport:
+          simulate_runs: bool = True, seed: int = 0, critic=None, link_clip=None) -> CheckReport:
     """Derive, linearize and simulate the f-EBM game of ``spec`` on ``model``.
 
     ``spec`` is a catalog name, ``family=value``, an expression in t or a Divergence; ``model``
     a registered set-up name, ``path/to/file.py:NAME`` (your own Python file, which is run),
-    or a Setup; ``critic`` a network critic for set-ups that take one (``mlp:64,64``). The chain
+    or a Setup; ``critic`` a network critic for set-ups that take one (``mlp:64,64``); ``link_clip``
+    the trainer's clamps inside the links (C, (lo, hi) or {f name: either}; `Game`). The chain
     is one `LocalAnalysis`: without an equilibrium whose residual meets
     its tolerance, or with Jacobians that disagree, the verdict says so and nothing is simulated.
     """
-    la = LocalAnalysis.build(spec, model, lr_ratio, critic)
+    la = LocalAnalysis.build(spec, model, lr_ratio, critic, link_clip)
     s, div, lin = la.setup, la.divergence, la.lin
     report = CheckReport(
         name=div.name,
@@ -359,7 +369,12 @@ def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: 
         eta_max_alternating=la.eta_max("alternating"),
         critical_lr_ratios=la.critical_ratios,
         regularity=la.regularity[0],
+        link_clip=None if la.game.link_clip is None else [finite_or_none(b) for b in la.game.link_clip],
     )
+    if la.game.link_clip is not None:
+        report.notes.append("clamped links: the field jumps where a node's r crosses a bound, so finite differences "
+                            "that straddle one disagree with autodiff; the minibatch field is smooth only in "
+                            "expectation")
     if simulate_runs and la.exponential:
         report.flow = _simulate_flow(lin, lr_ratio, la.spectrum)
         report.alternating = _simulate_steps(lin, lr_ratio, la.stable_steps["alternating"])

@@ -47,7 +47,7 @@ def _cmd_check(args) -> int:
     from .check import check
 
     report = check(args.generator, args.model, args.lr_ratio, simulate_runs=not args.no_simulation,
-                   seed=args.seed, critic=args.critic)
+                   seed=args.seed, critic=args.critic, link_clip=args.link_clip)
     if not args.plot:
         return _emit(report, args)
     plots = report.save_figures(args.plot, dpi=120)
@@ -241,6 +241,10 @@ def _add_check(sub) -> None:
                         "path/to/file.py:NAME (your torch.nn.Module; that file is run)")
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir,
                    help="write the spectrum and the convergence curve here")
+    p.add_argument("--link-clip", type=arg.link_bounds, default=None, metavar="C|LO,HI",
+                   help="play the game the trainer plays with clamped links: every exp(a) inside g and h "
+                        "evaluates exp(clip(a, -C, C)), or clip(a, LO, HI) (the 1-D reference code's KL: "
+                        "--link-clip=-inf,3); default: the exact links")
     p.set_defaults(run=_cmd_check)
 
 
