@@ -8,6 +8,7 @@ import torch
 
 from febm.divergences import resolve
 from febm.dynamics.analysis.game import Game
+from febm.dynamics.commands.calibrate import CalibrateReport
 from febm.dynamics.commands.cli import main
 from febm.dynamics.training.reference import REFERENCE_CLAMPS
 
@@ -73,6 +74,9 @@ def test_check_reports_the_clamp_and_reads_back(capsys, tmp_path):
     assert any("jumps" in n for n in d["notes"])
     assert main(["check", "kl", "--model", "paper-1d", "--no-simulation", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["link_clip"] is None
+    assert main(["check", "pearson_chi2", "--model", "paper-1d", "--link-clip", "reference", "--no-simulation",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["link_clip"] == [None, 6.0]
 
 
 @pytest.mark.parametrize("value", ["3,2", "0", "abc", "1,2,3", "nan", "-inf", "1,800", "-800,1", "inf,3", "x,3"])
@@ -80,3 +84,36 @@ def test_bad_link_bounds_are_one_line(value, capsys):
     assert main(["check", "kl", "--model", "paper-1d", f"--link-clip={value}"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_clamped_node_field_is_the_clamped_estimator():
+    """A network critic's node-space field (autodiff through the clamped L(θ, h(ω))) equals the
+    estimator with the clamped links' derivatives, with the clamp active (±0.5) at many nodes."""
+    from febm.dynamics.analysis.fields import GDAField
+    from febm.dynamics.analysis.nodespace import NodeGame
+    from febm.toy_models.critics import parse_critic
+    from febm.toy_models.misspecified import paper_1d
+
+    critic = parse_critic("mlp:4")
+    s = paper_1d(critic=critic)
+    z = torch.cat([torch.tensor([1.0, 0.6], dtype=torch.float64), critic.init(0)])
+    for name in ("kl", "pearson_chi2"):
+        game = Game.from_setup(resolve(name), s, 0.5)
+        torch.testing.assert_close(NodeGame(game).field(z), GDAField(game)(z), rtol=1e-10, atol=1e-12)
+        assert not torch.allclose(NodeGame(game).field(z), NodeGame(Game.from_setup(resolve(name), s)).field(z))
+
+
+def test_calibrate_analyses_the_clamped_game(capsys):
+    """--link-clip reference: recorded in the settings, and the resting point is the clamped game's
+    (a different point from the exact game's after the same flow)."""
+    argv = ["calibrate", "kl", "--critic", "mlp:3", "--flow-steps", "40", "--warm-steps", "0",
+            "--quantities", "eta_max", "--edge-steps", "10", "--json"]
+    assert main([*argv, "--link-clip", "reference"]) == 0
+    clamped = json.loads(capsys.readouterr().out)
+    assert main(argv) == 0
+    exact = json.loads(capsys.readouterr().out)
+    assert exact["settings"]["link_clip"] is None
+    assert clamped["settings"]["link_clip"]["kl"][1] == 3.0
+    assert clamped["rows"][0]["theta"] != exact["rows"][0]["theta"]
+    assert "links clamped" in CalibrateReport.from_json(clamped).text()
+    assert "links clamped" not in CalibrateReport.from_json(exact).text()

@@ -147,9 +147,14 @@ def nonnegative_float(text: str) -> float:
 link_clip = at_most(700)
 
 
-def link_bounds(text: str) -> float | tuple[float, float]:
-    """C (every exp(a) in the links as exp(clip(a, −C, C))) or LO,HI (LO may be -inf: the 1-D
-    reference code clamps from above only, -inf,3 for KL), each bound within ±700."""
+def link_bounds(text: str) -> float | tuple[float, float] | dict:
+    """C (every exp(a) in the links as exp(clip(a, −C, C))), LO,HI (LO may be -inf: the 1-D
+    reference code clamps from above only, -inf,3 for KL), each bound within ±700, or
+    ``reference``: that code's clamps per f."""
+    if text == "reference":
+        from ..training.reference import REFERENCE_CLAMPS
+
+        return REFERENCE_CLAMPS
     if "," not in text:
         return link_clip(text)
     parts = text.split(",")

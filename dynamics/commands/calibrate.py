@@ -120,6 +120,9 @@ class CalibrateReport(Report):
             lines.append(f"{q}: Spearman ρ {_num(s['spearman'])}, median |log(pred/meas)| "
                          f"{_num(s['median_abs_log_ratio'])}, within {band}: {s['within']}/{s['n']}")
         lines.append("not measured yet: " + ", ".join(self.not_measured))
+        if self.settings.get("link_clip") is not None:
+            lines.append(f"links clamped as the trainer's (link_clip {self.settings['link_clip']}) in the game "
+                         "analysed and the mean-square runs")
         return "\n".join(lines)
 
     def all_figures(self) -> dict:
@@ -264,13 +267,13 @@ def summarize(rows, quantity: str) -> dict:
 
 def calibrate_one(spec, s: Setup, flow_steps: int, edge_steps: int, seed: int,
                   warm_steps: int = WARM_STEPS, quantities=DEFAULT, time_steps: int = arrival.MAX_STEPS,
-                  batch: int = ms_runs.BATCH) -> CalibrationRow:
+                  batch: int = ms_runs.BATCH, link_clip=None) -> CalibrationRow:
     t0 = time.perf_counter()
     div = resolve(spec).validate()
     row = CalibrationRow(div.name, dict.fromkeys(QUANTITIES), dict.fromkeys(QUANTITIES), math.nan, [], [],
                          [None, None], 0.0, "measured")
     if {"eta_max", "rate", "eta_ms", "spread"} & set(quantities):
-        node_game, z, binding = _resting_point(row, div, s, flow_steps, seed, warm_steps)
+        node_game, z, binding = _resting_point(row, div, s, flow_steps, seed, warm_steps, link_clip)
         if "eta_max" in quantities and binding is not None:
             # along the mode that sets the limit plus a random move the nodes see (other unstable modes)
             m = step_edge.measured(node_game.field, z, row.predicted["eta_max"],
@@ -288,11 +291,12 @@ def calibrate_one(spec, s: Setup, flow_steps: int, edge_steps: int, seed: int,
     return row
 
 
-def _resting_point(row: CalibrationRow, div, s: Setup, flow_steps, seed, warm_steps):
+def _resting_point(row: CalibrationRow, div, s: Setup, flow_steps, seed, warm_steps, link_clip=None):
     """The deterministic flow's end z, where the predictions are made: (node game, z, the real part
     of the eigenvector that sets η_max, or None without a step limit). Fills the row's status,
-    |F|, θ, largest eigenvalues, predicted η_max, flow checkpoints, path-angle and equilibrium."""
-    game = Game.from_setup(div, s)
+    |F|, θ, largest eigenvalues, predicted η_max, flow checkpoints, path-angle and equilibrium.
+    ``link_clip``: the game with the trainer's clamps inside the links."""
+    game = Game.from_setup(div, s, link_clip)
     node_game = NodeGame(game)
     field = node_game.field
     start = warm_start(game, s.initial_guess(div), warm_steps, seed)
@@ -332,18 +336,18 @@ def _mean_square(row: CalibrationRow, div, s: Setup, node_game: NodeGame, z, qua
     if sizes is None:
         row.mean_square = {"status": "η_ms and the spread " + TRAINER_ONLY}
         return
-    eta_max = row.predicted["eta_max"]
+    eta_max, clip = row.predicted["eta_max"], node_game.game.link_clip  # the runs play the analysed game
     reduced = mean_square_modes.ReducedMeanSquare.build(node_game, z, batch)
     info = {"batch": batch, "horizon": ms_runs.HORIZON, "ball": ms_runs.BALL, "seeds": ms_runs.SEEDS,
             "modes": reduced.modes, "growth_at_half_eta_max": reduced.growth(eta_max / 2)}
     if "eta_ms" in quantities:
         predicted = reduced.horizon_edge(eta_max, ms_runs.HORIZON, ms_runs.BALL)
-        runs = ms_runs.edge(div, z, batch, predicted or eta_max, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes)
+        runs = ms_runs.edge(div, z, batch, predicted or eta_max, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes, clip)
         row.predicted["eta_ms"], row.measured["eta_ms"] = predicted, runs.eta
         info["edge_runs"] = {"bracket": list(runs.bracket), "failed": {f"{k:.6g}": v for k, v in runs.failed.items()}}
     if "spread" in quantities:
         predicted_sd = np.sqrt(np.diag(reduced.moment(eta_max / 2, ms_runs.HORIZON)))
-        measured = ms_runs.spread(div, z, eta_max / 2, batch, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes)
+        measured = ms_runs.spread(div, z, eta_max / 2, batch, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes, clip)
         k = int(np.argmax(predicted_sd))  # the component the prediction calls the wider, measured the same
         row.predicted["spread"] = float(predicted_sd[k])
         row.measured["spread"] = None if measured["sd"] is None else measured["sd"][k]
@@ -390,9 +394,11 @@ def _time_to_target(row: CalibrationRow, div, s: Setup, seed: int, horizon: int)
 def calibrate(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", seed: int = 0,
               flow_steps: int = 6000, edge_steps: int = 500, hold_out=(), progress: bool = True,
               warm_steps: int = WARM_STEPS, quantities=DEFAULT, time_steps: int = arrival.MAX_STEPS,
-              batch: int = ms_runs.BATCH) -> CalibrateReport:
+              batch: int = ms_runs.BATCH, link_clip=None) -> CalibrateReport:
     """Predicted against measured η_max and time to 0.05 (or the ``quantities`` named) for each
-    generator (names or expressions); see the module."""
+    generator (names or expressions); see the module. ``link_clip`` (None, C, (lo, hi) or {f name:
+    either}) clamps the links of the game analysed and of the mean-square runs; the time and
+    rate-from-start arms always play the reference code's own clamps (`training.reference`)."""
     unknown = sorted(set(quantities) - set(MEASURED))
     if unknown or not quantities:
         raise InputError(f"calibrate measures {', '.join(MEASURED)}; not {', '.join(unknown) or 'nothing'}")
@@ -405,12 +411,14 @@ def calibrate(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", s
 
     rows = []
     for spec in tqdm(names, desc="calibrate", disable=not progress, leave=False):
-        rows.append(calibrate_one(spec, s, flow_steps, edge_steps, seed, warm_steps, quantities, time_steps, batch))
+        rows.append(calibrate_one(spec, s, flow_steps, edge_steps, seed, warm_steps, quantities, time_steps, batch,
+                                  link_clip))
     critic_name = getattr(s.critic, "spec", type(s.critic).__name__)
     return CalibrateReport(
         s.name, critic_name, rows, {q: summarize(rows, q) for q in quantities},
         [q for q in QUANTITIES if q not in quantities],
         {"flow_steps": flow_steps, "warm_steps": warm_steps, "edge_steps": edge_steps, "seed": seed,
+         "link_clip": link_clip,
          "growth": step_edge.GROWTH,
          "resolution": step_edge.RESOLUTION, "epsilon": step_edge.EPSILON, "within": WITHIN,
          "factor": FACTOR, "arrival": {**arrival.settings(), "max_steps": time_steps},

@@ -108,7 +108,7 @@ def _cmd_calibrate(args) -> int:
     report = calibrate(args.generators, args.model, critic=args.critic, seed=args.seed,
                        flow_steps=args.flow_steps, edge_steps=args.edge_steps, warm_steps=args.warm_steps,
                        progress=not args.json, quantities=args.quantities, time_steps=args.time_steps,
-                       batch=args.batch)
+                       batch=args.batch, link_clip=args.link_clip)
     if args.plot:
         report.plot = report.save_figures(args.plot)[0]
     return _emit(report, args)
@@ -208,6 +208,14 @@ def _link_clip(p) -> None:
                         "(its image code: 5); default: the exact links")
 
 
+def _link_bounds(p) -> None:
+    p.add_argument("--link-clip", type=arg.link_bounds, default=None, metavar="C|LO,HI|reference",
+                   help="analyse the game with clamped links, as a trainer plays it: every exp(a) inside g and h "
+                        "evaluates exp(clip(a, -C, C)), or clip(a, LO, HI) (write --link-clip=-inf,3), or the 1-D "
+                        "reference code's own (reference: KL -inf,3, Pearson chi2 -inf,6, none elsewhere); "
+                        "default: the exact links")
+
+
 def _game_arguments(p) -> None:
     """The generator, --model and --lr-ratio of the commands that play the game."""
     p.add_argument("generator", help=GENERATOR_HELP)
@@ -241,10 +249,7 @@ def _add_check(sub) -> None:
                         "path/to/file.py:NAME (your torch.nn.Module; that file is run)")
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir,
                    help="write the spectrum and the convergence curve here")
-    p.add_argument("--link-clip", type=arg.link_bounds, default=None, metavar="C|LO,HI",
-                   help="play the game the trainer plays with clamped links: every exp(a) inside g and h "
-                        "evaluates exp(clip(a, -C, C)), or clip(a, LO, HI) (the 1-D reference code's KL: "
-                        "--link-clip=-inf,3); default: the exact links")
+    _link_bounds(p)
     p.set_defaults(run=_cmd_check)
 
 
@@ -315,6 +320,7 @@ def _add_calibrate(sub) -> None:
                    help="minibatch size of the eta_ms and spread runs and of their recursion (default 1000, "
                         "the reference code's)")
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the calibration figure here")
+    _link_bounds(p)
     _common(p, "seed of the critic's initialisation and of the measuring perturbation")
     p.set_defaults(run=_cmd_calibrate)
 

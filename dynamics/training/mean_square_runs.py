@@ -36,18 +36,19 @@ class EdgeRuns:
     horizon: int
 
 
-def config(eta: float, batch: int, horizon: int, critic_sizes) -> object:
+def config(eta: float, batch: int, horizon: int, critic_sizes, link_clip=None) -> object:
     return replace(REFERENCE_EXACT, lr_theta=eta, lr_omega=eta, batch=batch, steps=horizon, update="simultaneous",
-                   scale_parameter="log_sigma", critic_sizes=tuple(critic_sizes), record_every=10, link_clip=None,
-                   dtype=torch.float32)
+                   scale_parameter="log_sigma", critic_sizes=tuple(critic_sizes), record_every=10,
+                   link_clip=link_clip, dtype=torch.float32)
 
 
 def runs(div, z: torch.Tensor, eta: float, batch: int, seeds: int = SEEDS, horizon: int = HORIZON,
-         seed: int = 0, critic_sizes=(1, 64, 64, 1)) -> tuple[torch.Tensor, torch.Tensor]:
+         seed: int = 0, critic_sizes=(1, 64, 64, 1), link_clip=None) -> tuple[torch.Tensor, torch.Tensor]:
     """``seeds`` runs from z for ``horizon`` steps (fewer once every run has failed): (which runs
-    stopped being finite or left the ball, each run's θ at the end)."""
-    trainer = BatchedGaussianFEBM([div] * seeds, paper_mixture(), config(eta, batch, horizon, critic_sizes),
-                                  seed=seed)
+    stopped being finite or left the ball, each run's θ at the end). ``link_clip``: the trainer's
+    clamps (None: the exact links)."""
+    trainer = BatchedGaussianFEBM([div] * seeds, paper_mixture(),
+                                  config(eta, batch, horizon, critic_sizes, link_clip), seed=seed)
     theta0 = z[:2].to(trainer.theta.dtype)
     trainer.theta = theta0.expand(seeds, 2).clone()
     trainer.omega = z[2:].to(trainer.omega.dtype).expand(seeds, -1).clone()
@@ -63,15 +64,17 @@ def runs(div, z: torch.Tensor, eta: float, batch: int, seeds: int = SEEDS, horiz
     return out, result.theta.detach().cpu().double()
 
 
-def failures(div, z, eta, batch, seeds=SEEDS, horizon=HORIZON, seed=0, critic_sizes=(1, 64, 64, 1)) -> int:
+def failures(div, z, eta, batch, seeds=SEEDS, horizon=HORIZON, seed=0, critic_sizes=(1, 64, 64, 1),
+             link_clip=None) -> int:
     """How many of ``seeds`` runs from z stop being finite or leave the ball within ``horizon`` steps."""
-    return int(runs(div, z, eta, batch, seeds, horizon, seed, critic_sizes)[0].sum())
+    return int(runs(div, z, eta, batch, seeds, horizon, seed, critic_sizes, link_clip)[0].sum())
 
 
-def spread(div, z, eta, batch, seeds=SEEDS, horizon=HORIZON, seed=0, critic_sizes=(1, 64, 64, 1)) -> dict:
+def spread(div, z, eta, batch, seeds=SEEDS, horizon=HORIZON, seed=0, critic_sizes=(1, 64, 64, 1),
+           link_clip=None) -> dict:
     """θ's standard deviation over the runs that stayed in the ball, after ``horizon`` steps at η,
     with a bootstrap-free standard error (sd/√(2(n−1)), the normal approximation)."""
-    failed, theta = runs(div, z, eta, batch, seeds, horizon, seed, critic_sizes)
+    failed, theta = runs(div, z, eta, batch, seeds, horizon, seed, critic_sizes, link_clip)
     kept = theta[~failed]
     if len(kept) < 3:
         return {"sd": None, "stderr": None, "kept": len(kept)}
@@ -80,12 +83,12 @@ def spread(div, z, eta, batch, seeds=SEEDS, horizon=HORIZON, seed=0, critic_size
 
 
 def edge(div, z: torch.Tensor, batch: int, guess: float, seeds: int = SEEDS, horizon: int = HORIZON,
-         seed: int = 0, critic_sizes=(1, 64, 64, 1)) -> EdgeRuns:
+         seed: int = 0, critic_sizes=(1, 64, 64, 1), link_clip=None) -> EdgeRuns:
     """The η at which half of the runs fail, bracketed from ``guess``; every η tried is recorded."""
     failed: dict = {}
 
     def unstable(eta):
-        failed[eta] = failures(div, z, eta, batch, seeds, horizon, seed, critic_sizes)
+        failed[eta] = failures(div, z, eta, batch, seeds, horizon, seed, critic_sizes, link_clip)
         return 2 * failed[eta] >= seeds
 
     lo, hi = guess / SPAN, guess * SPAN
