@@ -160,6 +160,26 @@ def test_trained_game_time_and_rate_tables_are_rendered_from_the_result_file():
     assert all(r["modes"] or r["status"] != "measured" for r in result["rows"])
 
 
+def test_clamped_game_bullets_and_claims_come_from_the_result_file():
+    import clamped_game
+
+    path, calibration = ROOT / "docs/results/clamped-game.json", ROOT / "docs/results/calibration-paper-1d.json"
+    text = (ROOT / "docs/trained-game.md").read_text()
+    assert clamped_game.text(path, calibration) in text
+    d = json.loads(path.read_text())
+    rows = {r["name"]: r for r in d["calibrate"]["rows"]}
+    # the prose's claims: both clamped games rest near the minimizer and their η_max and rate hold to 1% ...
+    for r in rows.values():
+        assert r["equilibrium"]["distance_to_minimizer"] < 0.002
+        for q in ("eta_max", "rate"):
+            assert abs(r["predicted"][q] / r["measured"][q] - 1) < 0.01
+    # ... while every Pearson χ² run from the reference's start sits far away, above the clamp, barely moving
+    for arm in d["stall"].values():
+        assert min(arm["error"]) > 0.25 and max(arm["moved"]) < 0.01 and max(arm["grad_omega"]) == 0
+        assert all(v == 1.0 for side in arm["beyond_clamp"].values() for v in side)
+    assert d["calibrate"]["settings"]["link_clip"] is not None
+
+
 def test_link_clip_table_and_claims_come_from_the_result_file():
     import link_clip
 
