@@ -53,6 +53,10 @@ class Game:
     ``gradients`` uses the estimator of the paper: expectations of g'(r)∇E and h'(r)∇E plus
     the covariance term Cov_q(h(r), ∇_θ E) that comes from q_θ's dependence on θ. ``value``
     is L itself, so autodiff of ``value`` is an independent check of ``gradients``.
+
+    ``link_clip`` plays the game a trainer plays with clamped links (the reference code's practice):
+    every exp(a) inside g and h is evaluated as exp(clip(a, lo, hi)), and g', h', g'', h'' are those
+    links' derivatives (zero where a is clamped), so the field jumps where a point's r crosses a bound.
     """
 
     def __init__(self, divergence: Divergence, model, critic, data, link_clip=None):
