@@ -178,6 +178,10 @@ def test_clamped_game_bullets_and_claims_come_from_the_result_file():
         assert min(arm["error"]) > 0.25 and max(arm["moved"]) < 0.01 and max(arm["grad_omega"]) == 0
         assert all(v == 1.0 for side in arm["beyond_clamp"].values() for v in side)
     assert d["calibrate"]["settings"]["link_clip"] is not None
+    worst = max(abs(r["predicted"][q] / r["measured"][q] - 1) for r in rows.values() for q in ("eta_max", "rate"))
+    distance = rows["pearson_chi2"]["equilibrium"]["distance_to_minimizer"]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"rests {distance:.4f} from the minimizer with η_max and rate within {worst:.2%} of measured" in readme
 
 
 def test_link_clip_table_and_claims_come_from_the_result_file():
