@@ -57,8 +57,9 @@ def text(path: str, calibration: str) -> str:
             f"- **{r['name']}.** After {d['settings']['steps']:,} steps the {len(ends)} finite runs of "
             f"{len(r['measured']['final'])} end at (μ, σ) = ({mu[0]:.4f} ± {sd[0]:.4f}, {mu[1]:.4f} ± {sd[1]:.4f}) "
             f"(mean ± sd); the reference code reported {ref}, the exact minimizer is "
-            f"({r['exact'][0]:.4f}, {r['exact'][1]:.4f}). Time to 0.05: flows {_steps(flows.median)}, runs "
-            f"{_steps(runs.median)} ({runs.arrived} of {len(runs.steps)} arrived); at 10× the step, "
+            f"({r['exact'][0]:.4f}, {r['exact'][1]:.4f}); each run's final error is "
+            f"{min(runs.final_error):.3f}–{max(runs.final_error):.3f}. Time to 0.05: flows {_steps(flows.median)}, "
+            f"runs {_steps(runs.median)} ({runs.arrived} of {len(runs.steps)} arrived); at 10× the step, "
             f"{_steps(quick_times[0])} and {_steps(quick_times[1])}.")
     return "\n".join(out)
 

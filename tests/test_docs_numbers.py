@@ -184,6 +184,30 @@ def test_clamped_game_bullets_and_claims_come_from_the_result_file():
     assert f"rests {distance:.4f} from the minimizer with η_max and rate within {worst:.2%} of measured" in readme
 
 
+def test_reference_arm_bullets_and_claims_come_from_the_result_file():
+    import reference_arm
+
+    from febm.dynamics.training.arrival import Arrival
+
+    path, calibration = ROOT / "docs/results/reference-arm.json", ROOT / "docs/results/calibration-paper-1d.json"
+    text = (ROOT / "docs/trained-game.md").read_text()
+    assert reference_arm.text(path, calibration) in text
+    d = json.loads(path.read_text())
+    assert d["settings"]["lr"] == 1e-3 and d["settings"]["steps"] == 30000
+    rows = {r["name"]: r for r in d["rows"]}
+    faster = {r["name"]: r["arrival"] for r in json.loads(calibration.read_text())["rows"]}
+    kl = {k: Arrival(**rows["kl"][k]).median for k in ("predicted", "measured")}
+    kl10 = {k: Arrival(**faster["kl"][k]).median for k in ("predicted", "measured")}
+    assert max(rows["kl"]["measured"]["final_error"]) <= 0.01  # "every run ends within 0.01"
+    assert all(abs(kl[k] / kl10[k] / 10 - 1) < 0.05 for k in kl)  # "a tenth of the steps"
+    assert abs(kl["predicted"] / kl["measured"] - kl10["predicted"] / kl10["measured"]) < 0.05  # "the same factor"
+    pearson = {k: Arrival(**rows["pearson_chi2"][k]) for k in ("predicted", "measured")}
+    assert pearson["predicted"].arrived == 4 and pearson["measured"].arrived > 4  # "all 4 flows and most runs"
+    assert pearson["measured"].median / pearson["predicted"].median > 2  # "far more than a factor 2"
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"at the reference's own step {pearson['measured'].arrived} of 8 arrive" in readme
+
+
 def test_link_clip_table_and_claims_come_from_the_result_file():
     import link_clip
 
