@@ -60,7 +60,8 @@ def text(path: str, calibration: str) -> str:
             f"({r['exact'][0]:.4f}, {r['exact'][1]:.4f}); each run's final error is "
             f"{min(runs.final_error):.3f}–{max(runs.final_error):.3f}. Time to 0.05: flows {_steps(flows.median)}, "
             f"runs {_steps(runs.median)} ({runs.arrived} of {len(runs.steps)} arrived); at 10× the step, "
-            f"{_steps(quick_times[0])} and {_steps(quick_times[1])}.")
+            + ("neither arrived." if quick_times == [None, None] else
+               f"{_steps(quick_times[0])} and {_steps(quick_times[1])}."))
     return "\n".join(out)
 
 

@@ -206,6 +206,17 @@ def test_reference_arm_bullets_and_claims_come_from_the_result_file():
     assert pearson["measured"].median / pearson["predicted"].median > 2  # "far more than a factor 2"
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert f"at the reference's own step {pearson['measured'].arrived} of 8 arrive" in readme
+    rkl = {k: Arrival(**rows["reverse_kl"][k]).median for k in ("predicted", "measured")}
+    rkl10 = {k: Arrival(**faster["reverse_kl"][k]).median for k in ("predicted", "measured")}
+    assert all(0.5 < rkl[k] / rkl10[k] / 10 < 1.5 for k in rkl)  # "scales with the step as KL does"
+    assert all(0.5 < t["predicted"] / t["measured"] < 2 for t in (rkl, rkl10))  # "within a factor 2"
+    js, js10 = rows["jensen_shannon"], Arrival(**faster["jensen_shannon"]["predicted"]).median
+    assert Arrival(**js["predicted"]).arrived == Arrival(**js["measured"]).arrived == 0 and 10 * js10 > 30000
+    errors = js["measured"]["final_error"]
+    assert f"Its runs end {min(errors):.2f}–{max(errors):.2f} from the" in " ".join(text.split())
+    assert max(abs(a - b) for a, b in zip(js["reference"], js["exact"])) < 0.01 < min(errors)
+    minutes = [r["elapsed_s"] / 60 for r in d["rows"]]
+    assert f"{min(minutes):.0f}–{max(minutes):.0f} min per f" in " ".join(text.split())
 
 
 def test_link_clip_table_and_claims_come_from_the_result_file():
