@@ -342,6 +342,12 @@ def exp_bounds(exp_clip):
     return float(lo), float(hi)
 
 
+def exp_bounds_for(name: str, exp_clip):
+    """`exp_bounds` of f ``name``'s clamp, where ``exp_clip`` may also be {f name: C or (lo, hi)}
+    (f missing from it: None): the one reading of a trainer's per-f clamps."""
+    return exp_bounds(exp_clip.get(name) if isinstance(exp_clip, dict) else exp_clip)
+
+
 def compile_expr(expr: sp.Expr, variables, backend: str = "numpy", stable: bool = True,
                  exp_clip=None):
     """Return ``fn(*arrays)`` evaluating ``expr`` elementwise in ``backend``.

@@ -9,7 +9,7 @@ import torch
 from torch.func import jacfwd, jacrev, jvp
 
 from ...divergences import Divergence, InputError
-from ...divergences.numeric import exp_bounds
+from ...divergences.numeric import exp_bounds_for
 from ...toy_models import empirical
 
 
@@ -26,11 +26,6 @@ def gradient(obj, fn: str, params, x):
     if _has(obj, "gradient"):
         return obj.gradient(params, x)
     return jacfwd(getattr(obj, fn), argnums=0)(params, x)
-
-
-def clip_for(name: str, link_clip) -> tuple[float, float] | None:
-    """(lo, hi) of the exp clamp for f ``name`` (the trainer's forms: None, C, (lo, hi), {name: C or (lo, hi)})."""
-    return exp_bounds(link_clip.get(name) if isinstance(link_clip, dict) else link_clip)
 
 
 def derivative(fn):
@@ -64,7 +59,7 @@ class Game:
             raise InputError(f"{divergence.name} has a free parameter: bind it first, e.g. {divergence.name}=0.5")
         self.divergence = divergence
         self.model, self.critic, self.data = model, critic, data
-        self.link_clip = clip_for(divergence.name, link_clip)
+        self.link_clip = exp_bounds_for(divergence.name, link_clip)
         self.g = divergence.function("g", "torch", exp_clip=self.link_clip)
         self.h = divergence.function("h", "torch", exp_clip=self.link_clip)
         if self.link_clip is None:

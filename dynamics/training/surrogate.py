@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from ...divergences import InputError
+from ...divergences.numeric import exp_bounds_for
 
 
 def febm_surrogate(g, h, r_p, r_q, e_q):
@@ -51,7 +52,7 @@ def link_groups(divergences, clip=None):
         groups.setdefault(d.name, (d, []))[1].append(k)
     out = {}
     for name, (d, idx) in groups.items():
-        c = clip.get(name) if isinstance(clip, dict) else clip
+        c = exp_bounds_for(name, clip)
         out[name] = ((d.function("g", "torch", exp_clip=c), d.function("h", "torch", exp_clip=c)), _index(idx))
     return out
 
