@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
-from scipy.optimize import brentq
 
 from ..errors import InputError
 from .symbolic import T, attempt, bounded
@@ -71,6 +70,8 @@ def _sign_changes(node) -> list[sp.Expr]:
     if not np.isfinite(values).all():
         raise InputError(f"cannot locate the kinks of {node}: its argument is not finite on (1e-6, 1e6)")
     change = np.nonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0)[0]
+    from scipy.optimize import brentq  # lazy: 0.4 s of import on every symbolic command
+
     return [sp.Float(brentq(lambda t: _real(arg, t), grid[i], grid[i + 1], xtol=1e-15, rtol=1e-15), 15)
             for i in change]
 
