@@ -25,11 +25,12 @@ def check_activation(name: str) -> str:
 def forward(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...], activation: str = "tanh") -> torch.Tensor:
     """MLP (tanh or SiLU hidden layers); x is (n,) for 1-D input or (n, d); returns (n,)."""
     h = x.unsqueeze(-1) if x.dim() == 1 else x
-    k = 0
-    for layer, (i, o) in enumerate(zip(sizes[:-1], sizes[1:])):
-        w = params[k : k + i * o].reshape(i, o)
-        b = params[k + i * o : k + i * o + o]
-        k += i * o + o
+    shapes = list(zip(sizes[:-1], sizes[1:]))
+    # one split, not a slice per tensor: a slice's backward adds a zero-filled copy of all of
+    # params per tensor, a split's writes each gradient into place once (the same numbers)
+    pieces = params.split([n for i, o in shapes for n in (i * o, o)], dim=-1)
+    for layer, (i, o) in enumerate(shapes):
+        w, b = pieces[2 * layer].reshape(i, o), pieces[2 * layer + 1]
         h = h @ w + b
         if layer < len(sizes) - 2:
             h = torch.tanh(h) if activation == "tanh" else torch.nn.functional.silu(h)
