@@ -209,3 +209,59 @@ def test_the_2d_node_game_adds_the_trainers_energy_penalty_to_the_energys_field_
     (expected,) = torch.autograd.grad(term, theta)
     torch.testing.assert_close(with_penalty[:n] - without[:n], -expected, rtol=1e-9, atol=1e-12)
     assert torch.equal(with_penalty[n:], without[n:])
+
+
+def test_the_moment_forms_curvature_is_the_mean_of_per_node_hessians():
+    """E[c ∇²H] by the Hessian of E[c·H] (`game.hessian_mean`, no (n, d, d) stack) against the mean of
+    per-node Hessians by forward over forward, for an MLP critic; and the closed form of the
+    Gaussian energy against the autodiff form of the same energy."""
+    from torch.func import jacfwd
+
+    from febm.dynamics.analysis.game import hessian_mean
+    from febm.toy_models.nodes import Nodes
+
+    game, z = _game("kl", "mlp:4")
+    theta, omega = game.split(z)
+    nodes = game.model.nodes(theta)
+    c = torch.linspace(-1, 2, len(nodes.w), dtype=z.dtype)[:, None, None]
+    other = torch.randn(len(nodes.w), len(omega), len(omega), dtype=z.dtype, generator=torch.Generator().manual_seed(3))
+    stack = jacfwd(jacfwd(game.critic.value, argnums=0), argnums=0)(omega, nodes.x)
+    mean = hessian_mean(game.critic, "value", omega, nodes)
+    torch.testing.assert_close(mean(c), nodes.mean(c * stack), rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(mean(c, other), nodes.mean(other + c * stack), rtol=1e-10, atol=1e-12)
+
+    energy = game.model
+    assert callable(getattr(energy, "hessian", None))
+    autodiff_only = type("Bare", (), {"energy": staticmethod(energy.energy)})()
+    x = Nodes(torch.linspace(-3, 4, 40, dtype=z.dtype), torch.full((40,), 1 / 40, dtype=z.dtype))
+    cx = torch.cos(x.x)[:, None, None]
+    torch.testing.assert_close(hessian_mean(energy, "energy", theta, x)(cx),
+                               hessian_mean(autodiff_only, "energy", theta, x)(cx), rtol=1e-10, atol=1e-12)
+
+
+def test_a_network_energy_makes_the_game_wide_whatever_the_critic(monkeypatch):
+    """A 2-D toy's 2-32-32-1 energy with a 13-parameter critic is located by the flow: its dense
+    moment form would stack 1024 × 1185² per-node terms (11 GB; it was killed for memory)."""
+    from febm.dynamics.analysis import nodespace as ns
+    from febm.dynamics.commands.check import check
+    from febm.toy_models import with_critic
+
+    assert ns.is_wide(Game.from_setup(resolve("kl"), with_critic("toy2d-moons", "mlp:3", seed=0)))
+    assert not ns.is_wide(_game("kl", "mlp:4")[0])
+    monkeypatch.setattr(ns, "FLOW_STEPS", 20)
+    monkeypatch.setattr(ns, "WARM_STEPS", 10)
+    report = check("squared_hellinger", "toy2d-moons", critic="mlp:3", simulate_runs=False)
+    assert report.verdict == "no-equilibrium" and "the flow came to" in report.reason
+    assert "STABLE" not in report.text()
+
+
+def test_check_reads_a_flow_that_overflowed_as_not_finite():
+    """A located point whose |F| is not finite is null in the JSON and "not finite" in the text
+    (the text raised a TypeError on it)."""
+    from febm.dynamics.commands.check import check
+
+    report = check("kl", "paper-1d", critic="mlp:4", simulate_runs=False)
+    d = report.to_json()
+    d["equilibrium"]["solved_residual"] = None
+    again = type(report).from_json(d)
+    assert "|F| = not finite" in again.text()

@@ -90,24 +90,25 @@ def moment_form(field: GDAField, z) -> torch.Tensor:
     and the flow's Jacobian is diag(η)·[[−L_θθ, −L_θω], [L_ωθ, L_ωω]]. At a realizable point
     (r ≡ 0, p = q) it reduces to f''(1)·diag(η)·[[−(C − μμᵀ), μνᵀ], [−νμᵀ, −K]].
     """
-    from .game import parameter_hessian
+    from .game import hessian_mean
 
     game = field.game
     theta, omega = game.split(z)
     p, q = game.data.nodes(), game.model.nodes(theta)
     a_p, b_p = game.features(theta, omega, p.x)
     a_q, b_q = game.features(theta, omega, q.x)
-    A_p, A_q = (parameter_hessian(game.model, "energy", theta, x) for x in (p.x, q.x))
-    B_p, B_q = (parameter_hessian(game.critic, "value", omega, x) for x in (p.x, q.x))
+    # (c, other) ↦ E[other + c ∇²E] and E[other + c ∇²H] on p's and q's nodes
+    A_p, A_q = (hessian_mean(game.model, "energy", theta, nodes) for nodes in (p, q))
+    B_p, B_q = (hessian_mean(game.critic, "value", omega, nodes) for nodes in (p, q))
     r_p, r_q = game.r(theta, omega, p.x), game.r(theta, omega, q.x)
     g1, g2 = (f(r_p)[:, None, None] for f in (game.g1, game.g2))
     h0, h1, h2 = (f(r_q)[:, None, None] for f in (game.h, game.h1, game.h2))
     da = a_q - q.mean(a_q)
     dh = h0 - q.mean(h0[:, 0, 0])
-    L_oo = p.mean(g2 * _outer(b_p, b_p) + g1 * B_p) - q.mean(h2 * _outer(b_q, b_q) + h1 * B_q)
+    L_oo = B_p(g1, g2 * _outer(b_p, b_p)) - B_q(h1, h2 * _outer(b_q, b_q))
     L_ot = p.mean(g2 * _outer(b_p, a_p)) - q.mean(h2 * _outer(b_q, a_q)) + q.mean(h1 * _outer(b_q, da))
-    L_tt = (p.mean(g2 * _outer(a_p, a_p) + g1 * A_p) - q.mean(h2 * _outer(a_q, a_q) + h1 * A_q)
-            + q.mean(h1 * (_outer(a_q, da) + _outer(da, a_q))) + q.mean(dh * A_q) - q.mean(dh * _outer(da, da)))
+    L_tt = (A_p(g1, g2 * _outer(a_p, a_p)) - A_q(h1, h2 * _outer(a_q, a_q))
+            + q.mean(h1 * (_outer(a_q, da) + _outer(da, a_q))) + A_q(dh) - q.mean(dh * _outer(da, da)))
     rates = torch.cat([torch.full((game.dim_theta,), field.eta_theta, dtype=z.dtype),
                        torch.full((game.dim_omega,), field.eta_omega, dtype=z.dtype)])
     top = torch.cat([-L_tt, -L_ot.T], dim=1)

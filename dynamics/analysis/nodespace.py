@@ -38,7 +38,7 @@ def shares_nodes(game) -> bool:
     return x.shape == grid[0].shape and bool(torch.equal(x, grid[0]))
 
 
-WIDE = 500  # critics with more parameters than this are "wide": no dense Jacobian, no dense root-solve
+WIDE = 500  # games with more parameters than this are "wide": no dense Jacobian, no dense root-solve
 FLOW_STEPS = 6000  # the flow that locates a wide critic's resting point (calibrate's default too)
 WARM_STEPS = 2000  # Jensen–Shannon critic steps at the start's θ before the flow
 
@@ -64,8 +64,10 @@ def warm_start(game, z: torch.Tensor, steps: int | None = None, seed: int = 0) -
 
 
 def is_wide(game) -> bool:
-    """A network critic too large for dense linear algebra, on nodes that p and q share."""
-    return game.dim_omega > WIDE and shares_nodes(game)
+    """A game too large for dense linear algebra (a network critic, or a network energy such as the
+    2-D toys' 2-32-32-1: its moment form stacks n × d_θ² per-node terms, 11 GB there), on nodes
+    that p and q share."""
+    return game.dim_theta + game.dim_omega > WIDE and shares_nodes(game)
 
 
 def locate_by_flow(game, setup, steps: int | None = None, seed: int = 0) -> tuple[torch.Tensor, float, str]:

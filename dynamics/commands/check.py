@@ -157,14 +157,15 @@ class CheckReport(Report):
 
     def text(self) -> str:
         d = self.to_json()
-        agree = ", ".join(f"{k.replace('_', ' ')} " + ("not finite" if v is None else f"{v:.1e}")
+        agree = ", ".join(f"{k.replace('_', ' ')} {_number(v)}"
                           for k, v in d["jacobian_agreement"].items()) or "not evaluated"
         eq = d["equilibrium"]
-        if eq["known_residual"] is not None and eq["solved_residual"] is not None:
-            eq_line = (f"known z*: |F| = {eq['known_residual']:.1e}; root-solve from a perturbed start: "
-                       f"|F| = {eq['solved_residual']:.1e}, distance to z* {eq['solved_distance_to_known']:.1e}")
-        else:
-            eq_line = f"solved from {eq['solved_from']}: |F| = {eq['solved_residual']:.1e}"
+        if eq["known_residual"] is not None:
+            eq_line = (f"known z*: |F| = {_number(eq['known_residual'])}; root-solve from a perturbed start: "
+                       f"|F| = {_number(eq['solved_residual'])}, "
+                       f"distance to z* {_number(eq['solved_distance_to_known'])}")
+        else:  # a flow or solve that overflowed has no finite residual (None in the JSON)
+            eq_line = f"solved from {eq['solved_from']}: |F| = {_number(eq['solved_residual'])}"
         lines = [
             f"febm check {self.name} on {self.model}  (η_ω/η_θ = {self.lr_ratio:g})",
             f"  model        {self.model_description}",
@@ -330,6 +331,10 @@ def _simulate_steps(lin: Linearization, ratio: float, intervals, update="alterna
         steps=len(traj.distances) - 1,
         trajectory=traj,
     )
+
+
+def _number(v) -> str:
+    return "not finite" if v is None else f"{v:.1e}"
 
 
 def _bounds(clip: list) -> str:
