@@ -177,7 +177,8 @@ def with_critic(model: "str | Setup", spec, seed: int = 0) -> Setup:
         raise InputError("give a set-up by name to change its critic, or build the Setup with it")
     builder = SETUPS[model]
     if "critic" not in inspect.signature(builder).parameters:
-        raise InputError(f"model {model!r} does not take a network critic (paper-1d does)")
+        takers = ", ".join(name for name, b in SETUPS.items() if "critic" in inspect.signature(b).parameters)
+        raise InputError(f"model {model!r} does not take a network critic ({takers} do)")
     return builder(critic=spec, seed=seed)  # the builder knows its input dimension
 
 
