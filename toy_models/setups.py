@@ -175,11 +175,14 @@ def with_critic(model: "str | Setup", spec, seed: int = 0) -> Setup:
     """The registered set-up ``model`` played with a network critic (`critic`'s spellings)."""
     if isinstance(model, Setup):
         raise InputError("give a set-up by name to change its critic, or build the Setup with it")
-    builder = SETUPS[model]
-    if "critic" not in inspect.signature(builder).parameters:
-        takers = ", ".join(name for name, b in SETUPS.items() if "critic" in inspect.signature(b).parameters)
+    if not _takes_critic(SETUPS[model]):
+        takers = ", ".join(name for name, builder in SETUPS.items() if _takes_critic(builder))
         raise InputError(f"model {model!r} does not take a network critic ({takers} do)")
-    return builder(critic=spec, seed=seed)  # the builder knows its input dimension
+    return SETUPS[model](critic=spec, seed=seed)  # the builder knows its input dimension
+
+
+def _takes_critic(builder) -> bool:
+    return "critic" in inspect.signature(builder).parameters
 
 
 def load_setup_file(spec: str) -> Setup:

@@ -37,8 +37,8 @@ def hessian_mean(obj, fn: str, params, nodes):
     """(c, other) ↦ E[other + c · ∇²_params fn(params, x)] over ``nodes``, a (d, d) matrix (c: one
     coefficient per node and ``other`` per-point (d, d) terms, both shaped for (n, d, d)). From the
     per-point closed form where the object has one; else E[c·∇²fn] is the Hessian of E[c · fn] with c
-    held fixed, which never forms the (n, d, d) stack of per-point Hessians (368 GB for a 2-D toy
-    with a 2-16-1 critic). Both stay differentiable in c, ``other`` and params."""
+    held fixed, which never forms the (n, d, d) stack of per-point Hessians (368 GB for a 2-D toy's
+    2-32-32-1 energy). Both stay differentiable in c, ``other`` and params."""
     if _has(obj, "hessian"):
         per_point = obj.hessian(params, nodes.x)
         return lambda c, other=None: nodes.mean(c * per_point if other is None else other + c * per_point)
