@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..errors import InputError
+from ..errors import InputError, printable
 from . import mlp
 from .nodes import Nodes
 from .quadrature import DTYPE
+
+PROBE_POINTS = 4  # inputs a user's network is tried on before any work
 
 
 def polynomial(degree: int, constant: bool = True):
@@ -175,6 +177,9 @@ class ModuleCritic:
         self.shapes = [p.shape for _, p in module.named_parameters()]
         self.dim = sum(p.numel() for _, p in module.named_parameters())
         self.spec = name
+        if self.dim == 0:
+            raise InputError(f"critic {name} has no parameters; a critic needs at least one trainable "
+                             "parameter (torch.nn.Identity has none)")
 
     def _unflatten(self, omega):
         out, k = {}, 0
@@ -185,12 +190,52 @@ class ModuleCritic:
         return out
 
     def value(self, omega, x):
-        inputs = x.unsqueeze(-1) if x.dim() == 1 else x
-        return torch.func.functional_call(self.module, self._unflatten(omega), (inputs,)).reshape(len(x))
+        return self._call(omega, x).reshape(len(x))
 
     def init(self, seed: int = 0) -> torch.Tensor:
         """The module's own parameters (the seed does not redraw them)."""
         return torch.cat([p.detach().reshape(-1) for p in self.module.parameters()]).to(DTYPE)
+
+    def probe(self, x) -> None:
+        """Call the module once on a few of the set-up's inputs ``x`` before any work, so that a
+        module that cannot play the game is refused with one line saying what is wrong and what
+        is expected (instead of a traceback, or a NaN game, deep inside the analysis)."""
+        x = x[:PROBE_POINTS]
+        width = 1 if x.dim() == 1 else x.shape[-1]
+        takes = next((m.in_features for m in self.module.modules() if hasattr(m, "in_features")), None)
+        if takes is not None and takes != width:
+            raise InputError(f"critic {self.spec} takes inputs of width {takes}, but this set-up's x has {width} "
+                             f"feature(s): give a module whose first layer takes {width}")
+        omega = self.init().requires_grad_(True)
+        try:
+            out = self._call(omega, x)
+        except Exception as exc:  # the user's module: report what it said, on one line
+            raise InputError(f"critic {self.spec} fails on a batch of this set-up's inputs, shape "
+                             f"{tuple(self._inputs(x).shape)} (float64): {printable(str(exc), 120)}") from None
+        self._check_output(out, len(x))
+
+    def _check_output(self, out, n: int) -> None:
+        what = f"critic {self.spec}"
+        if not isinstance(out, torch.Tensor):
+            raise InputError(f"{what} returns a {type(out).__name__}; it must return a tensor of shape (n,) or (n, 1)")
+        if tuple(out.shape) not in ((n,), (n, 1)):
+            raise InputError(f"{what} returns shape {tuple(out.shape)} for {n} inputs; expected ({n},) or ({n}, 1), "
+                             "one value per input")
+        if out.dtype != DTYPE:
+            raise InputError(f"{what} returns {str(out.dtype).removeprefix('torch.')} although its parameters were "
+                             "cast to float64 (a constant or a cast inside forward?); the game is played in float64")
+        if not torch.isfinite(out).all():
+            raise InputError(f"{what} returns non-finite values (nan or inf) at its initial parameters; "
+                             "expected finite values")
+        if not out.requires_grad:
+            raise InputError(f"{what}'s output does not depend on its parameters; expected a function of them")
+
+    @staticmethod
+    def _inputs(x):
+        return x.unsqueeze(-1) if x.dim() == 1 else x
+
+    def _call(self, omega, x):
+        return torch.func.functional_call(self.module, self._unflatten(omega), (self._inputs(x),))
 
 
 def parse_critic(spec: str, input_dim: int = 1):

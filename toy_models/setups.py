@@ -16,10 +16,18 @@ from pathlib import Path
 
 import torch
 
-from ..errors import InputError, UnknownName
+from ..errors import InputError, UnknownName, printable
 from ..registry import Registry
 from . import mlp
-from .critics import LinearCritic, ModuleCritic, NegatedEnergyCritic, parse_critic, polynomial, quadratic_2d
+from .critics import (
+    PROBE_POINTS,
+    LinearCritic,
+    ModuleCritic,
+    NegatedEnergyCritic,
+    parse_critic,
+    polynomial,
+    quadratic_2d,
+)
 from .data import Realizable
 from .energies import (
     ExpFamilyFinite,
@@ -79,6 +87,30 @@ class Setup:
             self.critic.with_dim(self.data.nodes().x[:1])  # a feature critic's size follows its features
         if self.known and self.start is None:
             self.start = self.z_star
+        self._probe()
+
+    def _probe(self) -> None:
+        """Try the user's networks once on a few of the data's inputs, before any work: a module
+        critic (`ModuleCritic.probe`), and the energy at a known θ (finite, one value per input)."""
+        x = self.data.nodes().x[:PROBE_POINTS]
+        if hasattr(self.critic, "probe"):
+            self.critic.probe(x)
+        theta = next((t for t in (self.theta_star, self.theta_init, self.start) if isinstance(t, torch.Tensor)), None)
+        if theta is None:
+            return
+        try:
+            energy = self.model.energy(theta[: self.model.dim], x)
+        except Exception as exc:  # the user's energy: one line
+            raise InputError(f"set-up {self.name!r}: its energy fails on a batch of its data's inputs, shape "
+                             f"{tuple(x.shape)}: {printable(str(exc), 120)}") from None
+        if not isinstance(energy, torch.Tensor) or tuple(energy.shape) != (len(x),):
+            shape = tuple(energy.shape) if isinstance(energy, torch.Tensor) else type(energy).__name__
+            raise InputError(f"set-up {self.name!r}: its energy returns {shape} for {len(x)} inputs; expected "
+                             f"({len(x)},), one value per input")
+        if not torch.isfinite(energy).all():
+            raise InputError(f"set-up {self.name!r}: its energy is not finite (nan or inf) at θ = "
+                             f"{printable(str([round(v, 4) for v in theta[: self.model.dim].tolist()][:4]))}; "
+                             "expected finite values")
 
     @property
     def known(self) -> bool:
@@ -145,6 +177,9 @@ def _run_user_file(spec: str):
     module = importlib.util.module_from_spec(module_spec)
     try:
         module_spec.loader.exec_module(module)
+    except SystemExit as exc:  # febm's exit status stays febm's: the file is refused with one line
+        raise InputError(f"{path} exited while loading (sys.exit({printable(repr(exc.code))})); a set-up or "
+                         "critic file defines NAME and does not exit") from None
     except Exception as exc:  # the user's code: report it in one line
         raise InputError(f"{path} failed to load: {type(exc).__name__}: {exc}") from None
     return path, module, attr
@@ -164,6 +199,9 @@ def _take(path, module, attr: str, kind, kind_name: str):
     found = getattr(module, attr)
     try:
         found = found() if callable(found) and not isinstance(found, kind) else found
+    except SystemExit as exc:
+        raise InputError(f"{path}:{attr} exited (sys.exit({printable(repr(exc.code))})); expected it to "
+                         f"return a {kind_name}") from None
     except Exception as exc:
         raise InputError(f"{path}:{attr} failed: {type(exc).__name__}: {exc}") from None
     if not isinstance(found, kind):
