@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all test-portable lint install clean
+.PHONY: demo test test-all test-portable lint install clean readme
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ demo: $(STAMP)
 	@echo "  full figures:        $(CURDIR)/docs/figures (regenerate: .venv/bin/febm figures --out docs/figures)"
 	@echo "  run febm yourself:   .venv/bin/febm --help   (or: source .venv/bin/activate)"
 	@echo "  read the docs:       .venv/bin/mkdocs serve, then http://127.0.0.1:8000"
+
+# README.md is README.template.md with its placeholders filled from docs/results (febm/docs_render.py);
+# the docs pages are filled the same way by docs/hooks/results.py as mkdocs builds them.
+readme: $(STAMP)
+	$(BIN)/python -m febm.docs_render
 
 # The suite in two processes (one per core). worksteal hands each worker a contiguous half of the
 # tests (so module fixtures are mostly built once) and lets an idle worker take the other's last

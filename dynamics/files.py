@@ -7,10 +7,15 @@ figure or a manifest that disagrees with the figures beside it.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shlex
 import signal
+import subprocess
+import sys
 import threading
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -117,3 +122,44 @@ def save_figure(fig, path, **kwargs) -> str:
     with Staging() as files:
         fig.savefig(files.stage(path), **kwargs)
     return str(path)
+
+
+def provenance(argv=None) -> dict:
+    """Where a result came from: febm's version, the git commit (``-dirty`` when the tree has
+    uncommitted changes), the command line and the date (UTC)."""
+    from febm import __version__
+
+    return {"febm_version": __version__, "git_commit": git_commit(),
+            "command": shlex.join(sys.argv if argv is None else argv),
+            "date_utc": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def git_commit() -> str | None:
+    """HEAD of the repository febm runs from, ``-dirty`` if tracked files changed; None outside git."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=root, timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, cwd=root, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def write_json(path, data: dict, indent: int = 1, argv=None, **dumps) -> str:
+    """Write a result file atomically, with ``provenance`` (see :func:`provenance`) added as its
+    last key; the commands and studies write their result JSON through this. ``dumps`` goes to
+    ``json.dumps`` (``allow_nan=False`` to refuse NaN). Returns the path."""
+    if not isinstance(data, dict):
+        raise TypeError("a result file is a JSON object (a dict)")
+    record = {**data, "provenance": provenance(argv)}
+    return write_text(path, json.dumps(record, indent=indent, default=_plain, **dumps) + "\n")
+
+
+def _plain(x):
+    """numpy scalars and arrays as plain JSON values."""
+    if hasattr(x, "tolist"):
+        return x.tolist()
+    raise TypeError(f"{type(x).__name__} is not JSON")

@@ -11,6 +11,8 @@ Spearman's ρ.
 import json
 import sys
 
+from febm.dynamics.files import write_json
+
 
 def _fmt(x) -> str:
     if x is None:
@@ -60,8 +62,7 @@ def old_edge(out, names, batch: int = 1000) -> None:
         old = OldMeanSquare(ms.G, ms.n_theta, ms.sigma, ms.noise, ms.batch, ms.ratio)
         rows[name] = {"eta_max": eta_max, "eta_ms": ms.edge(eta_max), "eta_ms_old": old.edge(eta_max)}
         print(name, rows[name], flush=True)
-    with open(out, "w") as fh:
-        json.dump({"model": "paper-1d", "batch": batch, "rows": rows}, fh, indent=1)
+    write_json(out, {"model": "paper-1d", "batch": batch, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import sys
 
 from scipy.stats import spearmanr
 
+from febm.dynamics.files import write_json
+
 NAMES = {"kl": "KL", "reverse_kl": "reverse KL", "jensen_shannon": "JS", "gan": "GAN",
          "squared_hellinger": "squared Hellinger", "pearson_chi2": "Pearson χ²", "neyman_chi2": "Neyman χ²",
          "jeffreys": "Jeffreys", "triangular": "triangular", "le_cam": "Le Cam", "symmetric_chi2": "symmetric χ²"}
@@ -27,8 +29,7 @@ def run(out_path, models):
         result[model] = report.to_json()
         for row in report.rows:
             print(model, row.name, row.basin, f"{row.elapsed_s:.0f} s", flush=True)
-        with open(out_path, "w") as fh:
-            json.dump(result, fh, indent=1)
+        write_json(out_path, result)
 
 
 def _name(n: str) -> str:
@@ -93,8 +94,7 @@ def reversal(out_path, model: str = "gaussian-1d", seed: int = 1) -> None:
         lin = LocalAnalysis.build(name, model).lin
         radii[name] = basins.basin(lin, random_directions=2, seed=seed, r_max=3.0, steps=5).random
         print(name, radii[name], flush=True)
-    with open(out_path, "w") as fh:
-        json.dump({"model": model, "seed": seed, "r_max": 3.0, "steps": 5, "random": radii}, fh, indent=1)
+    write_json(out_path, {"model": model, "seed": seed, "r_max": 3.0, "steps": 5, "random": radii})
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import torch
 
 from febm.divergences import resolve
 from febm.dynamics.analysis import Game, locate
+from febm.dynamics.files import write_json
 from febm.toy_models import paper_mixture
 from febm.toy_models.exact_fit import fit_gaussian
 from febm.toy_models.misspecified import paper_1d
@@ -36,8 +37,7 @@ def run(out):
             rows[name][str(k)] = {"distance": max(abs(float(z[0]) - exact.mu), abs(float(z[1].exp()) - exact.sigma)),
                                   "residual": float(located.residual)}
             print(name, k, rows[name][str(k)], flush=True)
-    with open(out, "w") as fh:
-        json.dump({"bumps": list(BUMPS), "rows": rows}, fh, indent=1)
+    write_json(out, {"bumps": list(BUMPS), "rows": rows})
 
 
 TOLERANCE = 1e-8  # febm's equilibrium tolerance on |F|: a cell above it is marked

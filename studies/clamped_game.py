@@ -28,6 +28,7 @@ import torch
 
 from febm.divergences import resolve
 from febm.dynamics.commands.calibrate import calibrate
+from febm.dynamics.files import write_json
 from febm.dynamics.training import arrival
 from febm.dynamics.training.reference import REFERENCE_CLAMPS
 from febm.dynamics.training.trainer import GAUSSIAN, BatchedGaussianFEBM
@@ -47,8 +48,7 @@ def run(out: str) -> None:
               "stall": stalls(),
               "minimizer": {n: list(arrival.exact_minimizer(resolve(n))) for n in NAMES}}
     result["elapsed_s"] = time.perf_counter() - t0
-    with open(out, "w") as fh:
-        json.dump(result, fh, indent=1)
+    write_json(out, result)
 
 
 def stall(name: str, sampling: str, runs: int) -> dict:
@@ -84,8 +84,7 @@ def stall_again(out: str) -> None:
     limit_threads(1)
     result = json.load(open(out))
     result["stall"] = stalls()
-    with open(out, "w") as fh:
-        json.dump(result, fh, indent=1)
+    write_json(out, result)
 
 
 def stalls() -> dict:

@@ -12,6 +12,8 @@ import json
 import sys
 from dataclasses import replace
 
+from febm.dynamics.files import write_json
+
 SEEDS = 4
 ARMS = [(opt, sampling) for sampling in ("stratified", "iid") for opt in ("adam", "sgd")]
 
@@ -51,8 +53,7 @@ def run(out) -> None:
         fits = trainer.train(progress=False).mu_sigma.double().reshape(len(divs), SEEDS, 2).mean(1)
         arms[f"{opt}/{sampling}"] = {d.name: max(abs(float(fits[k, 0]) - exact[d.name].mu),
                                  abs(float(fits[k, 1]) - exact[d.name].sigma)) for k, d in enumerate(divs)}
-    with open(out, "w") as fh:
-        json.dump({"seeds": SEEDS, "master_seed": 0, "lr_theta": paper1d.DEFAULT.lr_theta, "error": arms}, fh, indent=1)
+    write_json(out, {"seeds": SEEDS, "master_seed": 0, "lr_theta": paper1d.DEFAULT.lr_theta, "error": arms})
 
 
 def text(path) -> str:

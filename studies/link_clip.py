@@ -13,6 +13,7 @@ import sys
 
 from scipy.stats import ttest_ind
 
+from febm.dynamics.files import write_json
 from febm.dynamics.training import bench
 from febm.dynamics.training.toy2d import Toy2DConfig
 from febm.threads import limit_threads
@@ -26,8 +27,7 @@ def run(arm: str, out_path: str) -> None:
     clip = None if arm == "exact" else float(arm)
     report = bench.run(list(bench.DATASETS), METHODS, seeds=SEEDS, budget=BUDGET,
                        config=Toy2DConfig(device="cpu", link_clip=clip), seed=0, progress=True)
-    with open(out_path, "w") as fh:
-        json.dump({"arm": arm, "link_clip": clip, **report.to_json()}, fh, indent=1)
+    write_json(out_path, {"arm": arm, "link_clip": clip, **report.to_json()})
 
 
 def merge(out_path: str, *paths) -> None:
@@ -46,8 +46,7 @@ def merge(out_path: str, *paths) -> None:
         rows.append(row)
     out = {"methods": METHODS, "seeds": SEEDS, "budget": BUDGET, "arms": [a["arm"] for a in arms],
            "elapsed_s": {a["arm"]: a["elapsed_s"] for a in arms}, "rows": rows}
-    with open(out_path, "w") as fh:
-        json.dump(out, fh, indent=1)
+    write_json(out_path, out)
 
 
 def table(path: str) -> str:

@@ -9,12 +9,12 @@ prediction. (The first run allowed "within 2 sd" alone; it passed JS on paper-1d
     python studies/mean_square_edge.py docs/results/mean-square-edge.json
 """
 
-import json
 import math
 import sys
 import time
 
 from febm.dynamics.commands.spread import spread
+from febm.dynamics.files import write_json
 from febm.threads import limit_threads
 
 HOLDS_RELATIVE, HOLDS_SD = 0.10, 2.0
@@ -58,8 +58,7 @@ def main(out_path: str) -> None:
             print(f"{name:18} {model:12} B={batch:5} {fraction:4} η_ms/η_max={r.eta_ms / r.eta_max:.3f} "
                   f"pred {r.predicted_trace:.3g} meas {r.measured_trace:.3g} ± {r.measured_sd:.2g} "
                   f"dead {r.diverged_runs} holds {row['holds']} ({time.perf_counter() - t0:.0f} s)", flush=True)
-            with open(out_path, "w") as fh:
-                json.dump({"thresholds": {"relative": HOLDS_RELATIVE, "sd": HOLDS_SD}, "rows": rows}, fh, indent=1)
+            write_json(out_path, {"thresholds": {"relative": HOLDS_RELATIVE, "sd": HOLDS_SD}, "rows": rows})
 
 
 def table(result: dict) -> str:

@@ -23,6 +23,7 @@ from dataclasses import replace
 
 import torch
 
+from febm.dynamics.files import write_json
 from febm.dynamics.training import bench
 from febm.dynamics.training.budget import step_cost
 from febm.dynamics.training.toy2d import Run, Toy2DConfig, held_out_data, train_batch
@@ -68,8 +69,7 @@ def run(dataset: str, name: str, seconds: float, device: str, seeds: int, out: s
     result = {"dataset": dataset, "config_name": name, "config": CONFIGS[name], "seconds_per_step": per_step,
               "cd_steps": cd_steps, "budget": budget, "data_nll": data_nll(dataset),
               "wall_s": time.perf_counter() - start, **report.to_json()}
-    with open(out, "w") as fh:
-        json.dump(result, fh, indent=1)
+    write_json(out, result)
 
 
 def data_nll(dataset: str) -> float:
@@ -89,8 +89,7 @@ def devices(out: str, seeds: int = 4) -> None:
                            config=Toy2DConfig(device=device), progress=False)
         result[device] = {"elapsed_s": time.perf_counter() - t0,
                           "js": {c.method: [s.js for s in c.seeds] for c in report.cells}}
-    with open(out, "w") as fh:
-        json.dump(result, fh, indent=1)
+    write_json(out, result)
 
 
 def table(folder: str) -> str:

@@ -1,10 +1,10 @@
 """paper-1d under the reference code's settings (paper1d.REFERENCE_SETTINGS), every curved catalog f."""
 
-import json
 import sys
 import time
 from dataclasses import replace
 
+from febm.dynamics.files import write_json
 from febm.dynamics.training import paper1d
 from febm.dynamics.training.toy2d import all_methods
 from febm.threads import limit_threads
@@ -17,6 +17,5 @@ config = replace(paper1d.REFERENCE_SETTINGS, steps=steps, device="cpu", record_e
 t0 = time.time()
 report = paper1d.run(seeds=seeds, config=config, names=all_methods()[1:], seed=0, progress=True)
 result = {**report.to_json(), "steps": steps, "wall_s": time.time() - t0}
-with open(out_path, "w") as fh:
-    json.dump(result, fh, indent=1)
+write_json(out_path, result)
 print(report.text())

@@ -16,6 +16,7 @@ from dataclasses import asdict
 import torch
 
 from febm.divergences import resolve
+from febm.dynamics.files import write_json
 from febm.dynamics.training import arrival
 from febm.dynamics.training.paper1d import REFERENCE
 from febm.dynamics.training.reference import REFERENCE_EXACT
@@ -36,8 +37,7 @@ def run(name: str) -> dict:
 def merge(out: str, parts) -> None:
     data = [json.load(open(p)) for p in parts]
     assert all(d["settings"] == data[0]["settings"] for d in data)
-    with open(out, "w") as fh:
-        json.dump({"rows": [r for d in data for r in d["rows"]], "settings": data[0]["settings"]}, fh, indent=1)
+    write_json(out, {"rows": [r for d in data for r in d["rows"]], "settings": data[0]["settings"]})
 
 
 def text(path: str, calibration: str) -> str:
@@ -86,5 +86,4 @@ if __name__ == "__main__":
     settings = {"steps": STEPS, "lr": REFERENCE_EXACT.lr_theta, "batch": REFERENCE_EXACT.batch,
                 "critic": list(REFERENCE_EXACT.critic_sizes), "scale_parameter": REFERENCE_EXACT.scale_parameter,
                 "upper_clamps": {k: v[1] for k, v in REFERENCE_EXACT.link_clip.items()}, "target": arrival.TARGET}
-    with open(out, "w") as fh:
-        json.dump({"rows": rows, "settings": settings}, fh, indent=1)
+    write_json(out, {"rows": rows, "settings": settings})

@@ -11,6 +11,8 @@ import sys
 
 import torch
 
+from febm.dynamics.files import write_json
+
 NAMES = ("reverse_kl", "squared_hellinger")
 SETTINGS = dict(model="paper-1d", batch=1024, fraction_of_eta_max=0.1, runs=64, steps=1500, seed=0)
 
@@ -41,8 +43,7 @@ def run(out_path) -> None:
         rows[name] = {"eta_max": eta_max, "eta_ms": eta_ms, "eta": eta, "died": int(died.sum()),
                       "first_non_finite_steps": first}
         print(name, rows[name], flush=True)
-    with open(out_path, "w") as fh:
-        json.dump({"settings": SETTINGS, "rows": rows}, fh, indent=1)
+    write_json(out_path, {"settings": SETTINGS, "rows": rows})
 
 
 def text(path) -> str:

@@ -11,6 +11,7 @@ operating point where CD learns every toy is still to be found.
 import json
 import sys
 
+from febm.dynamics.files import write_json
 from febm.dynamics.training import bench
 from febm.dynamics.training.toy2d import Toy2DConfig
 from febm.threads import limit_threads
@@ -23,8 +24,7 @@ def run(sampler: str, out_path: str) -> None:
     limit_threads(1)
     report = bench.run(list(bench.DATASETS), METHODS, seeds=SEEDS, budget=BUDGET,
                        config=Toy2DConfig(device="cpu", sampler=sampler), seed=0, progress=True)
-    with open(out_path, "w") as fh:
-        json.dump({"sampler": sampler, **report.to_json()}, fh, indent=1)
+    write_json(out_path, {"sampler": sampler, **report.to_json()})
 
 
 def table(*paths) -> str:

@@ -13,6 +13,8 @@ import json
 import sys
 from dataclasses import replace
 
+from febm.dynamics.files import write_json
+
 NAMES, SEEDS, FAIL, X = ("neyman_chi2", "alpha=-1"), 16, 0.01, -4.0
 
 
@@ -45,17 +47,15 @@ def run(out, factor: float) -> None:
                      "b": [float(trainer.omega[r, -1]) for r in runs], "u": [float(u[r]) for r in runs],
                      "log_ratio": [float(log_ratio[r]) for r in runs],
                      "finite": [result.status[r].ok for r in runs]}
-    with open(out, "w") as fh:
-        json.dump({str(factor): arm}, fh, indent=1)
+    write_json(out, {str(factor): arm})
 
 
 def merge(out, parts) -> None:
     arms = {}
     for p in parts:
-        arms.update(json.load(open(p)))
-    with open(out, "w") as fh:
-        json.dump({"divergences": list(NAMES), "seeds": SEEDS, "master_seed": 0, "fail_above": FAIL, "x": X,
-                   "arms": arms}, fh, indent=1)
+        arms.update({k: v for k, v in json.load(open(p)).items() if k != "provenance"})
+    write_json(out, {"divergences": list(NAMES), "seeds": SEEDS, "master_seed": 0, "fail_above": FAIL, "x": X,
+                   "arms": arms})
 
 
 def failures(runs: dict) -> list[int]:

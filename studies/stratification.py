@@ -10,6 +10,8 @@ import json
 import sys
 from dataclasses import replace
 
+from febm.dynamics.files import write_json
+
 GROUPS = {"bounded": ("kl", "jensen_shannon", "alpha=0.9", "pearson_chi2"),
           "zero-forcing": ("neyman_chi2", "alpha=-1", "alpha=-0.5")}
 
@@ -20,8 +22,7 @@ def run(out) -> None:
 
     limit_threads(1)
     report = paper1d.run(seed=0, config=replace(paper1d.DEFAULT, sampling="iid"), progress=False)
-    with open(out, "w") as fh:
-        json.dump(slim(json.loads(report.json_text())), fh, indent=1)
+    write_json(out, slim(json.loads(report.json_text())))
 
 
 def slim(result: dict) -> dict:
@@ -65,8 +66,7 @@ def small_batch(out) -> None:
         rows[r["divergence"]] = {"run_errors": [max(abs(m[-1] - e["mu"]), abs(s[-1] - e["sigma"]))
                                                 for m, s in zip(t["mu"], t["sigma"])],
                                  "febm": r["febm"], "status": r["status"]}
-    with open(out, "w") as fh:
-        json.dump({**SMALL, "rows": rows}, fh, indent=1)
+    write_json(out, {**SMALL, "rows": rows})
 
 
 def small_text(path) -> str:

@@ -7,6 +7,8 @@
 import json
 import sys
 
+from febm.dynamics.files import write_json
+
 DATASETS = ["8gaussians", "25gaussians", "moons", "rings"]
 
 
@@ -20,16 +22,14 @@ def run(out_path, datasets):
         report = atlas(model=f"toy2d-{dataset}")
         result[dataset] = report.to_json()
         print(report.text(), flush=True)
-        with open(out_path, "w") as fh:
-            json.dump(result, fh, indent=1)
+        write_json(out_path, result)
 
 
 def merge(out_path, parts):
     result = {}
     for p in parts:
         result.update(json.load(open(p)))
-    with open(out_path, "w") as fh:
-        json.dump({d: result[d] for d in DATASETS if d in result}, fh, indent=1)
+    write_json(out_path, {d: result[d] for d in DATASETS if d in result})
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """The four 2-D toys: CD and every curved catalog f, seeds 0 and 1 (per-run random streams)."""
 
-import json
 import sys
 
+from febm.dynamics.files import write_json
 from febm.dynamics.training.toy2d import Toy2DConfig, all_methods, train_toy2d
 from febm.threads import limit_threads
 
@@ -16,5 +16,4 @@ for dataset in ["8gaussians", "25gaussians", "moons", "rings"]:
         report = train_toy2d(dataset, all_methods(), Toy2DConfig(steps=steps, device="cpu"), seed=seed)
         result[dataset].append(report.to_json())
         print(dataset, seed, f"{report.elapsed_s:.0f} s", flush=True)
-        with open(out_path, "w") as fh:
-            json.dump(result, fh, indent=1)
+        write_json(out_path, result)

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from febm.dynamics.commands.calibrate import CalibrateReport, _residual, calibrate, summarize
+from febm.dynamics.files import write_json
 from febm.dynamics.training.toy2d import all_methods
 
 CURVED = all_methods()[1:]  # the 16 catalog f with f''(1) > 0
@@ -112,8 +113,7 @@ def tails(path, out) -> None:
         kappa = fin.min_tail_index  # null in the file: no link grows along any direction (κ = ∞)
         found[r.name] = {"all_finite": fin.all_finite, "min_tail_index": None if kappa == float("inf") else kappa,
                          "worst": fin.worst[0], "exponents": fin.exponents}
-    with open(out, "w") as fh:
-        json.dump(found, fh, indent=2, allow_nan=False)
+    write_json(out, found, indent=2, allow_nan=False)
 
 
 def same_component(path) -> None:
@@ -278,8 +278,7 @@ def start_rate_table(path) -> str:
 
 def merge_batch(out, parts) -> None:
     """The edge-at-batch parts into one file: {"reports": [calibrate JSON, ...]}."""
-    with open(out, "w") as fh:
-        json.dump({"reports": [json.load(open(p)) for p in parts]}, fh, indent=1)
+    write_json(out, {"reports": [json.load(open(p)) for p in parts]})
 
 
 def toy_readings(path) -> str:

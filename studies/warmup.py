@@ -10,6 +10,8 @@ import json
 import sys
 from dataclasses import replace
 
+from febm.dynamics.files import write_json
+
 NAME, SEEDS = "neyman_chi2", 16
 
 
@@ -21,16 +23,14 @@ def run(out, warmup: int) -> None:
     report = paper1d.run(seeds=SEEDS, seed=0, config=replace(paper1d.DEFAULT, critic_warmup=warmup),
                          names=[NAME], progress=False)
     r = json.loads(report.json_text())["rows"][0]
-    with open(out, "w") as fh:
-        json.dump({str(warmup): {"exact": r["exact"], "febm": r["febm"], "status": r["status"]}}, fh, indent=1)
+    write_json(out, {str(warmup): {"exact": r["exact"], "febm": r["febm"], "status": r["status"]}})
 
 
 def merge(out, parts) -> None:
     arms = {}
     for p in parts:
-        arms.update(json.load(open(p)))
-    with open(out, "w") as fh:
-        json.dump({"divergence": NAME, "seeds": SEEDS, "master_seed": 0, "arms": arms}, fh, indent=1)
+        arms.update({k: v for k, v in json.load(open(p)).items() if k != "provenance"})
+    write_json(out, {"divergence": NAME, "seeds": SEEDS, "master_seed": 0, "arms": arms})
 
 
 def _bias_sd(arm: dict) -> tuple[str, str]:

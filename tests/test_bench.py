@@ -156,6 +156,7 @@ def test_bench_plot_writes_the_curves_and_the_results(tmp_path, capsys):
     assert (tmp_path / "bench-toy2d.png").stat().st_size > 10_000
     saved = json.loads((tmp_path / "bench-toy2d.json").read_text())
     assert [c["method"] for c in saved["cells"]] == ["cd", "kl"] and saved["protocol"]["seeds"] == 2
+    assert saved["provenance"]["command"] and saved["provenance"]["date_utc"]  # written by files.write_json
     assert "moons:" in capsys.readouterr().out
 
 

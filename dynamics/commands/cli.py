@@ -138,10 +138,12 @@ def _cmd_bench(args) -> int:
                        seed=args.seed,
                        progress=not args.json)
     if args.plot:
-        from ..files import write_text
+        import json
+
+        from ..files import write_json
 
         report.plot = report.save_figures(args.plot)[0]
-        write_text(Path(args.plot) / "bench-toy2d.json", report.json_text())
+        write_json(Path(args.plot) / "bench-toy2d.json", json.loads(report.json_text()), indent=2, allow_nan=False)
     return _emit(report, args)
 
 
@@ -282,7 +284,7 @@ def _add_atlas(sub) -> None:
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the atlas figure here")
     p.add_argument("--basins", action="store_true",
                    help="also bisect basin radii along the slowest mode and 2 random directions (slow)")
-    p.add_argument("--lr", type=arg.positive_float, default=None,
+    p.add_argument("--lr", type=arg.learning_rate, default=None,
                    help="predict a training run with this learning rate (both players) and --steps: the "
                         "exact flow from the start is followed for time lr × steps")
     p.add_argument("--steps", type=arg.count(1, 10**9), default=20000, help="with --lr: training steps (default 20000)")
