@@ -51,7 +51,7 @@ def _cell(c: dict) -> str:
 
 def table(path) -> str:
     d = json.load(open(path))
-    lines = ["| f | " + " | ".join(f"K = {k}" for k in d["bumps"]) + " |", "| --- |" + " --- |" * len(d["bumps"])]
+    lines = ["| f | " + " | ".join(f"m = {k}" for k in d["bumps"]) + " |", "| --- |" + " --- |" * len(d["bumps"])]
     for name, row in d["rows"].items():
         lines.append(f"| {NAMES[name]} | " + " | ".join(_cell(row[str(k)]) for k in d["bumps"]) + " |")
     return "\n".join(lines)

@@ -73,8 +73,14 @@ def basins(d: dict) -> dict:
         radius = [r["basin"]["radius"] for r in rows]
         ratio = spearmanr([r["f3_at_1"] / r["f2_at_1"] for r in rows], radius)
         raw = spearmanr([r["f3_at_1"] for r in rows], radius)
+        cap = max(radius)
+        scale = {r["name"]: r["f3_at_1"] / r["f2_at_1"] for r in rows}
+        capped_from = min(x for n, x in scale.items() if all(
+            r["basin"]["radius"] >= cap for r in rows if scale[r["name"]] >= x))
+        by_name = {r["name"]: r["basin"]["radius"] for r in rows}
         out[model] = {"n": len(rows), "rho_ratio": float(ratio.statistic), "p_ratio": float(ratio.pvalue),
-                      "rho_f3": float(raw.statistic), "p_f3": float(raw.pvalue)}
+                      "rho_f3": float(raw.statistic), "p_f3": float(raw.pvalue), "cap": cap,
+                      "capped_from": capped_from, "kl_over_reverse_kl": by_name["kl"] / by_name["reverse_kl"]}
         assert out[model]["rho_ratio"] > 0 and out[model]["rho_f3"] > 0, "the prose says the radius rises"
     return out
 

@@ -47,13 +47,11 @@ def test_corrected_atlas_table_is_rendered_from_its_result_file():
     assert result["batch"] == 1000 and abs(kl["eta_ms"] - 0.021) < 0.0005  # the value the theory page quotes
 
 
-def test_theory_says_what_the_operator_correction_changed_from_its_result_file():
-    """"the corrected edge for KL is 0.021 (it was 0.257)": both edges from one Jacobian and noise."""
+def test_the_operator_correction_file_and_the_atlas_agree_on_kl():
+    """The changelog's corrected KL edge (a placeholder) is the atlas's: both edges from one Jacobian and noise."""
     kl = json.loads((ROOT / "docs/results/mean-square-old-operator.json").read_text())["rows"]["kl"]
     atlas = json.loads((ROOT / "docs/results/atlas-paper-1d.json").read_text())["rows"]
     assert math.isclose(kl["eta_ms"], next(r for r in atlas if r["name"] == "kl")["eta_ms"], rel_tol=1e-6)
-    theory = " ".join((ROOT / "docs/theory.md").read_text().split())
-    assert f"the corrected edge for KL is {kl['eta_ms']:.3f} (it was {kl['eta_ms_old']:.3f};" in theory
 
 
 def test_paper_1d_atlas_bullets_read_the_result_files():
@@ -321,8 +319,6 @@ def test_capacity_table_is_rendered_from_its_result_file():
     d = {f: [row[str(k)]["distance"] for k in capacity_bias.BUMPS] for f, row in rows.items()}
     assert all(v[0] > v[-1] for v in d.values())  # "shrinks as K grows"
     assert any(b > a for v in d.values() for a, b in zip(v, v[1:]))  # "though not monotonically"
-    theory = " ".join((ROOT / "docs/theory.md").read_text().split())
-    assert f"the solver returns a root at distance {rows['neyman_chi2']['2']['distance']:.3f} there" in theory
 
 
 def test_mean_square_prose_reads_its_table():
@@ -380,13 +376,11 @@ def test_basins_table_and_its_readings_come_from_the_result_file():
 
     path = ROOT / "docs/results/basins.json"
     atlas_md = " ".join((ROOT / "docs/atlas.md").read_text().split())
-    theory = " ".join((ROOT / "docs/theory.md").read_text().split())
     assert basins.table(path) in (ROOT / "docs/atlas.md").read_text()
     (g_model, g_rho, g_p, n), (p_model, p_rho, p_p, _) = basins.correlation(path)
     assert (g_model, p_model) == ("gaussian-1d", "paper-1d") and n == 16
     assert f"{g_rho:.2f}" == f"{p_rho:.2f}" == "0.86" and f"{g_p:.0e}" == f"{p_p:.0e}" == "2e-05"
     assert "is 0.86 on both set-ups (p ≈ 2·10⁻⁵, 16 f)" in atlas_md
-    assert "(Spearman \\(\\rho = 0.86\\) on gaussian-1d and on paper-1d): on gaussian-1d, 0.67 for" in theory
     _, data = basins.radii(json.loads(path.read_text()))
     assert {round(data[n][1][0]["radius"], 2) for n in ("neyman_chi2", "symmetric_chi2")} == {0.67}
     assert all(v[1][0]["radius"] >= 3 for v in data.values() if v[0] >= -1.5)  # "at least 3 for f'''(1) ≥ −1.5"
