@@ -1,13 +1,14 @@
 """`febm figures`: the registry, the files and manifest it writes, and determinism under a seed."""
 
 import json
+from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
 
 from febm.dynamics.commands.cli import main
-from febm.dynamics.commands.figures import FIGURES, render
+from febm.dynamics.commands.figures import FIGURES, render, stale
 
 matplotlib.use("Agg")
 
@@ -72,7 +73,14 @@ def test_fast_set_writes_every_figure(tmp_path):
 
 
 # the code each committed figure depends on besides dynamics/commands/figures.py
-DRAWN_BY = {"paper-1d": ["dynamics/training/paper1d.py"], "toy2d": ["dynamics/training/toy2d.py"]}
+_PAPER = ["dynamics/training/paper1d.py"]
+_BENCH = ["dynamics/training/bench.py"]
+DRAWN_BY = {"paper-1d": _PAPER, "paper-1d-trajectories": _PAPER, "paper-1d-error": _PAPER,
+            "toy2d": ["dynamics/training/toy2d.py"], "atlas-paper-1d": ["dynamics/commands/atlas.py"],
+            "calibration": ["dynamics/commands/calibrate_figures.py"],
+            "calibration-flow": ["dynamics/commands/calibrate.py"],
+            "bench-toy2d": _BENCH, "bench-toy2d-tuned": _BENCH, "bench-toy2d-long": _BENCH,
+            "bench-toy2d-residual": _BENCH}
 
 
 def test_committed_figures_are_newer_than_the_code_that_draws_them():
@@ -100,3 +108,124 @@ def test_committed_figures_are_newer_than_the_code_that_draws_them():
         if drawn is None or git("merge-base", "--is-ancestor", changed, drawn).returncode != 0:
             stale.append(f"{entry['name']} drawn at {drawn}, code changed at {changed}")
     assert not stale, "\n".join(stale)
+
+
+# --- the manifest's provenance: which result files each committed figure was drawn from ----------
+ROOT = Path(__file__).resolve().parent.parent
+DOCS_FIGURES = ROOT / "docs/figures"
+
+
+def _docs_manifest() -> dict:
+    return json.loads((DOCS_FIGURES / "manifest.json").read_text())
+
+
+def test_every_committed_figure_says_what_it_was_drawn_from():
+    """Each entry is drawn from result files (kind results: their paths and SHA-256) or by a fresh
+    computation (kind computed: no inputs); either way with the one command that redraws it."""
+    for entry in _docs_manifest()["figures"]:
+        assert entry["kind"] in ("results", "computed"), entry["name"]
+        assert entry["command"].startswith(f"febm figures --only {entry['name']} "), entry["name"]
+        if entry["kind"] == "results":
+            assert entry["inputs"] and entry["inputs"] == [
+                {"path": p, "sha256": entry["inputs"][k]["sha256"]} for k, p in enumerate(FIGURES[entry["name"]].reads)]
+            assert all(len(i["sha256"]) == 64 for i in entry["inputs"])
+        else:
+            assert entry["inputs"] == [] and not FIGURES[entry["name"]].reads
+
+
+def test_no_result_file_changed_after_the_figure_that_reads_it():
+    """A result file edited or rerun after its figure was drawn leaves the figure stale; so does a
+    figure file replaced by hand. Redraw with the command each line names."""
+    assert stale(_docs_manifest(), ROOT) == []
+
+
+def test_every_figure_in_docs_figures_is_in_the_manifest_and_registered():
+    listed = {Path(f).name for e in _docs_manifest()["figures"] for f in e["files"]}
+    on_disk = {p.name for p in DOCS_FIGURES.iterdir() if p.suffix in (".png", ".pdf")}
+    assert on_disk == listed
+    assert {e["name"] for e in _docs_manifest()["figures"]} == set(FIGURES)
+
+
+def test_stale_names_a_result_file_changed_after_drawing(tmp_path, monkeypatch):
+    from febm.dynamics.commands import figures
+
+    results = tmp_path / "docs/results"
+    results.mkdir(parents=True)
+    source = ROOT / figures.THROUGHPUT
+    (tmp_path / figures.THROUGHPUT).write_bytes(source.read_bytes())
+    monkeypatch.setattr(figures, "ROOT", tmp_path)
+    manifest = render(tmp_path / "out", only=["trainer-scaling-cpu"], progress=False).to_json()
+    (entry,) = manifest["figures"]
+    assert entry["kind"] == "results" and entry["inputs"][0]["path"] == figures.THROUGHPUT
+    assert figures.stale(manifest, tmp_path) == []
+    data = json.loads(source.read_text())
+    data["single_run_loop"] *= 2  # a rerun of the benchmark
+    (tmp_path / figures.THROUGHPUT).write_text(json.dumps(data))
+    (fault,) = figures.stale(manifest, tmp_path)
+    assert "trainer-scaling-cpu" in fault and figures.THROUGHPUT in fault and "changed after" in fault
+    (tmp_path / figures.THROUGHPUT).unlink()
+    assert "is gone" in figures.stale(manifest, tmp_path)[0]
+
+
+def test_a_computed_figure_records_no_inputs(tmp_path):
+    (entry,) = render(tmp_path, only=["spectra"], fast=True, progress=False).to_json()["figures"]
+    assert entry["kind"] == "computed" and entry["inputs"] == []
+    assert entry["command"] == f"febm figures --only spectra --out {tmp_path} --fast"
+
+
+# --- what the redrawn figures show --------------------------------------------------------------
+def test_stability_map_marks_the_equal_rates_window_theory_cites():
+    """theory.md: at equal rates alternating steps are stable for 0.275 < η_θ < 0.480, where
+    simultaneous steps diverge; the figure computes and marks that window."""
+    from febm.dynamics.analysis.spectrum import spectral_radius
+    from febm.dynamics.commands.figures import _linearization, equal_rates_window
+
+    lin = _linearization("kl", "shifted-linear")
+    lo, hi = equal_rates_window(lin)
+    assert abs(lo - 0.275) < 5e-4 and abs(hi - 0.480) < 5e-4
+    for eta in (lo * 1.01, np.sqrt(lo * hi), hi * 0.99):
+        assert spectral_radius(lin.step_matrix("alternating", eta, 1.0)) < 1
+        assert spectral_radius(lin.step_matrix("simultaneous", eta, 1.0)) > 1
+    assert spectral_radius(lin.step_matrix("alternating", lo * 0.98, 1.0)) > 1
+
+
+def test_failures_quartic_decays_as_a_power_law_near_one_half():
+    """f = (t-1)^4: a cubic restoring force, so the distance falls like t^(-1/2) at long times."""
+    import matplotlib.pyplot as plt
+
+    fig_def = FIGURES["failures"]
+    fig, data = fig_def.draw(plt, fig_def.params, 0)
+    plt.close("all")
+    assert -0.6 < data["power_law_slope"] < -0.4
+    assert fig.axes[0].get_xscale() == "log" and fig.axes[0].get_yscale() == "log"
+    assert any("start distance" in t.get_text() for t in fig.axes[1].get_legend().get_texts())
+
+
+def test_alpha_atlas_includes_the_limits_zero_and_one():
+    fig_def = FIGURES["alpha-atlas"]
+    assert {0, 1} <= set(fig_def.params["alphas"])
+
+
+def test_calibration_names_every_f_it_leaves_out():
+    from febm.dynamics.commands.calibrate import CalibrateReport
+    from febm.dynamics.commands.calibrate_figures import placed
+
+    report = CalibrateReport.from_json(json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text()))
+    for q in report.summary:
+        if q.endswith("_hold_out"):
+            continue
+        shown, left = placed(report, q)
+        names = [n for n, *_ in shown] + [n for n, _ in left]
+        assert sorted(names) == sorted(r.name for r in report.rows), q
+        assert all(why for _, why in left)
+
+
+def test_paper_1d_title_gives_the_result_files_time():
+    """paper-1d.md quotes the run's time from docs/results/paper-1d.json; the figure drawn from it says the same."""
+    import matplotlib.pyplot as plt
+
+    fig_def = FIGURES["paper-1d"]
+    fig, _ = fig_def.draw(plt, fig_def.params, 0)
+    elapsed = json.loads((ROOT / "docs/results/paper-1d.json").read_text())["elapsed_s"]
+    assert f"{elapsed:.0f} s" in fig._suptitle.get_text()
+    plt.close("all")

@@ -1,5 +1,9 @@
 """A registry of named figures. Each is a function of explicit parameters and a seed that
-returns the numbers it plots; `render` writes PNG and PDF files and a manifest.
+returns the numbers it plots; `render` writes PNG (and PDF) files and a manifest.
+
+A figure is either *computed* (drawn from a fresh computation of its own) or drawn from *results*:
+result files under docs/ (``reads``), which the manifest names with their SHA-256, so that a
+figure whose result file changed after it was drawn is found stale (`stale`).
 
 ``fast=True`` shrinks the stochastic and training figures so that the whole set regenerates in
 minutes on a CPU; the plotted quantities are the same.
@@ -30,6 +34,9 @@ from ..training.trainer import progress_bar
 FIGURES: Registry["Figure"] = Registry("figure", hint="see `febm figures --list`")
 
 
+ROOT = Path(__file__).resolve().parents[2]  # the repository: result files are named relative to it
+
+
 @dataclass
 class Figure:
     name: str
@@ -37,16 +44,59 @@ class Figure:
     draw: callable  # (plt, params, seed) -> (fig, data)
     params: dict
     fast_params: dict
+    reads: tuple = ()  # result files (relative to ROOT) the figure is drawn from; none: computed
+    formats: tuple = ("png", "pdf")
+
+    @property
+    def kind(self) -> str:
+        return "results" if self.reads else "computed"
 
 
-def figure(name, title, params=None, fast=None):
-    """Decorator: register ``draw(plt, params, seed) -> (fig, data)`` as a named figure."""
+def figure(name, title, params=None, fast=None, reads=(), formats=("png", "pdf")):
+    """Decorator: register ``draw(plt, params, seed) -> (fig, data)`` as a named figure; ``reads``
+    names the result files it draws from (the draw function reads them with `result`)."""
 
     def register(draw):
-        FIGURES.register(name, Figure(name, title, draw, params or {}, {**(params or {}), **(fast or {})}))
+        FIGURES.register(name, Figure(name, title, draw, params or {}, {**(params or {}), **(fast or {})},
+                                      tuple(reads), tuple(formats)))
         return draw
 
     return register
+
+
+def result(path: str):
+    """A result file's JSON, by its path relative to the repository."""
+    import json
+
+    full = ROOT / path
+    if not full.is_file():
+        raise InputError(f"result file {printable(path)} not found under {printable(str(ROOT))}: this figure is "
+                         "drawn from it (run from a source checkout)")
+    data = json.loads(full.read_text())
+    if isinstance(data, dict):
+        data.pop("provenance", None)  # where the file came from; no report reads it back
+    return data
+
+
+def stale(manifest: dict, root=ROOT) -> list[str]:
+    """What in a manifest no longer describes the files: a result file whose SHA-256 differs from
+    the one recorded when the figure reading it was drawn, or a figure file that changed since
+    (drawn by hand or by another command). One line per fault; empty when all is current."""
+    faults = []
+    for entry in manifest["figures"]:
+        redraw = entry.get("command", f"febm figures --only {entry['name']}")
+        for item in entry.get("inputs", []):
+            path = Path(root) / item["path"]
+            if not path.is_file():
+                faults.append(f"{entry['name']}: its result file {item['path']} is gone (redraw: {redraw})")
+            elif sha256(path) != item["sha256"]:
+                faults.append(f"{entry['name']}: {item['path']} changed after the figure was drawn (redraw: {redraw})")
+        for file in entry["files"]:
+            path = Path(root) / file
+            digest = entry.get("sha256", {}).get(Path(file).name)
+            if not path.is_file() or sha256(path) != digest:
+                faults.append(f"{entry['name']}: {file} is not the file the manifest recorded (redraw: {redraw})")
+    return faults
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -177,28 +227,55 @@ def stability_map(plt, params, seed):
         for j, e in enumerate(etas):
             for kind in rho:
                 rho[kind][i, j] = spectral_radius(lin.step_matrix(kind, e, r))
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True, layout="constrained")
+    lo, hi = equal_rates_window(lin)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True, layout="constrained")
     for ax, (kind, R) in zip(axes, rho.items()):
         im = ax.pcolormesh(etas, ratios, np.clip(np.log10(R), -0.1, 0.1), cmap="RdBu_r", vmin=-0.1, vmax=0.1,
                            shading="auto")
         ax.contour(etas, ratios, R, levels=[1.0], colors="k")
+        ax.axhline(1.0, color="0.3", lw=0.8, ls=":")
         ax.set(xscale="log", yscale="log", xlabel="step size η_θ", title=f"{kind} GDA (black line: ρ = 1)")
+    if lo is not None:  # the equal-rates window theory.md cites: alternating stable, simultaneous not
+        axes[1].plot([lo, hi], [1.0, 1.0], color="limegreen", lw=5, solid_capstyle="butt", zorder=5)
+        axes[1].annotate(f"equal rates (η_ω = η_θ): alternating stable\nfor {lo:.3f} < η_θ < {hi:.3f}, "
+                         "where simultaneous\nsteps and the flow diverge", (np.sqrt(lo * hi), 1.0),
+                         xytext=(1.2e-3, 0.16),
+                         fontsize=8, arrowprops={"arrowstyle": "->", "color": "0.2"},
+                         bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "none", "alpha": 0.85})
+        axes[0].annotate("η_ω = η_θ: unstable at every step", (2e-3, 1.0), xytext=(0, -14), textcoords="offset points",
+                         fontsize=8, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
     axes[0].set_ylabel("η_ω / η_θ")
     fig.colorbar(im, ax=axes, extend="both", label="log10 ρ of one step (clipped at ±0.1)")
     fig.suptitle(f"Stable steps of {params['divergence']} on {params['model']}: blue contracts, red grows")
-    return fig, rho
+    return fig, {**rho, "equal_rates_window": (lo, hi)}
 
 
-# --- (e) paper 1-D fits ------------------------------------------------------------------
-@figure("paper-1d", "The paper's 1-D experiment: exact and f-EBM fits, and each critic H + E against log p/q",
-        {"steps": 3600, "seeds": 4, "device": "auto"}, {"steps": 600, "seeds": 2})
-def paper_fits(plt, params, seed):
-    from ..training import paper1d
+def equal_rates_window(lin, kind="alternating", other="simultaneous", points=4000):
+    """The step sizes η_θ at η_ω = η_θ where ``kind`` steps contract (ρ < 1) and ``other`` steps do
+    not: (lo, hi) of the widest such interval on a fine log grid, refined by bisection; (None, None)
+    if there is none."""
+    from ..analysis.spectrum import spectral_radius
 
-    out = paper1d.run(seeds=params["seeds"], device=params["device"], seed=seed, progress=False,
-                      config=paper1d.with_steps(params["steps"]))
-    fits = {r.divergence: (r.febm.mu, r.febm.sigma) for r in out.rows}
-    return paper1d.draw(plt, out), fits
+    def window(e):
+        return spectral_radius(lin.step_matrix(kind, e, 1.0)) < 1 <= spectral_radius(lin.step_matrix(other, e, 1.0))
+
+    etas = np.logspace(-3, 1, points)
+    inside = np.array([window(e) for e in etas])
+    if not inside.any():
+        return None, None
+    edges = np.flatnonzero(np.diff(np.r_[0, inside.astype(int), 0]))
+    runs = list(zip(edges[::2], edges[1::2]))  # [start, stop) index runs where inside
+    a, b = max(runs, key=lambda r: r[1] - r[0])
+
+    def edge(out, into):  # bisect between a point outside and one inside the window
+        for _ in range(50):
+            mid = np.sqrt(out * into)
+            out, into = (out, mid) if window(mid) else (mid, into)
+        return float(into)
+
+    lo = edge(etas[a - 1], etas[a]) if a > 0 else float(etas[a])
+    hi = edge(etas[b], etas[b - 1]) if b < len(etas) else float(etas[b - 1])
+    return lo, hi
 
 
 # --- (f) 2-D toys ------------------------------------------------------------------------
@@ -217,9 +294,12 @@ def toy2d_samples(plt, params, seed):
 
 
 # --- (g) α atlas -------------------------------------------------------------------------
+ALPHA_LIMITS = {0: "-log(t) + t - 1", 1: "t*log(t) - t + 1"}  # α → 0 and α → 1 of the α generator
+
+
 @figure("alpha-atlas",
-        "Stability across the α-family: the linearization is blind to α, finite perturbations are not",
-        {"alphas": [-2, -1, -0.5, 0.5, 0.9, 1.5, 2, 3], "model": "gaussian-1d", "size": 0.5})
+        "The α-family: one linearization for every α; the nonlinear flow's time to 1% differs by a few per cent",
+        {"alphas": [-2, -1, -0.5, 0, 0.5, 0.9, 1, 1.5, 2, 3], "model": "gaussian-1d", "size": 0.5})
 def alpha_atlas(plt, params, seed):
     from ..analysis.simulate import flow
 
@@ -227,7 +307,9 @@ def alpha_atlas(plt, params, seed):
     rows = {"max_real": [], "eta_max": [], "time_to_1e-2": []}
     s = setup(params["model"])
     for a in params["alphas"]:
-        lin = LocalAnalysis.build(base.bind(alpha=a), s).require().lin
+        # α = 0 and α = 1 are limits of the generator (reverse KL and KL, plus an affine term)
+        div = resolve(ALPHA_LIMITS[a]) if a in ALPHA_LIMITS else base.bind(alpha=a)
+        lin = LocalAnalysis.build(div, s).require().lin
         J = lin.G
         rows["max_real"].append(float(np.max(np.linalg.eigvals(J).real)))
         rows["eta_max"].append(lin.eta_max("simultaneous"))
@@ -235,52 +317,165 @@ def alpha_atlas(plt, params, seed):
         traj = flow(lin.field(), s.z_star, z0, 40.0, jac=J, blowup=50.0)
         below = np.flatnonzero(traj.distances <= 1e-2 * params["size"])
         rows["time_to_1e-2"].append(float(traj.times[below[0]]) if below.size else np.nan)
-    fig, (ax1, ax3, ax2) = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
+    alphas = params["alphas"]
+    at = [k for k, a in enumerate(alphas) if a in ALPHA_LIMITS]
+    fig, (ax1, ax3, ax2) = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")
     # each quantity on its own axis, drawn from 0: flat lines read as flat, not as a value of 0
-    ax1.plot(params["alphas"], rows["max_real"], "o-", color="C0")
+    for ax, key, style, colour in ((ax1, "max_real", "o-", "C0"), (ax3, "eta_max", "s-", "C1"),
+                                   (ax2, "time_to_1e-2", "o-", "C3")):
+        ax.plot(alphas, rows[key], style, color=colour)
+        ax.plot([alphas[k] for k in at], [rows[key][k] for k in at], "o", ms=11, mfc="none", mec="k",
+                label="α = 0 and 1: the limits\n(reverse KL and KL)")
+    spread = np.ptp(rows["max_real"]) / abs(np.mean(rows["max_real"]))
     ax1.set_ylim(1.3 * min(rows["max_real"]), 0)
-    ax1.set(xlabel="α", ylabel="slowest rate max Re λ", title="linearization: the same for every α")
-    ax3.plot(params["alphas"], rows["eta_max"], "s-", color="C1")
+    ax1.set(xlabel="α", ylabel="slowest rate max Re λ",
+            title=f"linearization: equal for every α\n(relative spread {spread:.0e})")
     ax3.set_ylim(0, 1.3 * max(rows["eta_max"]))
-    ax3.set(xlabel="α", ylabel="largest stable step η_max (simultaneous)", title="… so is the step limit")
+    ax3.set(xlabel="α", ylabel="largest stable step η_max (simultaneous)", title="the step limit: equal too")
     times = np.array(rows["time_to_1e-2"])
-    ax2.plot(params["alphas"], times, "o-", color="C3", label=f"from distance {params['size']} along the slowest mode")
+    apart = np.nanmax(times) / np.nanmin(times) - 1
     ax2.set_ylim(0, 1.15 * np.nanmax(times))  # from 0: the effect is a few per cent, shown at its size
-    ax2.text(0.03, 0.06, f"range {np.nanmin(times):.2f}–{np.nanmax(times):.2f} "
-             f"({np.nanmax(times) / np.nanmin(times) - 1:.0%} apart)", transform=ax2.transAxes, fontsize=9)
+    ax2.text(0.03, 0.06, f"from distance {params['size']} along the slowest mode\nrange {np.nanmin(times):.2f}–"
+             f"{np.nanmax(times):.2f} ({apart:.0%} apart)", transform=ax2.transAxes, fontsize=9)
     ax2.set(xlabel="α", ylabel="time to reach 1% of the start",
-            title="nonlinear flow: f'''(1) = α − 2 matters")
-    ax2.legend(fontsize=8, loc="upper left")
+            title=f"nonlinear flow: {apart:.0%} apart across α\n(f'''(1) = α − 2)")
+    ax1.legend(fontsize=8, loc="lower left")
+    fig.suptitle(f"The α-family on {params['model']}: the linearization is the same for every α; "
+                 f"the nonlinear flow's time to 1% differs by {apart:.0%} from α = {min(alphas):g} to {max(alphas):g}")
     return fig, rows
 
 
 # --- (h) where the claim fails -----------------------------------------------------------
 @figure("failures", "Where the local claim fails: f''(1) = 0, and an unstable parametrization",
-        {"t_end": 60.0})
+        {"t_end": 60.0, "t_end_power_law": 1e5})
 def failures(plt, params, seed):
     from ..analysis import GDAField
     from ..analysis.simulate import flow, start_point
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
     data = {}
     s = setup("gaussian-1d")
+    z0 = start_point(s.z_star, 0.05, seed)
     for k, name in enumerate(["kl", "(t-1)**4"]):
         F = GDAField(Game.from_setup(resolve(name).validate(), s))
-        traj = flow(F, s.z_star, start_point(s.z_star, 0.05, seed), params["t_end"], blowup=10.0)
-        data[name] = traj.distances
-        ax1.semilogy(traj.times, traj.distances, color=f"C{k}", label=f"{name}")
-    ax1.set(xlabel="time", ylabel="distance to the equilibrium", title="f''(1) = 0: no exponential rate")
-    ax1.legend(fontsize=8)
+        early = flow(F, s.z_star, z0, params["t_end"], blowup=10.0)
+        times, dist = early.times, early.distances
+        if name != "kl":  # the power law needs decades of time: a second, long flow after the first
+            late = flow(F, s.z_star, z0, params["t_end_power_law"], blowup=10.0)
+            keep = late.times > times[-1]
+            times, dist = np.r_[times, late.times[keep]], np.r_[dist, late.distances[keep]]
+        data[name] = np.stack([times, dist])
+        shown = (times > 0) & (dist > 1e-15)
+        ax1.loglog(times[shown], dist[shown], color=f"C{k}", lw=1.6, label=f"{name}")
+    times, dist = data["(t-1)**4"]
+    tail = times >= times[-1] / 10  # the last decade
+    slope, icpt = np.polyfit(np.log(times[tail]), np.log(dist[tail]), 1)
+    ref = np.logspace(np.log10(times[-1]) - 3, np.log10(times[-1]), 20)
+    ax1.loglog(ref, 2 * np.exp(icpt) * ref ** slope, color="0.35", ls="--", lw=1,
+               label=f"power law ∝ t^{slope:.2f} (fit over the last decade, ×2 to stand clear)")
+    data["power_law_slope"] = slope
+    ax1.set(xlabel="time", ylabel="distance to the equilibrium", ylim=(1e-16, 0.2),
+            title="f''(1) = 0: a power law, not an exponential (log–log)")
+    ax1.legend(fontsize=8, loc="lower left")
     s = setup("shifted-linear")
     for k, ratio in enumerate([1.0, 3.0, 3.4, 5.0]):
         F = GDAField(Game.from_setup(resolve("kl"), s), 1.0, ratio)
         traj = flow(F, s.z_star, start_point(s.z_star, 1e-3, seed), 15.0, blowup=1.0)
         data[f"ratio={ratio}"] = traj.distances
         ax2.semilogy(traj.times, traj.distances, color=f"C{k}", label=f"η_ω/η_θ = {ratio:g}")
-    ax2.axhline(1e-3, color="0.7", lw=1)
-    ax2.set(xlabel="time", ylabel="distance", title="shifted-linear: unstable below η_ω/η_θ = 3.2")
-    ax2.legend(fontsize=8)
+    ax2.axhline(1e-3, color="0.6", lw=1, ls="--", label="start distance 10⁻³")
+    ax2.set(xlabel="time", ylabel="distance to the equilibrium", title="shifted-linear: unstable below η_ω/η_θ = 3.2")
+    ax2.legend(fontsize=8, loc="lower left")
     return fig, data
+
+
+# --- (i) figures drawn from result files ------------------------------------------------
+ATLAS = "docs/results/atlas-paper-1d.json"
+CALIBRATION = "docs/results/calibration-paper-1d.json"
+PAPER_1D = "docs/results/paper-1d.json"
+THROUGHPUT = "docs/results/trainer-throughput.json"
+
+
+@figure("atlas-paper-1d", "The atlas on paper-1d: predicted against measured per f", reads=[ATLAS],
+        formats=("png",))
+def atlas_paper_1d(plt, params, seed):
+    from .atlas import AtlasReport
+
+    return AtlasReport.from_json(result(ATLAS)).figure(), {}
+
+
+@figure("calibration", "The trained game: predicted against measured, one panel per quantity",
+        reads=[CALIBRATION], formats=("png",))
+def calibration(plt, params, seed):
+    from .calibrate import CalibrateReport
+    from .calibrate_figures import draw_calibration
+
+    return draw_calibration(CalibrateReport.from_json(result(CALIBRATION))), {}
+
+
+@figure("calibration-flow", "The trained game along its deterministic flow: |F|, η_max and the path angle",
+        reads=[CALIBRATION], formats=("png",))
+def calibration_flow(plt, params, seed):
+    from .calibrate import CalibrateReport, _draw_flow
+
+    return _draw_flow(CalibrateReport.from_json(result(CALIBRATION))), {}
+
+
+def _bench(name: str, path: str, title: str):
+    @figure(name, title, reads=[path], formats=("png",))
+    def draw(plt, params, seed):
+        from ..training.bench import BenchReport
+
+        return BenchReport.from_json(result(path)).figure(), {}
+
+    return draw
+
+
+for _name, _title in (("bench-toy2d", "The 2-D toy bench: grid JS against gradient evaluations, CD and 16 f"),
+                      ("bench-toy2d-tuned", "The 2-D toy bench, each method at its tuned (lr, ratio)"),
+                      ("bench-toy2d-long", "The 2-D toy bench at a longer budget"),
+                      ("bench-toy2d-residual", "The 2-D toy bench with the residual critic")):
+    _bench(_name, f"docs/figures/{_name}.json", _title)
+
+
+@figure("paper-1d", "The paper's 1-D experiment: each f's (μ, σ) path to its exact optimum, and each critic's "
+        "error against log p/q", reads=[PAPER_1D])
+def paper_fits(plt, params, seed):
+    from ..training.paper1d import Paper1DReport, draw
+
+    report = Paper1DReport.from_json(result(PAPER_1D))
+    return draw(plt, report), {r.divergence: (r.febm.mu, r.febm.sigma) for r in report.rows}
+
+
+@figure("paper-1d-trajectories", "The paper's 1-D experiment: μ and σ against the step, every seed",
+        reads=[PAPER_1D], formats=("png",))
+def paper_trajectories(plt, params, seed):
+    from ..training.paper1d import Paper1DReport, draw_trajectories
+
+    return draw_trajectories(plt, Paper1DReport.from_json(result(PAPER_1D))), {}
+
+
+@figure("paper-1d-error", "The paper's 1-D experiment: each f's distance to its exact minimizer against the step",
+        reads=[PAPER_1D], formats=("png",))
+def paper_errors(plt, params, seed):
+    from ..training.paper1d import Paper1DReport, draw_errors
+
+    return draw_errors(plt, Paper1DReport.from_json(result(PAPER_1D))), {}
+
+
+@figure("trainer-scaling-cpu", "The paper-1d trainer's batched throughput against the number of runs",
+        reads=[THROUGHPUT], formats=("png",))
+def trainer_scaling(plt, params, seed):
+    d = result(THROUGHPUT)
+    fig, ax = plt.subplots(figsize=(5.5, 4), layout="constrained")
+    for device, rates in d["batched"].items():
+        runs = sorted(int(r) for r in rates)
+        ax.plot(runs, [rates[str(r)] for r in runs], "o-", label=f"batched, {device}")
+    ax.axhline(d["single_run_loop"], color="k", ls="--", label="single-run CPU loop")
+    ax.set(xscale="log", yscale="log", xlabel="runs R in one batch", ylabel="run-steps per second",
+           title=f"paper-1d trainer: batched throughput ({d['threads']} thread{'s' * (d['threads'] != 1)})")
+    ax.legend()
+    return fig, d["batched"]
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -308,7 +503,7 @@ class FiguresReport(Report):
                 "fast": self.fast, "out": self.out}
 
     def text(self) -> str:
-        lines = [f"{e['name']:16} {e['elapsed_s']:6.1f} s  {e['files'][0]}" for e in self.figures]
+        lines = [f"{e['name']:22} {e['elapsed_s']:6.1f} s  {e['files'][0]}" for e in self.figures]
         return "\n".join(lines + [f"manifest: {self.out}/manifest.json"])
 
 
@@ -376,6 +571,8 @@ def _render_one(plt, fig_def, out: Path, files: Staging, fast: bool, seed: int, 
     params = dict(fig_def.fast_params if fast else fig_def.params)
     if "device" in params:
         params["device"] = device
+    inputs = [{"path": path, "sha256": sha256(ROOT / path) if (ROOT / path).is_file() else None}
+              for path in fig_def.reads]  # hashed before drawing: the content the figure shows
     t0 = time.perf_counter()
     fig, _ = fig_def.draw(plt, params, seed)
     title = fig._suptitle.get_text() if fig._suptitle else fig_def.title
@@ -384,12 +581,14 @@ def _render_one(plt, fig_def, out: Path, files: Staging, fast: bool, seed: int, 
     fig.suptitle(title, fontsize=10)
     if fig.get_layout_engine() is None:
         fig.tight_layout()
-    paths = [out / f"{fig_def.name}.{ext}" for ext in ("png", "pdf")]
+    paths = [out / f"{fig_def.name}.{ext}" for ext in fig_def.formats]
     digests = {}
     for path in paths:
         staged = files.stage(path)
         fig.savefig(staged, dpi=120)
         digests[path.name] = sha256(staged)
     plt.close(fig)
-    return {"name": fig_def.name, "files": [str(p) for p in paths], "sha256": digests, "params": params,
+    command = f"febm figures --only {fig_def.name} --out {out}" + (" --fast" if fast else "")
+    return {"name": fig_def.name, "kind": fig_def.kind, "inputs": inputs, "command": command,
+            "files": [str(p) for p in paths], "sha256": digests, "params": params,
             "seed": seed, "elapsed_s": time.perf_counter() - t0}

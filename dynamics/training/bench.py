@@ -228,37 +228,52 @@ HIGHLIGHT = 3  # f drawn in colour per panel: the best by final JS; the others a
 
 def draw_curves(plt, report: BenchReport):
     """One panel per dataset: CD in black, the ``HIGHLIGHT`` f with the lowest final JS in colour,
-    the other f thin and grey (17 colours could not be told apart; bench.md's tables name them all)."""
+    the other f thin and grey (17 colours could not be told apart; bench.md's tables name them all).
+    One legend for the figure (an f has one colour in every panel). JS is on a log axis, where a
+    mean − half-width ≤ 0 cannot be drawn: such a band is cut at the panel's floor (drawn to the
+    bottom edge), which the legend says."""
+    from matplotlib.lines import Line2D
+
     datasets = list(dict.fromkeys(c.dataset for c in report.cells))
     ranking = {d: sorted((c for c in report.cells if c.dataset == d and c.method != "cd"), key=_final_js)
                for d in datasets}
     # one colour per f across the panels, so that the same f reads the same everywhere
     colour = {m: f"C{k}" for k, m in enumerate(dict.fromkeys(c.method for d in datasets
                                                              for c in ranking[d][:HIGHLIGHT]))}
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4.4 * len(datasets), 5.4), squeeze=False,
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.4 * len(datasets), 5.0), squeeze=False,
                              layout="constrained")
+    cut = False
     for ax, dataset in zip(axes[0], datasets):
         cells = [c for c in report.cells if c.dataset == dataset]
-        ranked = ranking[dataset]
-        best = [c.method for c in ranked[:HIGHLIGHT]]
-        others = len(ranked) - len(best)
+        best = [c.method for c in ranking[dataset][:HIGHLIGHT]]
+        curves = {c.method: _curve(c) for c in cells}
+        means = [m for x, mean, hw in curves.values() for m in mean if m is not None and m > 0]
+        floor = 0.8 * min(means)
         for c in sorted(cells, key=lambda c: (c.method == "cd", c.method in best)):  # highlighted on top
-            x, mean, hw = _curve(c)
+            x, mean, hw = curves[c.method]
             if c.method == "cd":
-                style = {"color": "k", "lw": 2.4, "zorder": 5, "label": "cd"}
+                style = {"color": "k", "lw": 2.4, "zorder": 5}
             elif c.method in best:
-                style = {"color": colour[c.method], "lw": 1.6, "zorder": 4, "label": c.method}
+                style = {"color": colour[c.method], "lw": 1.6, "zorder": 4}
             else:
-                style = {"color": "0.6", "lw": 0.7, "zorder": 1,
-                         "label": f"{others} other f" if c is ranked[HIGHLIGHT] else None}
+                style = {"color": "0.6", "lw": 0.7, "zorder": 1}
             ax.plot(x, mean, **style)
             if c.method == "cd" or c.method in best:
-                ax.fill_between(x, [m - h for m, h in zip(mean, hw)], [m + h for m, h in zip(mean, hw)],
-                                color=style["color"], alpha=0.12, lw=0)
-        ax.set(title=dataset, xlabel="gradient evaluations per run (millions)", ylabel="grid JS (nats)",
-               yscale="log")
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False,
-                  title=f"lowest final JS of {len(ranked)} f", title_fontsize=8)  # below: never on the data
+                lower = [max(m - h, floor) for m, h in zip(mean, hw)]
+                cut |= any(m - h <= floor for m, h in zip(mean, hw))
+                ax.fill_between(x, lower, [m + h for m, h in zip(mean, hw)], color=style["color"], alpha=0.12, lw=0)
+        total = len(ranking[dataset])
+        shown = f" (best {len(best)} of {total} f in colour)" if len(best) < total else ""
+        ax.set(title=f"{dataset}{shown}",
+               xlabel="gradient evaluations per run (millions)", ylabel="grid JS (nats)", yscale="log")
+        ax.set_ylim(bottom=floor)
+    handles = [Line2D([], [], color="k", lw=2.4, label="cd")]
+    handles += [Line2D([], [], color=c, lw=1.6, label=m) for m, c in colour.items()]
+    if any(len(ranking[d]) > HIGHLIGHT for d in datasets):
+        handles.append(Line2D([], [], color="0.6", lw=0.7, label="the other f"))
+    band = "95% band, shaded" + (" (one that meets the bottom edge goes lower, possibly to ≤ 0)" if cut else "")
+    handles.append(plt.Rectangle((0, 0), 1, 1, color="0.5", alpha=0.2, lw=0, label=band))
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
     fig.suptitle(f"f-EBM and CD at equal budgets: mean and 95% band over {report.protocol['seeds']} seeds"
                  + (f", {report.protocol.get('critic', 'free')} critic" if report.protocol.get("critic") else ""))
     return fig

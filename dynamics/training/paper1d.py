@@ -259,35 +259,50 @@ def cd_fit(data, seeds: int, config: TrainConfig, seed: int = 0, k: int = 5, ste
 
 
 def draw(plt, report: Paper1DReport):
-    """Per divergence, two panels as in the paper: the data density with the exact and f-EBM
-    Gaussians, and the learned H + E of one run against the log p/q it estimates."""
+    """What the table of (μ, σ) cannot show: each f's path in the (μ, σ) plane, the seed mean
+    along training, ending at its exact minimizer of D_f over Gaussians (star) beside the reference
+    code's final value (×); and each critic's error H + E − log p/q against x, where the data has
+    mass (shaded: p) and where it has none."""
     import numpy as np
 
+    rows = [r for r in report.rows if r.trajectory]
+    fig, (plane, critic) = plt.subplots(1, 2, figsize=(13, 5.4), layout="constrained",
+                                        gridspec_kw={"width_ratios": [1.05, 1]})
+    start = None
+    for k, row in enumerate(rows):
+        colour = f"C{k % 10}"
+        mu = np.nanmean(np.asarray(row.trajectory["mu"]), axis=0)
+        sigma = np.nanmean(np.asarray(row.trajectory["sigma"]), axis=0)
+        start = (mu[0], sigma[0])
+        plane.plot(mu, sigma, color=colour, lw=1.2, label=row.divergence)
+        plane.plot(row.exact.mu, row.exact.sigma, "*", color=colour, ms=14, mec="k", mew=0.6, zorder=5)
+        if row.reference.mu is not None:
+            plane.plot(row.reference.mu, row.reference.sigma, "x", color="k", ms=6, mew=1.2, zorder=6)
+    if start is not None:
+        plane.plot(*start, "ko", ms=6, zorder=6)
+        plane.annotate("start", start, xytext=(6, -4), textcoords="offset points", fontsize=8)
+    plane.plot([], [], "*", color="0.6", mec="k", ms=12, label="exact minimizer of D_f")
+    plane.plot([], [], "x", color="k", ms=6, mew=1.2, label="reference code, end of its run")
+    plane.set(xlabel="μ", ylabel="σ", title="(μ, σ) during training, seed mean:\neach f moves to its own exact optimum")
+    plane.legend(fontsize=7, ncol=2, loc="lower right")
     x = np.linspace(-4, 7, 400)
     px = np.exp(paper_mixture().log_prob(torch.as_tensor(x)).numpy())
-    grid_rows = max(1, -(-len(report.rows) // 3))
-    fig, axes = plt.subplots(grid_rows, 6, figsize=(19, 10 * grid_rows / 3 + 0.5), layout="constrained", squeeze=False)
-    for ax in axes.flat[2 * len(report.rows):]:
-        ax.set_visible(False)
+    shade = critic.twinx()
+    shade.fill_between(x, px, color="0.88", lw=0)
+    shade.set_ylim(0, px.max() * 3)
+    shade.set_yticks([])
+    critic.set_zorder(shade.get_zorder() + 1)
+    critic.patch.set_visible(False)
     for k, row in enumerate(report.rows):
-        density, critic = axes[k // 3, 2 * (k % 3)], axes[k // 3, 2 * (k % 3) + 1]
-        density.fill_between(x, px, color="0.85", label="data p")
-        for key, style in (("exact", "k-"), ("febm", "C3--")):
-            fit = getattr(row, key)
-            m, s = fit.mu, fit.sigma
-            density.plot(x, np.exp(-0.5 * ((x - m) / s) ** 2) / (s * np.sqrt(2 * np.pi)), style,
-                         label=f"{key} ({m:.3f}, {s:.3f})")
-        density.set_title(f"{row.divergence}: error {row.error:.4f}", fontsize=10)
-        density.set(xlabel="x", ylabel="density")
-        density.legend(fontsize=7, title="fit (μ, σ)", title_fontsize=7)
         c = row.critic
-        critic.plot(c["x"], c["log_ratio"], "k-", label="log p/q")
-        critic.plot(c["x"], c["h_plus_e"], "C0--", label="H + E (one run)")
-        critic.set_ylim(min(c["log_ratio"]) - 0.5, max(c["log_ratio"]) + 0.5)
-        critic.set_title(f"{row.divergence}: critic", fontsize=10)
-        critic.set(xlabel="x", ylabel="log-ratio")
-        critic.legend(fontsize=7)
-    fig.suptitle(f"paper-1d: {report.seeds} seeds, {report.elapsed_s:.0f} s on {report.device}")
+        error = np.asarray(c["h_plus_e"]) - np.asarray(c["log_ratio"])
+        critic.plot(c["x"], error, color=f"C{k % 10}", lw=1.2, label=row.divergence)
+    critic.axhline(0, color="k", lw=0.8)
+    critic.set(xlabel="x", ylabel="H + E − log p/q (one run)",
+               title="each critic's error against the log-ratio it estimates\n(grey: the data density p)")
+    critic.legend(fontsize=7, ncol=3, loc="upper right")
+    fig.suptitle(f"paper-1d: {len(report.rows)} f, {report.seeds} seeds each, {report.elapsed_s:.0f} s on "
+                 f"{report.device}")
     return fig
 
 
