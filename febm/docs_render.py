@@ -8,6 +8,8 @@ file and the field inside it::
     {{ calibration-paper-1d.json:readings.late_max | .1f }}     a reading derived from the file (studies/readings.py)
     {{ figures/bench-toy2d.json:protocol.seeds }}               a file elsewhere under docs/ (the name has a slash)
     {{ table:basins.table("docs/results/basins.json") }}        a table, drawn by its study's renderer
+    {{ table:compare.markdown("@docs/results/toy2d-atlas.json", "@docs/results/toy2d-training.json") }}
+                                                                ("@" passes the file's parsed JSON)
     {{ figure:spectra.png | The Jacobian's spectra }}           an image of docs/figures, linked from any page
 
 The path is dot-separated keys; ``[k=v]`` picks the one list element whose ``k`` is ``v``; ``[3]``
@@ -153,10 +155,13 @@ def _table(call: str) -> str:
     args = [ast.literal_eval(a) for a in tree.args]
     kwargs = {k.arg: ast.literal_eval(k.value) for k in tree.keywords}
     for a in [*args, *kwargs.values()]:
-        if isinstance(a, str) and a.startswith("docs/") and not (ROOT / a).exists():
-            if Path(a).name in PENDING:
+        path = a.lstrip("@") if isinstance(a, str) else ""
+        if path.startswith("docs/") and not (ROOT / path).exists():
+            if Path(path).name in PENDING:
                 return "*(pending: this table is drawn when its study has run)*"
-            raise PlaceholderError(f"no result file {a}")
+            raise PlaceholderError(f"no result file {path}")
+    # "@docs/results/x.json" passes the file's parsed JSON, for renderers that take a dict
+    args = [json.loads((ROOT / a[1:]).read_text()) if isinstance(a, str) and a.startswith("@") else a for a in args]
     _studies()
     module_name = tree.func.value.id
     if not (ROOT / "studies" / f"{module_name}.py").exists():

@@ -82,13 +82,17 @@ def basins(d: dict) -> dict:
                       "rho_f3": float(raw.statistic), "p_f3": float(raw.pvalue), "cap": cap,
                       "capped_from": capped_from, "kl_over_reverse_kl": by_name["kl"] / by_name["reverse_kl"]}
         assert out[model]["rho_ratio"] > 0 and out[model]["rho_f3"] > 0, "the prose says the radius rises"
+        elapsed = [r["elapsed_s"] for r in report["rows"]]
+        out[model].update(elapsed_min=min(elapsed), elapsed_max=max(elapsed), elapsed_total=sum(elapsed))
     return out
 
 
 def _scores(report) -> dict:
     kappa, majority = report.scores()
     c = report.confusion
-    return {"agreement": report.agreement, "kappa": kappa, "majority": majority, "n": len(report.pairs),
+    return {"agreement": report.agreement, "kappa": float(kappa), "majority": float(majority), "n": len(report.pairs),
+            "agreeing": sum(p.predicted == p.measured for p in report.pairs),
+            "spearman": report.spearman, "spearman_p": report.spearman_p,
             "fails_predicted": sum(c[2]), "fails_right": c[2][2],
             "trains_predicted": sum(c[0]), "trains_right": c[0][0], "trains_failed": c[0][2]}
 
@@ -132,3 +136,10 @@ def mean_square_edge(d: dict) -> dict:
     failing = min(r["fraction_of_eta_ms"] for r in paper if not r["holds"])
     assert all(r["holds"] for r in paper if r["fraction_of_eta_ms"] < failing)
     return {"paper_1d_first_failing": failing, "paper_1d_batches": sorted({r["batch"] for r in paper})}
+
+
+@reads("atlas-time.json")
+def atlas_time(d: dict) -> dict:
+    """The timing of the whole catalog on paper-1d: how many runs the best is of."""
+    assert d["best"] in d["runs"]
+    return {"runs": len(d["runs"])}
