@@ -92,6 +92,7 @@ def _scores(report) -> dict:
     c = report.confusion
     return {"agreement": report.agreement, "kappa": float(kappa), "majority": float(majority), "n": len(report.pairs),
             "agreeing": sum(p.predicted == p.measured for p in report.pairs),
+            "measured_trains": sum(row[0] for row in c),
             "spearman": report.spearman, "spearman_p": report.spearman_p,
             "fails_predicted": sum(c[2]), "fails_right": c[2][2],
             "trains_predicted": sum(c[0]), "trains_right": c[0][0], "trains_failed": c[0][2]}
@@ -143,3 +144,21 @@ def atlas_time(d: dict) -> dict:
     """The timing of the whole catalog on paper-1d: how many runs the best is of."""
     assert d["best"] in d["runs"]
     return {"runs": len(d["runs"])}
+
+
+@reads("paper-1d.json")
+def paper_1d(d: dict) -> dict:
+    """febm's default paper-1d run on master seed 0: the largest error against the exact minimizers."""
+    worst = max(d["rows"], key=lambda r: r["error"])
+    out = {"n": len(d["rows"]), "largest_error": worst["error"], "worst": worst["divergence"],
+           "within": sum(r["within_tolerance"] for r in d["rows"])}
+    assert out["within"] == out["n"], "the summary says every f meets the target on master seed 0"
+    return out
+
+
+@reads("paper-1d-master-seeds.json")
+def paper_1d_master_seeds(d: dict) -> dict:
+    """The default run on master seeds 0–15: on how many all f meet the target."""
+    seeds = d["seeds"].values()
+    every = sum(all(e <= s["tolerance"] and s["finite"][n] for n, e in s["errors"].items()) for s in seeds)
+    return {"master_seeds": len(d["seeds"]), "all_within": every}
