@@ -46,7 +46,7 @@ def run(out: str) -> None:
                        link_clip=REFERENCE_CLAMPS)
     result = {"calibrate": report.to_json(),
               "stall": stalls(),
-              "minimizer": {n: list(arrival.exact_minimizer(resolve(n))) for n in NAMES}}
+              "minimizer": {n: list(arrival.exact_minimizer(resolve(n), paper_mixture())) for n in NAMES}}
     result["elapsed_s"] = time.perf_counter() - t0
     write_json(out, result)
 
@@ -71,7 +71,7 @@ def stall(name: str, sampling: str, runs: int) -> dict:
     beyond = {k: (trainer.critic(trainer.omega, x) + trainer.energy(trainer.theta, x) > hi).double().mean(1).tolist()
               for k, x in (("p", x_p), ("q", x_q))}
     g_theta, g_omega = trainer._grads(trainer.theta, trainer.omega, x_p, x_q, ("theta", "omega"))
-    minimizer = torch.tensor(arrival.exact_minimizer(d))
+    minimizer = torch.tensor(arrival.exact_minimizer(d, paper_mixture()))
     final = GAUSSIAN.mean_sd(trainer.theta.detach().double())
     return {"steps": STALL_STEPS, "clamp": hi, "final": final.tolist(),
             "error": (final - minimizer).abs().amax(dim=1).tolist(), "from_step": STALL_STEPS // 3,

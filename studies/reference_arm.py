@@ -20,17 +20,19 @@ from febm.dynamics.files import write_json
 from febm.dynamics.training import arrival
 from febm.dynamics.training.paper1d import REFERENCE
 from febm.dynamics.training.reference import REFERENCE_EXACT
+from febm.toy_models import paper_mixture
 
 STEPS = REFERENCE_EXACT.steps
 
 
 def run(name: str) -> dict:
     t0 = time.perf_counter()
-    kw = dict(lr=REFERENCE_EXACT.lr_theta, critic_sizes=REFERENCE_EXACT.critic_sizes, full=True)
+    kw = dict(lr=REFERENCE_EXACT.lr_theta, critic_sizes=REFERENCE_EXACT.critic_sizes, full=True, data=paper_mixture())
     flows = arrival.arrivals(name, "quadrature", arrival.PREDICTION_SEEDS, STEPS, **kw)
     runs = arrival.arrivals(name, "iid", arrival.SEEDS, STEPS, **kw)
     d = resolve(name)
-    return {"name": d.name, "exact": list(arrival.exact_minimizer(d)), "reference": REFERENCE.get(d.name),
+    exact = list(arrival.exact_minimizer(d, paper_mixture()))
+    return {"name": d.name, "exact": exact, "reference": REFERENCE.get(d.name),
             "predicted": asdict(flows), "measured": asdict(runs), "elapsed_s": time.perf_counter() - t0}
 
 

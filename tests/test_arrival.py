@@ -95,9 +95,9 @@ def test_arrivals_are_first_passages_and_censored_at_the_cap(monkeypatch):
     arrived by the cap is censored there. (Small and fast here: 128 nodes, a 1-8-8-1 critic, 3× the
     step; the runs stop at the first record where both have arrived.)"""
     monkeypatch.setattr(arrival, "REFERENCE_EXACT", replace(REFERENCE_EXACT, batch=128))
-    short = arrival.arrivals("kl", "quadrature", 1, 40, lr=0.03, critic_sizes=(1, 8, 8, 1))
+    short = arrival.arrivals("kl", "quadrature", 1, 40, lr=0.03, critic_sizes=(1, 8, 8, 1), data=paper_mixture())
     assert short.steps == [None] and short.last_step == 40 and short.final_error[0] > arrival.TARGET
-    run = arrival.arrivals("kl", "quadrature", 2, 4000, lr=0.03, critic_sizes=(1, 8, 8, 1))
+    run = arrival.arrivals("kl", "quadrature", 2, 4000, lr=0.03, critic_sizes=(1, 8, 8, 1), data=paper_mixture())
     assert all(s is not None and s % 10 == 0 for s in run.steps) and run.last_step == max(run.steps)
     assert max(e for e in run.final_error) <= arrival.TARGET
 
@@ -138,7 +138,7 @@ def test_calibrate_times_a_small_critic_from_the_cli(tmp_path, capsys, monkeypat
     d = json.loads(capsys.readouterr().out)
     row = d["rows"][0]
     assert code == 0 and d["not_measured"] == ["eta_max", "eta_ms", "rate", "spread"]
-    assert row["predicted"]["rate_from_start"] == pytest.approx(relaxation.predicted_rate("kl"))
+    assert row["predicted"]["rate_from_start"] == pytest.approx(relaxation.predicted_rate("kl", data=paper_mixture()))
     assert len(row["relaxation"]["rates"]) == relaxation.RATE_SEEDS  # 300 steps: the fit window is not reached
     assert row["measured"]["rate_from_start"] is None and row["relaxation"]["last_step"] == 300
     pred, meas = row["arrival"]["predicted"], row["arrival"]["measured"]
@@ -151,12 +151,13 @@ def test_calibrate_times_a_small_critic_from_the_cli(tmp_path, capsys, monkeypat
 def test_divergence_hessian_is_kls_fisher_information_at_its_minimizer():
     """KL(p‖N(μ, σ²)) = const + log σ + E_p[(x − μ)²]/(2σ²): at its minimizer (μ, σ) = (mean, sd of
     p) the Hessian in (μ, σ) is diag(1/σ², 2/σ²), in closed form."""
-    H, (mu, sigma) = relaxation.divergence_hessian("kl")
+    H, (mu, sigma) = relaxation.divergence_hessian("kl", paper_mixture())
     mean = 0.33 * -1.0 + 0.67 * 2.0
     var = 0.33 * (0.0625 + 1.0) + 0.67 * (2.0 + 4.0) - mean**2
     assert (mu, sigma) == pytest.approx((mean, math.sqrt(var)), abs=1e-6)
     assert H == pytest.approx(np.diag([1 / var, 2 / var]), rel=1e-5, abs=1e-7)
-    assert relaxation.predicted_rate("kl", lr=0.01) == pytest.approx(-math.log(1 - 0.01 / var), rel=1e-5)
+    rate = relaxation.predicted_rate("kl", lr=0.01, data=paper_mixture())
+    assert rate == pytest.approx(-math.log(1 - 0.01 / var), rel=1e-5)
 
 
 def test_fitted_rate_recovers_an_exponential_and_refuses_too_little():

@@ -10,6 +10,7 @@ from febm.divergences import resolve
 from febm.dynamics.analysis import jacobian, mean_square_modes, variance
 from febm.dynamics.analysis.fields import GDAField
 from febm.dynamics.training import mean_square_runs
+from febm.dynamics.training.arms import arm_for
 from febm.toy_models.critics import parse_critic
 from febm.toy_models.misspecified import paper_1d
 
@@ -58,7 +59,7 @@ def test_runs_from_a_point_fail_at_a_huge_step_and_not_at_a_tiny_one():
     s = paper_1d(critic=critic)
     div = resolve("jensen_shannon").validate()
     z = torch.cat([s.reference_theta(div), critic.init(0)])
-    kw = dict(seeds=4, horizon=30, critic_sizes=critic.sizes)
+    kw = dict(seeds=4, horizon=30, critic_sizes=critic.sizes, data=arm_for(s).data)
     assert mean_square_runs.failures(div, z, 1e-5, 64, **kw) == 0
     assert mean_square_runs.failures(div, z, 50.0, 64, **kw) == 4
     spread = mean_square_runs.spread(div, z, 1e-3, 64, **kw)

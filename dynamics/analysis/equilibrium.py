@@ -110,24 +110,27 @@ def _warm_critic(game, theta, omega0):
     return None if omega is None else best_critic(game, theta, omega)
 
 
-def locate(game, setup, tol: float = 1e-12) -> Equilibrium:
-    """The equilibrium of ``game`` on ``setup``: the known one (realizable set-ups), or one solved
-    from the set-up's start, which may depend on the divergence.
-
-    For a solved one, the critic is first maximized at the start's θ (Jensen–Shannon, then f) and
-    the whole unit-rate field is root-solved from there; the start itself is the fallback. The
-    finite root with the smallest residual is returned.
-    """
+def _known(game, setup, tol):
     from .fields import GDAField
-    from .nodespace import is_wide, locate_by_flow
+
+    z = setup.z_star
+    return Equilibrium(z, residual(GDAField(game), z), True, "known in advance")
+
+
+def _flow(game, setup, tol):
+    from .nodespace import locate_by_flow
+
+    z, res, message = locate_by_flow(game, setup)
+    return Equilibrium(z, res, res < tol, message)
+
+
+def _root(game, setup, tol):
+    """The critic maximized first at the start's θ (Jensen–Shannon, then f), then the whole
+    unit-rate field root-solved from there; the start itself is the fallback. The finite root with
+    the smallest residual is returned."""
+    from .fields import GDAField
 
     field = GDAField(game)
-    if is_wide(game) and not setup.known:  # a network critic: no dense root-solve
-        z, res, message = locate_by_flow(game, setup)
-        return Equilibrium(z, res, res < tol, message)
-    if setup.known:
-        z = setup.z_star
-        return Equilibrium(z, residual(field, z), True, "known in advance")
     z0 = setup.initial_guess(game.divergence)
     theta0, omega0 = game.split(z0)
     omega = _warm_critic(game, theta0, omega0)
@@ -139,3 +142,30 @@ def locate(game, setup, tol: float = 1e-12) -> Equilibrium:
         if best is not None and best.success:
             break
     return best if best is not None else Equilibrium(z0, float("nan"), False, "no finite root found")
+
+
+# how an equilibrium is found: "known" (a realizable set-up's, for every f), "root" (a dense
+# Levenberg–Marquardt solve) or "flow" (a wide game's resting point, `trained.resting_point`)
+METHODS = {"known": _known, "root": _root, "flow": _flow}
+
+
+def auto_method(game, setup) -> str:
+    """"known" where the set-up knows its equilibrium, "flow" for a wide game (a network critic or
+    energy: no dense root-solve, `nodespace.is_wide`), "root" otherwise."""
+    from .nodespace import is_wide
+
+    if setup.known:
+        return "known"
+    return "flow" if is_wide(game) else "root"
+
+
+def locate(game, setup, tol: float = 1e-12, method: str = "auto") -> Equilibrium:
+    """The equilibrium of ``game`` on ``setup`` by ``method`` (one of `METHODS`, or "auto":
+    `auto_method`)."""
+    from ...errors import UnknownName
+
+    if method == "auto":
+        method = auto_method(game, setup)
+    if method not in METHODS:
+        raise UnknownName("equilibrium method", method, ("auto", *METHODS))
+    return METHODS[method](game, setup, tol)

@@ -60,14 +60,15 @@ class LocalAnalysis:
 
     @classmethod
     def build(cls, spec: str | Divergence, model: str | Setup, ratio: float = 1.0, critic=None,
-              link_clip=None) -> "LocalAnalysis":
+              link_clip=None, method: str = "auto") -> "LocalAnalysis":
         """``critic``: a network critic for the set-up (``mlp:64,64``, a file, a critic object), if
         the set-up takes one (paper-1d); ``link_clip``: clamps inside the links, as the trainer's
-        (`Game`)."""
+        (`Game`); ``method``: how the equilibrium is found (`equilibrium.METHODS`; "auto" picks the
+        known one, a wide game's resting point (`trained.resting_point`) or a dense root-solve)."""
         div = resolve(spec).validate()
         s = setup(model) if critic is None else with_critic(model, critic)
         game = Game.from_setup(div, s, link_clip)
-        out = cls(div, s, ratio, game, locate(game, s), div.regularity)
+        out = cls(div, s, ratio, game, locate(game, s, method=method), div.regularity)
         out._linearize()
         out.verdict, out.reason = out._judge()
         return out

@@ -30,7 +30,8 @@ KERNEL_RCOND = 1e-10  # K's eigenvalues below this × the largest are flat direc
 
 
 def shares_nodes(game) -> bool:
-    """Whether p's nodes are q_θ's fixed grid (what the node-space reduction needs)."""
+    """Whether p's nodes are q_θ's fixed grid (what the node-space reduction needs); ``game`` is a
+    Game or a Setup (anything with a model and data)."""
     grid = getattr(game.model, "grid", None)
     if grid is None:
         return False
@@ -76,13 +77,12 @@ def locate_by_flow(game, setup, steps: int | None = None, seed: int = 0) -> tupl
     (reported as it is: a point that is not an equilibrium reads as one that is not) and a message
     with |F| along the way."""
     from ...threads import serial
-    from .step_edge import flow_to_rest
+    from .trained import resting_point
 
     steps = FLOW_STEPS if steps is None else steps
     field = NodeGame(game).field
     with serial():
-        start = warm_start(game, setup.initial_guess(game.divergence), seed=seed)
-        z, checkpoints = flow_to_rest(field, start, steps, seed, record=False)
+        _, z, checkpoints = resting_point(game, setup, steps, seed=seed, record=False)
     res = float(field(z).norm())
     trend = ", ".join(f"{r:.2g}" for r in checkpoints["residual"])
     return z, res, (f"the flow came to |F| = {res:.2g} after {steps} steps "

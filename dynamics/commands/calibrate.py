@@ -47,11 +47,12 @@ from ...divergences import resolve
 from ...errors import InputError
 from ...toy_models import Setup, with_critic
 from ..analysis import local_rate, mean_square_modes, step_edge
-from ..analysis.game import Game
-from ..analysis.nodespace import WARM_STEPS, NodeGame, shares_nodes, warm_start
+from ..analysis.nodespace import WARM_STEPS, NodeGame, shares_nodes
+from ..analysis.trained import RestStatus, TrainedAnalysis
 from ..report import Report, jsonable, revive
 from ..training import arrival, relaxation
 from ..training import mean_square_runs as ms_runs
+from ..training.arms import ARMS_NEED, arm_for
 
 QUANTITIES = ("eta_max", "eta_ms", "rate", "spread", "time_to_0.05", "rate_from_start")
 MEASURED = ("eta_max", "rate", "time_to_0.05", "rate_from_start", "eta_ms", "spread")
@@ -71,7 +72,7 @@ class CalibrationRow:
     eigenvalues: list  # the largest-modulus eigenvalues of ∂F/∂z there, as [re, im]
     bracket: list  # measured η_max lies in [lo, hi]
     elapsed_s: float
-    status: str = "measured"  # or why not: the flow overflowed, no finite Jacobian, no step limit
+    status: RestStatus = RestStatus.RESTED  # or why not: the flow overflowed, no finite Jacobian, no step limit
     checkpoints: dict = field(default_factory=dict)  # along the flow: step, residual, eta_max, top_eigenvalue
     path_angle: dict = field(default_factory=dict)  # alpha, cosine, residual along the start → end line
     arrival: dict = field(default_factory=dict)  # time to 0.05: the predicted and measured runs' times
@@ -99,7 +100,7 @@ class CalibrateReport(Report):
     @classmethod
     def from_json(cls, d: dict) -> "CalibrateReport":
         d = revive(d)
-        return cls(**{**d, "rows": [CalibrationRow(**r) for r in d["rows"]]})
+        return cls(**{**d, "rows": [CalibrationRow(**{**r, "status": RestStatus(r["status"])}) for r in d["rows"]]})
 
     def text(self) -> str:
         lines = [f"calibration on {self.model} with critic {self.critic}: predicted vs measured",
@@ -112,7 +113,7 @@ class CalibrateReport(Report):
             runs = r.arrival.get("measured")
             arrived = f"{sum(t is not None for t in runs['steps'])}/{len(runs['steps'])}" if runs else ""
             tag = "  (hold-out)" if r.name in self.hold_out else ""
-            why = "" if r.status == "measured" else f"  {r.status}"
+            why = "" if r.status == RestStatus.RESTED else f"  {r.status}"
             lines.append(f"{r.name:<22} {_residual(r.residual):>8} {_num(p):>10} {_num(m):>10} {ratio:>7} "
                          f"{_steps(tp, r, 'predicted'):>10} {_steps(tm, r, 'measured'):>9} {arrived:>7}{tag}{why}")
         for q, s in self.summary.items():
@@ -198,7 +199,7 @@ def _draw_flow(report: "CalibrateReport"):
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")
     colours = plt.get_cmap("tab20")
-    for k, r in enumerate(r for r in report.rows if r.status == "measured"):
+    for k, r in enumerate(r for r in report.rows if r.status == RestStatus.RESTED):
         style = dict(color=colours(k % 20), ls="--" if r.name in report.hold_out else "-", lw=1.2, label=r.name)
         c = r.checkpoints
         if c:
@@ -240,16 +241,6 @@ def network_setup(model: str | Setup, critic, seed: int = 0) -> Setup:
     return model if isinstance(model, Setup) else with_critic(model, critic, seed)
 
 
-def _status(residual: float, eigenvalues, eta) -> str:
-    if not math.isfinite(residual):
-        return "the flow stopped being finite"
-    if len(eigenvalues) == 0 or not np.all(np.isfinite(eigenvalues)):
-        return "Jacobian–vector products not finite (overflowing or saturated links)"
-    if eta is None:
-        return "an eigenvalue with Re λ ≥ 0 among the largest: no step is stable"
-    return "measured"
-
-
 def summarize(rows, quantity: str) -> dict:
     pairs = [(r.predicted.get(quantity), r.measured.get(quantity)) for r in rows]
     pairs = [(p, m) for p, m in pairs if p is not None and m is not None and p > 0 and m > 0]
@@ -271,7 +262,7 @@ def calibrate_one(spec, s: Setup, flow_steps: int, edge_steps: int, seed: int,
     t0 = time.perf_counter()
     div = resolve(spec).validate()
     row = CalibrationRow(div.name, dict.fromkeys(QUANTITIES), dict.fromkeys(QUANTITIES), math.nan, [], [],
-                         [None, None], 0.0, "measured")
+                         [None, None], 0.0, RestStatus.RESTED)
     if {"eta_max", "rate", "eta_ms", "spread"} & set(quantities):
         node_game, z, binding = _resting_point(row, div, s, flow_steps, seed, warm_steps, link_clip)
         if "eta_max" in quantities and binding is not None:
@@ -292,29 +283,17 @@ def calibrate_one(spec, s: Setup, flow_steps: int, edge_steps: int, seed: int,
 
 
 def _resting_point(row: CalibrationRow, div, s: Setup, flow_steps, seed, warm_steps, link_clip=None):
-    """The deterministic flow's end z, where the predictions are made: (node game, z, the real part
-    of the eigenvector that sets η_max, or None without a step limit). Fills the row's status,
-    |F|, θ, largest eigenvalues, predicted η_max, flow checkpoints, path-angle and equilibrium.
-    ``link_clip``: the game with the trainer's clamps inside the links."""
-    game = Game.from_setup(div, s, link_clip)
-    node_game = NodeGame(game)
-    field = node_game.field
-    start = warm_start(game, s.initial_guess(div), warm_steps, seed)
-    z, checkpoints = step_edge.flow_to_rest(field, start, flow_steps, seed)
-    F = field(z)
-    residual = float(F.norm())
-    eta, eigs, binding = step_edge.predicted(field, z, seed=seed) if math.isfinite(residual) else (None, [], None)
-    row.status = _status(residual, eigs, eta)
-    row.predicted["eta_max"] = eta
-    row.residual, row.theta = residual, [float(v) for v in z[: game.dim_theta]]
-    row.eigenvalues = [[float(v.real), float(v.imag)] for v in eigs]
-    row.checkpoints, row.path_angle = checkpoints, step_edge.path_angle(field, start, z)
-    reference = s.reference_theta(div)
-    n = game.dim_theta
-    row.equilibrium = {"residual_theta": float(F[:n].norm()), "residual_omega": float(F[n:].norm()),
-                       "distance_to_minimizer": None if reference is None or not math.isfinite(residual)
-                       else float((z[:n] - reference).abs().max())}
-    return node_game, z, binding
+    """The trained game's resting point (`TrainedAnalysis`), copied into the row: (node game, z, the
+    real part of the eigenvector that sets η_max, or None without a step limit)."""
+    ta = TrainedAnalysis.build(div, s, link_clip, flow_steps, warm_steps, seed)
+    row.status = ta.status
+    row.predicted["eta_max"] = ta.eta_max
+    row.residual, row.theta = ta.residual, [float(v) for v in ta.theta]
+    row.eigenvalues = [[float(v.real), float(v.imag)] for v in ta.eigenvalues]
+    row.checkpoints, row.path_angle = ta.checkpoints, ta.path_angle
+    row.equilibrium = {"residual_theta": ta.residual_theta, "residual_omega": ta.residual_omega,
+                       "distance_to_minimizer": ta.distance_to_minimizer}
+    return ta.node_game, ta.z, ta.binding
 
 
 def _local_rate(row: CalibrationRow, node_game: NodeGame, z) -> None:
@@ -332,22 +311,25 @@ def _mean_square(row: CalibrationRow, div, s: Setup, node_game: NodeGame, z, qua
     recursion on the transverse modes (`mean_square_modes`) and from seeded minibatch runs from z
     (`training.mean_square_runs`); spread: θ's larger standard deviation after the horizon at half
     the predicted η_max, both ways (θ's component with the larger predicted sd)."""
-    sizes = _trainer_critic(s)
-    if sizes is None:
-        row.mean_square = {"status": "η_ms and the spread " + TRAINER_ONLY}
+    arm = arm_for(s)
+    if arm is None:
+        row.mean_square = {"status": "η_ms and the spread need " + ARMS_NEED}
         return
+    sizes, data = arm.critic_sizes, arm.data
     eta_max, clip = row.predicted["eta_max"], node_game.game.link_clip  # the runs play the analysed game
     reduced = mean_square_modes.ReducedMeanSquare.build(node_game, z, batch)
     info = {"batch": batch, "horizon": ms_runs.HORIZON, "ball": ms_runs.BALL, "seeds": ms_runs.SEEDS,
             "modes": reduced.modes, "growth_at_half_eta_max": reduced.growth(eta_max / 2)}
     if "eta_ms" in quantities:
         predicted = reduced.horizon_edge(eta_max, ms_runs.HORIZON, ms_runs.BALL)
-        runs = ms_runs.edge(div, z, batch, predicted or eta_max, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes, clip)
+        runs = ms_runs.edge(div, z, batch, predicted or eta_max, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes, clip,
+                            data=data)
         row.predicted["eta_ms"], row.measured["eta_ms"] = predicted, runs.eta
         info["edge_runs"] = {"bracket": list(runs.bracket), "failed": {f"{k:.6g}": v for k, v in runs.failed.items()}}
     if "spread" in quantities:
         predicted_sd = np.sqrt(np.diag(reduced.moment(eta_max / 2, ms_runs.HORIZON)))
-        measured = ms_runs.spread(div, z, eta_max / 2, batch, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes, clip)
+        measured = ms_runs.spread(div, z, eta_max / 2, batch, ms_runs.SEEDS, ms_runs.HORIZON, seed, sizes, clip,
+                                  data=data)
         k = int(np.argmax(predicted_sd))  # the component the prediction calls the wider, measured the same
         row.predicted["spread"] = float(predicted_sd[k])
         row.measured["spread"] = None if measured["sd"] is None else measured["sd"][k]
@@ -355,38 +337,27 @@ def _mean_square(row: CalibrationRow, div, s: Setup, node_game: NodeGame, z, qua
     row.mean_square = info
 
 
-def _trainer_critic(s: Setup):
-    """The trainer's critic sizes for the set-up's critic, or None where the minibatch trainer cannot
-    play it (another set-up, a module critic)."""
-    sizes = getattr(s.critic, "sizes", None)
-    if s.name != "paper-1d" or sizes is None or getattr(s.critic, "offset", None) is not None:
-        return None
-    return sizes
-
-
-TRAINER_ONLY = "is measured on paper-1d with an mlp:W,... critic only"
-
-
 def _rate_from_start(row: CalibrationRow, div, s: Setup, seed: int, horizon: int) -> None:
     """The best-response rate −log(1 − η λ_min(∇²D_f)) against the noise-free flows' fitted rate."""
-    sizes = _trainer_critic(s)
-    if sizes is None:
-        row.relaxation = {"status": "the rate from the start " + TRAINER_ONLY}
+    arm = arm_for(s)
+    if arm is None:
+        row.relaxation = {"status": "the rate from the start needs " + ARMS_NEED}
         return
-    row.predicted["rate_from_start"] = relaxation.predicted_rate(div)
-    row.measured["rate_from_start"], row.relaxation = relaxation.measured_rate(div, seed, horizon=horizon,
-                                                                               critic_sizes=sizes)
+    row.predicted["rate_from_start"] = relaxation.predicted_rate(div, data=arm.data)
+    row.measured["rate_from_start"], row.relaxation = relaxation.measured_rate(
+        div, seed, horizon=horizon, critic_sizes=arm.critic_sizes, data=arm.data)
 
 
 def _time_to_target(row: CalibrationRow, div, s: Setup, seed: int, horizon: int) -> None:
     """Steps to error ≤ 0.05: the noise-free flow's median against the minibatch runs' median."""
-    sizes = _trainer_critic(s)
-    if sizes is None:
-        row.arrival = {"status": "time to 0.05 " + TRAINER_ONLY}
+    arm = arm_for(s)
+    if arm is None:
+        row.arrival = {"status": "time to 0.05 needs " + ARMS_NEED}
         return
-    predicted = arrival.arrivals(div, "quadrature", arrival.PREDICTION_SEEDS, horizon, seed, critic_sizes=sizes)
+    kw = {"critic_sizes": arm.critic_sizes, "data": arm.data}
+    predicted = arrival.arrivals(div, "quadrature", arrival.PREDICTION_SEEDS, horizon, seed, **kw)
     cap = arrival.measurement_cap(predicted, horizon)
-    measured = arrival.arrivals(div, "iid", arrival.SEEDS, cap, seed, critic_sizes=sizes)
+    measured = arrival.arrivals(div, "iid", arrival.SEEDS, cap, seed, **kw)
     row.predicted["time_to_0.05"], row.measured["time_to_0.05"] = predicted.median, measured.median
     row.arrival = {"predicted": asdict(predicted), "measured": asdict(measured), "cap": cap}
 
@@ -404,7 +375,7 @@ def calibrate(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", s
         raise InputError(f"calibrate measures {', '.join(MEASURED)}; not {', '.join(unknown) or 'nothing'}")
     t0 = time.perf_counter()
     s = network_setup(model, critic, seed)
-    if not shares_nodes(Game.from_setup(resolve("kl"), s)):
+    if not shares_nodes(s):
         raise InputError(f"{s.name}: calibrate needs p on q_θ's grid (paper-1d with --critic has it)")
     names = list(generators)
     from tqdm import tqdm

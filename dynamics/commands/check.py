@@ -15,7 +15,8 @@ import numpy as np
 from ...divergences import Divergence
 from ...divergences.divergence import number
 from ...divergences.validation import f2_text
-from ...toy_models import Setup
+from ...toy_models import Setup, with_critic
+from .. import memory
 from ..analysis import Linearization, equilibrium, oscillation_period, simulate
 from ..analysis.local import EQUILIBRIUM_TOL, LocalAnalysis
 from ..analysis.spectrum import Spectrum
@@ -342,6 +343,20 @@ def _bounds(clip: list) -> str:
     return f"[{'-inf' if lo is None else f'{lo:g}'}, {hi:g}]"
 
 
+DENSE_COPIES = 3  # n × n float64 arrays alive while a linearization is read: G, the eigen-solver's copy, a product
+
+
+def _dense_fits(s: Setup) -> None:
+    """Refuse a network critic whose game is too large for the dense Jacobian that check reads at an
+    equilibrium (mlp:1024,1024,1024,1024 on paper-1d: 3.15 M parameters, 217 TB). Below the
+    bound the flow that locates the resting point is also bounded (≈ 40 ns per parameter and
+    field evaluation on 500 nodes, 8,000 evaluations)."""
+    n = s.model.dim + s.critic.dim
+    memory.check(DENSE_COPIES * memory.FLOAT * n**2,
+                 f"check with critic {s.critic.spec} ({n:,} parameters, its dense Jacobian at an equilibrium)",
+                 hint="use a narrower critic (mlp:64,64 has 4,353 parameters on paper-1d)")
+
+
 def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0,
           simulate_runs: bool = True, seed: int = 0, critic=None, link_clip=None) -> CheckReport:
     """Derive, linearize and simulate the f-EBM game of ``spec`` on ``model``.
@@ -353,6 +368,9 @@ def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: 
     is one `LocalAnalysis`: without an equilibrium whose residual meets
     its tolerance, or with Jacobians that disagree, the verdict says so and nothing is simulated.
     """
+    if critic is not None:  # built (and probed) here, so that its size is bounded before any work
+        model, critic = with_critic(model, critic), None
+        _dense_fits(model)
     la = LocalAnalysis.build(spec, model, lr_ratio, critic, link_clip)
     s, div, lin = la.setup, la.divergence, la.lin
     report = CheckReport(

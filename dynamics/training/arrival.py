@@ -1,4 +1,4 @@
-"""Time to reach the minimizer on paper-1d: the deterministic flow's prediction against seeded
+"""Time to reach the minimizer on a 1-D Gaussian set-up (paper-1d): the deterministic flow's prediction against seeded
 minibatch runs.
 
 A run's error is max(|μ − μ*|, |σ − σ*|) against the exact minimizer of D_f over Gaussians; its
@@ -26,7 +26,6 @@ import numpy as np
 import torch
 
 from ...divergences import resolve
-from ...toy_models import paper_mixture
 from ...toy_models.exact_fit import fit_gaussian
 from .reference import REFERENCE_EXACT
 from .trainer import GAUSSIAN, BatchedGaussianFEBM
@@ -76,22 +75,23 @@ def config(lr: float = LR, steps: int = MAX_STEPS, critic_sizes=(1, 64, 64, 1)):
     return replace(REFERENCE_EXACT, lr_theta=lr, lr_omega=lr, steps=steps, critic_sizes=critic_sizes)
 
 
-def exact_minimizer(divergence) -> tuple[float, float]:
-    fit = fit_gaussian(divergence.function("f"), lambda x: paper_mixture().log_prob(torch.as_tensor(x)).numpy())
+def exact_minimizer(divergence, data) -> tuple[float, float]:
+    """(μ, σ) of the Gaussian that minimizes D_f(data ‖ q)."""
+    fit = fit_gaussian(divergence.function("f"), lambda x: data.log_prob(torch.as_tensor(x)).numpy())
     return fit.mu, fit.sigma
 
 
 def arrivals(spec, sampling: str, seeds: int, cap: int, seed: int = 0, lr: float = LR,
              critic_sizes=(1, 64, 64, 1), progress: bool = False, full: bool = False,
-             target: float = TARGET, trace: bool = False) -> Arrival:
+             target: float = TARGET, trace: bool = False, *, data) -> Arrival:
     """``seeds`` runs of f = ``spec`` with ``sampling`` ("quadrature" or "iid") until each has error
     ≤ ``target`` or stopped being finite, at most ``cap`` steps (all of them when ``full``); run k's
     critic starts from the same initialisation whatever the sampling. ``trace`` keeps every
-    recorded error."""
+    recorded error. ``data``: what p is (`arms.GaussianArm.data`)."""
     d = resolve(spec).validate()
-    minimizer = torch.tensor(exact_minimizer(d))
+    minimizer = torch.tensor(exact_minimizer(d, data))
     cfg = replace(config(lr, cap, critic_sizes), sampling=sampling)
-    trainer = BatchedGaussianFEBM([d] * seeds, paper_mixture(), cfg, seed=seed)
+    trainer = BatchedGaussianFEBM([d] * seeds, data, cfg, seed=seed)
     first: list = [None] * seeds
     non_finite: list = [None] * seeds  # to the recording interval
     error = torch.full((seeds,), math.inf)

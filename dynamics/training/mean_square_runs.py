@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from ...toy_models import paper_mixture
 from .reference import REFERENCE_EXACT
 from .trainer import BatchedGaussianFEBM
 
@@ -43,11 +42,11 @@ def config(eta: float, batch: int, horizon: int, critic_sizes, link_clip=None) -
 
 
 def runs(div, z: torch.Tensor, eta: float, batch: int, seeds: int = SEEDS, horizon: int = HORIZON,
-         seed: int = 0, critic_sizes=(1, 64, 64, 1), link_clip=None) -> tuple[torch.Tensor, torch.Tensor]:
+         seed: int = 0, critic_sizes=(1, 64, 64, 1), link_clip=None, *, data) -> tuple[torch.Tensor, torch.Tensor]:
     """``seeds`` runs from z for ``horizon`` steps (fewer once every run has failed): (which runs
     stopped being finite or left the ball, each run's θ at the end). ``link_clip``: the trainer's
     clamps (None: the exact links)."""
-    trainer = BatchedGaussianFEBM([div] * seeds, paper_mixture(),
+    trainer = BatchedGaussianFEBM([div] * seeds, data,
                                   config(eta, batch, horizon, critic_sizes, link_clip), seed=seed)
     theta0 = z[:2].to(trainer.theta.dtype)
     trainer.theta = theta0.expand(seeds, 2).clone()
@@ -65,16 +64,16 @@ def runs(div, z: torch.Tensor, eta: float, batch: int, seeds: int = SEEDS, horiz
 
 
 def failures(div, z, eta, batch, seeds=SEEDS, horizon=HORIZON, seed=0, critic_sizes=(1, 64, 64, 1),
-             link_clip=None) -> int:
+             link_clip=None, *, data) -> int:
     """How many of ``seeds`` runs from z stop being finite or leave the ball within ``horizon`` steps."""
-    return int(runs(div, z, eta, batch, seeds, horizon, seed, critic_sizes, link_clip)[0].sum())
+    return int(runs(div, z, eta, batch, seeds, horizon, seed, critic_sizes, link_clip, data=data)[0].sum())
 
 
 def spread(div, z, eta, batch, seeds=SEEDS, horizon=HORIZON, seed=0, critic_sizes=(1, 64, 64, 1),
-           link_clip=None) -> dict:
+           link_clip=None, *, data) -> dict:
     """θ's standard deviation over the runs that stayed in the ball, after ``horizon`` steps at η,
     with a bootstrap-free standard error (sd/√(2(n−1)), the normal approximation)."""
-    failed, theta = runs(div, z, eta, batch, seeds, horizon, seed, critic_sizes, link_clip)
+    failed, theta = runs(div, z, eta, batch, seeds, horizon, seed, critic_sizes, link_clip, data=data)
     kept = theta[~failed]
     if len(kept) < 3:
         return {"sd": None, "stderr": None, "kept": len(kept)}
@@ -83,12 +82,12 @@ def spread(div, z, eta, batch, seeds=SEEDS, horizon=HORIZON, seed=0, critic_size
 
 
 def edge(div, z: torch.Tensor, batch: int, guess: float, seeds: int = SEEDS, horizon: int = HORIZON,
-         seed: int = 0, critic_sizes=(1, 64, 64, 1), link_clip=None) -> EdgeRuns:
+         seed: int = 0, critic_sizes=(1, 64, 64, 1), link_clip=None, *, data) -> EdgeRuns:
     """The η at which half of the runs fail, bracketed from ``guess``; every η tried is recorded."""
     failed: dict = {}
 
     def unstable(eta):
-        failed[eta] = failures(div, z, eta, batch, seeds, horizon, seed, critic_sizes, link_clip)
+        failed[eta] = failures(div, z, eta, batch, seeds, horizon, seed, critic_sizes, link_clip, data=data)
         return 2 * failed[eta] >= seeds
 
     lo, hi = guess / SPAN, guess * SPAN

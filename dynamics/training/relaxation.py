@@ -21,7 +21,6 @@ import numpy as np
 import torch
 
 from ...divergences import resolve
-from ...toy_models import paper_mixture
 from ...toy_models.exact_fit import divergence_to_gaussian
 from ...toy_models.quadrature import gauss_legendre
 from . import arrival
@@ -32,13 +31,13 @@ MIN_POINTS = 10  # recorded errors a fit needs
 HESSIAN_STEP = 1e-3  # central differences of D_f in (μ, σ)
 
 
-def divergence_hessian(spec) -> tuple[np.ndarray, tuple[float, float]]:
+def divergence_hessian(spec, data) -> tuple[np.ndarray, tuple[float, float]]:
     """∇²D_f(p‖N(μ, σ²)) in (μ, σ) at the exact minimizer, by central differences of quadrature."""
     d = resolve(spec).validate()
     f = d.function("f")
     x, w = (a.numpy() for a in gauss_legendre(-20.0, 24.0, 1500))
-    log_p = paper_mixture().log_prob(torch.as_tensor(x)).numpy()
-    mu, sigma = arrival.exact_minimizer(d)
+    log_p = data.log_prob(torch.as_tensor(x)).numpy()
+    mu, sigma = arrival.exact_minimizer(d, data)
     h = HESSIAN_STEP
 
     def D(dm, ds):
@@ -53,9 +52,9 @@ def divergence_hessian(spec) -> tuple[np.ndarray, tuple[float, float]]:
     return (H + H.T) / 2, (mu, sigma)
 
 
-def predicted_rate(spec, lr: float = arrival.LR) -> float | None:
+def predicted_rate(spec, lr: float = arrival.LR, *, data) -> float | None:
     """−log(1 − η λ_min) per step; None where ∇²D_f is not positive definite (no local rate)."""
-    lam = float(np.linalg.eigvalsh(divergence_hessian(spec)[0]).min())
+    lam = float(np.linalg.eigvalsh(divergence_hessian(spec, data)[0]).min())
     return -math.log(1 - lr * lam) if 0 < lr * lam < 1 else None
 
 
@@ -75,10 +74,10 @@ def fitted_rate(steps, errors) -> float | None:
 
 
 def measured_rate(spec, seed: int = 0, lr: float = arrival.LR, horizon: int = arrival.MAX_STEPS,
-                  critic_sizes=(1, 64, 64, 1)) -> tuple[float | None, dict]:
+                  critic_sizes=(1, 64, 64, 1), *, data) -> tuple[float | None, dict]:
     """The median fitted rate of `RATE_SEEDS` noise-free flows, and the flows' record."""
     run = arrival.arrivals(spec, "quadrature", RATE_SEEDS, horizon, seed, lr=lr, critic_sizes=critic_sizes,
-                           target=RATE_END, trace=True)
+                           target=RATE_END, trace=True, data=data)
     trace = run.trace
     rates = [fitted_rate(trace["step"], [row[k] for row in trace["error"]]) for k in range(RATE_SEEDS)]
     found = [r for r in rates if r is not None]
