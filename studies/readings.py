@@ -162,3 +162,14 @@ def paper_1d_master_seeds(d: dict) -> dict:
     seeds = d["seeds"].values()
     every = sum(all(e <= s["tolerance"] and s["finite"][n] for n, e in s["errors"].items()) for s in seeds)
     return {"master_seeds": len(d["seeds"]), "all_within": every}
+
+
+@reads("calibration-toy2d-8gaussians.json")
+def trained_toy(d: dict) -> dict:
+    """The trained game on 8 Gaussians with an MLP energy: how many flows stayed finite, how close."""
+    rows = d["rows"]
+    measured = [r for r in rows if r["status"] == "measured"]
+    within = sum(abs(r["predicted"]["eta_max"] / r["measured"]["eta_max"] - 1) <= 0.01 for r in measured)
+    out = {"tried": len(rows), "not_finite": len(rows) - len(measured), "within_1pct": within}
+    assert within == 0, "the prose says no f on this toy is within 1%"
+    return out
