@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from ...divergences import resolve
 from ...errors import InputError
@@ -100,7 +100,8 @@ class TrainedAtlasReport(Report):
     @classmethod
     def from_json(cls, d: dict) -> "TrainedAtlasReport":
         d = revive(d)
-        return cls(**{**d, "rows": [CellRow(**r) for r in d["rows"]]})
+        names = {f.name for f in fields(cls)}  # a result file's provenance is not the report's
+        return cls(**{k: v for k, v in d.items() if k in names} | {"rows": [CellRow(**r) for r in d["rows"]]})
 
     def text(self) -> str:
         lines = [f"will it train? {self.model} with critic {self.critic} (the trained game), "
