@@ -49,7 +49,7 @@ README = ROOT / "README.md"
 # Files a study in progress will write; a placeholder naming one renders "(pending)" while it is missing.
 PENDING = frozenset({"atlas-trained-paper-1d.json", "atlas-trained-paper-1d.png"})
 
-PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}", re.S)
+PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 _SEGMENT = re.compile(r'\.?([^.\[\]]+)|\[([^\]]*)\]')
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -214,7 +214,11 @@ def resolve(body: str, cache: dict, figures_url: str = "figures/") -> str:
 def render(text: str, figures_url: str = "figures/") -> str:
     """``text`` with every placeholder filled; ``figures_url`` is docs/figures/ as the page links it."""
     cache: dict = {}
-    return PLACEHOLDER.sub(lambda m: resolve(m[1], cache, figures_url), text)
+    out = PLACEHOLDER.sub(lambda m: resolve(m[1], cache, figures_url), text)
+    if "{{" in out:
+        line = out[out.index("{{"):].splitlines()[0]
+        raise PlaceholderError(f"a placeholder is not closed with }}}}: {line[:120]}")
+    return out
 
 
 def placeholders(text: str) -> list[str]:

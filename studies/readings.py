@@ -173,3 +173,13 @@ def trained_toy(d: dict) -> dict:
     out = {"tried": len(rows), "not_finite": len(rows) - len(measured), "within_1pct": within}
     assert within == 0, "the prose says no f on this toy is within 1%"
     return out
+
+
+@reads("figures/bench-toy2d-long.json")
+def bench_long(d: dict) -> dict:
+    """The 30 M run: CD, KL and Jensen–Shannon; verdicts per dataset."""
+    cells = [c for c in d["cells"] if c["method"] != "cd"]
+    out = {v: sum(c["verdict"] == v for c in cells) for v in ("beats", "ties", "loses")}
+    out["comparisons"] = len(cells)
+    assert out["beats"] == 0, "the prose says no f beats CD"
+    return out

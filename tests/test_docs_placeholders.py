@@ -89,6 +89,8 @@ def test_unresolved_placeholders_fail_loudly(tmp_path):
         render('{{ table:os.getcwd() }}')
     with pytest.raises(PlaceholderError, match="no figure"):
         render("{{ figure:no-such-figure.png }}")
+    with pytest.raises(PlaceholderError, match="not closed"):
+        render("{{ basins.json:paper-1d.model | .2f } and more")
 
 
 def test_only_the_named_pending_files_may_be_missing():
