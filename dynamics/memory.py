@@ -14,12 +14,18 @@ def available() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def check(estimate: float, what: str, fraction: float = 0.6) -> None:
+def check(estimate: float, what: str, fraction: float = 0.6, hint: str = "use fewer runs or smaller batches") -> None:
     """InputError with one line when ``estimate`` bytes exceed ``fraction`` of the machine's memory."""
     limit = fraction * available()
     if estimate > limit:
-        raise InputError(f"{what} needs about {estimate / 2**30:.1f} GB, more than {fraction:.0%} of this "
-                         f"machine's {available() / 2**30:.0f} GB; use fewer runs or smaller batches")
+        raise InputError(f"{what} needs about {gigabytes(estimate)}, more than {fraction:.0%} of this "
+                         f"machine's {available() / 2**30:.0f} GB; {hint}")
+
+
+def gigabytes(size: float) -> str:
+    """Bytes as GB (TB past 10,000 GB), for the estimates printed before long work."""
+    gb = size / 2**30
+    return f"{gb / 1024:,.0f} TB" if gb >= 10_000 else f"{gb:,.1f} GB"
 
 
 def retain_freed_pages() -> bool:

@@ -38,6 +38,18 @@ def _ascii_fallback(exc: UnicodeEncodeError):
 codecs.register_error("febm-ascii", _ascii_fallback)
 
 
+def _closed_streams() -> int | None:
+    """A started-closed stream (``febm ... >&-``; Python sets it to None): with stdout closed nothing
+    can be written, so one line on stderr and exit 2; with stderr closed, errors go to /dev/null and
+    the exit status still tells them (2 for bad input)."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
+    if sys.stdout is None:
+        os.write(2, b"febm: error: standard output is closed; nothing can be written (discard it with >/dev/null)\n")
+        return 2
+    return None
+
+
 def _fallback_streams() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -48,7 +60,11 @@ def _fallback_streams() -> None:
 
 def main(argv=None) -> int:
     signal.signal(signal.SIGINT, _quit)  # during the imports: one line, no traceback
+    closed = _closed_streams()
+    if closed is not None:
+        return closed
     _fallback_streams()
+    from febm.dynamics.commands.cli import end_progress_lines
     from febm.dynamics.commands.cli import main as run
 
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the commands clean up on KeyboardInterrupt
@@ -60,6 +76,7 @@ def main(argv=None) -> int:
             raise
         signal.signal(signal.SIGINT, _quit)
         _drop_stdout()
+        end_progress_lines()
         os.write(2, f"febm: error: cannot write the output: {exc.strerror}\n".encode())
         return 2
     signal.signal(signal.SIGINT, _quit)  # the results are out: a late Ctrl-C is still one line

@@ -112,3 +112,105 @@ def test_a_user_file_that_exits_is_one_line_and_exit_2(tmp_path, capsys):
     (tmp_path / "later.py").write_text("import sys\n\ndef S():\n    sys.exit('bye')\n")
     line = refused(["check", "kl", "--model", f"{tmp_path / 'later.py'}:S"], capsys)
     assert "later.py:S exited" in line
+
+
+# --- numbers that used to hang: refused before the work, with the range that works --------------
+def test_spread_near_0_or_1_is_refused_before_any_run(capsys, monkeypatch):
+    from febm.dynamics.commands import spread
+
+    monkeypatch.setattr(spread, "minibatch_run", lambda *a, **k: pytest.fail("runs started"))
+    for fraction, says in (("1e-300", "never ends"), ("1e-9", "151,851,090,003 steps"),
+                           ("0.999999", "9,122,208 steps")):
+        line = refused(["confirm", "kl", "--spread", fraction, "--runs", "2", "--batch", "2", "--steps", "10"], capsys)
+        assert says in line and "at most 100,000 steps" in line and "at 0.5 it takes 303 steps" in line
+
+
+def test_spread_where_every_run_diverges_is_no_result_not_nan(capsys):
+    line = refused(["confirm", "kl", "--spread", "0.999", "--runs", "2", "--batch", "2", "--steps", "10"], capsys)
+    assert "all 2 runs stopped being finite" in line and "nan" not in line
+
+
+def test_a_learning_rate_whose_flow_time_cannot_move_the_start_is_refused(capsys):
+    for lr in ("1e-300", "1e-13", "1e4"):
+        assert "between 1e-12 and 1000" in refused(["atlas", "kl", "--lr", lr, "--steps", "1"], capsys)
+
+
+def test_a_critic_too_large_for_the_dense_jacobian_is_refused_before_work(capsys, monkeypatch):
+    from febm.dynamics.analysis import game
+
+    monkeypatch.setattr(game.Game, "__init__", lambda *a, **k: pytest.fail("the game was built"))
+    line = refused(["check", "kl", "--model", "paper-1d", "--critic", "mlp:1024,1024,1024,1024",
+                    "--no-simulation"], capsys)
+    assert "3,151,875 parameters" in line and "217 TB" in line and "narrower critic" in line
+
+
+def test_large_networks_are_refused_past_memory_and_announced_before_training(capsys, monkeypatch):
+    from febm.dynamics import memory
+    from febm.dynamics.training import toy2d
+
+    monkeypatch.setattr(memory, "available", lambda: 2**30)  # a 1 GB machine: the bound, not this one's
+    monkeypatch.setattr(toy2d, "_gradients", lambda *a, **k: pytest.fail("training started"))
+    line = refused(["toy2d", "moons", "--steps", "1", "--methods", "cd", "--hidden", "4096,4096,4096"], capsys)
+    assert "33,579,009 parameters each" in line and "narrower --hidden" in line
+    monkeypatch.undo()
+    monkeypatch.setattr(toy2d, "_multiply_adds_per_second", lambda kw: 1.0)  # a slow machine: announced
+    assert main(["toy2d", "moons", "--steps", "1", "--methods", "cd", "--hidden", "4,4"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("febm: 1 run(s) of networks with 37 parameters each: about ") and " h (" in err
+
+
+# --- repeated names ---------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, what", [
+    (["figures", "--only", "spectra", "spectra"], "--only"),
+    (["atlas", "kl", "kl"], "the list of divergences"),
+    (["calibrate", "kl", "kl"], "the list of divergences"),
+    (["toy2d", "moons", "--methods", "cd,cd"], "--methods"),
+    (["bench", "toy2d", "--methods", "kl,cd,kl"], "--methods"),
+    (["bench", "toy2d", "moons", "moons"], "the list of datasets"),
+    (["reproduce", "paper-1d", "--divergences", "kl", "kl"], "--divergences"),
+    (["calibrate", "kl", "--quantities", "rate,rate"], "--quantities"),
+])
+def test_a_name_given_twice_is_refused_the_same_way_everywhere(argv, what, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = refused(argv, capsys)
+    assert what in line and "twice; give each once" in line
+    assert not (tmp_path / "figures-out").exists()  # before any work or folder
+
+
+# --- streams ------------------------------------------------------------------------------------
+def _febm_shell(argv, redirect: str):
+    import subprocess
+    import sys
+
+    return subprocess.run(["sh", "-c", f'"{sys.executable}" -m febm "$@" {redirect}', "sh", *argv],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("argv, redirect, says", [
+    (["divergences"], ">&-", "standard output is closed"),
+    (["check", "nope"], "2>&-", ""),
+    (["--threads", "x"], "2>&-", ""),
+])
+def test_a_closed_stream_gives_a_defined_status_and_one_line_where_one_is_open(argv, redirect, says):
+    done = _febm_shell(argv, redirect)
+    assert done.returncode == 2 and "Traceback" not in done.stderr + done.stdout
+    if says:
+        assert done.stderr.strip().splitlines() == [f"febm: error: {says}; nothing can be written "
+                                                     "(discard it with >/dev/null)"]
+
+
+def test_a_progress_bar_is_ended_before_the_error_line(tmp_path, capfd, monkeypatch):
+    import errno
+
+    from febm import entry
+    from febm.dynamics.commands import atlas
+
+    def full_disk(*args, **kwargs):  # fails while the bar is drawn (a full disk mid-work)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atlas, "atlas_row", full_disk)
+    assert entry.main(["atlas", "kl", "--model", "gaussian-1d", "--plot", str(tmp_path / "plots")]) == 2
+    err = capfd.readouterr().err
+    assert "febm atlas" in err  # the bar was drawn
+    assert "\nfebm: error: cannot write the output: No space left on device\n" in err
+    assert err.count("febm: error") == 1 and "Traceback" not in err

@@ -66,6 +66,24 @@ def hidden(text: str) -> tuple:
     return tuple(int(p) for p in parts)
 
 
+def between(lo: float, hi: float, why: str = ""):
+    """A number in [lo, hi]; ``why`` says what fails outside."""
+
+    def parse(text: str) -> float:
+        value = positive_float(text)
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo:g} and {hi:g}{why}, not {printable(text)}")
+        return value
+
+    return parse
+
+
+# atlas --lr: the flow is followed for time lr × steps. Below 1e-12 (with steps ≥ 1) the state is
+# the start to rounding; at 1e-300 LSODA's first step underflows and it never leaves t = 0 (the
+# hang of `atlas --lr 1e-300`). Above 1e3 no step of gradient descent-ascent on these games is stable.
+learning_rate = between(1e-12, 1e3, " (the flow's time lr × steps must move the start and stay finite)")
+
+
 def ratio(text: str) -> float:
     """A learning-rate ratio η_ω/η_θ in [1e-6, 1e6] (beyond, the Jacobians overflow)."""
     value = positive_float(text)
@@ -170,6 +188,19 @@ MAX_BUDGET = 1e5  # millions of evaluations: 10^11, beyond any run this machine 
 budget = at_most(MAX_BUDGET, " (millions)")  # millions of gradient evaluations per run
 
 
+def once_each(items, what: str) -> list:
+    """``items`` as given, or an InputError naming the first one given twice: every command treats a
+    repeated name in a list (positional names, --only, --methods, --divergences, --quantities)
+    the same way, instead of running it twice, dropping it silently or failing deep inside."""
+    from ...errors import InputError
+
+    items = list(items)
+    twice = next((item for k, item in enumerate(items) if item in items[:k]), None)
+    if twice is not None:
+        raise InputError(f"{what} names '{printable(str(twice))}' twice; give each once")
+    return items
+
+
 def subset(allowed):
     """A comma-separated, non-empty selection from ``allowed``, in the given order."""
 
@@ -179,6 +210,9 @@ def subset(allowed):
         if bad or not text.strip():
             shown = printable(repr(text) if not all(bad) else ", ".join(bad))
             raise argparse.ArgumentTypeError(f"choose from {', '.join(allowed)} (comma-separated), not {shown}")
-        return tuple(dict.fromkeys(items))
+        if len(set(items)) < len(items):
+            twice = next(t for k, t in enumerate(items) if t in items[:k])
+            raise argparse.ArgumentTypeError(f"names '{printable(twice)}' twice; give each once")
+        return items
 
     return parse

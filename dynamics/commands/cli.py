@@ -71,7 +71,7 @@ def _cmd_reproduce(args) -> int:
     clip = "default" if args.clip is None else (None if args.clip <= 0 else args.clip)
     config = paper1d.configure(args.steps, args.warmup, clip, args.init_sigma,
                                None if args.dtype is None else getattr(torch, args.dtype), args.update)
-    names = tuple(args.divergences) if args.divergences else paper1d.DIVERGENCES
+    names = tuple(arg.once_each(args.divergences, "--divergences")) if args.divergences else paper1d.DIVERGENCES
     report = paper1d.run(seeds=args.seeds, device=args.device, seed=args.seed, config=config,
                          names=names, progress=not args.json)
     if args.plot:
@@ -92,20 +92,51 @@ def _cmd_confirm(args) -> int:
 
 
 def _cmd_atlas(args) -> int:
+    if args.critic not in (None, "linear"):
+        return _cmd_trained_atlas(args)
     from .atlas import atlas
 
     budget = None if args.lr is None else args.lr * args.steps
-    report = atlas(args.generators or None, args.model, batch=args.batch, lr_ratio=args.lr_ratio,
+    names = arg.once_each(args.generators, "the list of divergences")
+    report = atlas(names or None, args.model, batch=args.batch, lr_ratio=args.lr_ratio,
                    progress=not args.json, basins=args.basins, budget=budget)
     if args.plot:
         report.plot = report.save_figures(args.plot)[0]
     return _emit(report, args)
 
 
+def _cmd_trained_atlas(args) -> int:
+    from ...errors import InputError
+    from ..training.cells import MAX_STEPS, OperatingPoint
+    from .trained_atlas import trained_atlas
+
+    for given, why in ((args.basins, "--basins"), (args.lr_ratio != 1.0, "--lr-ratio")):
+        if given:
+            raise InputError(f"{why} belongs to the stand-in game; the trained game (--critic) plays both players "
+                             "at one lr")
+    if args.steps > MAX_STEPS:
+        raise InputError(f"--steps with --critic: at most {MAX_STEPS:,} (each step trains every run)")
+    names = arg.once_each(args.generators, "the list of divergences") or None
+    lr = 1e-2 if args.lr is None else args.lr
+    point = OperatingPoint(lr, args.batch, args.steps)
+    report = trained_atlas(names or DEFAULT_TRAINED, args.model, args.critic, [point], measure=args.measure,
+                           seed=args.seed, progress=not args.json)
+    if args.plot:
+        report.plot = report.save_figures(args.plot)[0]
+    return _emit(report, args)
+
+
+# the curved catalog f (toy2d.all_methods()[1:]), kept here so that parsing imports no torch
+DEFAULT_TRAINED = ("kl", "reverse_kl", "jensen_shannon", "gan", "squared_hellinger", "pearson_chi2", "neyman_chi2",
+                   "jeffreys", "triangular", "le_cam", "symmetric_chi2", "alpha=-1", "alpha=-0.5", "alpha=0.5",
+                   "alpha=0.9", "alpha=2")
+
+
 def _cmd_calibrate(args) -> int:
     from .calibrate import calibrate
 
-    report = calibrate(args.generators, args.model, critic=args.critic, seed=args.seed,
+    names = arg.once_each(args.generators, "the list of divergences")
+    report = calibrate(names, args.model, critic=args.critic, seed=args.seed,
                        flow_steps=args.flow_steps, edge_steps=args.edge_steps, warm_steps=args.warm_steps,
                        progress=not args.json, quantities=args.quantities, time_steps=args.time_steps,
                        batch=args.batch, link_clip=args.link_clip)
@@ -117,7 +148,7 @@ def _cmd_calibrate(args) -> int:
 def _cmd_toy2d(args) -> int:
     from ..training.toy2d import Toy2DConfig, all_methods, train_toy2d
 
-    methods = all_methods() if args.methods == "all" else args.methods.split(",")
+    methods = all_methods() if args.methods == "all" else arg.once_each(args.methods.split(","), "--methods")
     report = train_toy2d(args.dataset, methods, Toy2DConfig(steps=args.steps, device=args.device,
                                                            link_clip=args.link_clip, **_network_config(args)),
                          seed=args.seed, progress=not args.json)
@@ -130,8 +161,8 @@ def _cmd_bench(args) -> int:
     from ..training import bench
     from ..training.toy2d import Toy2DConfig
 
-    methods = None if args.methods == "all" else args.methods.split(",")
-    datasets = args.datasets or list(bench.DATASETS)
+    methods = None if args.methods == "all" else arg.once_each(args.methods.split(","), "--methods")
+    datasets = arg.once_each(args.datasets, "the list of datasets") or list(bench.DATASETS)
     report = bench.run(datasets, methods, seeds=args.seeds, budget=args.budget * 1e6, tune=args.tune,
                        config=Toy2DConfig(device=args.device, critic=args.critic, link_clip=args.link_clip,
                                           **_network_config(args)),
@@ -159,7 +190,8 @@ def _cmd_figures(args) -> int:
         else:
             print("\n".join(f"{r['name']:16} {r['title']}" for r in rows))
         return 0
-    return _emit(render(args.out, args.only, fast=args.fast, seed=args.seed, device=args.device,
+    only = None if args.only is None else arg.once_each(args.only, "--only")
+    return _emit(render(args.out, only, fast=args.fast, seed=args.seed, device=args.device,
                               progress=not args.json), args)
 
 
@@ -288,6 +320,16 @@ def _add_atlas(sub) -> None:
                    help="predict a training run with this learning rate (both players) and --steps: the "
                         "exact flow from the start is followed for time lr × steps")
     p.add_argument("--steps", type=arg.count(1, 10**9), default=20000, help="with --lr: training steps (default 20000)")
+    p.add_argument("--critic", default=None, metavar="SPEC",
+                   help="answer from the network that trains: mlp:W1,W2,... (mlp:64,64 is the reference code's "
+                        "critic) or path/to/file.py:NAME; predicts per f the class (trains/slow/dies), the time to "
+                        "error 0.05 and the fraction of runs that die at --lr (default 1e-2), --batch and --steps. "
+                        "'linear' (the default): the stand-in game, a critic linear in 10 bumps")
+    p.add_argument("--measure", type=arg.count(0, 64), default=0, metavar="N",
+                   help="with --critic: also run N seeded runs of each cell and print predicted and measured side by "
+                        "side (about 2 minutes per f at batch 1000 and 10,000 steps on 2 cores)")
+    p.add_argument("--seed", type=arg.count(0, 2**31 - 1), default=0,
+                   help="with --critic: seed of the critic's initialisation and of the runs (default 0)")
     p.set_defaults(run=_cmd_atlas)
 
 
@@ -445,6 +487,17 @@ def _deadline_set(seconds):
         LIMITS.deadline = before
 
 
+def end_progress_lines() -> None:
+    """Close every open progress bar, ending its line: an error printed next then starts a line of
+    its own instead of being glued to a half-drawn bar (`atlas --plot DIR` on a full disk)."""
+    tqdm = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ())):
+        try:
+            bar.close()
+        except (OSError, ValueError):  # the stream itself failed: nothing more to end
+            pass
+
+
 def main(argv=None) -> int:
     from ...errors import InputError, one_line
     from ...threads import limit_threads
@@ -464,6 +517,7 @@ def main(argv=None) -> int:
         return code
     except (UsageError, InputError) as exc:
         arg.remove_created()
+        end_progress_lines()
         print(f"febm: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `febm ... | head`: the reader left before the output was whole
@@ -472,6 +526,7 @@ def main(argv=None) -> int:
         return 2
     except KeyboardInterrupt:  # result files are written whole or not at all (dynamics.files)
         arg.remove_created()
+        end_progress_lines()
         print("\nfebm: interrupted; files from earlier runs are left as they were", file=sys.stderr)
         return 130
 

@@ -60,6 +60,24 @@ class SpreadReport(Report):
                 + (f"; {self.diverged_runs} of {self.runs} runs stopped being finite" if self.diverged_runs else ""))
 
 
+MAX_BURN = 100_000  # burn-in steps: past them the fraction is too near 0 or 1 for the runs to settle
+
+
+def _burn_in(lin, ms, eta: float, lr_ratio: float) -> float:
+    """Five relaxation times of the second moment, in steps (inf where it does not relax).
+
+    It relaxes at ρ(𝒯) per step, slower than the mean (ρ(M)²) near the edge. Near a fraction of 0
+    or 1, ρ → 1 and the burn-in grows without bound: the cause of the hangs at --spread 1e-9 and
+    0.999999 (1.5e11 and 9e6 steps for kl on gaussian-1d at batch 2); at 1e-300, ρ rounds to
+    above 1."""
+    relax = -np.log(max(ms.radius(eta), lin.radius("simultaneous", eta, lr_ratio) ** 2))
+    return float(np.ceil(5 / relax)) if relax > 0 and np.isfinite(relax) else float("inf")
+
+
+def _shown(steps: float) -> str:
+    return "never ends: ρ(𝒯) rounds to 1" if not np.isfinite(steps) else f"takes {steps:,.0f} steps"
+
+
 def spread(spec, model: str | Setup = "gaussian-1d", batch: int = 256, fraction: float = 0.5,
            lr_ratio: float = 1.0, runs: int = 64, steps: int = 1500, seed: int = 0) -> SpreadReport:
     """Predicted and measured stationary covariance of simultaneous minibatch GDA at z*, with
@@ -72,7 +90,6 @@ def spread(spec, model: str | Setup = "gaussian-1d", batch: int = 256, fraction:
     s = setup(model)
     require_samplers(s)
     game = Game.from_setup(div, s)
-    check_memory(game, runs // 2 + 1, batch, steps, "febm confirm --spread")
     lin = LocalAnalysis.build(div, s, lr_ratio).require().lin  # exit 2 without an equilibrium
     eta_max = lin.eta_max("simultaneous", lr_ratio)
     ms = mean_square(lin, batch, lr_ratio)
@@ -80,14 +97,23 @@ def spread(spec, model: str | Setup = "gaussian-1d", batch: int = 256, fraction:
     if eta_ms is None:
         raise InputError(f"{div.name} on {s.name}: no step size keeps the second moment bounded at batch {batch}")
     eta = fraction * eta_ms
-    # the second moment relaxes at ρ(𝒯) per step, slower than the mean (ρ(M)²) near the edge
-    relax = -np.log(max(ms.radius(eta), lin.radius("simultaneous", eta, lr_ratio) ** 2))
-    burn = int(np.ceil(5 / relax))
+    burn = _burn_in(lin, ms, eta, lr_ratio)
+    if burn > MAX_BURN:
+        raise InputError(f"--spread {fraction:g}: the second moment relaxes too slowly there (a burn-in of five "
+                         f"relaxation times {_shown(burn)}; at most {MAX_BURN:,} steps); "
+                         f"at 0.5 it {_shown(_burn_in(lin, ms, 0.5 * eta_ms, lr_ratio))}: "
+                         "choose one further from 0 and from 1")
+    check_memory(game, runs // 2 + 1, batch, burn + steps, "febm confirm --spread")
     gen = torch.Generator().manual_seed(seed)
     Z = lin.z_star.repeat(runs, 1)
+    burn = int(burn)
     traj = minibatch_run(game, s.data, Z, eta, lr_ratio * eta, "simultaneous", burn + steps, batch, gen)
     Q = lin.projector()
     alive = torch.isfinite(traj).all(dim=2).all(dim=0).numpy()
+    if not alive.any():  # no spread was measured: not a nan over 0 runs
+        raise InputError(f"{div.name} on {s.name}: all {runs} runs stopped being finite at {fraction:g} of the "
+                         f"mean-square edge with batch {batch}; no spread to measure (try a larger --batch or a "
+                         "smaller --spread)")
     dev = (traj[burn + 1:, alive] - lin.z_star).numpy() @ Q  # (steps, live runs, n)
     centred = dev - dev.mean(axis=(0, 1))
     per_run = np.einsum("tri,tri->r", centred, centred) / steps

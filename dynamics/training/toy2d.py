@@ -9,6 +9,7 @@ E_p[E] − E_q[E]. A small penalty λ·(E_p² + E_q²) keeps the free energy off
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
@@ -171,6 +172,53 @@ def train_toy2d(dataset: str, methods, config: Toy2DConfig | None = None, seed: 
     return Toy2DReport(dataset, list(specs), scores, out.status, out.elapsed_s, config, out.theta, out.chains)
 
 
+ANNOUNCE_S = 30.0  # estimated work past this many seconds is announced before it starts
+# the networks' work runs slower than a bare product (activations, allocation, the final scores):
+# toy2d moons --steps 1 --hidden 4096,4096,4096 took 140 s of CPU where the bare rate said 45 s
+SLOWER = 3.0
+
+
+def _bound_size(runs: list, config: Toy2DConfig, kw: dict, progress: bool) -> None:
+    """Refuse networks that cannot fit in memory, and print the memory and time that large ones
+    will take, before any work. `toy2d moons --hidden 4096,4096,4096` (33.6 M parameters a network,
+    2·10¹² multiply-adds per run and step) ran minutes with no word before its first step."""
+    from .. import memory
+    from .budget import step_cost
+
+    P, width = mlp.param_count(config.sizes), sum(config.sizes[1:-1])
+    size = torch.empty((), dtype=config.dtype).element_size()
+    points = max(config.chains, 2 * config.batch, config.sampler_grid**2 if config.sampler == "grid" else 0)
+    # per run: θ, ω, their Adam moments, gradients and next values (~10 copies), and the activations
+    # (with their gradients) of the largest batch of points through one network
+    need = len(runs) * size * (10 * P + 4 * points * width)
+    hidden = ",".join(map(str, config.sizes[1:-1]))
+    memory.check(need, f"{len(runs)} run(s) of networks with hidden widths {hidden} ({P:,} parameters each)",
+                 hint="use narrower --hidden")
+    work = sum(r.steps * step_cost(r.method, config).total for r in runs) * 3 * P  # multiply-adds, forward + backward
+    seconds = SLOWER * work / _multiply_adds_per_second(kw)
+    if progress and seconds > ANNOUNCE_S:
+        print(f"febm: {len(runs)} run(s) of networks with {P:,} parameters each: about {memory.gigabytes(need)} "
+              f"and {_duration(seconds)} ({work:.1e} multiply-adds; a bare product runs {SLOWER * work / seconds:.1e} "
+              "a second here)", file=sys.stderr)
+
+
+def _multiply_adds_per_second(kw: dict) -> float:
+    """This machine's rate on a matrix product of the networks' kind (the best of three)."""
+    a, b = torch.ones(256, 512, **kw), torch.ones(512, 512, **kw)
+    best = math.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        (a @ b).sum().item()
+        best = min(best, time.perf_counter() - t0)
+    return 256 * 512 * 512 / max(best, 1e-9)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 5400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
 def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 0, specs=None,
                 progress: bool = False, curve_every: int | None = None) -> BatchResult:
     """Advance all ``runs`` together; a run stops moving after its own number of steps. ``specs``
@@ -185,6 +233,7 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     device = devices.select(config.device)
     data = toy2d(dataset)
     kw = {"dtype": config.dtype, "device": device}
+    _bound_size(runs, config, kw, progress)
     gen = Streams(seed, [r.key for r in runs], device)  # one stream per run
     R, methods = len(runs), [r.method for r in runs]
     theta = gen.each(lambda g: mlp.init_batched(1, config.sizes, g, **kw)[0])
