@@ -130,6 +130,12 @@ class Divergence:
         """(kind, message): how smooth f is at 1 (the kinds are `validation.REGULARITY`'s keys)."""
         return _validation.regularity(self.pieces, self.smoothness)
 
+    @cached_property
+    def affine(self) -> bool:
+        """Whether f is affine on (0, ∞), f(t) = c (t − 1): then D_f(p‖q) = c (E_q[p/q] − 1) = 0 for
+        every p and q, so the game has no signal (g and h are constants)."""
+        return len(self.pieces) == 1 and self.pieces[0].is_linear
+
     @property
     def f2_at_1(self) -> sp.Expr | None:
         """f''(1), or None where f'' is undefined at 1 (a kink or a jump)."""
@@ -159,6 +165,9 @@ class Divergence:
             item = self.validation[key]
             if not item.ok:
                 raise InputError(f"{self.name}: {item.detail}")
+        beyond = _validation.outside_float_range(self.f2_at_1)
+        if beyond:
+            raise InputError(f"{self.name}: {beyond}")
         return self
 
     # --- conjugate and links -----------------------------------------------------

@@ -173,16 +173,17 @@ class LinkTails:
                            "wherever the critic can reach that side.")
         if gp_low.kind == "exponential":
             out.append(
-                f"g' grows like e^{{{_num(abs(gp_low.rate))}·|u|}} as u → −∞: data points where the critic "
-                "sits far below log p/q (u = H + E very negative, e.g. where the model puts far more mass "
-                "than the data) carry exponentially large weight, so rare data points dominate both players' "
-                "gradients; the data-side second moments are finite only where p's tails outweigh "
-                f"(q/p)^{_num(2 * abs(gp_low.rate))}.")
+                f"g' grows like e^{{{_num(abs(gp_low.rate))}·|u|}} as u → −∞: u = H + E is the critic's estimate "
+                "of log p/q, so data points where the critic judges q ≫ p (the model puts far more mass there "
+                "than the data) carry exponentially large weight, and rare data points dominate both players' "
+                "gradients; near the equilibrium (u ≈ log p/q) the data-side second moments are finite only where "
+                f"p's tails outweigh (q/p)^{_num(2 * abs(gp_low.rate))}.")
         if hp_high.kind == "exponential":
             out.append(
-                f"h' grows like e^{{{_num(abs(hp_high.rate))}·u}} as u → +∞: model samples where the critic "
-                "sits far above log p/q (data mass the model misses) dominate the gradients; the model-side "
-                f"second moments need q's tails to outweigh (p/q)^{_num(2 * abs(hp_high.rate))}.")
+                f"h' grows like e^{{{_num(abs(hp_high.rate))}·u}} as u → +∞: u = H + E is the critic's estimate "
+                "of log p/q, so model samples where the critic judges p ≫ q (data mass the model misses) "
+                "dominate the gradients; near the equilibrium (u ≈ log p/q) the model-side second moments need "
+                f"q's tails to outweigh (p/q)^{_num(2 * abs(hp_high.rate))}.")
         if not out:
             out.append("g' and h' grow at most polynomially: no link weighs a sample exponentially, so the "
                        "estimator's second moments are finite whenever the features' are.")

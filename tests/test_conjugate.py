@@ -167,3 +167,77 @@ def test_numeric_conjugate_in_torch_with_envelope_gradient(expr):
     # envelope theorem: df*/ds = t(s), the maximizer, which satisfies f'(t) = s
     fp = d.function("f_prime")
     np.testing.assert_allclose(fp(grad.numpy()), s.detach().numpy(), atol=1e-9)
+
+
+def test_piecewise_conjugate_where_f_prime_misses_the_lower_line():
+    """f = e^{t−1} − t: f' maps (0, ∞) onto (e^{−1} − 1, ∞) only, so f* is piecewise: the Legendre
+    branch (1+s) log(1+s) above e^{−1} − 1 and −f(0⁺) = −1/e below, in closed form (the overflow of
+    f' at the largest sample point once sent it to the numeric fallback), equal to the numeric sup."""
+    d = resolve("exp(t-1) - t")
+    assert d.conjugate.method == "symbolic" and d.conjugate.expr is not None
+    edge = np.exp(-1) - 1
+    s = np.concatenate([np.linspace(-5, edge, 9), np.linspace(edge + 1e-6, 30, 25)])
+    got = compile_expr(d.conjugate.expr, [S])(s)
+    closed = np.where(s <= edge, -np.exp(-1), (1 + s) * np.log(np.maximum(1 + s, 1e-300)))
+    assert np.allclose(got, closed, rtol=1e-12, atol=1e-12)
+    f_np = compile_expr(d.f, [T])
+    numeric = np.array([direct_sup(f_np, v, xmax=6.0) for v in s])
+    assert np.allclose(got, numeric, rtol=1e-8, atol=1e-9)
+    assert d.conjugate_verification.ok
+
+
+def test_show_says_no_closed_form_found_when_sympy_gives_up():
+    from febm.dynamics.commands.catalog import show
+
+    text = show("(t-1)*atan(t-1)").text()
+    assert "f*(s)         = no closed form found: evaluated numerically" in text
+    assert "no closed form found" not in show("exp(t-1) - t").text()
+
+
+@pytest.mark.parametrize("expr, affine", [("t-1", True), ("3*(1-t)", True), ("kl", False),
+                                          ("total_variation", False), ("(t-1)**4", False)])
+def test_an_affine_generator_is_flagged(expr, affine):
+    """f(t) = c (t − 1) gives D_f ≡ 0; a kinked or flat-at-1 f is not affine."""
+    from febm.dynamics.commands.catalog import show
+
+    report = show(expr)
+    assert report.record["affine"] is affine
+    assert ("!! affine" in report.text()) is affine
+    if affine:  # the property itself: D_f(p‖q) = E_q[f(p/q)] vanishes for unequal p, q
+        f = compile_expr(resolve(expr).f, [T])
+        q = np.array([0.2, 0.3, 0.5])
+        p = np.array([0.6, 0.1, 0.3])
+        assert abs(np.sum(q * f(p / q))) < 1e-12
+
+
+def test_check_flags_an_affine_generator():
+    from febm.dynamics.commands.check import check
+
+    assert "affine" in check("t-1").notes[0]
+    assert not any("affine" in n for n in check("kl").notes)
+
+
+def test_means_lines_call_u_the_critics_estimate_of_the_log_ratio():
+    """u = H + E estimates log p/q; the lines must not describe u as the critic's distance from it."""
+    for name in ("kl", "reverse_kl"):
+        lines = resolve(name).tails.implications()
+        exponential = [line for line in lines if "grows like e^" in line]
+        assert exponential, name
+        for line in exponential:
+            assert "u = H + E is the critic's estimate of log p/q" in line
+            assert "far above log p/q" not in line and "far below log p/q" not in line
+
+
+def test_a_kink_explains_the_autodiff_finite_difference_gap():
+    """total variation: f' jumps at 1, where r = 0 sits at the equilibrium, so central differences
+    measure a jump, not a derivative: the gap is explained, not printed bare; a smooth f gets no note."""
+    from febm.dynamics.commands.check import check
+
+    report = check("total_variation")
+    assert report.jacobian_agreement["autodiff_vs_fd"] > 1
+    jacobian_line = next(line for line in report.text().splitlines() if line.startswith("  Jacobian"))
+    assert "not a derivative" in jacobian_line
+    assert any("kink" in n and "autodiff" in n for n in report.notes)
+    smooth = check("kl")
+    assert smooth.jacobian_agreement["autodiff_vs_fd"] < 1e-6
+    assert not any("finite differences differ" in n for n in smooth.notes)

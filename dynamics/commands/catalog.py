@@ -9,6 +9,9 @@ from ...divergences.display import readable
 from ...divergences.divergence import number
 from ..report import Report
 
+AFFINE = ("f(t) = c·(t − 1) is affine, so D_f(p‖q) = c·(E_q[p/q] − 1) = 0 for every p and q: not a divergence. "
+          "g and h are constants, the game has no force anywhere and every θ is an equilibrium")
+
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -82,7 +85,7 @@ class ShowReport(Report):
             "f": readable(d.f), "f_prime": readable(d.f_prime_simplified), "f_double_prime": readable(d.f_double_prime),
             "g": readable(d.g), "h": readable(d.h),
             "conjugate": None if d.conjugate.expr is None else readable(d.conjugate.expr)}
-        conj = shown["conjugate"] if shown["conjugate"] is not None else "no closed form: evaluated numerically"
+        conj = shown["conjugate"] if shown["conjugate"] is not None else "no closed form found: evaluated numerically"
         f2 = r["f2_at_1"] if r["f2_at_1"] is not None else (
             "∞" if d.regularity[0] == "infinite-curvature" else "undefined") + f" ({d.regularity[1]})"
         f3 = "—" if r["f3_at_1"] is None else r["f3_at_1"]
@@ -96,6 +99,7 @@ class ShowReport(Report):
             f"  dom f*        = {r['conjugate_domain']}",
             f"  g(u) = f'(e^u)      = {shown['g']}",
             f"  h(u) = f*(f'(e^u))  = {shown['h']}",
+            *([f"  !! affine: {AFFINE}"] if r.get("affine") else []),
             "checks",
         ]
         for key, item in r["checks"].items():
@@ -128,6 +132,7 @@ def _latex(d: Divergence) -> dict:
 def show(spec: str | Divergence, latex: bool = False) -> ShowReport:
     d = resolve(spec).validate()
     record = d.as_dict()
+    record["affine"] = d.affine
     if not d.params:
         record["tails"] = d.tails.to_json()
         record["tail_implications"] = d.tails.implications()

@@ -71,6 +71,24 @@ class StepRun:
         return {k: v for k, v in asdict(self).items() if k != "trajectory"}
 
 
+GAP = 1e-4  # a relative autodiff/finite-difference gap above this is explained, not printed bare
+NOT_SMOOTH = {"kink", "jump-f2", "infinite-curvature"}  # f's kinds at 1 whose field has no derivative at z*
+
+
+def gap_explanation(gap, regularity: str) -> str | None:
+    """Why autodiff and finite differences disagree by ``gap`` (relative), or None if they agree."""
+    if gap is None or gap <= GAP:
+        return None
+    if regularity in NOT_SMOOTH:
+        return (f"autodiff and finite differences differ by {gap:.2g} (relative) because f is not smooth at t = 1, "
+                "which is where every sample sits at the equilibrium (r = H + E = 0): the field has a kink there; "
+                "central differences straddle it (across a jump of the field they measure the jump divided by the "
+                "step) while autodiff takes one side. Neither is a Jacobian: the linearization does not exist here")
+    return (f"autodiff and finite differences differ by {gap:.2g} (relative): the field is not smooth within the "
+            "finite-difference step of the equilibrium (a kink of f or of a link that some sample's r = H + E "
+            "crosses there) or is badly conditioned; the eigenvalues are autodiff's")
+
+
 @dataclass
 class CheckReport(Report):
     name: str
@@ -167,6 +185,9 @@ class CheckReport(Report):
                        f"distance to z* {_number(eq['solved_distance_to_known'])}")
         else:  # a flow or solve that overflowed has no finite residual (None in the JSON)
             eq_line = f"solved from {eq['solved_from']}: |F| = {_number(eq['solved_residual'])}"
+        if gap_explanation(d["jacobian_agreement"].get("autodiff_vs_fd"), self.regularity) is not None:
+            agree += " (not a derivative: f is not smooth there, see the note)" if self.regularity in NOT_SMOOTH \
+                else " (see the note)"
         lines = [
             f"febm check {self.name} on {self.model}  (η_ω/η_θ = {self.lr_ratio:g})",
             f"  model        {self.model_description}",
@@ -394,10 +415,16 @@ def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: 
         regularity=la.regularity[0],
         link_clip=None if la.game.link_clip is None else [finite_or_none(b) for b in la.game.link_clip],
     )
+    if div.affine:
+        from .catalog import AFFINE
+
+        report.notes.insert(0, AFFINE)
     if la.game.link_clip is not None:
         report.notes.append("clamped links: the field jumps where a node's r crosses a bound, so finite differences "
                             "that straddle one disagree with autodiff; the minibatch field is smooth only in "
                             "expectation")
+    elif (why := gap_explanation(report.jacobian_agreement.get("autodiff_vs_fd"), report.regularity)) is not None:
+        report.notes.append(why)
     if simulate_runs and la.exponential:
         report.flow = _simulate_flow(lin, lr_ratio, la.spectrum)
         report.alternating = _simulate_steps(lin, lr_ratio, la.stable_steps["alternating"])
