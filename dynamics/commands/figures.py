@@ -46,19 +46,20 @@ class Figure:
     fast_params: dict
     reads: tuple = ()  # result files (relative to ROOT) the figure is drawn from; none: computed
     formats: tuple = ("png", "pdf")
+    suptitle: bool = True  # False: the figure's own axes title is its title
 
     @property
     def kind(self) -> str:
         return "results" if self.reads else "computed"
 
 
-def figure(name, title, params=None, fast=None, reads=(), formats=("png", "pdf")):
+def figure(name, title, params=None, fast=None, reads=(), formats=("png", "pdf"), suptitle=True):
     """Decorator: register ``draw(plt, params, seed) -> (fig, data)`` as a named figure; ``reads``
     names the result files it draws from (the draw function reads them with `result`)."""
 
     def register(draw):
         FIGURES.register(name, Figure(name, title, draw, params or {}, {**(params or {}), **(fast or {})},
-                                      tuple(reads), tuple(formats)))
+                                      tuple(reads), tuple(formats), suptitle))
         return draw
 
     return register
@@ -456,7 +457,7 @@ def paper_trajectories(plt, params, seed):
 
 
 @figure("paper-1d-error", "The paper's 1-D experiment: each f's distance to its exact minimizer against the step",
-        reads=[PAPER_1D], formats=("png",))
+        reads=[PAPER_1D], formats=("png",), suptitle=False)
 def paper_errors(plt, params, seed):
     from ..training.paper1d import Paper1DReport, draw_errors
 
@@ -464,7 +465,7 @@ def paper_errors(plt, params, seed):
 
 
 @figure("trainer-scaling-cpu", "The paper-1d trainer's batched throughput against the number of runs",
-        reads=[THROUGHPUT], formats=("png",))
+        reads=[THROUGHPUT], formats=("png",), suptitle=False)
 def trainer_scaling(plt, params, seed):
     d = result(THROUGHPUT)
     fig, ax = plt.subplots(figsize=(5.5, 4), layout="constrained")
@@ -473,7 +474,8 @@ def trainer_scaling(plt, params, seed):
         ax.plot(runs, [rates[str(r)] for r in runs], "o-", label=f"batched, {device}")
     ax.axhline(d["single_run_loop"], color="k", ls="--", label="single-run CPU loop")
     ax.set(xscale="log", yscale="log", xlabel="runs R in one batch", ylabel="run-steps per second",
-           title=f"paper-1d trainer: batched throughput ({d['threads']} thread{'s' * (d['threads'] != 1)})")
+           title=f"paper-1d trainer: batched throughput\n({d['threads']} thread{'s' * (d['threads'] != 1)}, "
+                 f"{d['steps']} steps a run)")
     ax.legend()
     return fig, d["batched"]
 
@@ -578,7 +580,8 @@ def _render_one(plt, fig_def, out: Path, files: Staging, fast: bool, seed: int, 
     title = fig._suptitle.get_text() if fig._suptitle else fig_def.title
     if fast and fig_def.fast_params != fig_def.params:  # this figure's numbers come from a shortened run
         title += "\n(short run, --fast: fewer steps or runs than `febm figures`)"
-    fig.suptitle(title, fontsize=10)
+    if fig._suptitle or fig_def.suptitle:  # a one-panel figure's own axes title says it already
+        fig.suptitle(title, fontsize=10)
     if fig.get_layout_engine() is None:
         fig.tight_layout()
     paths = [out / f"{fig_def.name}.{ext}" for ext in fig_def.formats]
