@@ -215,6 +215,28 @@ def regularity(pieces: list[Piece], s: Smoothness) -> tuple[str, str]:
     return "jump-f2", REGULARITY["jump-f2"].format(l2=l2, r2=r2)
 
 
+def outside_float_range(f2) -> str | None:
+    """Why a positive f''(1) cannot be computed with, or None: febm plays the game in float64, where
+    a value past ~1.8e308 overflows to inf and one below ~2.2e-308 underflows to 0 (then check
+    printed f''(1) 0 with gauge eigenvalues on a set-up without a gauge, or inf and |F| = nan)."""
+    if f2 is None or f2.free_symbols or not f2.is_positive:
+        return None
+    shown = sp.N(f2, 3)
+    if sp.log(f2, 10) > 308 or not math.isfinite(_float_or_inf(f2)):
+        return f"f''(1) = {shown} overflows float64 (largest ~1.8e308), where febm computes the game; scale f down"
+    if float(f2) < np.finfo(float).tiny:
+        return f"f''(1) = {shown} underflows float64 (smallest normal ~2.2e-308), where febm computes the game; " \
+               "scale f up"
+    return None
+
+
+def _float_or_inf(x) -> float:
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf
+
+
 def smooth_at_1(pieces: list[Piece]) -> Smoothness:
     derivs = []
     for order in (1, 2, 3):

@@ -214,3 +214,27 @@ def test_a_progress_bar_is_ended_before_the_error_line(tmp_path, capfd, monkeypa
     assert "febm atlas" in err  # the bar was drawn
     assert "\nfebm: error: cannot write the output: No space left on device\n" in err
     assert err.count("febm: error") == 1 and "Traceback" not in err
+
+
+# --- no wrong number with exit 0 ------------------------------------------------------------------
+@pytest.mark.parametrize("expression, says", [
+    ("(t-1)**2*1e-60*1e-60*1e-60*1e-60*1e-60*1e-60", "f''(1) = 2.00E-360 underflows float64"),
+    ("exp(700*t)-exp(700)-700*exp(700)*(t-1)", "f''(1) = 4.97E+309 overflows float64"),
+    ("(t-1)**2*1e60*1e60*1e60*1e60*1e60*1e60", "f''(1) = 2.00E+360 overflows float64"),
+])
+@pytest.mark.parametrize("command", [["show"], ["check", "--no-simulation"]])
+def test_an_f2_outside_float64_is_said_as_such(command, expression, says, capsys):
+    line = refused([command[0], expression, *command[1:]], capsys)
+    assert says in line and "Error" not in line
+
+
+def test_a_derivation_that_breaks_down_shows_no_python_exception(monkeypatch, capsys):
+    from febm.divergences import divergence
+
+    def broken(*args, **kwargs):
+        raise ValueError("max() arg is an empty sequence")
+
+    monkeypatch.setattr(divergence, "verify", broken)  # the forked worker inherits it
+    line = refused(["show", "(t-1)**2*3"], capsys)
+    assert "the conjugate check could not be completed" in line
+    assert "ValueError" not in line and "max()" not in line
