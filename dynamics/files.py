@@ -127,11 +127,19 @@ def save_figure(fig, path, **kwargs) -> str:
 def provenance(argv=None) -> dict:
     """Where a result came from: febm's version, the git commit (``-dirty`` when the tree has
     uncommitted changes), the command line and the date (UTC)."""
-    from febm import __version__
-
-    return {"febm_version": __version__, "git_commit": git_commit(),
+    return {"febm_version": _version(), "git_commit": git_commit(),
             "command": shlex.join(sys.argv if argv is None else argv),
             "date_utc": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def _version() -> str:
+    """febm's installed version (as febm.__version__; read here so the files layer imports nothing of febm)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("febm")
+    except PackageNotFoundError:
+        return "0+unknown"
 
 
 def git_commit() -> str | None:
