@@ -373,7 +373,7 @@ def failures(plt, params, seed):
     slope, icpt = np.polyfit(np.log(times[tail]), np.log(dist[tail]), 1)
     ref = np.logspace(np.log10(times[-1]) - 3, np.log10(times[-1]), 20)
     ax1.loglog(ref, 2 * np.exp(icpt) * ref ** slope, color="0.35", ls="--", lw=1,
-               label=f"power law ∝ t^{slope:.2f} (fit over the last decade, ×2 to stand clear)")
+               label=f"power law ∝ $t^{{{slope:.2f}}}$ (fit over the last decade, ×2 to stand clear)")
     data["power_law_slope"] = slope
     ax1.set(xlabel="time", ylabel="distance to the equilibrium", ylim=(1e-16, 0.2),
             title="f''(1) = 0: a power law, not an exponential (log–log)")

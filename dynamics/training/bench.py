@@ -271,9 +271,11 @@ def draw_curves(plt, report: BenchReport):
     handles += [Line2D([], [], color=c, lw=1.6, label=m) for m, c in colour.items()]
     if any(len(ranking[d]) > HIGHLIGHT for d in datasets):
         handles.append(Line2D([], [], color="0.6", lw=0.7, label="the other f"))
-    band = "95% band, shaded" + (" (one that meets the bottom edge goes lower, possibly to ≤ 0)" if cut else "")
+    # a band that reaches the bottom edge is cut there: its lower end is lower, possibly ≤ 0
+    band = "95% band" + (" (cut at the bottom edge)" if cut else "")
     handles.append(plt.Rectangle((0, 0), 1, 1, color="0.5", alpha=0.2, lw=0, label=band))
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 2 * len(datasets)), fontsize=8,
+               frameon=False)
     fig.suptitle(f"f-EBM and CD at equal budgets: mean and 95% band over {report.protocol['seeds']} seeds"
                  + (f", {report.protocol.get('critic', 'free')} critic" if report.protocol.get("critic") else ""))
     return fig
