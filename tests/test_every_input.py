@@ -238,3 +238,20 @@ def test_a_derivation_that_breaks_down_shows_no_python_exception(monkeypatch, ca
     line = refused(["show", "(t-1)**2*3"], capsys)
     assert "the conjugate check could not be completed" in line
     assert "ValueError" not in line and "max()" not in line
+
+
+def test_reproduce_refuses_an_f_without_an_exact_minimizer_before_training(capsys, monkeypatch):
+    from febm.dynamics.training import paper1d
+
+    monkeypatch.setattr(paper1d, "BatchedGaussianFEBM", lambda *a, **k: pytest.fail("training started"))
+    line = refused(["reproduce", "paper-1d", "--divergences", "cosh(t-1)-1", "--steps", "2", "--warmup", "0",
+                    "--seeds", "1"], capsys)
+    assert "no exact minimizer" in line and "infinite for every Gaussian" in line
+
+
+@pytest.mark.parametrize("f", ["(t-1)**4", "total_variation"])
+def test_toy2d_and_reproduce_refuse_the_same_f_without_curvature(f, capsys):
+    toy = refused(["toy2d", "moons", "--steps", "1", "--methods", f], capsys)
+    paper = refused(["reproduce", "paper-1d", "--divergences", f, "--steps", "2", "--warmup", "0", "--seeds", "1"],
+                    capsys)
+    assert toy == paper and "needs f''(1) > 0" in toy

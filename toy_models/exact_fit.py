@@ -13,6 +13,8 @@ import numpy as np
 
 from .quadrature import gauss_legendre
 
+INFINITE = 1e300  # the objective where D_f is not finite: the fitter moves away from it
+
 
 @dataclass
 class GaussianFit:
@@ -43,12 +45,15 @@ def fit_gaussian(f_np, log_p, start=(0.0, 1.0), lo=-20.0, hi=24.0, nodes=1500) -
 
     def objective(v):
         value = divergence_to_gaussian(f_np, lp, v[0], np.exp(v[1]), x, w)
-        return value if np.isfinite(value) else 1e300
+        return value if np.isfinite(value) else INFINITE
 
     v0 = np.array([start[0], np.log(start[1])])
     coarse = minimize(objective, v0, method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-10})
     fine = minimize(objective, coarse.x, method="BFGS", options={"gtol": 1e-10})
     best = fine if fine.fun <= coarse.fun else coarse
+    if best.fun >= INFINITE:  # never finite: the start is returned, and it is no minimizer
+        return GaussianFit(float(best.x[0]), float(np.exp(best.x[1])), float("inf"), False,
+                           "D_f(p‖q) is infinite for every Gaussian q the fitter tried")
     return GaussianFit(float(best.x[0]), float(np.exp(best.x[1])), float(best.fun),
                        bool(coarse.success), str(best.message))
 

@@ -23,7 +23,7 @@ from ..report import Report, RunStatus, jsonable, revive
 from .optim import Adam
 from .samplers import langevin
 from .streams import Streams
-from .surrogate import curvature, febm_surrogate, inverse_curvature
+from .surrogate import curvature, febm_surrogate, inverse_curvature, require_curvature
 from .trainer import progress_bar, still_finite
 
 
@@ -241,6 +241,7 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     if config.critic == "residual":
         omega[:, -(config.sizes[-2] + 1) * config.sizes[-1]:] = 0.0  # R_ω's last layer: R starts at 0
     divs = {m: resolve(specs.get(m, m)).validate() for m in dict.fromkeys(methods) if m != "cd"}
+    require_curvature(divs.values())
     # each f-EBM run plays L/f''(1) (f's minimizer, unit curvature), so one lr suits every f
     clip = config.link_clip
     links = {m: ((d.function("g", "torch", exp_clip=clip), d.function("h", "torch", exp_clip=clip)),
