@@ -255,3 +255,16 @@ def test_toy2d_and_reproduce_refuse_the_same_f_without_curvature(f, capsys):
     paper = refused(["reproduce", "paper-1d", "--divergences", f, "--steps", "2", "--warmup", "0", "--seeds", "1"],
                     capsys)
     assert toy == paper and "needs f''(1) > 0" in toy
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["check", "kl", "--model", "paper-1d", "--critic", "mlp:４"], "got 'mlp:４'"),
+    (["confirm", "kl", "--runs", "４"], "ASCII digits, not '４'"),
+    (["atlas", "kl", "--lr", "０.1"], "ASCII digits, not '０.1'"),
+    (["toy2d", "moons", "--hidden", "٤"], "ASCII digits"),
+    (["--threads", "２", "divergences"], "ASCII digits"),
+    (["check", "kl", "--seed", "３"], "ASCII digits"),
+    (["reproduce", "paper-1d", "--clip", "１"], "ASCII digits"),
+])
+def test_numbers_take_ascii_digits_only(argv, says, capsys):
+    assert says in refused(argv, capsys)

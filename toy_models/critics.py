@@ -243,8 +243,8 @@ def parse_critic(spec: str, input_dim: int = 1):
     kind, _, widths = spec.partition(":")
     if kind != "mlp":
         raise InputError(f"a critic is mlp:W1,W2,... (tanh hidden widths) or path/to/file.py:NAME, not {spec!r}")
-    try:
-        hidden = tuple(int(w) for w in widths.split(","))
+    try:  # ASCII digits only: int() also reads '４' as 4
+        hidden = tuple(int(w) for w in widths.split(",")) if widths.isascii() else ()
     except ValueError:
         hidden = ()
     if not hidden or any(not 1 <= w <= 1024 for w in hidden) or len(hidden) > 4:

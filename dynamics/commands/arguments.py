@@ -14,7 +14,16 @@ from .. import device as devices
 MAX_SEED = 2**63 - 1  # torch's and numpy's seeds are 64-bit
 
 
+def ascii_number(text: str) -> str:
+    """``text`` if it is spelt in ASCII: Python's int() and float() also read full-width and other
+    scripts' digits ('４' is 4), which a user does not mean to type into a number."""
+    if not text.isascii():
+        raise argparse.ArgumentTypeError(f"numbers are written with ASCII digits, not '{printable(text)}'")
+    return text
+
+
 def positive_float(text: str) -> float:
+    ascii_number(text)
     try:
         value = float(text)
     except ValueError:
@@ -33,6 +42,7 @@ def fraction(text: str) -> float:
 
 
 def seed(text: str) -> int:
+    ascii_number(text)
     try:
         value = int(text)
     except ValueError:
@@ -46,6 +56,7 @@ def count(lo: int, hi: int):
     """A whole number in [lo, hi]."""
 
     def parse(text: str) -> int:
+        ascii_number(text)
         try:
             value = int(text)
         except ValueError:
@@ -59,7 +70,7 @@ def count(lo: int, hi: int):
 
 def hidden(text: str) -> tuple:
     """Hidden-layer widths, comma-separated: 1 to 8 layers of 1 to 4096 units (e.g. 128,128)."""
-    parts = text.split(",")
+    parts = ascii_number(text).split(",")
     if not 1 <= len(parts) <= 8 or not all(p.strip().isdigit() and 1 <= int(p) <= 4096 for p in parts):
         raise argparse.ArgumentTypeError(f"hidden widths are 1 to 8 whole numbers in [1, 4096] separated by "
                                          f"commas (e.g. 128,128), not '{printable(text)}'")
@@ -152,6 +163,7 @@ def device(text: str) -> str:
 
 
 def nonnegative_float(text: str) -> float:
+    ascii_number(text)
     try:
         value = float(text)
     except ValueError:
@@ -175,7 +187,7 @@ def link_bounds(text: str) -> float | tuple[float, float] | dict:
         return REFERENCE_CLAMPS
     if "," not in text:
         return link_clip(text)
-    parts = text.split(",")
+    parts = ascii_number(text).split(",")
     try:
         lo, hi = (float(t) for t in parts) if len(parts) == 2 else (None, None)
     except ValueError:
