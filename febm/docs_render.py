@@ -7,7 +7,7 @@ file and the field inside it::
     {{ atlas-paper-1d.json:rows[name=kl].eta_ms | .3f }}        a list element picked by a key; a format spec
     {{ calibration-paper-1d.json:readings.late_max | .1f }}     a reading derived from the file (studies/readings.py)
     {{ figures/bench-toy2d.json:protocol.seeds }}               a file elsewhere under docs/ (the name has a slash)
-    {{ table:basins.table("docs/results/basins.json") }}        a table, drawn by its study's renderer
+    {{ table:basins.table("docs/results/basins.json") }}        a table (or sentence) drawn by its study's renderer
     {{ table:compare.markdown("@docs/results/toy2d-atlas.json", "@docs/results/toy2d-training.json") }}
                                                                 ("@" passes the file's parsed JSON)
     {{ figure:spectra.png | The Jacobian's spectra }}           an image of docs/figures, linked from any page

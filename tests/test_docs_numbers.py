@@ -1,5 +1,8 @@
-"""Numbers in docs/ that report a measurement are tied to their result file or to the code that
-computes them: a change to either without the other fails here."""
+"""Numbers still typed in the prose of docs/ are tied to their result file or to the code that computes
+them: a change to either without the other fails here. Pages are read as the site shows them
+(placeholders filled, see febm/docs_render.py); the tables and numbers that are placeholders are
+checked once, generically, by tests/test_docs_placeholders.py. A sentence rewritten with
+placeholders needs no test here: retire its assertion."""
 
 from __future__ import annotations
 
@@ -9,17 +12,19 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]  # studies/ is on the path through conftest.py
 
 
-def test_mean_square_table_is_rendered_from_its_result_file():
-    import mean_square_edge
+def _page(name: str) -> str:
+    """A docs page as the site shows it: its placeholders filled from the result files."""
+    from febm.docs_render import render
 
-    result = json.loads((ROOT / "docs/results/mean-square-edge.json").read_text())
+    return render((ROOT / "docs" / name).read_text())
+
+
+def test_mean_square_result_file_has_no_nan():
     assert "NaN" not in (ROOT / "docs/results/mean-square-edge.json").read_text()
-    assert mean_square_edge.table(result) in (ROOT / "docs/theory.md").read_text()
 
 
 def _confusion(page: str, heading: str) -> np.ndarray:
@@ -37,7 +42,6 @@ def _kappa(c: np.ndarray) -> tuple[float, float, float]:
 
 
 def test_corrected_atlas_and_its_measured_runs_cover_the_same_f():
-
     result = json.loads((ROOT / "docs/results/atlas-paper-1d.json").read_text())
     measured = json.loads((ROOT / "docs/results/paper1d-reference-measured.json").read_text())
     assert set(measured["rows"]) == {r["name"] for r in result["rows"]}
@@ -55,7 +59,7 @@ def test_the_operator_correction_file_and_the_atlas_agree_on_kl():
 def test_paper_1d_atlas_bullets_read_the_result_files():
     atlas = {r["name"]: r for r in json.loads((ROOT / "docs/results/atlas-paper-1d.json").read_text())["rows"]}
     measured = json.loads((ROOT / "docs/results/paper1d-reference-measured.json").read_text())["rows"]
-    text = " ".join((ROOT / "docs/atlas.md").read_text().split())
+    text = " ".join(_page("atlas.md").split())
     for n in ("pearson_chi2", "alpha=2", "symmetric_chi2"):  # "a tail index of 1 on the way"
         assert round(atlas[n]["tail_index_path"], 6) == 1 and measured[n]["non_finite"]
     for n in ("kl", "jeffreys"):  # "sit exactly at κ = 2", a run of each died
@@ -78,10 +82,7 @@ def test_paper_1d_atlas_bullets_read_the_result_files():
 
 
 def test_paper_1d_table_is_rendered_from_its_result_file():
-    import paper1d_table
-
     result = json.loads((ROOT / "docs/results/paper-1d.json").read_text())
-    assert paper1d_table.table(result) in (ROOT / "docs/paper-1d.md").read_text()
     assert all(r["trajectory"] for r in result["rows"])  # the figures' data travel with the numbers
 
 
@@ -90,7 +91,7 @@ def test_paper_1d_cd_sentence_reads_the_result_file():
 
     rows = json.loads((ROOT / "docs/results/paper-1d.json").read_text())["rows"]
     kl = next(r for r in rows if r["divergence"] == "kl")
-    text = " ".join((ROOT / "docs/paper-1d.md").read_text().split())
+    text = " ".join(_page("paper-1d.md").split())
     cd, exact = kl["cd"], kl["exact"]
     assert (f"reaches ({cd['mu']:.3f}, {cd['sigma']:.3f}) for KL, the mean of 4 seeds on master seed 0" in text)
     assert (f"The exact minimizer is ({exact['mu']:.3f}, {exact['sigma']:.3f}), and the reference's CD reached "
@@ -118,38 +119,26 @@ def test_trained_game_claims_hold_in_their_result_files():
     assert set(result["hold_out"]) <= {r["name"] for r in measured}
     first = json.loads((ROOT / "docs/results/calibration-paper-1d-first-run.json").read_text())["rows"]
     assert len(first) == 8 and sum(r["residual"] is None for r in first) == 4
-    text = (ROOT / "docs/trained-game.md").read_text()
+    text = _page("trained-game.md")
     assert "covered eight f and half of their flows" in text and "every measured f is\n  within 1%" in text
 
 
 def test_trained_game_time_per_f_is_from_its_run():
     result = json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())
     minutes = max(r["elapsed_s"] for r in result["rows"]) / 60
-    assert f"at most {math.ceil(minutes)} minutes per f on one busy core" in (ROOT / "docs/trained-game.md").read_text()
+    assert f"at most {math.ceil(minutes)} minutes per f on one busy core" in _page("trained-game.md")
 
 
-def test_trained_game_time_and_rate_tables_are_rendered_from_the_result_file():
-    import trained_calibration
-
+def test_trained_game_result_file_measured_every_quantity():
     path = ROOT / "docs/results/calibration-paper-1d.json"
-    text = (ROOT / "docs/trained-game.md").read_text()
-    assert trained_calibration.time_table(path) in text and trained_calibration.rate_table(path) in text
-    assert trained_calibration.start_rate_table(path) in text
     result = json.loads(path.read_text())
     assert result["not_measured"] == []
-    assert trained_calibration.mean_square_table(path) in text
-    toy = ROOT / "docs/results/calibration-toy2d-8gaussians.json"
-    assert trained_calibration.toy_table(toy) in text
     assert all(r["arrival"]["measured"]["steps"] and r["relaxation"]["rates"] for r in result["rows"])
     assert all(r["modes"] or r["status"] != "measured" for r in result["rows"])
 
 
-def test_clamped_game_bullets_and_claims_come_from_the_result_file():
-    import clamped_game
-
-    path, calibration = ROOT / "docs/results/clamped-game.json", ROOT / "docs/results/calibration-paper-1d.json"
-    text = (ROOT / "docs/trained-game.md").read_text()
-    assert clamped_game.text(path, calibration) in text
+def test_clamped_game_claims_hold_in_the_result_file():
+    path = ROOT / "docs/results/clamped-game.json"
     d = json.loads(path.read_text())
     rows = {r["name"]: r for r in d["calibrate"]["rows"]}
     # the prose's claims: both clamped games rest near the minimizer and their η_max and rate hold to 1% ...
@@ -165,13 +154,10 @@ def test_clamped_game_bullets_and_claims_come_from_the_result_file():
 
 
 def test_reference_arm_bullets_and_claims_come_from_the_result_file():
-    import reference_arm
-
     from febm.dynamics.training.arrival import Arrival
 
     path, calibration = ROOT / "docs/results/reference-arm.json", ROOT / "docs/results/calibration-paper-1d.json"
-    text = (ROOT / "docs/trained-game.md").read_text()
-    assert reference_arm.text(path, calibration) in text
+    text = _page("trained-game.md")
     d = json.loads(path.read_text())
     assert d["settings"]["lr"] == 1e-3 and d["settings"]["steps"] == 30000
     rows = {r["name"]: r for r in d["rows"]}
@@ -198,11 +184,8 @@ def test_reference_arm_bullets_and_claims_come_from_the_result_file():
 
 
 def test_link_clip_table_and_claims_come_from_the_result_file():
-    import link_clip
-
     path = ROOT / "docs/results/link-clip.json"
-    text = (ROOT / "docs/bench.md").read_text()
-    assert link_clip.table(path) in text
+    text = _page("bench.md")
     data = json.loads(path.read_text())
     rows = {(r["dataset"], r["method"]): r for r in data["rows"]}
     ps = [r["welch_p"] for r in data["rows"] if r["method"] != "cd"]
@@ -221,11 +204,8 @@ def test_link_clip_table_and_claims_come_from_the_result_file():
 
 
 def test_sampler_arms_table_and_claims_come_from_the_result_files():
-    import sampler_arms
-
     paths = [ROOT / f"docs/results/sampler-{arm}.json" for arm in ("langevin", "grid")]
-    text = (ROOT / "docs/bench.md").read_text()
-    assert sampler_arms.table(*paths) in text
+    text = _page("bench.md")
     arms = [json.loads(p.read_text()) for p in paths]
     js = [{(c["dataset"], c["method"]): c["summary"]["js"]["mean"] for c in a["cells"]} for a in arms]
     verdicts = [{(c["dataset"], c["method"]): c["verdict"] for c in a["cells"] if c["method"] != "cd"} for a in arms]
@@ -242,24 +222,15 @@ def test_sampler_arms_table_and_claims_come_from_the_result_files():
         assert f"{a['elapsed_s']:.0f} s" in text
 
 
-@pytest.mark.parametrize("name, metric", [
-    ("bench-toy2d", "js"), ("bench-toy2d", "nll"), ("bench-toy2d-residual", "js"), ("bench-toy2d-residual", "nll"),
-    ("bench-toy2d-long", "js"), ("bench-toy2d-long", "nll"), ("bench-toy2d-tuned", "js")])
-def test_bench_tables_are_rendered_from_their_result_files(name, metric):
-    import bench_tables
-
-    assert bench_tables.table(ROOT / f"docs/figures/{name}.json", metric) in (ROOT / "docs/bench.md").read_text()
-
-
 def test_bench_run_size_and_time_are_from_the_result_file():
     data = json.loads((ROOT / "docs/figures/bench-toy2d.json").read_text())
     runs = sum(len(c["seeds"]) for c in data["cells"])
-    assert f"{runs} runs, {data['elapsed_s'] / 60:.0f} min" in (ROOT / "docs/bench.md").read_text()
+    assert f"{runs} runs, {data['elapsed_s'] / 60:.0f} min" in _page("bench.md")
 
 
 def test_bench_long_run_numbers_are_from_the_result_file():
     data = json.loads((ROOT / "docs/figures/bench-toy2d-long.json").read_text())
-    text = (ROOT / "docs/bench.md").read_text()
+    text = _page("bench.md")
     cells = {(c["dataset"], c["method"]): c for c in data["cells"]}
     assert (f"(CD {cells['8gaussians', 'cd']['steps']:,} steps, f-EBM {cells['8gaussians', 'kl']['steps']:,})"
             in text and f"({data['elapsed_s'] / 60:.0f} min)" in text)
@@ -273,7 +244,7 @@ def test_bench_verdict_bullets_are_rendered_from_the_result_file():
     import bench_tables
 
     path = ROOT / "docs/figures/bench-toy2d.json"
-    text = (ROOT / "docs/bench.md").read_text()
+    text = _page("bench.md")
     assert bench_tables.verdict(path) in text
     cells = {(c["dataset"], c["method"]): c for c in json.loads(path.read_text())["cells"]}
     best = sorted(cells["8gaussians", m]["summary"]["js"]["mean"] for m in bench_tables.BOUNDED)[:2]
@@ -286,7 +257,7 @@ def test_bench_verdict_bullets_are_rendered_from_the_result_file():
 
 
 def test_bench_tuning_and_verdict_prose_reads_the_result_files():
-    text = " ".join((ROOT / "docs/bench.md").read_text().split())
+    text = " ".join(_page("bench.md").split())
     tuned = json.loads((ROOT / "docs/figures/bench-toy2d-tuned.json").read_text())
     short = json.loads((ROOT / "docs/figures/bench-toy2d.json").read_text())["cells"]
     long = json.loads((ROOT / "docs/figures/bench-toy2d-long.json").read_text())["cells"]
@@ -311,7 +282,6 @@ def test_capacity_table_is_rendered_from_its_result_file():
     import capacity_bias
 
     path = ROOT / "docs/results/capacity-bias.json"
-    assert capacity_bias.table(path) in (ROOT / "docs/theory.md").read_text()
     rows = json.loads(path.read_text())["rows"]
     d = {f: [row[str(k)]["distance"] for k in capacity_bias.BUMPS] for f, row in rows.items()}
     assert all(v[0] > v[-1] for v in d.values())  # "shrinks as K grows"
@@ -325,7 +295,7 @@ def test_mean_square_prose_reads_its_table():
 
     rows = json.loads((ROOT / "docs/results/mean-square-edge.json").read_text())["rows"]
     assert all(r["holds"] == mean_square_edge.holds(r) for r in rows)  # the file's flag is the table's rule
-    text = " ".join((ROOT / "docs/theory.md").read_text().split())
+    text = " ".join(_page("theory.md").split())
     cell = {(r["model"], r["name"], r["batch"], r["fraction_of_eta_ms"]): r for r in rows}
     g = {(n, fr): cell["gaussian-1d", n, 256, fr] for n in ("kl", "jensen_shannon", "squared_hellinger", "reverse_kl")
          for fr in (0.1, 0.3, 0.5, 0.8, 0.95)}
@@ -356,7 +326,7 @@ def test_corrected_atlas_prose_reads_its_result_files():
     for name, row in atlas.items():
         c[classes.index(row["prediction"]), classes.index(measured[name]["measured"])] += 1
     agree, kappa, majority = _kappa(c)
-    text = " ".join((ROOT / "docs/atlas.md").read_text().split())
+    text = " ".join(_page("atlas.md").split())
     kl, ney, a1 = atlas["kl"], atlas["neyman_chi2"], atlas["alpha=-1"]
     share = kl["eta_ms"] / kl["eta_max_simultaneous"]
     assert f"KL's is {kl['eta_ms']:.3f} at batch 1000 ({share:.0%} of η_max)" in text
@@ -381,7 +351,6 @@ def test_basins_readings_hold_in_the_result_file():
 
 
 def test_runs_that_die_are_read_from_their_result_file():
-
     path = ROOT / "docs/results/runs-that-die.json"
     rows = json.loads(path.read_text())["rows"]
     # the prose: reverse KL above its edge (predicted), squared Hellinger below it (not predicted)
@@ -394,14 +363,14 @@ def test_basins_reversal_is_read_from_its_result_file():
     d = json.loads((ROOT / "docs/results/basins-reversal.json").read_text())
     kl, rkl = d["random"]["kl"][0], d["random"]["reverse_kl"][0]
     assert (d["model"], d["seed"]) == ("gaussian-1d", 1) and rkl >= d["r_max"] > kl
-    atlas_md = " ".join((ROOT / "docs/atlas.md").read_text().split())
+    atlas_md = " ".join(_page("atlas.md").split())
     assert (f"along the first random direction drawn with seed 1 on gaussian-1d the order reverses, KL {kl:.2f} "
             "and reverse KL ≥ 3") in atlas_md
 
 
 def test_trained_game_rate_and_time_readings_hold_in_the_result_file():
     rows = {r["name"]: r for r in json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())["rows"]}
-    text = " ".join((ROOT / "docs/trained-game.md").read_text().split())
+    text = " ".join(_page("trained-game.md").split())
     fitted = {n: r for n, r in rows.items() if r["measured"]["rate_from_start"] is not None}
     assert len(fitted) == 13 and all(abs(r["predicted"]["rate_from_start"] / r["measured"]["rate_from_start"] - 1) > 0.1
                                      for r in fitted.values())
@@ -434,7 +403,7 @@ def test_trained_game_rate_and_time_readings_hold_in_the_result_file():
 def test_trained_game_theta_mode_readings_hold_in_the_result_file():
     """docs/trained-game.md's reading of the θ-mode rate, the ladder and the resting point."""
     rows = [r for r in json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())["rows"] if r["modes"]]
-    text = " ".join((ROOT / "docs/trained-game.md").read_text().split())
+    text = " ".join(_page("trained-game.md").split())
     off = [abs(r["predicted"]["rate"] / r["measured"]["rate"] - 1) for r in rows]
     assert len(rows) == 13 and max(off) < 0.007
     assert "predicted to within 0.7% for all 13 f whose flow stays finite" in text
@@ -459,7 +428,7 @@ def test_trained_game_mean_square_and_toy_readings_hold_in_the_result_files():
     """docs/trained-game.md's reading of η_ms, the spread, the tails and the 2-D toy."""
     rows = json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())["rows"]
     rows = [r for r in rows if r["mean_square"] and "growth_at_half_eta_max" in r["mean_square"]]
-    text = " ".join((ROOT / "docs/trained-game.md").read_text().split())
+    text = " ".join(_page("trained-game.md").split())
     assert all(v > 0 for r in rows for v in r["mean_square"]["growth_at_half_eta_max"].values())
     assert f"they ran for the {len(rows)} f whose flow stays finite" in text
     finite = [r for r in rows if r["predicted"]["eta_ms"] is not None]
@@ -500,8 +469,7 @@ def test_trained_game_batch_grid_is_rendered_from_its_result_files():
 
     grid = ROOT / "docs/results/calibration-paper-1d-batch.json"
     result = ROOT / "docs/results/calibration-paper-1d.json"
-    text = (ROOT / "docs/trained-game.md").read_text()
-    assert trained_calibration.batch_table(grid, result) in text
+    text = _page("trained-game.md")
     rows = {(n, b): (None if p is None else p / e, m / e)
             for n, b, p, m, e in trained_calibration.batch_rows(grid, result)}
     assert sorted({b for _, b in rows}) == [30, 100, 1000] and "reverse_kl" in trained_calibration.HOLD_OUT
@@ -529,7 +497,7 @@ def test_train_tutorial_toy_table_and_readings_come_from_the_result_file():
     import compare
 
     training = json.loads((ROOT / "docs/results/toy2d-training.json").read_text())
-    page = (ROOT / "docs/tutorials/train.md").read_text()
+    page = _page("tutorials/train.md")
     assert compare.scores_table(training) in page
     minutes = [r[0]["elapsed_s"] / 60 for r in training.values()]  # seed 0, the table's runs
     text = " ".join(page.split())
@@ -549,7 +517,7 @@ def test_paper_1d_master_seed_table_and_readings_come_from_the_result_file():
     pms = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(pms)
     result = json.loads((ROOT / "docs/results/paper-1d-master-seeds.json").read_text())
-    page = (ROOT / "docs/paper-1d.md").read_text()
+    page = _page("paper-1d.md")
     assert pms.table(result) in page and sorted(map(int, result["seeds"])) == list(range(16))
     summary = pms.summary(result)
     missing = {n for n, s in summary.items() if s["met"] < 16}
@@ -567,7 +535,7 @@ def test_paper_1d_master_seed_table_and_readings_come_from_the_result_file():
     assert f"which is why α = −1 ends just above the target here and at {largest} in the table" in text
     worst = max(s["worst"] for s in summary.values())
     every = sum(all(e <= s["tolerance"] for e in s["errors"].values()) for s in result["seeds"].values())
-    train = " ".join((ROOT / "docs/tutorials/train.md").read_text().split())
+    train = " ".join(_page("tutorials/train.md").split())
     assert (f"lies within {worst:.4f} of the exact minimizer on master seeds 0–15, and all nine within 0.002 "
             f"on {every} of them") in train
 
@@ -580,7 +548,7 @@ def test_paper_1d_longer_run_table_and_readings_come_from_the_result_files():
     spec.loader.exec_module(pms)
     short = json.loads((ROOT / "docs/results/paper-1d-master-seeds.json").read_text())
     long = json.loads((ROOT / "docs/results/paper-1d-master-seeds-7200.json").read_text())
-    page = (ROOT / "docs/paper-1d.md").read_text()
+    page = _page("paper-1d.md")
     assert pms.table(long) in page and long["steps"] == 7200 and sorted(map(int, long["seeds"])) == list(range(16))
     text = " ".join(page.split())
     mean = {n: [np.mean([r["seeds"][m]["errors"][n] for m in long["seeds"]]) for r in (short, long)]
@@ -595,7 +563,7 @@ def test_calibrate_time_at_its_defaults_is_from_its_run():
     from febm.dynamics.commands.cli import CALIBRATED_DEFAULT
 
     d = json.loads((ROOT / "docs/results/calibrate-kl-defaults.json").read_text())
-    text = " ".join((ROOT / "docs/trained-game.md").read_text().split())
+    text = " ".join(_page("trained-game.md").split())
     measured = [q for q, v in d["rows"][0]["measured"].items() if v is not None]
     assert sorted(measured) == sorted(CALIBRATED_DEFAULT) and d["critic"] == "mlp:64,64"
     quantities = "η_max, the rate, the time to 0.05 and the rate from the start"
@@ -611,7 +579,7 @@ def test_toy_comparison_comes_from_the_result_files():
 def test_paper_1d_stratification_sentence_reads_both_runs():
     import stratification
 
-    text = " ".join((ROOT / "docs/paper-1d.md").read_text().split())
+    text = " ".join(_page("paper-1d.md").split())
     iid, strat = ROOT / "docs/results/paper-1d-iid.json", ROOT / "docs/results/paper-1d.json"
     assert json.loads(iid.read_text())["sampling"] == "iid"
     assert stratification.text(iid, strat) in text
@@ -622,7 +590,7 @@ def test_paper_1d_warmup_sentence_reads_its_result_file():
     import warmup
 
     path = ROOT / "docs/results/paper-1d-warmup.json"
-    text = " ".join((ROOT / "docs/paper-1d.md").read_text().split())
+    text = " ".join(_page("paper-1d.md").split())
     assert warmup.text(path) in text
     arms = json.loads(path.read_text())["arms"]
     se = max(arms["1000"]["febm"]["mu_sd"], arms["1000"]["febm"]["sigma_sd"]) / math.sqrt(warmup.SEEDS)
@@ -633,19 +601,14 @@ def test_paper_1d_slow_skip_sentence_reads_its_result_file():
     import slow_skip
 
     path = ROOT / "docs/results/paper-1d-slow-skip.json"
-    text = " ".join((ROOT / "docs/paper-1d.md").read_text().split())
-    assert slow_skip.text(path) in text
+    text = " ".join(_page("paper-1d.md").split())
     arms = json.loads(path.read_text())["arms"]
     no_failures = all(not slow_skip.failures(r) for arm in arms.values() for r in arm.values())
     assert no_failures == ("the slow skip no longer measurably matters" in text)
 
 
-def test_paper_1d_exact_critic_sentence_reads_its_result_file():
-    import exact_critic
-
+def test_paper_1d_exact_critic_claims_hold_in_its_result_file():
     path = ROOT / "docs/results/paper-1d-exact-critic.json"
-    text = " ".join((ROOT / "docs/paper-1d.md").read_text().split())
-    assert exact_critic.text(path) in text
     error = json.loads(path.read_text())["error"]
     assert error["adam/iid"]["neyman_chi2"] > error["sgd/iid"]["neyman_chi2"]  # "Adam is worse ... with i.i.d."
     assert max(arm["neyman_chi2"] for arm in error.values()) < 0.05  # "does not stall"
@@ -655,7 +618,7 @@ def test_paper_1d_speed_paragraphs_read_the_benchmark_result_files():
     import trainer_speed
 
     floor, throughput = ROOT / "docs/results/trainer-floor.json", ROOT / "docs/results/trainer-throughput.json"
-    text = " ".join((ROOT / "docs/paper-1d.md").read_text().split())
+    text = " ".join(_page("paper-1d.md").split())
     for sentence in (trainer_speed.floor_text(floor), trainer_speed.warmup_text(floor),
                      trainer_speed.throughput_text(throughput)):
         assert sentence in text
@@ -666,10 +629,8 @@ def test_paper_1d_speed_paragraphs_read_the_benchmark_result_files():
 def test_operating_point_pilot_tables_and_readings_come_from_the_result_files():
     import operating_point as op
 
-    text = (ROOT / "docs/bench.md").read_text()
+    text = _page("bench.md")
     folder = ROOT / "docs/results/operating-point"
-    for name in ("round1", "round2"):
-        assert op.table(str(folder / name)) in text
     jobs = {(n, j["config_name"], j["dataset"]): j for n in ("round1", "round2")
             for j in map(json.loads, map(Path.read_text, (folder / n).glob("*.json")))}
 
@@ -724,8 +685,8 @@ def test_bench_protocol_and_prose_numbers_read_their_result_files():
     import bench_tables
     from operating_point import data_nll
 
-    text = " ".join((ROOT / "docs/bench.md").read_text().split())
-    theory = " ".join((ROOT / "docs/theory.md").read_text().split())
+    text = " ".join(_page("bench.md").split())
+    theory = " ".join(_page("theory.md").split())
     short, long = ROOT / "docs/figures/bench-toy2d.json", ROOT / "docs/figures/bench-toy2d-long.json"
     protocol = json.loads(short.read_text())["protocol"]
     config, cost = protocol["config"], protocol["step_cost"]
@@ -755,7 +716,7 @@ def test_atlas_time_is_from_its_run():
 def test_figures_tutorial_time_is_from_the_manifest():
     figures = json.loads((ROOT / "docs/figures/manifest.json").read_text())["figures"]
     total = sum(f["elapsed_s"] for f in figures)
-    text = " ".join((ROOT / "docs/tutorials/figures.md").read_text().split())
+    text = " ".join(_page("tutorials/figures.md").split())
     assert f"`febm figures --out docs/figures` ({total / 60:.0f} minutes on two CPU cores" in text
 
 
@@ -766,12 +727,12 @@ def test_compiled_sampler_bullet_is_rendered_from_its_result_file():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     result = json.loads((ROOT / "docs/results/compile-langevin.json").read_text())
-    assert module.text(result) in " ".join((ROOT / "docs/bench.md").read_text().split())
+    assert module.text(result) in " ".join(_page("bench.md").split())
 
 
 def test_bench_pilot_arm_and_clip_readings_read_their_result_files():
     """The readings under bench.md's link-clip, sampler-arm and pilot tables that quote single cells."""
-    text = " ".join((ROOT / "docs/bench.md").read_text().split())
+    text = " ".join(_page("bench.md").split())
     rows = json.loads((ROOT / "docs/results/link-clip.json").read_text())["rows"]
     clip = {(r["dataset"], r["method"]): r for r in rows}
     ney, a05, rkl = clip["rings", "neyman_chi2"], clip["rings", "alpha=-0.5"], clip["rings", "reverse_kl"]
@@ -811,7 +772,7 @@ def test_trained_game_prose_readings_read_the_result_files():
 
     from febm.toy_models import mlp
 
-    text = " ".join((ROOT / "docs/trained-game.md").read_text().split())
+    text = " ".join(_page("trained-game.md").split())
     all_rows = json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())["rows"]
     rows = {r["name"]: r for r in all_rows}
     modes = [r for r in all_rows if r["modes"]]
@@ -871,16 +832,13 @@ def test_trained_game_tail_indices_and_repeated_readings_agree():
     """The KL paragraph's tail indices, and the readings trained-game.md and bench.md state twice:
     each occurrence, not only the first, matches the result file."""
     tails = json.loads((ROOT / "docs/results/tails-paper-1d-mlp.json").read_text())
-    text = " ".join((ROOT / "docs/trained-game.md").read_text().split())
+    text = " ".join(_page("trained-game.md").split())
     pair = [tails[n]["min_tail_index"] for n in ("jeffreys", "alpha=0.9")]
     two = [tails[n]["min_tail_index"] for n in ("squared_hellinger", "alpha=0.5")]
     assert (f"Jeffreys and α = 0.9 have index {min(pair):.0f}–{max(pair):.2f}, squared Hellinger and α = 0.5 index "
             f"{round(two[0])};") in text and round(two[0]) == round(two[1])
     rows = json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())["rows"]
     finite = [r for r in rows if r["mean_square"] and r["predicted"].get("eta_ms") is not None]
-    late = [r["measured"]["eta_ms"] / r["predicted"]["eta_max"] for r in finite]
-    span = f"{min(late):.1f}–{max(late):.1f}"
-    assert text.count(f"{span}×") + text.count(f"{span} times") == 3 and text.count("1.5–") == 3
     within = {f"{r['measured']['eta_ms'] / r['predicted']['eta_max']:.2f}" for r in finite
               if 1 / 1.5 <= r["predicted"]["eta_ms"] / r["measured"]["eta_ms"] <= 1.5}
     assert within == {"1.48"} and text.count("1.48×") == 1
@@ -890,7 +848,7 @@ def test_trained_game_tail_indices_and_repeated_readings_agree():
         ROOT / "docs/results/calibration-paper-1d-batch.json", ROOT / "docs/results/calibration-paper-1d.json")}
     fall = f"{rows_b['alpha=-1', 1000] / rows_b['alpha=-1', 30]:.1f}×"
     assert text.count(fall) == 2 and f"against α = −1's {fall}" in text
-    bench = " ".join((ROOT / "docs/bench.md").read_text().split())
+    bench = " ".join(_page("bench.md").split())
     cells = json.loads((ROOT / "docs/figures/bench-toy2d-long.json").read_text())["cells"]
     kl_moons = next(c for c in cells if (c["dataset"], c["method"]) == ("moons", "kl"))
     assert bench.count(f"loses narrowly on moons (p = {kl_moons['p_value']:.3f})") == 2

@@ -74,8 +74,7 @@ def test_every_rendered_table_is_its_renderers_output(page):
         finally:
             os.chdir(cwd)
         expected = "\n".join(expected) if isinstance(expected, list) else str(expected).rstrip("\n")
-        assert resolve(body, {}) == expected
-        assert expected.lstrip().startswith("|") or expected.lstrip().startswith("-"), call
+        assert resolve(body, {}) == expected and expected.strip(), call
 
 
 def test_unresolved_placeholders_fail_loudly(tmp_path):
