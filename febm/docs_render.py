@@ -15,7 +15,7 @@ file and the field inside it::
 The path is dot-separated keys; ``[k=v]`` picks the one list element whose ``k`` is ``v``; ``[3]``
 indexes a list; ``["time_to_0.05"]`` is a key with a dot in it. The format spec is Python's
 (``.3f``, ``.0%``, ``d``) or ``sci``/``.1sci`` (``3·10⁻⁶``), ``exp`` (``10¹²``, the rounded power) or
-``M`` (``6 M``, millions).
+``M`` (``6 M``, millions). ``\\{{`` writes two literal braces.
 ``readings`` is a dict that the function registered for that file in ``studies/readings.py``
 computes from it; it asserts the words the prose puts around its numbers ("rises", "every"), so
 that data which would make them false fail the build and the tests.
@@ -50,6 +50,7 @@ README = ROOT / "README.md"
 PENDING = frozenset({"atlas-trained-paper-1d.json", "atlas-trained-paper-1d.png"})
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+_ESCAPED = "\x00escaped-braces\x00"
 _SEGMENT = re.compile(r'\.?([^.\[\]]+)|\[([^\]]*)\]')
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -214,15 +215,16 @@ def resolve(body: str, cache: dict, figures_url: str = "figures/") -> str:
 def render(text: str, figures_url: str = "figures/") -> str:
     """``text`` with every placeholder filled; ``figures_url`` is docs/figures/ as the page links it."""
     cache: dict = {}
+    text = text.replace("\\{{", _ESCAPED)  # \{{ shows two braces: how a page writes about the syntax
     out = PLACEHOLDER.sub(lambda m: resolve(m[1], cache, figures_url), text)
     if "{{" in out:
         line = out[out.index("{{"):].splitlines()[0]
         raise PlaceholderError(f"a placeholder is not closed with }}}}: {line[:120]}")
-    return out
+    return out.replace(_ESCAPED, "{{")
 
 
 def placeholders(text: str) -> list[str]:
-    return PLACEHOLDER.findall(text)
+    return PLACEHOLDER.findall(text.replace("\\{{", _ESCAPED))
 
 
 def readme() -> str:
