@@ -191,7 +191,11 @@ def _cmd_figures(args) -> int:
             print("\n".join(f"{r['name']:16} {r['title']}" for r in rows))
         return 0
     only = None if args.only is None else arg.once_each(args.only, "--only")
-    return _emit(render(args.out, only, fast=args.fast, seed=args.seed, device=args.device,
+    try:
+        out = arg.output_dir(args.out)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"argument --out: {exc}") from None
+    return _emit(render(out, only, fast=args.fast, seed=args.seed, device=args.device,
                               progress=not args.json), args)
 
 
@@ -412,7 +416,8 @@ def _add_bench(sub) -> None:
 
 def _add_figures(sub) -> None:
     p = sub.add_parser("figures", help="regenerate the named figures (PNG and PDF) and a manifest")
-    p.add_argument("--out", default="figures-out", type=arg.output_dir, help="output folder (default figures-out)")
+    p.add_argument("--out", default="figures-out", help="output folder (default figures-out; not made or checked "
+                                                         "with --list)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda, for the figures that train")
     p.add_argument("--fast", action="store_true", help="smaller stochastic and training runs")
@@ -487,6 +492,33 @@ def _deadline_set(seconds):
         LIMITS.deadline = before
 
 
+def _options_before_separator(parser, argv: list) -> list:
+    """``check -- "-log(t)" --no-simulation``: argparse reads every token after ``--`` as a
+    positional, so the options a user wrote there were refused as extra arguments. Options of the
+    command found after ``--`` (long ones, with their value) are moved before it; what remains after
+    it (the expression) is still never read as an option."""
+    if "--" not in argv:
+        return argv
+    k = argv.index("--")
+    sub = next((p for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+                for name, p in a.choices.items() if name in argv[:k]), None)
+    if sub is None:
+        return argv
+    takes = {o: a.nargs != 0 for a in sub._actions for o in a.option_strings if o.startswith("--")}
+    moved, rest, tail, i = [], [], argv[k + 1:], 0
+    while i < len(tail):
+        name = tail[i].split("=", 1)[0]
+        if name in takes:
+            moved.append(tail[i])
+            if takes[name] and "=" not in tail[i] and i + 1 < len(tail):
+                i += 1
+                moved.append(tail[i])
+        else:
+            rest.append(tail[i])
+        i += 1
+    return argv[:k] + moved + ["--"] + rest
+
+
 def end_progress_lines() -> None:
     """Close every open progress bar, ending its line: an error printed next then starts a line of
     its own instead of being glued to a half-drawn bar (`atlas --plot DIR` on a full disk)."""
@@ -505,7 +537,7 @@ def main(argv=None) -> int:
 
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_options_before_separator(parser, sys.argv[1:] if argv is None else list(argv)))
         if args.command is None:
             parser.print_help()
             return 0
