@@ -229,3 +229,15 @@ def test_paper_1d_title_gives_the_result_files_time():
     elapsed = json.loads((ROOT / "docs/results/paper-1d.json").read_text())["elapsed_s"]
     assert f"{elapsed:.0f} s" in fig._suptitle.get_text()
     plt.close("all")
+
+
+def test_every_figure_in_docs_figures_is_on_a_page():
+    """No orphaned figure: each PNG of docs/figures is embedded in README's template or a docs page
+    (as figures/NAME.png or a {{ figure:NAME.png }} placeholder)."""
+    import re
+
+    pages = [*ROOT.joinpath("docs").rglob("*.md"), *ROOT.glob("README*.md")]
+    text = "\n".join(p.read_text() for p in pages)
+    embedded = set(re.findall(r"figures/([\w.-]+\.png)", text)) | set(re.findall(r"figure:\s*([\w.-]+\.png)", text))
+    orphans = sorted(p.name for p in DOCS_FIGURES.glob("*.png") if p.name not in embedded)
+    assert not orphans, f"on no page: {orphans}"
