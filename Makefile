@@ -32,7 +32,7 @@ demo: $(STAMP)
 	@echo "the verdicts with minibatch runs, refit the paper's 1-D experiment, and predicted per f on"
 	@echo "paper-1d whether training works (the atlas table above)."
 	@echo "  short-run figures:   $(CURDIR)/figures-out (open failures.png first)"
-	@echo "  full figures:        $(CURDIR)/docs/figures (regenerate: .venv/bin/febm figures --out docs/figures)"
+	@echo "  full figures:        $(CURDIR)/docs/figures (tracked; to redraw them: .venv/bin/febm figures --out figures-full)"
 	@echo "  run febm yourself:   .venv/bin/febm --help   (or: source .venv/bin/activate)"
 	@echo "  read the docs:       .venv/bin/mkdocs serve, then http://127.0.0.1:8000"
 

@@ -33,7 +33,8 @@ class UnknownName(InputError, KeyError):
         message = f"unknown {kind} '{printable(str(name))}'"
         if close:
             message += f" (did you mean {', '.join(close)}?)"
-        parts = [message, f"choose from {', '.join(self.choices)}" if len(self.choices) <= 20 else "", hint]
+        listed = f"choose from {', '.join(self.choices)}" if self.choices else f"there is no {kind} to choose"
+        parts = [message, listed if len(self.choices) <= 20 else "", hint]
         super().__init__("; ".join(p for p in parts if p))
 
     def __str__(self):  # KeyError would quote the message

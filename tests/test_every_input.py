@@ -268,3 +268,35 @@ def test_toy2d_and_reproduce_refuse_the_same_f_without_curvature(f, capsys):
 ])
 def test_numbers_take_ascii_digits_only(argv, says, capsys):
     assert says in refused(argv, capsys)
+
+
+# --- a newcomer's snags ----------------------------------------------------------------------------
+def test_options_after_the_separator_are_read(capsys):
+    assert main(["show", "--", "-log(t)", "--json"]) == 0
+    assert '"name": "-log(t)"' in capsys.readouterr().out
+
+
+def test_an_empty_choice_list_says_so(tmp_path, capsys):
+    (tmp_path / "empty.py").write_text("x = 1\n")
+    line = refused(["check", "kl", "--model", f"{tmp_path / 'empty.py'}:S"], capsys)
+    assert line.endswith(f"there is no Setup in {tmp_path / 'empty.py'} to choose") and "choose from ;" not in line
+
+
+def test_figures_list_makes_and_checks_no_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["figures", "--list"]) == 0 and main(["figures", "--list", "--out", "/proc/febm-x"]) == 0
+    assert not (tmp_path / "figures-out").exists() and "spectra" in capsys.readouterr().out
+    assert "argument --out: cannot write to /proc/febm-x" in refused(["figures", "--out", "/proc/febm-x"], capsys)
+
+
+def test_table_headers_use_primes_not_accents(capsys):
+    assert main(["divergences"]) == 0
+    out = capsys.readouterr().out
+    assert "f''(1)" in out and "´" not in out
+
+
+def test_the_demo_hint_does_not_point_at_tracked_figures():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    assert "--out docs/figures" not in makefile and "--out figures-full" in makefile

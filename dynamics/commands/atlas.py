@@ -218,7 +218,7 @@ class AtlasReport(Report):
     def text(self) -> str:
         head = (f"febm atlas on {self.model} (batch {self.batch}, η_ω/η_θ = {self.lr_ratio:g}), "
                 f"{len(self.rows)} divergences in {self.elapsed_s:.1f} s")
-        cols = (f"  {'divergence':17} {'f´´(1)':>6} {'f´´´(1)':>7} {'g´ at −∞':>13} {'h´ at +∞':>13} {'bias':>7} "
+        cols = (f"  {'divergence':17} f''(1) f'''(1)      g' at −∞      h' at +∞ {'bias':>7} "
                 f"{'rate':>8} {'η_max':>7} {'η_ms':>7} {'κ start':>7} {'κ path':>7} {'κ eq':>6} {'margin':>7}"
                 "  prediction")
         lines = [head, cols]

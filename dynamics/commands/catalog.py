@@ -33,7 +33,7 @@ class CatalogReport(Report):
         return cls(list(rows), [_readable_conjugate(resolve(r["name"])) for r in rows])
 
     def text(self) -> str:
-        lines = [f"{'name':18} {'f(t)':44} {'dom f*':18} {'f´´(1)':>9}  f*(s)"]
+        lines = [f"{'name':18} {'f(t)':44} {'dom f*':18}    f''(1)  f*(s)"]
         for r, conj in zip(self.rows, self.conjugates or [None] * len(self.rows)):
             conj = conj or ("(numeric)" if r["conjugate"] is None else r["conjugate"])
             f2 = "undefined" if r["f2_at_1"] is None else str(r["f2_at_1"])
