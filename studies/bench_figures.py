@@ -1,16 +1,11 @@
 """Redraw the bench's learning-curve figures in docs/figures from the JSON results beside them
-(no training): python studies/bench_figures.py"""
+(no training), through `febm figures`, so that docs/figures/manifest.json records each figure's
+result file and its SHA-256: python studies/bench_figures.py
 
-import json
-from pathlib import Path
+The same as: febm figures --only bench-toy2d bench-toy2d-tuned bench-toy2d-long bench-toy2d-residual --out docs/figures
+"""
 
-import matplotlib
+from febm.dynamics.commands.figures import FIGURES, render
 
-matplotlib.use("Agg")
-
-from febm.dynamics.files import save_figure  # noqa: E402
-from febm.dynamics.training.bench import BenchReport  # noqa: E402
-
-for result in sorted(Path("docs/figures").glob("bench-toy2d*.json")):
-    fig = BenchReport.from_json(json.loads(result.read_text())).figure()
-    print(save_figure(fig, result.with_suffix(".png"), dpi=110))
+names = [name for name in FIGURES if name.startswith("bench-toy2d")]
+print(render("docs/figures", only=names, progress=False).text())

@@ -1,8 +1,8 @@
 """paper-1d.md's paragraphs on the trainer's speed, rendered from the benchmarks' result files.
 
     python benchmarks/trainer_floor.py --steps 200 --threads 1 --out docs/results/trainer-floor.json
-    python benchmarks/trainer_throughput.py --steps 30 --out docs/results/trainer-throughput.json \
-        --plot docs/figures/trainer-scaling-cpu.png
+    python benchmarks/trainer_throughput.py --steps 30 --out docs/results/trainer-throughput.json
+    febm figures --only trainer-scaling-cpu --out docs/figures   # the figure, from that result file
     python studies/trainer_speed.py docs/results/trainer-floor.json docs/results/trainer-throughput.json
 """
 
