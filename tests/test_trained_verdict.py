@@ -121,3 +121,11 @@ def test_atlas_with_a_critic_refuses_bad_input_in_one_line(capsys, argv, words):
     code = main(["atlas", "kl", *argv])
     err = capsys.readouterr().err
     assert code == 2 and words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_check_says_a_realizable_verdict_is_shared_by_f_with_the_same_curvature():
+    from febm.dynamics.commands.check import check
+
+    text = check("jeffreys", simulate_runs=False).text()
+    assert "every f with f''(1) = 2" in text and "atlas NAME --critic" in text
+    assert "every f with" not in check("kl", model="paper-1d", simulate_runs=False).text()

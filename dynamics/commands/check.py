@@ -219,6 +219,11 @@ class CheckReport(Report):
             lines.append(f"  alternating  at η_θ = {a.eta_theta:.4g}: predicted {a.predicted_rate_per_step:.6g} "
                          f"per step, measured {a.measured_rate_per_step:.6g} over {a.steps} steps")
         lines.append("  critical η_ω/η_θ  " + _critical(d["critical_lr_ratios"], self.lr_ratio, self.verdict))
+        if d["equilibrium"]["known_residual"] is not None:  # realizable: J = f''(1)·J₀, one J₀ for every f
+            f2 = f"{float(self.f2_at_1):g}"
+            lines.append(f"  shared       J = f''(1)·J₀ here, one J₀ for every f: this verdict holds for every f with "
+                         f"f''(1) > 0, its step limits and rates for every f with f''(1) = {f2}; for what depends on "
+                         f"f (tails, noise, time) with the network that trains: febm atlas NAME --critic mlp:64,64")
         lines += [f"  note         {n}" for n in d["notes"]]
         return "\n".join(lines)
 
