@@ -24,7 +24,7 @@ AXES = {"eta_max": ("runs on the nodes", "Arnoldi at the resting point"),
         "rate_from_start": ("noise-free flows, fitted", "critic at its best response"),
         "eta_ms": ("η where half of 16 runs leave the ball", "second-moment recursion"),
         "spread": ("θ's sd in the runs", "second-moment recursion")}
-WRAP = 46  # characters per line of an axis label or the note under a panel
+WRAP = 54  # characters per line of an axis label or the note under a panel
 
 
 def draw_calibration(report):
@@ -53,19 +53,42 @@ def placed(report, q: str):
     shown, left = [], []
     for r in report.rows:
         p, m = r.predicted.get(q), r.measured.get(q)
-        if r.status != "measured" and p is None and m is None:
+        if q == "time_to_0.05" and (p is None or m is None) and r.arrival:
+            left.append((r.name, _arrivals(r)))
+        elif r.status != "measured" and p is None and m is None:
             left.append((r.name, r.status))
         elif p is None and m is None:
             left.append((r.name, "not run"))
+        elif p is None and q in ("eta_ms", "spread") and _growth(r) > 1:
+            left.append((r.name, "no prediction: the second-moment recursion grows even at η_max/2"))
         elif p is None:
             left.append((r.name, "no prediction"))
         elif m is None:
-            left.append((r.name, "fewer than half the runs arrived" if q == "time_to_0.05" else "not measured"))
+            left.append((r.name, "not measured"))
         elif p <= 0 or m <= 0:
             left.append((r.name, "a value ≤ 0, off the log axis"))
         else:
             shown.append((r.name, p, m))
     return shown, left
+
+
+def _growth(row) -> float:
+    """The largest per-step growth of the second-moment recursion at half the predicted η_max (0 if
+    not computed)."""
+    growth = (row.mean_square or {}).get("growth_at_half_eta_max") or {}
+    values = [g for g in growth.values() if g is not None]
+    return max(values, default=0.0)
+
+
+def _arrivals(row) -> str:
+    """Why a median time to 0.05 is missing: no more than half of the predicting flows or of the
+    measuring minibatch runs reached 0.05 (the rest stopped being finite or ran out of steps)."""
+    parts = []
+    for side, what in (("predicted", "flows"), ("measured", "runs")):
+        runs = row.arrival.get(side)
+        if runs:
+            parts.append(f"{sum(s is not None for s in runs['steps'])}/{len(runs['steps'])} {what}")
+    return " and ".join(parts) + " arrived"
 
 
 def agreement(report, q: str) -> str:
