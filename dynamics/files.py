@@ -18,6 +18,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+WRITTEN: list[str] = []  # files this process committed: what an interrupted command says it left
+
+
+def interrupted_message() -> str:
+    """The line for a Ctrl-C: true about the files, whether or not a set was committed before it."""
+    if not WRITTEN:
+        return "febm: interrupted; files from earlier runs are left as they were"
+    return (f"febm: interrupted after writing {len(WRITTEN)} file(s) whole (the last: {WRITTEN[-1]}); "
+            "no file was left half-written")
+
 
 class Staging:
     """Files written under temporary names and renamed together when the block ends without error.
@@ -45,6 +55,7 @@ class Staging:
         with _signals_held():
             for temp, final in self.pending:
                 os.replace(temp, final)
+                WRITTEN.append(str(final))
             self.pending.clear()
 
     def discard(self) -> None:
@@ -59,7 +70,8 @@ class Staging:
         if kind is None:
             self.commit()
         else:  # KeyboardInterrupt included: the old files stay as they were
-            self.discard()
+            with _signals_held():  # a second Ctrl-C cannot leave .partial files behind
+                self.discard()
 
 
 @contextmanager

@@ -142,21 +142,24 @@ class Report:
         return {} if draw is None else {type(self).__name__.removesuffix("Report").lower(): draw()}
 
     def save_figures(self, directory, dpi: int = 110) -> list[str]:
-        """Write each figure as ``directory/NAME.png`` (atomically); returns the paths."""
+        """Write each figure as ``directory/NAME.png``, all committed together; returns the paths."""
         import matplotlib
 
         matplotlib.use("Agg")  # files only: no display needed
         import matplotlib.pyplot as plt
 
-        from .files import clean_stale, save_figure
+        from .files import Staging, clean_stale
 
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         clean_stale(out)
         paths = []
-        for name, fig in self.all_figures().items():
-            paths.append(save_figure(fig, out / f"{name}.png", dpi=dpi))
-            plt.close(fig)
+        with Staging() as files:  # all the figures appear together, or none (reproduce --plot mixed old and new)
+            for name, fig in self.all_figures().items():
+                path = out / f"{name}.png"
+                fig.savefig(files.stage(path), dpi=dpi)
+                plt.close(fig)
+                paths.append(str(path))
         return paths
 
     def _repr_markdown_(self) -> str:

@@ -25,8 +25,12 @@ ASCII = {"η": "eta", "λ": "lambda", "ω": "omega", "θ": "theta", "σ": "sigma
 _OUTPUT_ERRORS = (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EDQUOT)
 
 
+DONE = "febm: interrupted after the results were written (they are whole)"
+_said = [INTERRUPTED]  # what a Ctrl-C handled by the os-level handler says: before the work, or after it
+
+
 def _quit(signum, frame) -> None:
-    os.write(2, f"\n{INTERRUPTED}\n".encode())
+    os.write(2, f"\n{_said[0]}\n".encode())
     os._exit(130)
 
 
@@ -79,6 +83,7 @@ def main(argv=None) -> int:
         end_progress_lines()
         os.write(2, f"febm: error: cannot write the output: {exc.strerror}\n".encode())
         return 2
+    _said[0] = DONE
     signal.signal(signal.SIGINT, _quit)  # the results are out: a late Ctrl-C is still one line
     return code
 

@@ -2,55 +2,10 @@
 are bounded where the work would hang, repeated names are refused, and each refusal is exit 2 with
 one line and no traceback."""
 
-import textwrap
-
 import pytest
+from user_modules import write as write_modules
 
 from febm.dynamics.commands.cli import main
-
-MODULES = textwrap.dedent("""
-    import torch
-
-    class Nan(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.layer = torch.nn.Linear(1, 1)
-
-        def forward(self, x):
-            return self.layer(x) * float("nan")
-
-    class Single(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.layer = torch.nn.Linear(1, 1)
-
-        def forward(self, x):
-            return self.layer(x).float()
-
-    class Constant(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.layer = torch.nn.Linear(1, 1)
-
-        def forward(self, x):
-            return x[:, 0] * 0.0
-
-    class Broken(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.layer = torch.nn.Linear(1, 1)
-
-        def forward(self, x):
-            raise RuntimeError("my own failure")
-
-    WIDE = torch.nn.Linear(3, 1)
-    NOPARAM = torch.nn.Identity()
-    NAN = Nan()
-    SHAPE = torch.nn.Linear(1, 3)
-    SINGLE = Single()
-    CONSTANT = Constant()
-    BROKEN = Broken()
-""")
 
 
 def refused(argv, capsys) -> str:
@@ -65,9 +20,7 @@ def refused(argv, capsys) -> str:
 
 @pytest.fixture
 def nets(tmp_path):
-    path = tmp_path / "nets.py"
-    path.write_text(MODULES)
-    return path
+    return write_modules(tmp_path)
 
 
 @pytest.mark.parametrize("name, says", [
@@ -300,3 +253,58 @@ def test_the_demo_hint_does_not_point_at_tracked_figures():
 
     makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
     assert "--out docs/figures" not in makefile and "--out figures-full" in makefile
+
+
+# --- multi-file outputs: all or nothing, and a message that says which --------------------------------
+def _two_figures(second_fails: bool):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from febm.dynamics.report import Report
+
+    class TwoFigures(Report):
+        def all_figures(self):
+            figs = {"first": plt.figure(), "second": plt.figure()}
+            if second_fails:
+                def interrupted(*args, **kwargs):
+                    raise KeyboardInterrupt
+
+                figs["second"].savefig = interrupted
+            return figs
+
+        def text(self):
+            return ""
+
+    return TwoFigures()
+
+
+def test_a_figure_set_is_written_whole_or_not_at_all(tmp_path):
+    (tmp_path / "first.png").write_text("old")
+    (tmp_path / "second.png").write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        _two_figures(second_fails=True).save_figures(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.png", "second.png"]  # no .partial left
+    assert (tmp_path / "first.png").read_text() == "old"  # the first was not replaced alone
+    assert _two_figures(second_fails=False).save_figures(tmp_path) == [str(tmp_path / "first.png"),
+                                                                        str(tmp_path / "second.png")]
+    assert (tmp_path / "first.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_an_interrupt_after_a_set_was_committed_says_so(tmp_path, capsys, monkeypatch):
+    from febm.dynamics.commands import cli
+    from febm.dynamics.files import write_text
+
+    def writes_then_interrupted(args):
+        write_text(tmp_path / "result.json", "{}")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_cmd_divergences", writes_then_interrupted)
+    assert main(["divergences"]) == 130
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln]
+    assert lines == [f"febm: interrupted after writing 1 file(s) whole (the last: {tmp_path / 'result.json'}); "
+                     "no file was left half-written"]
+    monkeypatch.setattr(cli, "_cmd_divergences", lambda args: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert main(["divergences"]) == 130  # a later run in the same process wrote nothing
+    assert "files from earlier runs are left as they were" in capsys.readouterr().err

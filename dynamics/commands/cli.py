@@ -533,7 +533,10 @@ def end_progress_lines() -> None:
 def main(argv=None) -> int:
     from ...errors import InputError, one_line
     from ...threads import limit_threads
+    from ..files import WRITTEN
     from ..memory import retain_freed_pages
+
+    WRITTEN.clear()  # main may run many times in one process (tests, notebooks)
 
     parser = build_parser()
     try:
@@ -559,7 +562,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:  # result files are written whole or not at all (dynamics.files)
         arg.remove_created()
         end_progress_lines()
-        print("\nfebm: interrupted; files from earlier runs are left as they were", file=sys.stderr)
+        from ..files import interrupted_message
+
+        print(f"\n{interrupted_message()}", file=sys.stderr)
         return 130
 
 
