@@ -300,7 +300,8 @@ def _add_confirm(sub) -> None:
     p.add_argument("--spread", type=arg.fraction, metavar="FRACTION",
                    help="instead of rates: the stationary spread of simultaneous steps at FRACTION (in (0, 1)) "
                         "of the mean-square edge η_ms at the batch, "
-                        "predicted (mean-square analysis) and measured (runs from the equilibrium)")
+                        "predicted (mean-square analysis) and measured (runs from the equilibrium); refused near 0 "
+                        "or 1, where the burn-in of five relaxation times passes 100,000 steps")
     p.add_argument("--steps", type=arg.count(10, 10_000_000), default=1500,
                    help="with --spread: measured steps after the burn-in (default 1500)")
     _common(p, "seed of the minibatches")
@@ -322,7 +323,7 @@ def _add_atlas(sub) -> None:
                    help="also bisect basin radii along the slowest mode and 2 random directions (slow)")
     p.add_argument("--lr", type=arg.learning_rate, default=None,
                    help="predict a training run with this learning rate (both players) and --steps: the "
-                        "exact flow from the start is followed for time lr × steps")
+                        "exact flow from the start is followed for time lr × steps (lr in [1e-12, 1e3])")
     p.add_argument("--steps", type=arg.count(1, 10**9), default=20000, help="with --lr: training steps (default 20000)")
     p.add_argument("--critic", default=None, metavar="SPEC",
                    help="answer from the network that trains: mlp:W1,W2,... (mlp:64,64 is the reference code's "
