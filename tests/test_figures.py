@@ -260,3 +260,22 @@ def test_every_figure_in_docs_figures_is_on_a_page():
     embedded = set(re.findall(r"figures/([\w.-]+\.png)", text)) | set(re.findall(r"figure:\s*([\w.-]+\.png)", text))
     orphans = sorted(p.name for p in DOCS_FIGURES.glob("*.png") if p.name not in embedded)
     assert not orphans, f"on no page: {orphans}"
+
+
+@pytest.mark.parametrize("name", ["bench-toy2d", "bench-toy2d-long"])
+def test_bench_curves_have_one_legend_and_bands_above_zero(name):
+    """One legend for the figure (an f has one colour in every panel); on the log JS axis no band is
+    drawn at or below zero: a band whose mean − half-width is ≤ 0 is cut at the panel's floor."""
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    fig, _ = FIGURES[name].draw(plt, {}, 0)
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
+    for ax in fig.axes:
+        floor = ax.get_ylim()[0]
+        bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        assert bands and floor > 0
+        for band in bands:
+            y = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
+            assert np.all(y >= floor * (1 - 1e-12)), ax.get_title()
+    plt.close("all")
