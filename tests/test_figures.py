@@ -279,3 +279,19 @@ def test_bench_curves_have_one_legend_and_bands_above_zero(name):
             y = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
             assert np.all(y >= floor * (1 - 1e-12)), ax.get_title()
     plt.close("all")
+
+
+def test_without_result_files_the_whole_set_skips_and_a_named_figure_fails(tmp_path, monkeypatch):
+    """Outside a source checkout (no docs/results): `febm figures` draws the computed figures and
+    names the ones it skipped; asking for a result-drawn figure by name is one error line."""
+    from febm.dynamics.commands import figures
+    from febm.errors import InputError
+
+    monkeypatch.setattr(figures, "ROOT", tmp_path)
+    monkeypatch.setattr(figures, "FIGURES", {n: FIGURES[n] for n in ("spectra", "trainer-scaling-cpu")})
+    report = figures.render(tmp_path / "out", fast=True, progress=False)
+    assert [e["name"] for e in report.figures] == ["spectra"]
+    assert [e["name"] for e in report.skipped] == ["trainer-scaling-cpu"] and "skipped" in report.text()
+    with pytest.raises(InputError, match="trainer-throughput.json not found"):
+        figures.render(tmp_path / "out2", only=["trainer-scaling-cpu"], progress=False)
+    assert not (tmp_path / "out2" / "trainer-scaling-cpu.png").exists()

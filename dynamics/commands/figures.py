@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -499,13 +499,18 @@ class FiguresReport(Report):
     git_commit: str | None
     fast: bool
     out: str
+    skipped: list[dict] = field(default_factory=list)  # figures whose result files are not here
 
     def to_json(self) -> dict:
-        return {"figures": self.figures, "version": self.version, "git_commit": self.git_commit,
-                "fast": self.fast, "out": self.out}
+        d = {"figures": self.figures, "version": self.version, "git_commit": self.git_commit,
+             "fast": self.fast, "out": self.out}
+        if self.skipped:
+            d["skipped"] = self.skipped
+        return d
 
     def text(self) -> str:
         lines = [f"{e['name']:22} {e['elapsed_s']:6.1f} s  {e['files'][0]}" for e in self.figures]
+        lines += [f"{e['name']:22} skipped: {e['why']}" for e in self.skipped]
         return "\n".join(lines + [f"manifest: {self.out}/manifest.json"])
 
 
@@ -523,6 +528,17 @@ def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = 
     import matplotlib.pyplot as plt
 
     chosen = [FIGURES[n] for n in (only or FIGURES)]  # an unknown name fails before any drawing
+    # a figure drawn from result files needs them (a source checkout): asked for by name it fails
+    # here, before any drawing; in the whole set it is skipped, and the report says so
+    skipped = []
+    for fig_def in chosen:
+        missing = [p for p in fig_def.reads if not (ROOT / p).is_file()]
+        if missing and only:
+            result(missing[0])  # raises the one-line InputError
+        if missing:
+            skipped.append({"name": fig_def.name, "why": f"its result file {missing[0]} is not under {ROOT} "
+                                                         "(run from a source checkout)"})
+    chosen = [f for f in chosen if f.name not in {e["name"] for e in skipped}]
     devices.select(device)  # so does --device cuda without CUDA
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -536,7 +552,7 @@ def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = 
             entries.append({**_render_one(plt, fig_def, out, files, fast, seed, device), "git_commit": commit})
             bar.update(1)
         bar.close()
-        report = FiguresReport(kept + entries, version("febm"), commit, fast, str(out))
+        report = FiguresReport(kept + entries, version("febm"), commit, fast, str(out), skipped)
         files.stage(out / "manifest.json").write_text(report.json_text())
     return report
 
