@@ -118,7 +118,7 @@ def _known(game, setup, tol):
 
 
 def _flow(game, setup, tol):
-    from .nodespace import locate_by_flow
+    from .trained import locate_by_flow
 
     z, res, message = locate_by_flow(game, setup)
     return Equilibrium(z, res, res < tol, message)

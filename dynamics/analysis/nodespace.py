@@ -71,24 +71,6 @@ def is_wide(game) -> bool:
     return game.dim_theta + game.dim_omega > WIDE and shares_nodes(game)
 
 
-def locate_by_flow(game, setup, steps: int | None = None, seed: int = 0) -> tuple[torch.Tensor, float, str]:
-    """Where the deterministic full-batch flow from the set-up's start (its critic warmed up,
-    `warm_start`) comes to rest after ``steps`` steps (`step_edge.flow_to_rest`), its residual |F|
-    (reported as it is: a point that is not an equilibrium reads as one that is not) and a message
-    with |F| along the way."""
-    from ...threads import serial
-    from .trained import resting_point
-
-    steps = FLOW_STEPS if steps is None else steps
-    field = NodeGame(game).field
-    with serial():
-        _, z, checkpoints = resting_point(game, setup, steps, seed=seed, record=False)
-    res = float(field(z).norm())
-    trend = ", ".join(f"{r:.2g}" for r in checkpoints["residual"])
-    return z, res, (f"the flow came to |F| = {res:.2g} after {steps} steps "
-                    f"(|F| every {steps // (len(checkpoints['residual']) - 1)} steps: {trend})")
-
-
 @dataclass(frozen=True)
 class Field:
     """A vector field twice: ``field(z)`` composes with torch.func (jvp, vmap) for the linear algebra;

@@ -46,6 +46,22 @@ def resting_point(game: Game, setup: Setup, flow_steps: int = FLOW_STEPS, warm_s
     return start, z, checkpoints
 
 
+def locate_by_flow(game: Game, setup: Setup, steps: int | None = None, seed: int = 0) -> tuple:
+    """Where the deterministic full-batch flow from the set-up's start (its critic warmed up) comes
+    to rest after ``steps`` steps (`resting_point`), its residual |F| (reported as it is: a point
+    that is not an equilibrium reads as one that is not) and a message with |F| along the way:
+    `equilibrium.locate`'s "flow" method."""
+    from ...threads import serial
+
+    steps = FLOW_STEPS if steps is None else steps
+    with serial():
+        _, z, checkpoints = resting_point(game, setup, steps, seed=seed, record=False)
+    res = float(NodeGame(game).field(z).norm())
+    trend = ", ".join(f"{r:.2g}" for r in checkpoints["residual"])
+    return z, res, (f"the flow came to |F| = {res:.2g} after {steps} steps "
+                    f"(|F| every {steps // (len(checkpoints['residual']) - 1)} steps: {trend})")
+
+
 @dataclass(frozen=True)
 class TrainedAnalysis:
     """One divergence on one set-up with a network critic, analysed at the flow's resting point."""
