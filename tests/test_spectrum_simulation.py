@@ -151,7 +151,7 @@ def test_verdicts_match_long_runs_from_random_starts(name, model, ratio):
         if report.verdict == "stable":
             assert traj.distances[-1] < 1e-6 * traj.distances[0]
         else:
-            assert traj.diverged
+            assert traj.status is simulate.FlowOutcome.ESCAPED
 
 
 def test_discrete_simultaneous_steps_around_eta_max():
@@ -162,14 +162,14 @@ def test_discrete_simultaneous_steps_around_eta_max():
     below = simulate.iterate(SimultaneousMap(game("kl", "gaussian-1d"), 0.9 * eta, 0.9 * eta), z, z0, 1500)
     above = simulate.iterate(SimultaneousMap(game("kl", "gaussian-1d"), 1.1 * eta, 1.1 * eta), z, z0, 1500)
     assert below.distances[-1] < 1e-3 * below.distances[0]
-    assert above.diverged
+    assert above.status is simulate.FlowOutcome.ESCAPED
     del F
 
 
 def test_measure_rate_on_a_known_curve():
     t = np.linspace(0, 20, 2001)
     d = 1e-3 * np.exp(-0.7 * t) * (1.5 + np.cos(2.0 * t))
-    traj = simulate.Trajectory(t, d, False)
+    traj = simulate.Trajectory(t, d)
     m = simulate.measure_rate(traj, period=np.pi / 2.0)
     assert abs(m.rate + 0.7) < 1e-3
 
@@ -191,4 +191,4 @@ def test_alternating_steps_stabilise_below_the_critical_ratio():
     gm = game("kl", "shifted-linear")
     z = cached_setup("shifted-linear").z_star
     traj = simulate.iterate(AlternatingMap(gm, 0.35, 0.35), z, simulate.start_point(z, 1e-3, 0), 400)
-    assert not traj.diverged and traj.distances[-1] < 1e-2 * traj.distances[0]
+    assert traj.status is simulate.FlowOutcome.FINISHED and traj.distances[-1] < 1e-2 * traj.distances[0]

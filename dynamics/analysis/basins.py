@@ -11,13 +11,13 @@ along a direction is bisected geometrically between 1e-3 and ``r_max``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
 import torch
 
 from . import simulate
 from .jacobian import moment_form
+from .simulate import FlowOutcome
 
 
 @dataclass
@@ -36,32 +36,24 @@ class Basin:
         return {"slowest": self.slowest, "random": self.random, "radius": self.radius, "capped": self.capped}
 
 
-class Outcome(StrEnum):
-    """Where the exact flow from a start goes (compares equal to its JSON string)."""
-
-    ARRIVED = "arrived"  # back within 1% of its starting distance to z*
-    ESCAPED = "escaped"  # past ``escape`` times that distance, or out of the finite numbers
-    STALLED = "stalled"  # neither by the horizon
-
-
 def outcome(lin, z0: torch.Tensor, ratio: float = 1.0, escape: float = 10.0, horizon: float = 30.0,
-            rtol: float = 1e-4) -> Outcome:
+            rtol: float = 1e-4) -> FlowOutcome:
     """Where the flow from z0 goes: "arrived" (within 1% of its starting distance to z*), "escaped"
     (past ``escape`` times that distance, or out of the finite numbers) or "stalled" (neither by
     ``horizon``/|Re λ|)."""
     rate = abs(lin.spectrum(ratio).transverse_max_real)
     if not np.isfinite(rate) or rate == 0:
-        return Outcome.STALLED
+        return FlowOutcome.STALLED
     start = float(np.linalg.norm(lin.projector() @ (z0 - lin.z_star).numpy()))
     F = lin.field(ratio)
     try:
         traj = simulate.flow(F, lin.z_star, z0, horizon / rate, jac=lambda z: moment_form(F, z), gauge=lin.gauge_basis,
                              blowup=escape * start, points=50, max_evals=5000, arrive=0.01 * start, rtol=rtol)
     except ValueError:  # the event search met non-finite values
-        return Outcome.ESCAPED
-    if traj.status == simulate.FlowStatus.ARRIVED:
-        return Outcome.ARRIVED
-    return Outcome.ESCAPED if traj.status == simulate.FlowStatus.ESCAPED else Outcome.STALLED
+        return FlowOutcome.ESCAPED
+    if traj.status is FlowOutcome.ARRIVED:
+        return FlowOutcome.ARRIVED
+    return FlowOutcome.ESCAPED if traj.status is FlowOutcome.ESCAPED else FlowOutcome.STALLED
 
 
 def state_at(lin, z0: torch.Tensor, t: float, ratio: float = 1.0) -> torch.Tensor | None:
@@ -76,38 +68,38 @@ _ONWARD = {"rtol": 1e-4, "atol": 1e-8}  # past t_state only the outcome is read:
 
 
 def journey(lin, z0: torch.Tensor, t_state: float, ratio: float = 1.0, escape: float = 10.0,
-            horizon: float = 30.0, max_evals: int = 5000) -> tuple[Outcome, torch.Tensor | None]:
+            horizon: float = 30.0, max_evals: int = 5000) -> tuple[FlowOutcome, torch.Tensor | None]:
     """`outcome` and `state_at` (at ``t_state``) from one integration, not two: to
     ``t_state`` first, then on to the outcome's horizon only if it is still undecided."""
     rate = abs(lin.spectrum(ratio).transverse_max_real)
     if not np.isfinite(rate) or rate == 0:
-        return Outcome.STALLED, state_at(lin, z0, t_state, ratio)
+        return FlowOutcome.STALLED, state_at(lin, z0, t_state, ratio)
     F, z_star, end = lin.field(ratio), lin.z_star, horizon / rate
     start = float(np.linalg.norm(lin.projector() @ (z0 - z_star).numpy()))
     common = {**_JOURNEY, "jac": lambda z: moment_form(F, z), "gauge": lin.gauge_basis,
               "blowup": escape * start, "arrive": 0.01 * start}
 
-    def verdict(traj) -> Outcome | None:
+    def verdict(traj) -> FlowOutcome | None:
         if min(traj.t_escaped, traj.t_arrived) > end:
             return None
-        return Outcome.ARRIVED if traj.t_arrived < traj.t_escaped else Outcome.ESCAPED
+        return FlowOutcome.ARRIVED if traj.t_arrived < traj.t_escaped else FlowOutcome.ESCAPED
 
     first = simulate.flow(F, z_star, z0, t_state, max_evals=None, arrive_terminal=False, **common)
     finite = first.final is not None and first.t_escaped == np.inf
     state = first.final if finite else None
-    went = verdict(first) or (Outcome.ESCAPED if not finite and t_state <= end else None)
+    went = verdict(first) or (FlowOutcome.ESCAPED if not finite and t_state <= end else None)
     if went is None and finite and end > t_state:
         try:
             went = verdict(simulate.flow(F, z_star, z0, end, t0=t_state, y0=first.final_deviation,
                                          max_evals=max_evals, **{**common, **_ONWARD}))
         except ValueError:  # the event search met non-finite values
             went = None
-    return went or Outcome.STALLED, state
+    return went or FlowOutcome.STALLED, state
 
 
 def converges(lin, z0: torch.Tensor, ratio: float = 1.0, escape: float = 10.0) -> bool:
     """Whether the flow from z0 returns within 1% of its starting distance to z*."""
-    return outcome(lin, z0, ratio, escape) == Outcome.ARRIVED
+    return outcome(lin, z0, ratio, escape) is FlowOutcome.ARRIVED
 
 
 def radius(lin, direction: np.ndarray, r_max: float = 10.0, steps: int = 8, ratio: float = 1.0) -> float:

@@ -22,12 +22,14 @@ from .spectrum import complement
 FLOOR = 1e-10  # float64 distances below this are close to rounding noise around |z| ~ 1
 
 
-class FlowStatus(StrEnum):
-    """How a simulated trajectory ended (compares equal to its JSON string, like diffrax's RESULTS)."""
+class FlowOutcome(StrEnum):
+    """How a trajectory (the flow, discrete steps, or a basin's start) ended: febm's one run-outcome
+    type (compares equal to its JSON string, like diffrax's RESULTS)."""
 
-    FINISHED = "finished"  # reached its end time
+    FINISHED = "finished"  # reached its end time (or its last step)
     ESCAPED = "escaped"  # past the blow-up distance, or out of the finite numbers
     ARRIVED = "arrived"  # back within the arrival distance (when one was given)
+    STALLED = "stalled"  # a basin's start: neither arrived nor escaped by the horizon
     BUDGET = "budget"  # too many field evaluations
 
 
@@ -35,8 +37,7 @@ class FlowStatus(StrEnum):
 class Trajectory:
     times: np.ndarray  # t (flow) or step index (discrete)
     distances: np.ndarray  # transverse distance to the equilibrium
-    diverged: bool
-    status: FlowStatus = FlowStatus.FINISHED
+    status: FlowOutcome = FlowOutcome.FINISHED  # ESCAPED: the run diverged
     states: np.ndarray | None = None  # z at ``times`` (T × n), with keep_states
     final: torch.Tensor | None = None  # z at the last time reached (None if not finite)
     final_deviation: np.ndarray | None = None  # the same as z − z*, as integrated
@@ -132,30 +133,30 @@ def flow(field, z_star, z0, t_end, jac=None, gauge=None, blowup=1e-2, points: in
             sol = solve_ivp(rhs, (t0, t_end), y0, method="LSODA", rtol=rtol,
                             atol=FLOOR * rtol if atol is None else atol, events=events, **options)
     except _Budget:
-        return Trajectory(np.zeros(1), np.linalg.norm(P @ y0, keepdims=True), False, FlowStatus.BUDGET)
+        return Trajectory(np.zeros(1), np.linalg.norm(P @ y0, keepdims=True), FlowOutcome.BUDGET)
     d = np.linalg.norm(P @ sol.y, axis=0)
     t_esc = float(sol.t_events[0][0]) if len(sol.t_events[0]) else np.inf
     t_arr = float(sol.t_events[1][0]) if arrive is not None and len(sol.t_events[1]) else np.inf
     came_back = arrive_terminal and sol.status == 1 and t_arr < np.inf
     diverged = bool((sol.status == 1 and not came_back) or sol.status < 0 or not np.all(np.isfinite(d)))
-    status = FlowStatus.ARRIVED if came_back else (FlowStatus.ESCAPED if diverged else FlowStatus.FINISHED)
+    status = FlowOutcome.ARRIVED if came_back else (FlowOutcome.ESCAPED if diverged else FlowOutcome.FINISHED)
     last = sol.y[:, -1]
     final = point(last) if sol.status >= 0 and np.all(np.isfinite(last)) else None
     states = (z_star.numpy()[None] + sol.y.T) if keep_states else None
-    return Trajectory(sol.t, d, diverged, status, states, final, None if final is None else last, t_esc, t_arr)
+    return Trajectory(sol.t, d, status, states, final, None if final is None else last, t_esc, t_arr)
 
 
 def iterate(step, z_star, z0, steps, gauge=None, blowup=1e-2) -> Trajectory:
     P = projector(len(z_star), gauge)
     z, d = z0.clone(), [float(np.linalg.norm(P @ (z0 - z_star).numpy()))]
-    diverged = False
+    status = FlowOutcome.FINISHED
     for _ in range(steps):
         z = step(z)
         d.append(float(np.linalg.norm(P @ (z - z_star).numpy())))
         if not np.isfinite(d[-1]) or d[-1] > blowup:
-            diverged = True
+            status = FlowOutcome.ESCAPED
             break
-    return Trajectory(np.arange(len(d), dtype=float), np.array(d), diverged)
+    return Trajectory(np.arange(len(d), dtype=float), np.array(d), status)
 
 
 def measure_rate(traj: Trajectory, period: float | None, start_drop=1.0) -> RateMeasurement:

@@ -21,7 +21,8 @@ from ...toy_models import DataDensity, ExactSampler, Setup, setup
 from ..analysis import basins as basins_
 from ..analysis import variance as V
 from ..analysis.local import LocalAnalysis, regularity_verdict
-from ..report import Report, finite_or_none, jsonable, revive
+from ..analysis.simulate import FlowOutcome
+from ..report import Report, Verdict, finite_or_none, jsonable, revive
 
 RULE = (
     "fails: f''(1) is 0 or undefined, no equilibrium, an unstable flow, an estimator whose mean is "
@@ -60,7 +61,7 @@ class AtlasRow:
     theta: list | None
     bias: float | None  # |θ_eq − θ of the exact D_f minimizer| (critic-capacity bias)
     rate: float | None  # slowest transverse Re λ at unit rates
-    verdict: str
+    verdict: Verdict
     eta_max_simultaneous: float | None
     eta_max_alternating: float | None
     critical_lr_ratio: float | None
@@ -70,7 +71,7 @@ class AtlasRow:
     finite_path: list = field(default_factory=list)  # fractions of the path with finite variance
     eta_ms: float | None = None  # mean-square edge of simultaneous steps with batch B (0: infinite variance at z*)
     tail_margin_sd: float | None = None
-    from_start: str | None = None  # the exact flow from the training start: arrived, escaped or stalled
+    from_start: FlowOutcome | None = None  # the exact flow from the training start: arrived, escaped or stalled
     basin: dict | None = None  # with basins=True: radii along ± the slowest mode and 2 random directions
     budget: float | None = None  # flow time of the training to predict (lr × steps), if given
     predicted_error: float | None = None  # max |(μ, σ)(T) − exact minimizer| of the exact flow from the start
@@ -92,16 +93,16 @@ def _predict(row: AtlasRow) -> tuple[Prediction, list[str]]:
     fails, fragile = [], []
     if not row.equilibrium:
         fails.append("no equilibrium found")
-    elif row.verdict != "stable":
+    elif row.verdict != Verdict.STABLE:
         fails.append(f"the flow is {row.verdict} at the equilibrium")
     kappas = [k for k in (row.tail_index_start, row.tail_index_path, row.tail_index_equilibrium) if k is not None]
     if kappas and min(kappas) <= 1:
         fails.append(f"tail index {min(kappas):.3g} ≤ 1: an infinite-mean gradient estimate")
     elif kappas and min(kappas) <= 2:
         fragile.append(f"tail index {min(kappas):.3g} ≤ 2: infinite variance on the way")
-    if row.from_start == "escaped":
+    if row.from_start == FlowOutcome.ESCAPED:
         fails.append("the exact flow from the training start escapes")
-    elif row.from_start == "stalled":
+    elif row.from_start == FlowOutcome.STALLED:
         fragile.append("the exact flow from the training start stalls")
     if row.tail_margin_sd is not None and row.tail_margin_sd < 3:
         fragile.append(f"tail margin {row.tail_margin_sd:.2g} sd: noise reaches infinite variance")
@@ -136,14 +137,14 @@ def atlas_row(spec, s: Setup, batch: int, ratio: float = 1.0, with_basins: bool 
     t0 = time.perf_counter()
     d = resolve(spec).validate()
     row = AtlasRow(d.name, number(d.f2_at_1), number(d.f3_at_1), _tails(d), False, None, None, None,
-                   "not-applicable", None, None, None, None, None, None)
+                   Verdict.NOT_APPLICABLE, None, None, None, None, None, None)
     unlinearizable = regularity_verdict(d.regularity)
     if unlinearizable is not None:  # no equilibrium search for an f the local theory cannot take
-        row.verdict, reason = unlinearizable[0].value, unlinearizable[1]
+        row.verdict, reason = unlinearizable
         row.prediction, row.reasons = Prediction.FAILS, [reason]
         return row
     la = LocalAnalysis.build(d, s, ratio)
-    row.verdict = la.verdict.value
+    row.verdict = la.verdict
     if not la.usable:
         row.prediction, row.reasons = Prediction.FAILS, [la.reason]
         return row
@@ -156,7 +157,7 @@ def atlas_row(spec, s: Setup, batch: int, ratio: float = 1.0, with_basins: bool 
 def _fill(row: AtlasRow, la: LocalAnalysis, s: Setup, batch, ratio, with_basins, budget) -> None:
     game, lin, theta = la.game, la.lin, la.theta
     omega = game.split(la.equilibrium.z)[1]
-    stable = la.verdict == "stable"
+    stable = la.verdict is Verdict.STABLE
     crit = la.critical_ratios
     row.equilibrium, row.theta = True, [float(v) for v in theta]
     row.bias = la.bias

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import textwrap
 
+from ..analysis.trained import RestStatus
 from .calibrate import FACTOR, MEASURED, WITHIN
 
 TITLES = {"eta_max": "largest stable step η_max", "rate": "θ-mode rate per step",
@@ -55,7 +56,7 @@ def placed(report, q: str):
         p, m = r.predicted.get(q), r.measured.get(q)
         if q == "time_to_0.05" and (p is None or m is None) and r.arrival:
             left.append((r.name, _arrivals(r)))
-        elif r.status != "measured" and p is None and m is None:
+        elif r.status != RestStatus.RESTED and p is None and m is None:
             left.append((r.name, r.status))
         elif p is None and m is None:
             left.append((r.name, "not run"))

@@ -245,15 +245,15 @@ def _critical(ratios, ratio: float, verdict) -> str:
     shown = ", ".join(f"{c:.6g}" for c in ratios)
     above = [c for c in ratios if c > ratio]
     below = [c for c in ratios if c < ratio]
-    now = "stable" if verdict == Verdict.STABLE else "unstable"
-    other = "unstable" if now == "stable" else "stable"
+    stable = verdict == Verdict.STABLE
+    now, other = ("stable", "unstable") if stable else ("unstable", "stable")
     sides = []
     if above:
-        sides.append(f"{other} just above {above[0]:.3g}" + (f" (try --lr-ratio {_round_up(above[0])})"
-                                                                if now == "unstable" else ""))
+        sides.append(f"{other} just above {above[0]:.3g}" + ("" if stable else
+                                                                f" (try --lr-ratio {_round_up(above[0])})"))
     if below:
-        sides.append(f"{other} just below {below[-1]:.3g}" + (f" (try --lr-ratio {_round_down(below[-1])})"
-                                                                 if now == "unstable" else ""))
+        sides.append(f"{other} just below {below[-1]:.3g}" + ("" if stable else
+                                                                 f" (try --lr-ratio {_round_down(below[-1])})"))
     return f"{shown}: {now} at {ratio:g}; " + "; ".join(sides)
 
 
@@ -319,7 +319,7 @@ def _simulate_flow(lin: Linearization, ratio: float, spectrum: Spectrum) -> Flow
     z0, lam = lin.mode_start(J, size)
     traj = simulate.flow(lin.field(ratio), lin.z_star, z0, (6.0 if rate < 0 else 16.0) / abs(rate), jac=J,
                          gauge=lin.gauge_basis)
-    if traj.status == "budget":
+    if traj.status is simulate.FlowOutcome.BUDGET:
         return Skipped("the integration exceeded its budget of field evaluations")
     meas = simulate.measure_rate(traj, oscillation_period(lam))
     return FlowRun(
@@ -330,7 +330,7 @@ def _simulate_flow(lin: Linearization, ratio: float, spectrum: Spectrum) -> Flow
         window=meas.window,
         initial_distance=size,
         final_distance=float(traj.distances[-1]),
-        diverged=traj.diverged,
+        diverged=traj.status is simulate.FlowOutcome.ESCAPED,
         trajectory=traj,
     )
 

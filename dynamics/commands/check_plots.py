@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..report import Verdict
+
 
 def figures(report) -> list:
     """The spectrum and, when the flow ran, its convergence, as matplotlib Figures."""
@@ -20,7 +22,7 @@ def _spectrum(plt, report):
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.axvline(0, color="0.6", lw=1)
     ax.axhline(0, color="0.85", lw=1)
-    ax.scatter(eig.real, eig.imag, color="C3" if report.verdict == "unstable" else "C0", zorder=3,
+    ax.scatter(eig.real, eig.imag, color="C3" if report.verdict == Verdict.UNSTABLE else "C0", zorder=3,
                label=f"eigenvalues of J ({report.verdict.value})")
     title = f"{report.name} on {report.model}, η_ω/η_θ = {report.lr_ratio:g}"
     return _finish(fig, ax, ("Re λ", "Im λ", title))

@@ -111,7 +111,7 @@ def _fit(dev: np.ndarray, period):
     if period is None:
         t = np.arange(len(dev), dtype=float)
         return float(np.polyfit(t, np.log(dev), 1)[0])
-    traj = simulate.Trajectory(np.arange(len(dev), dtype=float), dev, False)
+    traj = simulate.Trajectory(np.arange(len(dev), dtype=float), dev)
     return simulate.measure_rate(traj, period, start_drop=0.5).rate
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 from .. import device as devices
 from ..report import Report, jsonable
@@ -53,6 +54,15 @@ class Interval:
         return f"{self.mean:.{digits}f}{hw}"
 
 
+class Comparison(StrEnum):
+    """A method's final JS against CD's on the same dataset (compares equal to its JSON string)."""
+
+    BEATS = "beats"  # lower, Welch's t-test at p < 0.05
+    TIES = "ties"  # p ≥ 0.05
+    LOSES = "loses"  # higher, p < 0.05
+    ONE_SEED = "n/a (one seed)"  # fewer than 2 seeds on a side: no test
+
+
 @dataclass
 class Cell:
     """One (dataset, method): its settings, steps, per-seed scores and their intervals."""
@@ -67,7 +77,7 @@ class Cell:
     failed: int  # runs that stopped being finite
     summary: dict  # score name -> Interval
     curve: list[dict]  # {"evaluations", "js": Interval}
-    verdict: str | None = None  # against CD: "beats", "ties", "loses"; None for CD itself
+    verdict: Comparison | None = None  # against CD; None for CD itself
     p_value: float | None = None
 
 
@@ -215,12 +225,13 @@ def _compare_with_cd(cells) -> None:
             continue
         a, b = [s.js for s in c.seeds], [s.js for s in base.seeds]
         if len(a) < 2 or len(b) < 2:
-            c.verdict = "n/a (one seed)"
+            c.verdict = Comparison.ONE_SEED
             continue
         p = float(ttest_ind(a, b, equal_var=False).pvalue)
         c.p_value = p if math.isfinite(p) else 1.0
         mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
-        c.verdict = "ties" if not c.p_value < 0.05 else ("beats" if mean_a < mean_b else "loses")
+        c.verdict = (Comparison.TIES if not c.p_value < 0.05 else
+                     Comparison.BEATS if mean_a < mean_b else Comparison.LOSES)
 
 
 HIGHLIGHT = 3  # f drawn in colour per panel: the best by final JS; the others are thin grey lines
