@@ -15,6 +15,7 @@ was committed before the first scoring run.
     python studies/trained_verdict.py merge OUT.json PART.json ... # one file, scores recomputed
     python studies/trained_verdict.py text OUT.json               # the report's text
     python studies/trained_verdict.py figure OUT.json PNG         # predicted against measured
+    python studies/trained_verdict.py table OUT.json              # the scores, analysis set and hold-out
 """
 
 from __future__ import annotations
@@ -63,6 +64,61 @@ def load(path: str) -> TrainedAtlasReport:
     return TrainedAtlasReport.from_json(d)
 
 
+def _report(d) -> TrainedAtlasReport:
+    d = dict(d)
+    d.pop("provenance", None)
+    return TrainedAtlasReport.from_json(d)
+
+
+def _pct(x) -> str:
+    return "n/a" if x is None else f"{x:.0%}"
+
+
+def scores_table(d) -> str:
+    """The scores by set and operating point (markdown): accuracy against the majority class, Cohen's κ,
+    time within ×2 where both arrive, dead fraction within ±0.25."""
+    report = _report(d)
+    lines = ["| set | operating point | cells | class accuracy | always the commonest class | Cohen's κ | "
+             "time within ×2 | dead fraction within ±0.25 |", "|---|---|---|---|---|---|---|---|"]
+    groups = [("analysis set", False), ("hold-out", True)]
+    for label, held in groups:
+        points = [None] + sorted({(r.lr, r.batch, r.steps) for r in report.rows}, key=lambda p: (-p[0], -p[1]))
+        for point in points:
+            rows = [r for r in report.rows
+                    if r.hold_out == held and (point is None or (r.lr, r.batch, r.steps) == point)]
+            s = scores(rows)
+            if not s["cells"]:
+                continue
+            where = "all four" if point is None else f"lr {point[0]:g}, batch {point[1]}, {point[2]:,} steps"
+            kappa = "n/a" if s["kappa"] is None else f"{s['kappa']:.2f}"
+            name = f"**{label}**" if point is None else ""
+            lines.append(f"| {name} | {where} | {s['cells']} | {_pct(s['accuracy'])} | {_pct(s['majority'])} "
+                         f"({s['majority_class']}) | {kappa} | {s['time_within']}/{s['time_cells']} | "
+                         f"{s['dead_within']}/{s['dead_cells']} |")
+    return "\n".join(lines)
+
+
+def _outcome_text(o) -> str:
+    if not o:
+        return ""
+    t = "—" if o.get("time_to_0.05") is None else f"{o['time_to_0.05']:,.0f}"
+    return f"{o['class']} ({t}; {o['dead_fraction']:.2f})"
+
+
+def cells_table(d) -> str:
+    """Every cell (markdown): class (time to 0.05; dead fraction), predicted and measured."""
+    report = _report(d)
+    lines = ["| f | set | lr | batch | steps | lr/η_max | predicted | measured | final error |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in report.rows:
+        ratio = "n/a" if r.lr_over_eta_max is None else f"{r.lr_over_eta_max:.3g}"
+        err = r.measured.get("final_error") if r.measured else None
+        lines.append(f"| {r.name} | {'hold-out' if r.hold_out else 'analysis'} | {r.lr:g} | {r.batch} | "
+                     f"{r.steps:,} | {ratio} | {_outcome_text(r.predicted)} | {_outcome_text(r.measured)} | "
+                     f"{'—' if err is None else f'{err:.3f}'} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     verb, path, *rest = sys.argv[1:]
     if verb == "run":
@@ -73,5 +129,7 @@ if __name__ == "__main__":
         print(load(path).text())
     elif verb == "figure":
         save_figure(load(path).figure(), rest[0], dpi=110)
+    elif verb == "table":
+        print(scores_table(json.load(open(path))))
     else:
         sys.exit(f"unknown verb {verb!r}: run, merge, text or figure")
