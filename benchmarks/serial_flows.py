@@ -29,7 +29,8 @@ def best_of(repeats: int, steps: int) -> dict[str, float]:
     div = resolve("kl")
     field = NodeGame(Game.from_setup(div, s)).field
     z = s.initial_guess(div)
-    ways = {"two threads": step_edge.flow.__wrapped__, "serial": step_edge.flow}  # __wrapped__: without serial
+    # __wrapped__: without serial
+    ways = {"two threads": step_edge.gda_steps.__wrapped__, "serial": step_edge.gda_steps}
     best = dict.fromkeys(ways, float("inf"))
     ends = {}
     for _ in range(repeats):

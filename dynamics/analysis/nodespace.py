@@ -52,7 +52,7 @@ def warm_start(game, z: torch.Tensor, steps: int | None = None, seed: int = 0) -
     from ...divergences import resolve
     from . import krylov
     from .game import Game
-    from .step_edge import flow
+    from .step_edge import gda_steps
 
     steps = WARM_STEPS if steps is None else steps
     js = NodeGame(Game(resolve("jensen_shannon"), game.model, game.critic, game.data))
@@ -61,7 +61,7 @@ def warm_start(game, z: torch.Tensor, steps: int | None = None, seed: int = 0) -
     # forward mode: an ulp in this step moves the resting point along the critic's flat directions
     # after thousands of steps, and the stored results were computed this way
     top = krylov.largest_modulus(krylov.jacobian_operator(critic_only, z, forward_mode=True), k=1, seed=seed)
-    return flow(critic_only, z, 1 / float(np.abs(top[0])), steps)
+    return gda_steps(critic_only, z, 1 / float(np.abs(top[0])), steps)
 
 
 def is_wide(game) -> bool:

@@ -36,9 +36,9 @@ class EdgeMeasurement:
 
 
 @serial()  # thousands of small steps: a second thread slows them down (febm.threads.serial)
-def flow(field, z: torch.Tensor, eta: float, steps: int) -> torch.Tensor:
+def gda_steps(field, z: torch.Tensor, eta: float, steps: int) -> torch.Tensor:
     """``steps`` simultaneous GDA steps z ← z + η F(z) (full batch, on the nodes); by the field's
-    eager form where it has one."""
+    eager form where it has one. Plain steps, not the ODE flow (that is `simulate.flow`)."""
     step = getattr(field, "eager", field)
     for _ in range(steps):
         z = z + eta * step(z)
@@ -115,7 +115,7 @@ def flow_to_rest(field, z, steps: int, seed: int, record: bool = True):
     done = 0
     while done < steps:
         chunk = min(CHECKPOINT_EVERY, steps - done, steps // 2 - done if done < steps // 2 else steps)
-        z = flow(field, z, eta, chunk)
+        z = gda_steps(field, z, eta, chunk)
         done += chunk
         finite = bool(torch.isfinite(z).all())
         needed = finite and (record or done == steps // 2)  # the half-way point sets the second half's step
