@@ -604,7 +604,8 @@ def _render_one(plt, fig_def, out: Path, files: Staging, fast: bool, seed: int, 
     digests = {}
     for path in paths:
         staged = files.stage(path)
-        fig.savefig(staged, dpi=120)
+        # no creation date in a PDF: the same drawing gives the same bytes, so a redraw changes no file
+        fig.savefig(staged, dpi=120, metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
         digests[path.name] = sha256(staged)
     plt.close(fig)
     command = f"febm figures --only {fig_def.name} --out {out}" + (" --fast" if fast else "")
