@@ -164,7 +164,7 @@ def _cmd_bench(args) -> int:
     methods = None if args.methods == "all" else arg.once_each(args.methods.split(","), "--methods")
     datasets = arg.once_each(args.datasets, "the list of datasets") or list(bench.DATASETS)
     report = bench.run(datasets, methods, seeds=args.seeds, budget=args.budget * 1e6, tune=args.tune,
-                       config=Toy2DConfig(device=args.device, critic=args.critic, link_clip=args.link_clip,
+                       config=Toy2DConfig(device=args.device, critic=args.critic_form, link_clip=args.link_clip,
                                           **_network_config(args)),
                        seed=args.seed,
                        progress=not args.json)
@@ -241,15 +241,11 @@ def _network_config(args) -> dict:
 
 
 def _link_clip(p) -> None:
-    p.add_argument("--link-clip", type=arg.link_clip, default=None, metavar="C",
-                   help="the reference code's practice: every exp(a) in the links evaluates exp(clip(a, -C, C)) "
-                        "(its image code: 5); default: the exact links")
-
-
-def _link_bounds(p) -> None:
+    """--link-clip, one grammar on every command that takes it (check, calibrate, toy2d, bench)."""
     p.add_argument("--link-clip", type=arg.link_bounds, default=None, metavar="C|LO,HI|reference",
-                   help="analyse the game with clamped links, as a trainer plays it: every exp(a) inside g and h "
-                        "evaluates exp(clip(a, -C, C)), or clip(a, LO, HI) (write --link-clip=-inf,3), or the 1-D "
+                   help="clamped links, as the reference code plays the game: every exp(a) inside g and h "
+                        "evaluates exp(clip(a, -C, C)) (its image code: 5), or clip(a, LO, HI) (write "
+                        "--link-clip=-inf,3), or the 1-D "
                         "reference code's own (reference: KL -inf,3, Pearson chi2 -inf,6, none elsewhere); "
                         "default: the exact links")
 
@@ -287,7 +283,7 @@ def _add_check(sub) -> None:
                         "path/to/file.py:NAME (your torch.nn.Module; that file is run)")
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir,
                    help="write the spectrum and the convergence curve here")
-    _link_bounds(p)
+    _link_clip(p)
     p.set_defaults(run=_cmd_check)
 
 
@@ -369,7 +365,7 @@ def _add_calibrate(sub) -> None:
                    help="minibatch size of the eta_ms and spread runs and of their recursion (default 1000, "
                         "the reference code's)")
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir, help="write the calibration figure here")
-    _link_bounds(p)
+    _link_clip(p)
     _common(p, "seed of the critic's initialisation and of the measuring perturbation")
     p.set_defaults(run=_cmd_calibrate)
 
@@ -404,7 +400,7 @@ def _add_bench(sub) -> None:
                         "full benchmark, meant for a GPU: 60)")
     p.add_argument("--tune", action="store_true",
                    help="first pick each method's lr and critic ratio from a 3 x 2 grid on a validation seed")
-    p.add_argument("--critic", choices=["free", "residual"], default="free",
+    p.add_argument("--critic-form", choices=["free", "residual"], default="free",
                    help="free: H is its own network (default); residual: H = -E + R with R starting at 0")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
     _link_clip(p)

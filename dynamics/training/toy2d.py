@@ -17,6 +17,7 @@ from functools import cache, lru_cache
 import torch
 
 from ...divergences import UnknownName, resolve
+from ...divergences.numeric import exp_bounds_for
 from ...toy_models import mlp, toy2d
 from .. import device as devices
 from ..report import Report, RunStatus, jsonable, revive
@@ -51,8 +52,9 @@ class Toy2DConfig:
     sampler: str = "langevin"
     sampler_grid: int = 64
     # the reference code's practice: every exp(a) inside the links evaluates exp(clip(a, −c, c))
-    # (c = 5 in its image code); None: the exact links
-    link_clip: float | None = None
+    # (c = 5 in its image code); also (lo, hi) or {f name: c or (lo, hi)} (the 1-D trainer's and the
+    # game's one grammar, `divergences.numeric.exp_bounds_for`); None: the exact links
+    link_clip: float | tuple | dict | None = None
     dtype: torch.dtype = torch.float32
     device: str = devices.DEFAULT
     # the Langevin steps' energy gradient through torch.compile: faster a call, after a cold compile
@@ -243,8 +245,8 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     divs = {m: resolve(specs.get(m, m)).validate() for m in dict.fromkeys(methods) if m != "cd"}
     require_curvature(divs.values())
     # each f-EBM run plays L/f''(1) (f's minimizer, unit curvature), so one lr suits every f
-    clip = config.link_clip
-    links = {m: ((d.function("g", "torch", exp_clip=clip), d.function("h", "torch", exp_clip=clip)),
+    clips = {m: exp_bounds_for(d.name, config.link_clip) for m, d in divs.items()}
+    links = {m: ((d.function("g", "torch", exp_clip=clips[m]), d.function("h", "torch", exp_clip=clips[m])),
                  inverse_curvature(d)) for m, d in divs.items()}
     lr_t = torch.tensor([[r.lr] for r in runs], **kw)
     lr_o = torch.tensor([[r.lr * r.critic_lr_ratio] for r in runs], **kw)
