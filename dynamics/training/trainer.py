@@ -149,6 +149,11 @@ class BatchedGaussianFEBM:
         grads = torch.autograd.grad(S, inputs)
         return tuple(clip_per_run(g, self.config.clip) for g in grads)
 
+    def gradients(self, x_p, x_q, wrt=("theta", "omega")) -> tuple:
+        """Each run's gradients of the surrogate at the current (θ, ω) on the batches ``x_p`` (data)
+        and ``x_q`` (model), clipped per run as a training step clips them, in the order of ``wrt``."""
+        return self._grads(self.theta, self.omega, x_p, x_q, wrt)
+
     def _warmup(self, bar=None):
         """ω-only steps at the initial θ (the critic's target log p + const does not move with θ).
 
