@@ -89,7 +89,7 @@ def scores_table(d) -> str:
             s = scores(rows)
             if not s["cells"]:
                 continue
-            where = "all four" if point is None else f"lr {point[0]:g}, batch {point[1]}, {point[2]:,} steps"
+            where = "all" if point is None else f"lr {point[0]:g}, batch {point[1]}, {point[2]:,} steps"
             kappa = "n/a" if s["kappa"] is None else f"{s['kappa']:.2f}"
             name = f"**{label}**" if point is None else ""
             lines.append(f"| {name} | {where} | {s['cells']} | {_pct(s['accuracy'])} | {_pct(s['majority'])} "
