@@ -50,7 +50,9 @@ COMMANDS = {
                  "--deadline": ["2"]}, ["--json"]),
     "atlas": (["GEN", "--model", "gaussian-1d"], {"--model": MODELS, "--batch": ["16", "1", "0"], "--deadline": ["2"],
                                                   "--lr-ratio": ["1"], "--plot": ["PATH"], "--lr": ["0.01", "0"],
-                                                  "--steps": ["5", "0"]}, ["--json", "--basins"]),
+                                                  "--steps": ["5", "0"], "--critic": ["linear", "mlp:2", "x.py:C"],
+                                                  "--measure": ["0", "65"], "--seed": ["1", "-1"]},
+              ["--json", "--basins"]),
     "calibrate": (["GEN", "--critic", "mlp:3", "--flow-steps", "0", "--warm-steps", "0", "--edge-steps", "10",
                    "--time-steps", "10"],
                   {"--model": ["paper-1d", "gaussian-1d", "nope"], "--critic": ["mlp:3", "mlp:", "x.py:C", "foo"],
@@ -138,6 +140,8 @@ def _run(argv, capsys) -> str | None:
         return f"an internal error as the message: {lines[0]}" if INTERNAL.search(lines[0]) else None
     if code != 0:
         return f"exit {code}: {err[-400:]!r}"
+    if _printed_nothing_wrong(out):
+        return f"{_printed_nothing_wrong(out)}: {out[:400]!r}"
     if "--json" in argv and "-h" not in argv and "--help" not in argv:
         try:
             json.loads(out, parse_constant=_refuse)
@@ -168,3 +172,101 @@ def test_the_fuzz_covers_every_subcommand_and_option():
         wanted |= {o for a in p._actions for o in a.option_strings}
     used = {a for case in ALL for a in case if isinstance(a, str) and a.startswith("-")}
     assert wanted - {"--help"} <= used, wanted - used
+
+
+# --- issue 38: users' modules, extreme but parseable numbers, repeated names, large sizes ----------
+# Each case also must not print a measurement over no runs, and must not use more than HANG_S of
+# this process's CPU time (CPU, not wall-clock: other processes' load cannot move it).
+import time  # noqa: E402
+
+import user_modules  # noqa: E402 (tests/ is on the path)
+
+HANG_S = 60.0
+EXTREME = ["1e-300", "5e-324", "0.999999999", "1e300", "1.7976931348623157e308", "1e-9", "0.999999", "1e308",
+           "1e-13", "1000.5"]
+NETS = [("NET", name) for name in user_modules.NAMES] + [("NET", "quits")]
+HARD_GENERATORS = ["kl", "jensen_shannon", "(t-1)**2*1e-60*1e-60*1e-60*1e-60*1e-60*1e-60",
+                   "exp(700*t)-exp(700)-700*exp(700)*(t-1)", "(t-1)**2*1e60*1e60*1e60*1e60*1e60*1e60",
+                   "cosh(t-1)-1", "(t-1)**4", "-log(t)"]
+BIG_CRITICS = ["mlp:1024,1024,1024,1024", "mlp:1024", "mlp:４", "mlp:2", "mlp:2,2"]
+HARD = {
+    "check": (["GEN", "--no-simulation"], {"--model": ["paper-1d", "toy2d-moons", "gaussian-1d"],
+                                           "--critic": NETS + BIG_CRITICS, "--lr-ratio": EXTREME,
+                                           "--link-clip": EXTREME + ["-inf,1e300"], "--seed": ["１"]}),
+    "confirm": (["GEN", "--runs", "2", "--batch", "2", "--steps", "10"],
+                {"--spread": EXTREME + ["0.5"], "--lr-ratio": EXTREME, "--runs": ["２", "2"]}),
+    "atlas": (["GEN", "--model", "gaussian-1d"], {"--lr": EXTREME, "--steps": ["1", "10"], "--batch": ["1", "２"],
+                                                  "LIST": [["kl", "kl"], ["kl", "jensen_shannon", "kl"]]}),
+    "calibrate": (["GEN", "--flow-steps", "0", "--warm-steps", "0", "--edge-steps", "10", "--time-steps", "10",
+                   "--quantities", "eta_max"],
+                  {"--critic": NETS + BIG_CRITICS, "--quantities": ["rate,rate", "eta_max"],
+                   "--batch": ["2", "1e300"], "LIST": [["kl", "kl"]]}),
+    "toy2d": (["moons", "--steps", "1", "--methods", "cd"],
+              {"--hidden": ["4096,4096,4096", "4,4,4,4,4,4,4,4", "٤", "4"], "--link-clip": EXTREME,
+               "--methods": ["cd,cd", "kl,cd,kl", "(t-1)**4", "total_variation", "cd"]}),
+    "bench": (["toy2d", "moons", "--methods", "cd", "--seeds", "2", "--budget", "0.0005"],
+              {"--budget": EXTREME, "--methods": ["cd,cd", "cd"], "LIST": [["moons", "moons"]],
+               "--hidden": ["4096,4096,4096", "4"]}),
+    "figures": (["--list"], {"--only": [["spectra", "spectra"], ["spectra"]], "--out": ["/proc/febm-x"]}),
+    "reproduce": (["paper-1d", "--steps", "2", "--warmup", "0", "--seeds", "1"],
+                  {"--init-sigma": EXTREME, "--clip": EXTREME,
+                   "--divergences": [["kl", "kl"], ["cosh(t-1)-1"], ["(t-1)**4"], ["kl"], ["total_variation"]]}),
+    "show": (["GEN"], {}),
+}
+HARD_CHUNKS = 8  # 520 cases: with the 520 above, 1,040
+FAST_SAMPLE = 24  # of them in `make test`
+
+
+def _hard_case(rng: random.Random) -> list:
+    name = rng.choice(sorted(HARD))
+    fixed, options, _ = (*HARD[name], None)
+    argv = [name] + [rng.choice(HARD_GENERATORS) if t == "GEN" else t for t in fixed]
+    for option in rng.sample(sorted(options), k=min(len(options), rng.randint(1, 2))):
+        value = rng.choice(options[option])
+        if option == "LIST":  # repeated positional names, in place of the single generator
+            argv = [name, *value, *argv[2:]] if name != "bench" else [name, "toy2d", *value, *argv[3:]]
+        elif isinstance(value, list):
+            argv += [option, *value]
+        else:
+            argv += [option, value]
+    return argv
+
+
+HARD_CASES = [_hard_case(random.Random(f"febm-cli-fuzz-38-{i}")) for i in range(CASES_PER_CHUNK * HARD_CHUNKS)]
+
+
+def _run_hard(argv, folder, capsys) -> str | None:
+    argv = [str(folder / "quits.py") + ":S" if a == ("NET", "quits") else
+            f"{folder / 'nets.py'}:{a[1]}" if isinstance(a, tuple) else a for a in argv]
+    start = time.process_time()
+    problem = _run(argv, capsys)
+    spent = time.process_time() - start
+    if problem:
+        return f"{argv!r}: {problem}"
+    if spent > HANG_S:
+        return f"{argv!r}: {spent:.0f} s of CPU for a tiny job"
+    return None
+
+
+def _hard_chunk(cases, tmp_path, monkeypatch, capsys):
+    from febm.dynamics import memory
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(memory, "available", lambda: 2**30)  # large sizes meet a 1 GB machine's bound
+    user_modules.write(tmp_path)
+    failures = [p for p in (_run_hard(argv, tmp_path, capsys) for argv in cases) if p]
+    assert not failures, "\n".join(failures)
+
+
+def _printed_nothing_wrong(out: str) -> str | None:
+    return "a measurement over no runs" if re.search(r"nan ± nan|over 0 runs", out) else None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunk", range(HARD_CHUNKS))
+def test_cli_fuzz_of_users_modules_extreme_numbers_and_repeats(chunk, tmp_path, monkeypatch, capsys):
+    _hard_chunk(HARD_CASES[chunk * CASES_PER_CHUNK:(chunk + 1) * CASES_PER_CHUNK], tmp_path, monkeypatch, capsys)
+
+
+def test_cli_fuzz_fast_sample_of_the_hard_cases(tmp_path, monkeypatch, capsys):
+    _hard_chunk(HARD_CASES[:FAST_SAMPLE], tmp_path, monkeypatch, capsys)
