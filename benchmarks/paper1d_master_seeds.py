@@ -25,7 +25,7 @@ def run(out: str, first: int, last: int, threads: int, steps: int | None = None,
     from febm.threads import limit_threads
 
     limit_threads(threads)
-    config = paper1d.DEFAULT if steps is None else paper1d.with_steps(steps)
+    config = paper1d.DEFAULT_CONFIG if steps is None else paper1d.with_steps(steps)
     names = list(names or paper1d.DIVERGENCES)
     result = json.load(open(out)) if os.path.exists(out) else {"threads": threads, "seeds": {}}
     result.update({"steps": config.steps, "divergences": names})

@@ -51,7 +51,7 @@ def paper1d_job(steps: int):
     from febm.dynamics.training import paper1d
     from febm.dynamics.training.trainer import BatchedGaussianFEBM
 
-    config = replace(paper1d.DEFAULT, steps=steps, critic_warmup=0, record_every=steps, device="cpu")
+    config = replace(paper1d.DEFAULT_CONFIG, steps=steps, critic_warmup=0, record_every=steps, device="cpu")
     divs = [resolve(n) for n in paper1d.DIVERGENCES for _ in range(paper1d.SEEDS)]
     return lambda: BatchedGaussianFEBM(divs, paper_mixture(), config, seed=0).train()
 

@@ -1,6 +1,6 @@
 """How far the paper-1d trainer is from its floor, measured side by side in one run.
 
-One step of `febm reproduce paper-1d` (paper1d.DEFAULT: 9 divergences × 4 seeds = 36 runs, batch
+One step of `febm reproduce paper-1d` (paper1d.DEFAULT_CONFIG: 9 divergences × 4 seeds = 36 runs, batch
 500 data + 500 model points, critic 1-16-16-1, simultaneous updates) is counted in FLOPs: the
 critic's three matmuls forward, and twice that backward (input and weight gradients). The floor
 is a plain batched matmul (torch.bmm) of exactly those shapes, forward and backward, timed on this
@@ -45,7 +45,7 @@ KINDS = {  # profile buckets: an aten op name contains one of these
 
 
 def trainer(steps: int, warmup: int = 0) -> BatchedGaussianFEBM:
-    cfg = replace(paper1d.DEFAULT, steps=steps, critic_warmup=warmup, record_every=steps, device="cpu")
+    cfg = replace(paper1d.DEFAULT_CONFIG, steps=steps, critic_warmup=warmup, record_every=steps, device="cpu")
     divs = [resolve(n) for n in paper1d.DIVERGENCES for _ in range(SEEDS)]
     return BatchedGaussianFEBM(divs, paper_mixture(), cfg, seed=0)
 
@@ -143,7 +143,8 @@ def main() -> None:
     if args.step_only:
         print(time_trainer(args.steps))
         return
-    runs, points, sizes = len(paper1d.DIVERGENCES) * SEEDS, 2 * paper1d.DEFAULT.batch, paper1d.DEFAULT.critic_sizes
+    config = paper1d.DEFAULT_CONFIG
+    runs, points, sizes = len(paper1d.DIVERGENCES) * SEEDS, 2 * config.batch, config.critic_sizes
     flops = step_flops(runs, points, sizes)
     step, floor = time_trainer(args.steps), time_floor(args.steps, runs, points, sizes)
     print(f"torch {torch.__version__}, {args.threads} thread(s), {args.steps} steps")

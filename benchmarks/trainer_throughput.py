@@ -1,6 +1,6 @@
 """Throughput of the batched f-EBM trainer, measured side by side in one run.
 
-Prints, for the paper-1d trainer configuration (paper1d.DEFAULT: MLP critic 1-16-16-1, batch 500):
+Prints, for the paper-1d trainer configuration (paper1d.DEFAULT_CONFIG: MLP critic 1-16-16-1, batch 500):
   * batched R runs in one computation vs the same R runs as a Python loop of single-run trainers,
   * run-steps per second as R grows, R = 1 ... 1024 (scaling), each as a multiple of the
     single-run CPU loop's rate, as a table and (--plot PATH) a log-log figure,
@@ -30,7 +30,7 @@ NAMES = ["kl", "jensen_shannon", "squared_hellinger", "reverse_kl"]
 
 
 def _time(runs: int, steps: int, device: str, loop: bool) -> float:
-    cfg = replace(paper1d.DEFAULT, steps=steps, critic_warmup=0, device=device, record_every=steps)
+    cfg = replace(paper1d.DEFAULT_CONFIG, steps=steps, critic_warmup=0, device=device, record_every=steps)
     divs = [resolve(NAMES[k % len(NAMES)]) for k in range(runs)]
     data = paper_mixture()
     start = time.perf_counter()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..errors import UnknownName
 
 CHOICES = ("auto", "cpu", "cuda")
-DEFAULT = "auto"  # CUDA when torch sees one, else the CPU
+DEFAULT_DEVICE = "auto"  # CUDA when torch sees one, else the CPU
 
 
 def check_name(name: str) -> str:
@@ -18,7 +18,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def select(name: str = DEFAULT) -> str:
+def select(name: str = DEFAULT_DEVICE) -> str:
     """"cpu" or "cuda" for ``name``; "cuda" without a CUDA device is an input error."""
     from ..errors import InputError
 

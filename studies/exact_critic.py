@@ -47,13 +47,13 @@ def run(out) -> None:
     exact = {d.name: fit_gaussian(d.function("f"), lambda v: data.log_prob(torch.as_tensor(v)).numpy()) for d in divs}
     arms = {}
     for opt, sampling in ARMS:
-        config = replace(paper1d.DEFAULT, theta_optimizer=opt, critic_warmup=0, lr_omega=0.0, sampling=sampling,
+        config = replace(paper1d.DEFAULT_CONFIG, theta_optimizer=opt, critic_warmup=0, lr_omega=0.0, sampling=sampling,
                          device="cpu")
         trainer = _trainer_class()([d for d in divs for _ in range(SEEDS)], data, config, seed=0)
         fits = trainer.train(progress=False).mu_sigma.double().reshape(len(divs), SEEDS, 2).mean(1)
         arms[f"{opt}/{sampling}"] = {d.name: max(abs(float(fits[k, 0]) - exact[d.name].mu),
                                  abs(float(fits[k, 1]) - exact[d.name].sigma)) for k, d in enumerate(divs)}
-    write_json(out, {"seeds": SEEDS, "master_seed": 0, "lr_theta": paper1d.DEFAULT.lr_theta, "error": arms})
+    write_json(out, {"seeds": SEEDS, "master_seed": 0, "lr_theta": paper1d.DEFAULT_CONFIG.lr_theta, "error": arms})
 
 
 def text(path) -> str:

@@ -30,7 +30,7 @@ def run(out, factor: float) -> None:
     limit_threads(1)
     data = paper1d.paper_mixture()  # the mixture paper-1d trains on
     divs = [resolve(n).validate() for n in NAMES]
-    config = replace(paper1d.DEFAULT, skip_lr_factor=factor, device="cpu")
+    config = replace(paper1d.DEFAULT_CONFIG, skip_lr_factor=factor, device="cpu")
     trainer = BatchedGaussianFEBM([d for d in divs for _ in range(SEEDS)], data, config, seed=0)
     result = trainer.train(progress=False)
     x = torch.tensor([[X]], dtype=config.dtype).expand(len(trainer.theta), 1)

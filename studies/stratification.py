@@ -21,7 +21,7 @@ def run(out) -> None:
     from febm.threads import limit_threads
 
     limit_threads(1)
-    report = paper1d.run(seed=0, config=replace(paper1d.DEFAULT, sampling="iid"), progress=False)
+    report = paper1d.run(seed=0, config=replace(paper1d.DEFAULT_CONFIG, sampling="iid"), progress=False)
     write_json(out, slim(json.loads(report.json_text())))
 
 
@@ -58,7 +58,7 @@ def small_batch(out) -> None:
     from febm.threads import limit_threads
 
     limit_threads(1)
-    report = paper1d.run(seeds=SMALL["seeds"], seed=0, config=replace(paper1d.DEFAULT, batch=SMALL["batch"]),
+    report = paper1d.run(seeds=SMALL["seeds"], seed=0, config=replace(paper1d.DEFAULT_CONFIG, batch=SMALL["batch"]),
                          names=list(SMALL["names"]), progress=False)
     rows = {}
     for r in json.loads(report.json_text())["rows"]:

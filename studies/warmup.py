@@ -20,7 +20,7 @@ def run(out, warmup: int) -> None:
     from febm.threads import limit_threads
 
     limit_threads(1)
-    report = paper1d.run(seeds=SEEDS, seed=0, config=replace(paper1d.DEFAULT, critic_warmup=warmup),
+    report = paper1d.run(seeds=SEEDS, seed=0, config=replace(paper1d.DEFAULT_CONFIG, critic_warmup=warmup),
                          names=[NAME], progress=False)
     r = json.loads(report.json_text())["rows"][0]
     write_json(out, {str(warmup): {"exact": r["exact"], "febm": r["febm"], "status": r["status"]}})

@@ -57,7 +57,7 @@ def main(arm: str, change: str | None) -> None:
     seeds = int(os.environ.get("SEEDS", 8))
     data = paper1d.paper_mixture()
     divs = [resolve(n).validate() for n in NAMES]
-    config = replace(paper1d.DEFAULT, device="cpu", critic_warmup=0, lr_omega=0.0, **ARMS[arm])
+    config = replace(paper1d.DEFAULT_CONFIG, device="cpu", critic_warmup=0, lr_omega=0.0, **ARMS[arm])
     fits = _trainer_class()([d for d in divs for _ in range(seeds)], data, config, seed=0).train().mu_sigma
     fits = fits.double().reshape(len(divs), seeds, 2)
     out = {}

@@ -115,7 +115,8 @@ def test_the_clis_calibrate_defaults_are_the_modules():
     from febm.dynamics.commands import calibrate, cli
 
     args = cli.build_parser().parse_args(["calibrate", "kl"])
-    assert cli.CALIBRATED == calibrate.MEASURED and cli.CALIBRATED_DEFAULT == calibrate.DEFAULT == args.quantities
+    assert cli.CALIBRATED == calibrate.MEASURED
+    assert cli.CALIBRATED_DEFAULT == calibrate.DEFAULT_QUANTITIES == args.quantities
     assert args.time_steps == arrival.MAX_STEPS
     from febm.dynamics.training import mean_square_runs
 

@@ -171,7 +171,7 @@ def test_contrastive_divergence_finds_the_likelihood_maximizer():
     contains p: here N(0.5, 1.3²), so it must find (0.5, 1.3)."""
     from febm.dynamics.training import paper1d
 
-    cfg = replace(paper1d.DEFAULT, steps=2400, batch=400)
+    cfg = replace(paper1d.DEFAULT_CONFIG, steps=2400, batch=400)
     fits = paper1d.cd_fit(Gaussian(0.5, 1.3), 3, cfg, seed=1)
     assert torch.allclose(fits.mean(0), torch.tensor([0.5, 1.3]), atol=0.02)
 
@@ -255,7 +255,7 @@ def test_reproduce_knobs_reach_the_config():
                             update="alternating")
     assert (cfg.steps, cfg.critic_warmup, cfg.clip, cfg.init_sigma, cfg.dtype, cfg.update) == (
         100, 50, None, 1.2, torch.float64, "alternating")
-    assert paper1d.configure().clip == paper1d.DEFAULT.clip
+    assert paper1d.configure().clip == paper1d.DEFAULT_CONFIG.clip
 
 
 def test_reproduce_knob_errors_exit_2(capsys):

@@ -334,7 +334,7 @@ def _add_atlas(sub) -> None:
     p.set_defaults(run=_cmd_atlas)
 
 
-# calibrate.MEASURED and calibrate.DEFAULT, kept here so that parsing imports no torch
+# calibrate.MEASURED and calibrate.DEFAULT_QUANTITIES, kept here so that parsing imports no torch
 CALIBRATED = ("eta_max", "rate", "time_to_0.05", "rate_from_start", "eta_ms", "spread")
 CALIBRATED_DEFAULT = ("eta_max", "rate", "time_to_0.05", "rate_from_start")
 

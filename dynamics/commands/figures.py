@@ -514,7 +514,7 @@ class FiguresReport(Report):
         return "\n".join(lines + [f"manifest: {self.out}/manifest.json"])
 
 
-def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = devices.DEFAULT,
+def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = devices.DEFAULT_DEVICE,
            progress: bool = True) -> FiguresReport:
     """Draw the chosen figures into ``out_dir`` (PNG and PDF) and write manifest.json.
 

@@ -36,7 +36,7 @@ REFERENCE = {
 TOLERANCE = 0.002  # the accuracy target in μ and σ (issue #14; the first target was 0.005)
 
 # Each setting fixes a measured failure (docs/paper-1d.md has the numbers):
-DEFAULT = TrainConfig(
+DEFAULT_CONFIG = TrainConfig(
     steps=3600, batch=500, critic_sizes=(1, 16, 16, 1),
     update="simultaneous",  # one forward pass per step: enough steps fit the 60 s budget
     theta_optimizer="sgd", lr_theta=0.03,  # Adam's m/√v is biased by the heavy-tailed θ-gradients
@@ -168,13 +168,13 @@ class Paper1DReport(Report):
 
 
 def with_steps(steps: int) -> TrainConfig:
-    return replace(DEFAULT, steps=steps, critic_warmup=min(DEFAULT.critic_warmup, steps))
+    return replace(DEFAULT_CONFIG, steps=steps, critic_warmup=min(DEFAULT_CONFIG.critic_warmup, steps))
 
 
 def configure(steps=None, warmup=None, clip="default", init_sigma=None, dtype=None,
               update=None) -> TrainConfig:
-    """DEFAULT with the knobs that matter most for the hard divergences overridden (None: keep)."""
-    cfg = DEFAULT if steps is None else with_steps(steps)
+    """DEFAULT_CONFIG with the knobs that matter most for the hard divergences overridden (None: keep)."""
+    cfg = DEFAULT_CONFIG if steps is None else with_steps(steps)
     changes = {"critic_warmup": warmup, "init_sigma": init_sigma, "dtype": dtype, "update": update}
     changes = {k: v for k, v in changes.items() if v is not None}
     if clip != "default":
@@ -193,7 +193,7 @@ def _exact_fit(d, data):
     return exact
 
 
-def run(seeds: int = SEEDS, device: str = devices.DEFAULT, seed: int = 0, config: TrainConfig = DEFAULT,
+def run(seeds: int = SEEDS, device: str = devices.DEFAULT_DEVICE, seed: int = 0, config: TrainConfig = DEFAULT_CONFIG,
         names=DIVERGENCES, progress: bool = True) -> Paper1DReport:
     """Exact minimizers, f-EBM fits (all runs batched), CD for kl, and each critic's H + E."""
     t0 = time.perf_counter()

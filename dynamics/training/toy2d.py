@@ -56,7 +56,7 @@ class Toy2DConfig:
     # game's one grammar, `divergences.numeric.exp_bounds_for`); None: the exact links
     link_clip: float | tuple | dict | None = None
     dtype: torch.dtype = torch.float32
-    device: str = devices.DEFAULT
+    device: str = devices.DEFAULT_DEVICE
     # the Langevin steps' energy gradient through torch.compile: faster a call, after a cold compile
     # (`benchmarks/compile_langevin.py`, numbers in docs/bench.md); it rounds differently, so runs differ
     compile: bool = False

@@ -54,7 +54,7 @@ class TrainConfig:
     scale_parameter: str = "log_sigma"  # or "sigma": θ-steps taken in (μ, σ), as the reference code does
     link_clip: object = None  # None, C, (lo, hi) or {f name: C or (lo, hi)}: exp inside the links clamped
     dtype: torch.dtype = torch.float32
-    device: str = devices.DEFAULT
+    device: str = devices.DEFAULT_DEVICE
 
 
 @dataclass
