@@ -11,6 +11,9 @@ minutes on a CPU; the plotted quantities are the same.
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import inspect
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -47,19 +50,20 @@ class Figure:
     reads: tuple = ()  # result files (relative to ROOT) the figure is drawn from; none: computed
     formats: tuple = ("png", "pdf")
     suptitle: bool = True  # False: the figure's own axes title is its title
+    uses: tuple = ()  # other code the picture depends on (helpers, drawing functions, "module:qualname")
 
     @property
     def kind(self) -> str:
         return "results" if self.reads else "computed"
 
 
-def figure(name, title, params=None, fast=None, reads=(), formats=("png", "pdf"), suptitle=True):
+def figure(name, title, params=None, fast=None, reads=(), formats=("png", "pdf"), suptitle=True, uses=()):
     """Decorator: register ``draw(plt, params, seed) -> (fig, data)`` as a named figure; ``reads``
     names the result files it draws from (the draw function reads them with `result`)."""
 
     def register(draw):
         FIGURES.register(name, Figure(name, title, draw, params or {}, {**(params or {}), **(fast or {})},
-                                      tuple(reads), tuple(formats), suptitle))
+                                      tuple(reads), tuple(formats), suptitle, tuple(uses)))
         return draw
 
     return register
@@ -79,10 +83,34 @@ def result(path: str):
     return data
 
 
+def code_sha256(fig_def: Figure) -> str:
+    """SHA-256 of the code that draws the figure: its draw function's source with its decorator
+    (the parameters), what it names in ``uses`` (helpers, drawing functions in other modules, a
+    whole module, or a constant's repr) and `_render_one`. A figure drawn by other code is stale."""
+    texts = []
+    for ref in (fig_def.draw, *fig_def.uses, _render_one):
+        obj = _resolve(ref)
+        texts.append(inspect.getsource(obj) if inspect.ismodule(obj) or callable(obj) else repr(obj))
+    return hashlib.sha256("\n".join(texts).encode()).hexdigest()
+
+
+def _resolve(ref):
+    """A ``uses`` item: the object itself, or "module:qualname" (module relative to this package; no
+    qualname: the module) imported when asked, so that importing the registry stays light."""
+    if not isinstance(ref, str):
+        return ref
+    module, _, qualname = ref.partition(":")
+    obj = importlib.import_module(module, __package__)
+    for part in filter(None, qualname.split(".")):
+        obj = getattr(obj, part)
+    return obj
+
+
 def stale(manifest: dict, root=ROOT) -> list[str]:
     """What in a manifest no longer describes the files: a result file whose SHA-256 differs from
     the one recorded when the figure reading it was drawn, or a figure file that changed since
-    (drawn by hand or by another command). One line per fault; empty when all is current."""
+    (drawn by hand or by another command), or the code that draws it (`code_sha256`). One
+    line per fault; empty when all is current."""
     faults = []
     for entry in manifest["figures"]:
         redraw = entry.get("command", f"febm figures --only {entry['name']}")
@@ -92,6 +120,8 @@ def stale(manifest: dict, root=ROOT) -> list[str]:
                 faults.append(f"{entry['name']}: its result file {item['path']} is gone (redraw: {redraw})")
             elif sha256(path) != item["sha256"]:
                 faults.append(f"{entry['name']}: {item['path']} changed after the figure was drawn (redraw: {redraw})")
+        if entry["name"] in FIGURES and entry.get("code_sha256") != code_sha256(FIGURES[entry["name"]]):
+            faults.append(f"{entry['name']}: the code that draws it changed after it was drawn (redraw: {redraw})")
         for file in entry["files"]:
             path = Path(root) / file
             digest = entry.get("sha256", {}).get(Path(file).name)
@@ -108,7 +138,8 @@ def _linearization(name, model="gaussian-1d") -> Linearization:
 
 # --- (a) spectra -------------------------------------------------------------------------
 @figure("spectra", "Eigenvalues of J for several divergences: the f''(1) scaling",
-        {"divergences": ["jensen_shannon", "kl", "pearson_chi2", "symmetric_chi2"], "model": "gaussian-1d"})
+        {"divergences": ["jensen_shannon", "kl", "pearson_chi2", "symmetric_chi2"], "model": "gaussian-1d"},
+        uses=[".figures:_linearization"])
 def spectra(plt, params, seed):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     data = {}
@@ -128,7 +159,8 @@ def spectra(plt, params, seed):
 
 # --- (b) phase portraits -----------------------------------------------------------------
 @figure("phase-portrait", "The 1-D Gaussian's (μ, σ) plane: f-EBM trajectories and the CD stream plot",
-        {"divergence": "kl", "starts": 8, "radius": 0.6, "t_end": 12.0, "grid": 21})
+        {"divergence": "kl", "starts": 8, "radius": 0.6, "t_end": 12.0, "grid": 21},
+        uses=[".figures:_linearization", ".figures:_mark_equilibrium"])
 def phase_portrait(plt, params, seed):
     from ..analysis import CDField
     from ..analysis.simulate import flow, start_point
@@ -216,7 +248,8 @@ def convergence(plt, params, seed):
 
 # --- (d) stability regions ---------------------------------------------------------------
 @figure("stability-map", "Where discrete GDA is stable: step size η_θ against the ratio η_ω/η_θ",
-        {"divergence": "kl", "model": "shifted-linear", "points": 120})
+        {"divergence": "kl", "model": "shifted-linear", "points": 120},
+        uses=[".figures:_linearization", ".figures:equal_rates_window"])
 def stability_map(plt, params, seed):
     from ..analysis.spectrum import spectral_radius
 
@@ -283,7 +316,7 @@ def equal_rates_window(lin, kind="alternating", other="simultaneous", points=400
 @figure("toy2d", "2-D toy: f-EBM samples per divergence beside contrastive divergence",
         {"dataset": "8gaussians", "methods": ["cd", "kl", "jensen_shannon", "squared_hellinger"],
          "steps": 2000, "device": "auto"},
-        {"steps": 300})
+        {"steps": 300}, uses=["..training.toy2d"])
 def toy2d_samples(plt, params, seed):
     from dataclasses import asdict
 
@@ -300,7 +333,8 @@ ALPHA_LIMITS = {0: "-log(t) + t - 1", 1: "t*log(t) - t + 1"}  # α → 0 and α 
 
 @figure("alpha-atlas",
         "The α-family: one linearization for every α; the nonlinear flow's time to 1% differs by a few per cent",
-        {"alphas": [-2, -1, -0.5, 0, 0.5, 0.9, 1, 1.5, 2, 3], "model": "gaussian-1d", "size": 0.5})
+        {"alphas": [-2, -1, -0.5, 0, 0.5, 0.9, 1, 1.5, 2, 3], "model": "gaussian-1d", "size": 0.5},
+        uses=[".figures:ALPHA_LIMITS"])
 def alpha_atlas(plt, params, seed):
     from ..analysis.simulate import flow
 
@@ -398,7 +432,7 @@ THROUGHPUT = "docs/results/trainer-throughput.json"
 
 
 @figure("atlas-paper-1d", "The atlas on paper-1d: predicted against measured per f", reads=[ATLAS],
-        formats=("png",))
+        formats=("png",), uses=[".atlas:draw", ".atlas:AtlasReport.from_json"])
 def atlas_paper_1d(plt, params, seed):
     from .atlas import AtlasReport
 
@@ -406,7 +440,7 @@ def atlas_paper_1d(plt, params, seed):
 
 
 @figure("calibration", "The trained game: predicted against measured, one panel per quantity",
-        reads=[CALIBRATION], formats=("png",))
+        reads=[CALIBRATION], formats=("png",), uses=[".calibrate_figures", ".calibrate:CalibrateReport.from_json"])
 def calibration(plt, params, seed):
     from .calibrate import CalibrateReport
     from .calibrate_figures import draw_calibration
@@ -415,7 +449,7 @@ def calibration(plt, params, seed):
 
 
 @figure("calibration-flow", "The trained game along its deterministic flow: |F|, η_max and the path angle",
-        reads=[CALIBRATION], formats=("png",))
+        reads=[CALIBRATION], formats=("png",), uses=[".calibrate:_draw_flow", ".calibrate:CalibrateReport.from_json"])
 def calibration_flow(plt, params, seed):
     from .calibrate import CalibrateReport, _draw_flow
 
@@ -423,7 +457,8 @@ def calibration_flow(plt, params, seed):
 
 
 def _bench(name: str, path: str, title: str):
-    @figure(name, title, reads=[path], formats=("png",))
+    @figure(name, title, reads=[path], formats=("png",),
+            uses=[f"..training.bench:{fn}" for fn in ("draw_curves", "_curve", "_final_js", "BenchReport.from_json")])
     def draw(plt, params, seed):
         from ..training.bench import BenchReport
 
@@ -440,7 +475,8 @@ for _name, _title in (("bench-toy2d", "The 2-D toy bench: grid JS against gradie
 
 
 @figure("paper-1d", "The paper's 1-D experiment: each f's (μ, σ) path to its exact optimum, and each critic's "
-        "error against log p/q", reads=[PAPER_1D])
+        "error against log p/q", reads=[PAPER_1D],
+        uses=["..training.paper1d:draw", "..training.paper1d:Paper1DReport.from_json"])
 def paper_fits(plt, params, seed):
     from ..training.paper1d import Paper1DReport, draw
 
@@ -449,7 +485,8 @@ def paper_fits(plt, params, seed):
 
 
 @figure("paper-1d-trajectories", "The paper's 1-D experiment: μ and σ against the step, every seed",
-        reads=[PAPER_1D], formats=("png",))
+        reads=[PAPER_1D], formats=("png",),
+        uses=["..training.paper1d:draw_trajectories", "..training.paper1d:Paper1DReport.from_json"])
 def paper_trajectories(plt, params, seed):
     from ..training.paper1d import Paper1DReport, draw_trajectories
 
@@ -457,7 +494,8 @@ def paper_trajectories(plt, params, seed):
 
 
 @figure("paper-1d-error", "The paper's 1-D experiment: each f's distance to its exact minimizer against the step",
-        reads=[PAPER_1D], formats=("png",), suptitle=False)
+        reads=[PAPER_1D], formats=("png",), suptitle=False,
+        uses=["..training.paper1d:draw_errors", "..training.paper1d:Paper1DReport.from_json"])
 def paper_errors(plt, params, seed):
     from ..training.paper1d import Paper1DReport, draw_errors
 
@@ -610,5 +648,6 @@ def _render_one(plt, fig_def, out: Path, files: Staging, fast: bool, seed: int, 
     plt.close(fig)
     command = f"febm figures --only {fig_def.name} --out {out}" + (" --fast" if fast else "")
     return {"name": fig_def.name, "kind": fig_def.kind, "inputs": inputs, "command": command,
+            "code_sha256": code_sha256(fig_def),
             "files": [str(p) for p in paths], "sha256": digests, "params": params,
             "seed": seed, "elapsed_s": time.perf_counter() - t0}
