@@ -23,7 +23,7 @@ from ..analysis import Game, oscillation_period, simulate
 from ..analysis.local import LocalAnalysis
 from ..report import Report, revive
 from ..training.minibatch import check_memory, minibatch_run, require_samplers
-from ..training.trainer import progress_bar
+from ..training.monitor import progress_bar
 
 GROWTH_START = 0.02  # unstable runs start at 0.02·size and grow by e^decay
 MAX_STEPS = 3000
@@ -41,6 +41,7 @@ class Confirmation:
     steps: int
     mean_deviation: np.ndarray  # ‖mean over runs of z − z*‖ per step (transverse)
     mean_distance: np.ndarray  # mean over runs of ‖z − z_twin‖ per step
+    diverged_runs: int = 0  # run pairs that stopped being finite: left out of the measurement
 
     @classmethod
     def from_dict(cls, d: dict) -> "Confirmation":
@@ -50,7 +51,7 @@ class Confirmation:
 
     def as_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if not isinstance(v, np.ndarray)}
-        d["final_mean_deviation"] = float(self.mean_deviation[-1])
+        d["final_mean_deviation"] = float(self.mean_deviation[-1]) if len(self.mean_deviation) else None
         return d
 
 
@@ -82,8 +83,10 @@ class ConfirmReport(Report):
         for res in self.results.values():
             measured = "n/a" if res.measured_rate is None else f"{res.measured_rate:.5g} ± {res.rate_sd:.1g}"
             err = "" if res.relative_error is None else f"  (relative error {res.relative_error:.1%})"
+            lost = (f"; {res.diverged_runs} of {self.runs} run pairs stopped being finite and are left out"
+                    if res.diverged_runs else "")
             lines.append(f"  {res.update:12} η_θ = {res.eta_theta:.4g}: predicted {res.predicted_rate:.5g} "
-                         f"per step, measured {measured} over {res.steps} steps{err}: {agreement(res)}")
+                         f"per step, measured {measured} over {res.steps} steps{err}: {agreement(res)}{lost}")
         return "\n".join(lines)
 
 
@@ -115,6 +118,16 @@ def _fit(dev: np.ndarray, period):
     return simulate.measure_rate(traj, period, start_drop=0.5).rate
 
 
+def _measured(mean_dev: np.ndarray, period) -> float | None:
+    """The fitted rate, or None where there is nothing finite to fit (no run left, or a deviation
+    that reached 0 or overflowed): printed as "n/a", never as nan ± nan."""
+    if len(mean_dev) < 2 or not np.all(np.isfinite(mean_dev)) or np.any(mean_dev <= 0):
+        return None
+    with np.errstate(all="ignore"):
+        rate = _fit(mean_dev, period)
+    return rate if rate is not None and np.isfinite(rate) else None
+
+
 def confirm(spec: str, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0, runs: int = 128,
             batch: int = 4096, size: float = 0.05, decay: float = 3.0, seed: int = 0,
             updates=("simultaneous", "alternating"), bootstrap: int = 100, progress: bool = True) -> ConfirmReport:
@@ -144,18 +157,23 @@ def confirm(spec: str, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0
         bar = progress_bar(steps, progress, f"febm confirm: {update}")
         diff = _run(game, s.data, z0, lin.z_star, eta, lr_ratio * eta, update, steps, runs, batch, seed + k, bar)
         bar.close()
-        dev = diff.numpy() @ P  # (steps + 1, runs, n), transverse
-        mean_dev = np.linalg.norm(dev.mean(axis=1), axis=1)
+        with np.errstate(invalid="ignore", over="ignore"):  # an overflowed run is dropped just below
+            dev = diff.numpy() @ P  # (steps + 1, runs, n), transverse
+        finite = np.isfinite(dev).all(axis=(0, 2))  # a run pair that overflowed measures nothing
+        dev = dev[:, finite]
+        live = int(finite.sum())
+        mean_dev = np.linalg.norm(dev.mean(axis=1), axis=1) if live else np.array([])
         period = oscillation_period(mu, per_step=True)
-        rate = _fit(mean_dev, period)
+        rate = _measured(mean_dev, period)
         rng = np.random.default_rng(seed)
-        boots = [_fit(np.linalg.norm(dev[:, rng.integers(0, runs, runs)].mean(axis=1), axis=1), period)
-                 for _ in range(bootstrap)]
+        boots = [] if rate is None else [
+            _measured(np.linalg.norm(dev[:, rng.integers(0, live, live)].mean(axis=1), axis=1), period)
+            for _ in range(bootstrap)]
         boots = [b for b in boots if b is not None]
         results[update] = Confirmation(
             update, eta, lr_ratio * eta, predicted, rate, float(np.std(boots)) if boots else None,
             None if rate is None else abs(rate - predicted) / abs(predicted), steps, mean_dev,
-            np.linalg.norm(dev, axis=2).mean(axis=1),
+            np.linalg.norm(dev, axis=2).mean(axis=1) if live else np.array([]), runs - live,
         )
     return ConfirmReport(
         div.name, s.name, lr_ratio, runs, batch, size, results, time.perf_counter() - t0,
