@@ -6,8 +6,6 @@ resolve("kl").conjugate.expr  # exp(s - 1)
 ```
 """
 
-from ..errors import InputError, UnknownName
-from ..registry import Registry
 from .catalog import CATALOG, ENTRIES, names
 from .conjugate import Conjugate, Region
 from .divergence import FUNCTIONS, Divergence
@@ -21,13 +19,10 @@ __all__ = [
     "FUNCTIONS",
     "Conjugate",
     "Divergence",
-    "InputError",
     "Region",
-    "Registry",
     "S",
     "T",
     "U",
-    "UnknownName",
     "names",
     "parse_expression",
     "register_divergence",

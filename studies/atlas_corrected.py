@@ -45,7 +45,7 @@ def old_edge(out, names, batch: int = 1000) -> None:
     theory.md's "what changed" line has a source (a few minutes per f)."""
     import numpy as np
 
-    from febm.dynamics.analysis import variance as V
+    from febm.dynamics.analysis import mean_square as V
     from febm.dynamics.analysis.local import LocalAnalysis
     from febm.threads import limit_threads
 

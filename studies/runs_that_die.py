@@ -21,7 +21,7 @@ def run(out_path) -> None:
     from febm.divergences import resolve
     from febm.dynamics.analysis import Game
     from febm.dynamics.analysis.local import LocalAnalysis
-    from febm.dynamics.analysis.variance import mean_square
+    from febm.dynamics.analysis.mean_square import mean_square
     from febm.dynamics.training.minibatch import minibatch_run
     from febm.threads import limit_threads
     from febm.toy_models import setup

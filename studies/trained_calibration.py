@@ -94,10 +94,10 @@ def add(out, parts, q, count_time=True):
 
 def tails(path, out) -> None:
     """Tail indices of the per-sample estimator at each row's resting θ with the tanh critic
-    (`variance.finiteness`): a tanh MLP is bounded, so r = H + E grows like E whatever ω is, and
+    (`estimator_tails.finiteness`): a tanh MLP is bounded, so r = H + E grows like E whatever ω is, and
     the critic's seeded initialisation stands for its resting value."""
     from febm.divergences import resolve
-    from febm.dynamics.analysis import variance
+    from febm.dynamics.analysis import estimator_tails
     from febm.dynamics.analysis.game import Game
     from febm.toy_models import with_critic
 
@@ -109,7 +109,7 @@ def tails(path, out) -> None:
             continue
         game = Game.from_setup(resolve(r.name), s)
         theta = torch.tensor(r.theta, dtype=torch.float64)
-        fin = variance.finiteness(game, theta, r=lambda x, g=game, t=theta: g.r(t, omega, x))
+        fin = estimator_tails.finiteness(game, theta, r=lambda x, g=game, t=theta: g.r(t, omega, x))
         kappa = fin.min_tail_index  # null in the file: no link grows along any direction (κ = ∞)
         found[r.name] = {"all_finite": fin.all_finite, "min_tail_index": None if kappa == float("inf") else kappa,
                          "worst": fin.worst[0], "exponents": fin.exponents}

@@ -14,9 +14,10 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from febm.divergences import InputError, T, U, names, parse_expression, resolve
+from febm.divergences import T, U, names, parse_expression, resolve
 from febm.divergences.resolve import resolve_fresh
 from febm.dynamics.commands.cli import main
+from febm.errors import InputError
 
 PARSE_SECONDS = 2.0  # of CPU time for one parse: a bound on work, which other processes' load cannot move
 

@@ -10,10 +10,11 @@ import pytest
 import torch
 
 import febm
-from febm.divergences import InputError, resolve
+from febm.divergences import resolve
 from febm.dynamics.analysis.local import EQUILIBRIUM_TOL, LocalAnalysis
 from febm.dynamics.commands.atlas import atlas_row
 from febm.dynamics.commands.check import check
+from febm.errors import InputError
 from febm.toy_models import GaussianEnergy1D, GaussianMixture, LinearCritic, polynomial
 from febm.toy_models.energies import GridEnergy1D
 

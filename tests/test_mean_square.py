@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from febm.dynamics.analysis import variance as V
+from febm.dynamics.analysis import mean_square as V
+from febm.dynamics.analysis.estimator_moments import per_sample_jacobians
 
 N_DRAWS = 200_000
 SE_LIMIT = 5.0  # |MC − predicted| ≤ 5 standard errors per entry
@@ -124,7 +125,7 @@ def test_real_game_noise_matches_a_monte_carlo_of_its_own_per_sample_jacobians()
 
     lin = linearization("kl", "gaussian-1d")
     ms = V.mean_square(lin, batch=2, nodes=200)
-    dev, w = V.per_sample_jacobians(lin.game, lin.z_star, nodes=200)
+    dev, w = per_sample_jacobians(lin.game, lin.z_star, nodes=200)
     D, w = dev.detach().numpy(), w.detach().numpy()
     n_p = len(lin.game.data.nodes().w)  # the first n_p deviations are p's, the rest q's
     np.testing.assert_allclose([w[:n_p].sum(), w[n_p:].sum()], 1.0, rtol=1e-12)  # the operator sums E_p + E_q

@@ -7,8 +7,10 @@ import torch
 from linear_node_game import linear_node_game
 
 from febm.divergences import resolve
-from febm.dynamics.analysis import jacobian, mean_square_modes, variance
+from febm.dynamics.analysis import jacobian, mean_square_modes
+from febm.dynamics.analysis.estimator_moments import estimator_moments, per_sample_jacobians
 from febm.dynamics.analysis.fields import GDAField
+from febm.dynamics.analysis.mean_square import MeanSquare, noise_operator
 from febm.dynamics.training import mean_square_runs
 from febm.dynamics.training.arms import arm_for
 from febm.toy_models.critics import parse_critic
@@ -22,13 +24,13 @@ def linear_game():
 
 
 def test_the_mode_recursion_is_the_full_operator_in_another_basis(linear_game):
-    """With ∇²_ω H = 0 and every mode kept, the reduced operator is `variance.MeanSquare`'s up to a
+    """With ∇²_ω H = 0 and every mode kept, the reduced operator is `mean_square.MeanSquare`'s up to a
     change of basis: the same spectral radius at every η and the same stationary θ covariance."""
     game, node_game, z = linear_game
     G = jacobian.autodiff(GDAField(game), z).numpy()
-    sigma = variance.estimator_moments(game, z).covariance.detach().numpy()
-    dev, w = variance.per_sample_jacobians(game, z)
-    full = variance.MeanSquare(G, 2, sigma, variance.noise_operator(dev.detach().numpy(), w.detach().numpy()), 100)
+    sigma = estimator_moments(game, z).covariance.detach().numpy()
+    dev, w = per_sample_jacobians(game, z)
+    full = MeanSquare(G, 2, sigma, noise_operator(dev.detach().numpy(), w.detach().numpy()), 100)
     reduced = mean_square_modes.ReducedMeanSquare.build(node_game, z, 100)
     assert reduced.modes == 5
     for eta in (0.01, 0.1, 1.0):

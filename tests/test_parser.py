@@ -11,8 +11,9 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from febm.divergences import InputError, T, parse_expression
+from febm.divergences import T, parse_expression
 from febm.divergences.parser import MAX_DEPTH, MAX_LENGTH
+from febm.errors import InputError
 
 V = {"t": T}
 

@@ -6,9 +6,10 @@ from dataclasses import replace
 import pytest
 import torch
 
-from febm.divergences import InputError, UnknownName, resolve
+from febm.divergences import resolve
 from febm.dynamics.training.samplers import stratified_uniform
 from febm.dynamics.training.trainer import BatchedGaussianFEBM, TrainConfig
+from febm.errors import InputError, UnknownName
 from febm.toy_models import Gaussian, paper_mixture
 
 DT = torch.float64

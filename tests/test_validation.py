@@ -3,9 +3,10 @@
 import pytest
 import sympy as sp
 
-from febm.divergences import InputError, resolve
+from febm.divergences import resolve
 from febm.divergences.catalog import names
 from febm.divergences.fresh import resolve_fresh
+from febm.errors import InputError
 
 
 @pytest.mark.parametrize("name", names())

@@ -11,7 +11,9 @@ import torch
 from febm.divergences import resolve
 from febm.divergences.tails import growth, link_tails
 from febm.dynamics.analysis import jacobian
-from febm.dynamics.analysis import variance as V
+from febm.dynamics.analysis.estimator_moments import estimator_moments, field_check
+from febm.dynamics.analysis.estimator_tails import finiteness, window
+from febm.dynamics.analysis.mean_square import mean_square
 from febm.toy_models import paper_mixture
 from febm.toy_models.exact_fit import fit_gaussian
 
@@ -150,7 +152,7 @@ def _sigma(s):
 def test_finite_variance_windows_come_out_of_the_tail_analysis(name, expected):
     """Along the paper's start line (μ = 0, σ varies) with the ideal critic log p/q: Pearson χ² needs
     σ > √1.5, Neyman χ² and α = −1 need σ < √(8/3) (docs/paper-1d.md found these by hand)."""
-    got = V.window(game(name, "paper-1d"), _sigma, 0.5, 4.0)
+    got = window(game(name, "paper-1d"), _sigma, 0.5, 4.0)
     assert len(got) == len(expected)
     for (lo, hi), (a, b) in zip(got, expected):
         assert abs(lo - a) < 1e-6 and abs(hi - b) < 1e-6
@@ -159,15 +161,15 @@ def test_finite_variance_windows_come_out_of_the_tail_analysis(name, expected):
 def test_paper_1d_page_quotes_the_windows():
     """docs/paper-1d.md's item 1 quotes the two window edges the tail analysis gives above."""
     text = " ".join((Path(__file__).resolve().parents[1] / "docs/paper-1d.md").read_text().split())
-    pearson = V.window(game("pearson_chi2", "paper-1d"), _sigma, 0.5, 4.0)[0][0]
-    neyman = V.window(game("neyman_chi2", "paper-1d"), _sigma, 0.5, 4.0)[0][1]
+    pearson = window(game("pearson_chi2", "paper-1d"), _sigma, 0.5, 4.0)[0][0]
+    neyman = window(game("neyman_chi2", "paper-1d"), _sigma, 0.5, 4.0)[0][1]
     assert f"σ > {pearson:.2f} for Pearson χ², and σ < {neyman:.2f} for Neyman χ² and α = −1" in text
 
 
 def test_per_sample_contributions_sum_to_the_field():
     g = game("pearson_chi2", "paper-1d")
     z = equilibrium("pearson_chi2", "paper-1d").z + 0.02
-    assert V.field_check(g, z) < 1e-10
+    assert field_check(g, z) < 1e-10
 
 
 def test_per_sample_covariance_matches_minibatch_estimates():
@@ -176,7 +178,7 @@ def test_per_sample_covariance_matches_minibatch_estimates():
     heavy-tailed, so the Monte Carlo error is a few percent even here; the quadrature is exact."""
     g = game("jensen_shannon", "paper-1d")
     z = equilibrium("jensen_shannon", "paper-1d").z
-    sigma = torch.diagonal(V.estimator_moments(g, z).covariance)
+    sigma = torch.diagonal(estimator_moments(g, z).covariance)
     gen = torch.Generator().manual_seed(0)
     theta, omega = g.split(z)
     B, draws = 64, 4000
@@ -196,7 +198,7 @@ def test_mean_square_edge_is_below_the_deterministic_one_and_grows_with_the_batc
     B = 4096 and 0.99998 at B = 10⁶ (the operator scales the multiplicative term with η²)."""
     lin = linearization("kl", "paper-1d")
     eta = lin.eta_max("simultaneous")
-    ms = V.mean_square(lin, batch=16)
+    ms = mean_square(lin, batch=16)
     edges = {}
     for b in (16, 4096, 10**6):  # bisections below η_max; Σ and the D_s do not depend on B
         ms.batch = b
@@ -212,7 +214,7 @@ def test_mean_square_edge_is_below_the_deterministic_one_and_grows_with_the_batc
     scale = np.abs(Pa).max()
     assert np.allclose(P, Pa, rtol=0, atol=1e-4 * scale) and not np.allclose(P, Pa, rtol=0, atol=1e-9 * scale)
     with pytest.raises(ValueError, match="no stationary second moment"):
-        V.mean_square(lin, batch=4096).stationary(0.1 * eta)  # above that batch's edge
+        mean_square(lin, batch=4096).stationary(0.1 * eta)  # above that batch's edge
 
 
 def test_finiteness_along_directions_in_2d():
@@ -220,8 +222,8 @@ def test_finiteness_along_directions_in_2d():
     data-side moment infinite when q is broad: reverse KL's g' = e^{−u} does, JS's does not."""
     s = cached_setup("toy2d-8gaussians")
     theta = s.theta_init
-    assert not V.finiteness(game("reverse_kl", "toy2d-8gaussians"), theta).finite["data: g'(r)² |∇θE|²"]
-    assert V.finiteness(game("jensen_shannon", "toy2d-8gaussians"), theta).all_finite
+    assert not finiteness(game("reverse_kl", "toy2d-8gaussians"), theta).finite["data: g'(r)² |∇θE|²"]
+    assert finiteness(game("jensen_shannon", "toy2d-8gaussians"), theta).all_finite
 
 
 @pytest.mark.parametrize("name, model, batch, fraction", [

@@ -8,8 +8,9 @@ from __future__ import annotations
 import torch
 from torch.func import hessian, jacfwd, jacrev, jvp
 
-from ...divergences import Divergence, InputError
+from ...divergences import Divergence
 from ...divergences.numeric import exp_bounds_for
+from ...errors import InputError
 from ...toy_models import empirical
 
 

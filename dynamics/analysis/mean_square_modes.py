@@ -1,6 +1,6 @@
 """The mean-square edge and stationary spread of the trained game, restricted to its slow modes.
 
-`variance.MeanSquare` forms the n²-square operator of the second moment; for the reference critic
+`mean_square.MeanSquare` forms the n²-square operator of the second moment; for the reference critic
 (n = 4,355) that is 3.6·10⁸ columns. Here the recursion is written in the coordinates of the step
 map's transverse eigenvectors (`nodespace`: J ≈ P R with P = diag(I, Bᵀ), G_node = R P):
 
@@ -13,13 +13,13 @@ Its second moment P = E[c cᴴ] obeys
 
     P ← M P Mᴴ + (η²/B) E_s[D̃_s P D̃_sᴴ] + (η²/B) Y Σ Yᴴ,   M = I + ηΛ,
 
-the same recursion as `variance.MeanSquare` (η² on both noise terms), in another basis. Keeping the
+the same recursion as `mean_square.MeanSquare` (η² on both noise terms), in another basis. Keeping the
 k modes whose |1 + ηλ| is largest (those nearest the unit circle) gives a k²-square operator;
 `edge` reports it for growing k, to show where it settles. Left out: the kernel's null directions
 (moves of ω the nodes do not see; |1 + ηλ| = 1 exactly, a random walk, not an exponential growth),
 and the term Σ c_i ∇²_ω H_i that the lift drops off an equilibrium.
 
-Per-sample contributions are those of `variance.contributions`, on p's nodes and on standard-normal
+Per-sample contributions are those of `estimator_moments.contributions`, on p's nodes and on standard-normal
 nodes through q's exact sampler, with ∇_ωH per sample by reverse mode.
 """
 
@@ -33,11 +33,11 @@ from scipy.optimize import brentq
 from scipy.sparse.linalg import eigs
 from torch.func import grad, jvp, vmap
 
+from .estimator_moments import contributions, standard_nodes
 from .game import gradient
 from .nodespace import NodeGame, NodeJacobian
-from .variance import _standard_nodes, contributions
 
-Q_NODES = 600  # standard-normal nodes for q's expectations (as `variance`)
+Q_NODES = 600  # standard-normal nodes for q's expectations (as `estimator_moments`)
 K_LADDER = (2, 4, 8, 16, 32)  # mode counts of the convergence check (then all transverse modes)
 HALF_OUTSIDE = 0.674  # a normal's median |x| in standard deviations
 
@@ -86,7 +86,7 @@ def projected_noise(node_game: NodeGame, z: torch.Tensor, basis: ModeBasis) -> P
     game = node_game.game
     theta, omega = game.split(z)
     p = game.data.nodes()
-    z_q, w_q = _standard_nodes(1, Q_NODES)
+    z_q, w_q = standard_nodes(1, Q_NODES)
     y = game.model.sample(theta, z_q)
     a_q = gradient(game.model, "energy", theta, y)
     abar = (w_q[:, None] * a_q).sum(0).detach()

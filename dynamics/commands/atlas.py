@@ -19,8 +19,9 @@ from ...divergences import Divergence, resolve
 from ...divergences.divergence import number
 from ...toy_models import DataDensity, ExactSampler, Setup, setup
 from ..analysis import basins as basins_
-from ..analysis import variance as V
+from ..analysis.estimator_tails import finiteness, tail_margin
 from ..analysis.local import LocalAnalysis, regularity_verdict
+from ..analysis.mean_square import mean_square
 from ..analysis.simulate import FlowOutcome
 from ..report import Report, Verdict, finite_or_none, jsonable, revive
 
@@ -86,7 +87,7 @@ def _num(x):
 
 def _path_indices(game, theta0, theta1):
     thetas = [theta0 + s * (theta1 - theta0) for s in np.linspace(0, 1, PATH_POINTS)]
-    return [V.finiteness(game, th) for th in thetas]
+    return [finiteness(game, th) for th in thetas]
 
 
 def _predict(row: AtlasRow) -> tuple[Prediction, list[str]]:
@@ -165,7 +166,7 @@ def _fill(row: AtlasRow, la: LocalAnalysis, s: Setup, batch, ratio, with_basins,
     row.eta_max_simultaneous, row.eta_max_alternating = la.eta_max("simultaneous"), la.eta_max("alternating")
     row.critical_lr_ratio = crit[0] if crit else None
     if isinstance(s.data, DataDensity):
-        row.tail_index_equilibrium = V.finiteness(game, theta, r=lambda x: game.r(theta, omega, x)).min_tail_index
+        row.tail_index_equilibrium = finiteness(game, theta, r=lambda x: game.r(theta, omega, x)).min_tail_index
     if s.theta_init is not None and isinstance(s.data, DataDensity):
         path = _path_indices(game, s.theta_init, theta)
         row.tail_index_start = path[0].min_tail_index
@@ -176,11 +177,11 @@ def _fill(row: AtlasRow, la: LocalAnalysis, s: Setup, batch, ratio, with_basins,
         row.eta_ms = 0.0  # an infinite second moment at z*: no step keeps it bounded (quadrature would
         # return a finite, node-range-dependent number instead)
     elif isinstance(s.model, ExactSampler) and row.eta_max_simultaneous is not None and stable:
-        ms = V.mean_square(lin, batch, ratio)
+        ms = mean_square(lin, batch, ratio)
         row.eta_ms = ms.edge(row.eta_max_simultaneous)
         if row.eta_ms is not None:
             P = ms.stationary(REFERENCE_FRACTION * row.eta_ms)
-            row.tail_margin_sd = V.tail_margin(game, lin.z_star, P)
+            row.tail_margin_sd = tail_margin(game, lin.z_star, P)
     reference = s.reference_theta(la.divergence)
     if s.theta_init is not None and stable:
         # training starts with a fresh critic: H ≈ 0 (ω = 0), as an initialized MLP's near-constant output

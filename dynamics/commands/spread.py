@@ -1,5 +1,5 @@
 """The stationary spread of minibatch GDA at an equilibrium: predicted (mean-square analysis of the
-linearization, `.analysis.variance`) against measured (many seeded runs started at z*).
+linearization, `.analysis.mean_square`) against measured (many seeded runs started at z*).
 
 Runs take simultaneous steps with batch B and η_θ = fraction·η_ms, η_ω = ratio·η_θ, where η_ms is
 the mean-square edge at batch B (a stationary second moment exists only below it; near it the
@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ...divergences import InputError, resolve
+from ...divergences import resolve
+from ...errors import InputError
 from ...toy_models import Setup, setup
 from ..analysis import Game
 from ..analysis.local import LocalAnalysis
-from ..analysis.variance import mean_square
+from ..analysis.mean_square import mean_square
 from ..report import Report
 from ..training.minibatch import check_memory, minibatch_run, require_samplers
 

@@ -143,7 +143,8 @@ class BenchReport(Report):
 
 def check_inputs(datasets, methods) -> None:
     """Raise UnknownName or InputError, with one line, for a bad dataset or method."""
-    from ...divergences import InputError, resolve
+    from ...divergences import resolve
+    from ...errors import InputError
     from ...toy_models.toy2d import TOY2D
     from .surrogate import curvature
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from ...divergences import InputError
 from ...divergences.numeric import exp_bounds_for
+from ...errors import InputError
 
 
 def febm_surrogate(g, h, r_p, r_q, e_q):

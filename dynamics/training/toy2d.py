@@ -16,8 +16,9 @@ from functools import cache, lru_cache
 
 import torch
 
-from ...divergences import UnknownName, resolve
+from ...divergences import resolve
 from ...divergences.numeric import exp_bounds_for
+from ...errors import UnknownName
 from ...toy_models import mlp, toy2d
 from .. import device as devices
 from ..report import Report, RunStatus, jsonable, revive

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ...divergences import InputError, UnknownName, resolve
+from ...divergences import resolve
+from ...errors import InputError, UnknownName
 from ...toy_models import BatchedGaussian1D, mlp
 from .. import device as devices
 from ..report import RunStatus
