@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from febm.dynamics.training.toy2d import energy_gradient
+from febm.dynamics.training.toy2d_sampler import energy_gradient
 from febm.threads import limit_threads
 from febm.toy_models import mlp
 
@@ -70,7 +70,7 @@ def bench_cell(budget: float) -> None:
     from dataclasses import replace
 
     from febm.dynamics.training import bench
-    from febm.dynamics.training.toy2d import Toy2DConfig
+    from febm.dynamics.training.toy2d_training import Toy2DConfig
 
     config = Toy2DConfig(device="cpu")
     times, js = {}, {}

@@ -39,7 +39,7 @@ def unfolded(params, x, sizes, activation="tanh"):
 
 
 def toy2d_job(steps: int):
-    from febm.dynamics.training.toy2d import Run, Toy2DConfig, train_batch
+    from febm.dynamics.training.toy2d_training import Run, Toy2DConfig, train_batch
 
     config = Toy2DConfig(device="cpu")
     runs = [Run(m, f"bench/{m}/{s}", config.lr, config.critic_lr_ratio, steps)

@@ -15,7 +15,7 @@ from scipy.stats import ttest_ind
 
 from febm.dynamics.files import write_json
 from febm.dynamics.training import bench
-from febm.dynamics.training.toy2d import Toy2DConfig
+from febm.dynamics.training.toy2d_training import Toy2DConfig
 from febm.threads import limit_threads
 
 METHODS = ["cd", "reverse_kl", "neyman_chi2", "symmetric_chi2", "alpha=-0.5", "alpha=-1"]

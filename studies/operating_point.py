@@ -26,7 +26,8 @@ import torch
 from febm.dynamics.files import write_json
 from febm.dynamics.training import bench
 from febm.dynamics.training.budget import step_cost
-from febm.dynamics.training.toy2d import Run, Toy2DConfig, held_out_data, train_batch
+from febm.dynamics.training.toy2d_scoring import held_out_data
+from febm.dynamics.training.toy2d_training import Run, Toy2DConfig, train_batch
 from febm.threads import limit_threads
 from febm.toy_models.toy2d import toy2d
 

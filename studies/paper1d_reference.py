@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from febm.dynamics.files import write_json
 from febm.dynamics.training import paper1d
-from febm.dynamics.training.toy2d import all_methods
+from febm.dynamics.training.toy2d_training import all_methods
 from febm.threads import limit_threads
 
 limit_threads(1)  # torch and the BLAS under numpy and scipy

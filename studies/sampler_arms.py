@@ -13,7 +13,7 @@ import sys
 
 from febm.dynamics.files import write_json
 from febm.dynamics.training import bench
-from febm.dynamics.training.toy2d import Toy2DConfig
+from febm.dynamics.training.toy2d_training import Toy2DConfig
 from febm.threads import limit_threads
 
 METHODS = ["cd", "kl", "jensen_shannon", "reverse_kl"]

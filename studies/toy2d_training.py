@@ -3,7 +3,7 @@
 import sys
 
 from febm.dynamics.files import write_json
-from febm.dynamics.training.toy2d import Toy2DConfig, all_methods, train_toy2d
+from febm.dynamics.training.toy2d_training import Toy2DConfig, all_methods, train_toy2d
 from febm.threads import limit_threads
 
 limit_threads(1)  # torch and the BLAS under numpy and scipy

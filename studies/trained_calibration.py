@@ -31,7 +31,7 @@ import torch
 
 from febm.dynamics.commands.calibrate import CalibrateReport, _residual, calibrate, summarize
 from febm.dynamics.files import write_json
-from febm.dynamics.training.toy2d import all_methods
+from febm.dynamics.training.toy2d_training import all_methods
 
 CURVED = all_methods()[1:]  # the 16 catalog f with f''(1) > 0
 HOLD_OUT = sorted(np.random.default_rng(20201).choice(CURVED, 4, replace=False).tolist())

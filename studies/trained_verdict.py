@@ -28,7 +28,7 @@ import numpy as np
 from febm.dynamics.commands.trained_atlas import TrainedAtlasReport, scores, trained_atlas
 from febm.dynamics.files import save_figure, write_json
 from febm.dynamics.training.cells import OperatingPoint
-from febm.dynamics.training.toy2d import all_methods
+from febm.dynamics.training.toy2d_training import all_methods
 from febm.threads import limit_threads
 
 CURVED = all_methods()[1:]  # the 16 catalog f with f''(1) > 0

@@ -11,7 +11,7 @@ import torch
 from febm.dynamics.commands.cli import main
 from febm.dynamics.training import bench, toy2d
 from febm.dynamics.training.budget import step_cost, steps_within
-from febm.dynamics.training.toy2d import Run, Score, Toy2DConfig, train_batch
+from febm.dynamics.training.toy2d_training import Run, Score, Toy2DConfig, train_batch
 from febm.toy_models import mlp
 
 # chains (24) and loss points (2 × batch = 16) differ, so each network call's size says what it is

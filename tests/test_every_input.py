@@ -99,7 +99,7 @@ def test_a_critic_too_large_for_the_dense_jacobian_is_refused_before_work(capsys
 
 def test_large_networks_are_refused_past_memory_and_announced_before_training(capsys, monkeypatch):
     from febm.dynamics import memory
-    from febm.dynamics.training import toy2d
+    from febm.dynamics.training import toy2d_training as toy2d
 
     monkeypatch.setattr(memory, "available", lambda: 2**30)  # a 1 GB machine: the bound, not this one's
     monkeypatch.setattr(toy2d, "_gradients", lambda *a, **k: pytest.fail("training started"))

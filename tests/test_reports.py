@@ -21,7 +21,7 @@ def _small_reports():
     from febm.dynamics.commands.figures import FiguresReport
     from febm.dynamics.commands.spread import spread
     from febm.dynamics.training import paper1d
-    from febm.dynamics.training.toy2d import Toy2DConfig, train_toy2d
+    from febm.dynamics.training.toy2d_training import Toy2DConfig, train_toy2d
 
     return {
         "check": lambda: check("kl"),

@@ -10,8 +10,9 @@ import torch
 
 from febm.divergences import resolve
 from febm.dynamics.commands.cli import main
-from febm.dynamics.training.toy2d import Toy2DConfig, all_methods, score, train_toy2d
-from febm.dynamics.training.trainer import still_finite
+from febm.dynamics.training.monitor import still_finite
+from febm.dynamics.training.toy2d_scoring import score
+from febm.dynamics.training.toy2d_training import Toy2DConfig, all_methods, train_toy2d
 from febm.toy_models import TOY2D, toy2d
 
 
@@ -117,7 +118,7 @@ def test_toy2d_cli(tmp_path, capsys):
 
 
 def test_toy2d_cli_network_and_sampler_options_reach_the_config(monkeypatch, capsys):
-    from febm.dynamics.training import toy2d as module
+    from febm.dynamics.training import toy2d_training as module
 
     seen = {}
     real = module.train_batch
@@ -135,7 +136,7 @@ def test_toy2d_cli_network_and_sampler_options_reach_the_config(monkeypatch, cap
 def test_a_compiled_langevin_gradient_trains_as_the_eager_one(monkeypatch, capsys):
     """--compile reaches the config, and its runs follow the eager ones to float32 rounding over a few
     steps (the compiled gradient rounds differently, so they are not bitwise equal)."""
-    from febm.dynamics.training import toy2d as module
+    from febm.dynamics.training import toy2d_training as module
 
     config = module.Toy2DConfig(steps=3, batch=16, chains=32, sizes=(2, 8, 8, 1), langevin_steps=4, device="cpu")
     runs = [module.Run(m, m, config.lr, config.critic_lr_ratio, config.steps) for m in ("cd", "kl")]
@@ -168,7 +169,8 @@ def test_grid_sampler_draws_exp_minus_e_normalized_on_its_grid():
     from scipy.stats import chisquare
 
     from febm.dynamics.training.streams import Streams
-    from febm.dynamics.training.toy2d import Toy2DConfig, grid_samples
+    from febm.dynamics.training.toy2d_sampler import grid_samples
+    from febm.dynamics.training.toy2d_training import Toy2DConfig
     from febm.toy_models import mlp
 
     config = Toy2DConfig(sampler="grid", sampler_grid=8, chains=40_000, device="cpu", dtype=torch.float64)

@@ -43,7 +43,7 @@ def test_silu_mlp_is_x_sigmoid_x_and_batched_equals_per_run():
 
 
 def test_an_unknown_activation_is_refused_before_training():
-    from febm.dynamics.training.toy2d import Toy2DConfig, train_toy2d
+    from febm.dynamics.training.toy2d_training import Toy2DConfig, train_toy2d
     from febm.errors import UnknownName
 
     with pytest.raises(UnknownName, match="relu"):

@@ -263,8 +263,8 @@ def atlas(names=None, model: str | Setup = "paper-1d", batch: int = 1000, lr_rat
           progress: bool = True, basins: bool = False, budget: float | None = None) -> AtlasReport:
     """The atlas over ``names`` (default: every catalog divergence with f''(1) > 0). ``basins`` adds
     the basin radii (bisected flows: tens of seconds per divergence)."""
-    from ..training.toy2d import all_methods
-    from ..training.trainer import progress_bar
+    from ..training.monitor import progress_bar
+    from ..training.toy2d_training import all_methods
 
     t0 = time.perf_counter()
     names = list(names) if names else all_methods()[1:]

@@ -146,7 +146,7 @@ def _cmd_calibrate(args) -> int:
 
 
 def _cmd_toy2d(args) -> int:
-    from ..training.toy2d import Toy2DConfig, all_methods, train_toy2d
+    from ..training.toy2d_training import Toy2DConfig, all_methods, train_toy2d
 
     methods = all_methods() if args.methods == "all" else arg.once_each(args.methods.split(","), "--methods")
     report = train_toy2d(args.dataset, methods, Toy2DConfig(steps=args.steps, device=args.device,
@@ -159,7 +159,7 @@ def _cmd_toy2d(args) -> int:
 
 def _cmd_bench(args) -> int:
     from ..training import bench
-    from ..training.toy2d import Toy2DConfig
+    from ..training.toy2d_training import Toy2DConfig
 
     methods = None if args.methods == "all" else arg.once_each(args.methods.split(","), "--methods")
     datasets = arg.once_each(args.datasets, "the list of datasets") or list(bench.DATASETS)

@@ -32,7 +32,7 @@ from ..analysis import Game, Linearization
 from ..analysis.local import LocalAnalysis
 from ..files import Staging, clean_stale, sha256
 from ..report import Report
-from ..training.trainer import progress_bar
+from ..training.monitor import progress_bar
 
 FIGURES: Registry["Figure"] = Registry("figure", hint="see `febm figures --list`")
 
@@ -316,11 +316,13 @@ def equal_rates_window(lin, kind="alternating", other="simultaneous", points=400
 @figure("toy2d", "2-D toy: f-EBM samples per divergence beside contrastive divergence",
         {"dataset": "8gaussians", "methods": ["cd", "kl", "jensen_shannon", "squared_hellinger"],
          "steps": 2000, "device": "auto"},
-        {"steps": 300}, uses=["..training.toy2d"])
+        {"steps": 300}, uses=["..training.toy2d_training", "..training.toy2d_sampler",
+                             "..training.toy2d_scoring", "..training.toy2d_plots"])
 def toy2d_samples(plt, params, seed):
     from dataclasses import asdict
 
-    from ..training.toy2d import Toy2DConfig, draw_samples, train_toy2d
+    from ..training.toy2d_plots import draw_samples
+    from ..training.toy2d_training import Toy2DConfig, train_toy2d
 
     config = Toy2DConfig(steps=params["steps"], device=params["device"])
     out = train_toy2d(params["dataset"], params["methods"], config, seed=seed, progress=False)

@@ -15,10 +15,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
+from ...toy_models import toy2d
 from .. import device as devices
 from ..report import Report, jsonable
 from .budget import step_cost, steps_within
-from .toy2d import Run, Score, Toy2DConfig, all_methods, score_runs, toy2d, train_batch
+from .toy2d_scoring import Score, score_runs
+from .toy2d_training import Run, Toy2DConfig, all_methods, train_batch
 
 DATASETS = ("8gaussians", "25gaussians", "moons", "rings")
 TUNING = tuple((lr, ratio) for lr in (1e-3, 2e-3, 4e-3) for ratio in (2.0, 5.0))  # (lr, η_ω/η_θ)

@@ -19,6 +19,7 @@ from ...errors import InputError, UnknownName
 from ...toy_models import BatchedGaussian1D, mlp
 from .. import device as devices
 from ..report import RunStatus
+from .monitor import progress_bar, still_finite
 from .optim import clip_per_run, cosine_schedule, optimizer
 from .samplers import stratified_uniform
 from .streams import Streams
@@ -261,34 +262,3 @@ def run_keys(divergences) -> list[str]:
         keys.append(f"paper-1d/{d.name}/{seen.get(d.name, 0)}")
         seen[d.name] = seen.get(d.name, 0) + 1
     return keys
-
-
-def still_finite(alive, status, step, who, *tensors):
-    """The runs that were alive and whose tensors are all finite; a run that just stopped being
-    finite gets a status naming it (``who(k)``) and its step."""
-    ok = alive.clone()
-    for t in tensors:
-        ok &= torch.isfinite(t.reshape(len(alive), -1)).all(dim=1)
-    for k in torch.nonzero(alive & ~ok).flatten().tolist():
-        status[k] = RunStatus.non_finite(who(k), step + 1)
-    return ok
-
-
-def progress_bar(total, enabled, desc):
-    """A tqdm bar, or a silent stand-in when ``enabled`` is False."""
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="step", mininterval=0.5)
-
-
-class _NoBar:
-    def update(self, n=1):
-        pass
-
-    def set_description(self, text):
-        pass
-
-    def close(self):
-        pass
