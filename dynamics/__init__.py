@@ -1,5 +1,7 @@
-"""f-EBM games on toy models, in three rooms with one-way imports: ``commands`` → ``training``
-→ ``analysis`` (the exact game and its linearization).
+"""f-EBM games on toy models, in three rooms: ``analysis`` (the exact game, its linearization and
+its noise), ``training`` (the minibatch runs) and ``commands`` (the CLI's reports). ``commands``
+imports both others; ``analysis`` and ``training`` import neither each other nor ``commands``, only
+the shared modules beside them (``report``, ``device``, ``files``, ``memory``).
 
 The public names below are imported on first use (PEP 562), so that ``febm`` starts quickly.
 """
