@@ -5,7 +5,7 @@ file and the field inside it::
 
     {{ calibration-paper-1d.json:summary.eta_max.within }}     a field of docs/results/calibration-paper-1d.json
     {{ atlas-paper-1d.json:rows[name=kl].eta_ms | .3f }}        a list element picked by a key; a format spec
-    {{ calibration-paper-1d.json:readings.late_max | .1f }}     a reading derived from the file (studies/readings.py)
+    {{ calibration-paper-1d.json:readings.late_max | .1f }}     a reading a study derives from the file
     {{ figures/bench-toy2d.json:protocol.seeds }}               a file elsewhere under docs/ (the name has a slash)
     {{ table:basins.table("docs/results/basins.json") }}        a table (or sentence) drawn by its study's renderer
     {{ table:compare.markdown("@docs/results/toy2d-atlas.json", "@docs/results/toy2d-training.json") }}
@@ -16,9 +16,9 @@ The path is dot-separated keys; ``[k=v]`` picks the one list element whose ``k``
 indexes a list; ``["time_to_0.05"]`` is a key with a dot in it. The format spec is Python's
 (``.3f``, ``.0%``, ``d``) or ``sci``/``.1sci`` (``3·10⁻⁶``), ``exp`` (``10¹²``, the rounded power) or
 ``M`` (``6 M``, millions). ``\\{{`` writes two literal braces.
-``readings`` is a dict that the function registered for that file in ``studies/readings.py``
-computes from it; it asserts the words the prose puts around its numbers ("rises", "every"), so
-that data which would make them false fail the build and the tests.
+``readings`` is a dict that the function a study registered for that file (with ``@reads`` of
+``studies/readings.py``) computes from it; it asserts the words the prose puts around its numbers
+("rises", "every"), so that data which would make them false fail the build and the tests.
 
 Where they are filled: docs/hooks/results.py fills docs/*.md as mkdocs builds the site;
 ``python -m febm.docs_render`` (``make readme``) renders README.template.md into README.md, which
@@ -47,7 +47,7 @@ TEMPLATE = ROOT / "README.template.md"
 README = ROOT / "README.md"
 
 # Files a study in progress will write; a placeholder naming one renders "(pending)" while it is missing.
-PENDING = frozenset({"atlas-trained-paper-1d.json", "atlas-trained-paper-1d.png"})
+PENDING: frozenset = frozenset()
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 _ESCAPED = "\x00escaped-braces\x00"
@@ -77,18 +77,19 @@ def _load(name: str, cache: dict) -> dict | None:
 
 
 def _studies():
-    studies = str(ROOT / "studies")
-    if studies not in sys.path:
-        sys.path.insert(0, studies)
+    """The repository root on the path, so that the studies import as the package ``studies``."""
+    root = str(ROOT)
+    if root not in sys.path:
+        sys.path.insert(0, root)
 
 
 def readings(name: str, data: dict) -> dict:
-    """The readings ``studies/readings.py`` derives from result file ``name``."""
+    """The readings that a study registered for result file ``name`` (``@studies.readings.reads``)."""
     _studies()
-    module = importlib.import_module("readings")
-    if name not in module.READINGS:
-        raise PlaceholderError(f"studies/readings.py derives no readings from {name}")
-    return module.READINGS[name](data)
+    found = importlib.import_module("studies.readings").all_readings()
+    if name not in found:
+        raise PlaceholderError(f"no study derives readings from {name} (studies/readings.py)")
+    return found[name](data)
 
 
 def lookup(data, path: str, name: str = "?"):
@@ -167,7 +168,7 @@ def _table(call: str) -> str:
     module_name = tree.func.value.id
     if not (ROOT / "studies" / f"{module_name}.py").exists():
         raise PlaceholderError(f"no study studies/{module_name}.py")
-    module = importlib.import_module(module_name)
+    module = importlib.import_module(f"studies.{module_name}")
     function = getattr(module, tree.func.attr, None)
     if function is None:
         raise PlaceholderError(f"no renderer {call}")

@@ -4,14 +4,16 @@ the agreement, Cohen's κ, the score of always guessing the commonest measured c
 Spearman's ρ.
 
     febm atlas --lr 1e-3 --steps 20000 --json > docs/results/atlas-paper-1d.json
-    python studies/atlas_corrected.py docs/results/atlas-paper-1d.json docs/results/paper1d-reference-measured.json
-    python studies/atlas_corrected.py old-edge docs/results/mean-square-old-operator.json kl  # what changed
+    python -m studies atlas_corrected table docs/results/atlas-paper-1d.json \
+        docs/results/paper1d-reference-measured.json
+    python -m studies atlas_corrected old-edge docs/results/mean-square-old-operator.json kl  # what changed
 """
 
-import json
-import sys
+from studies import load, verb, write
+from studies.compare import compare_measured, scores
+from studies.readings import RESULTS, reads
 
-from febm.dynamics.files import write_json
+DESCRIPTION = "atlas.md's paper-1d table (corrected mean-square operator) against measured classes; the old edge"
 
 
 def _fmt(x) -> str:
@@ -24,8 +26,6 @@ def _fmt(x) -> str:
 
 def table(result: dict, measured: dict) -> str:
     """Per f: the corrected predictions, the measured error and class; then the confusion and scores."""
-    from against_training import compare_measured
-
     lines = [f"| f | η_max | η_ms (batch {result['batch']}) | η_ms / η_max | margin (sd) | κ on the path | "
              "flow error at T | prediction | measured error | measured |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -37,6 +37,16 @@ def table(result: dict, measured: dict) -> str:
                      f"{_fmt(r['tail_margin_sd'])} | {_fmt(r['tail_index_path'])} | {_fmt(r['predicted_error'])} | "
                      f"{r['prediction']} | {error} | {m['measured']} |")
     return "\n".join(lines) + "\n\n" + compare_measured(result, measured).markdown()
+
+
+@reads("atlas-paper-1d.json")
+def atlas_paper_1d(d: dict) -> dict:
+    """The atlas's classes on paper-1d against measured training (paper1d-reference-measured.json)."""
+    out = scores(compare_measured(d, load(RESULTS / "paper1d-reference-measured.json")))
+    kl = next(r for r in d["rows"] if r["name"] == "kl")
+    out["kl_eta_ms_share"] = kl["eta_ms"] / kl["eta_max_simultaneous"]
+    assert out["kappa"] < 0.4 and out["majority"] > out["agreement"], "the prose says no better than the majority"
+    return out
 
 
 def old_edge(out, names, batch: int = 1000) -> None:
@@ -62,11 +72,11 @@ def old_edge(out, names, batch: int = 1000) -> None:
         old = OldMeanSquare(ms.G, ms.n_theta, ms.sigma, ms.noise, ms.batch, ms.ratio)
         rows[name] = {"eta_max": eta_max, "eta_ms": ms.edge(eta_max), "eta_ms_old": old.edge(eta_max)}
         print(name, rows[name], flush=True)
-    write_json(out, {"model": "paper-1d", "batch": batch, "rows": rows})
+    write(out, {"model": "paper-1d", "batch": batch, "rows": rows})
 
 
-if __name__ == "__main__":
-    if sys.argv[1] == "old-edge":
-        old_edge(sys.argv[2], sys.argv[3:])
-        sys.exit()
-    print(table(json.loads(open(sys.argv[1]).read()), json.loads(open(sys.argv[2]).read())))
+def commands(verbs) -> None:
+    verb(verbs, "table", lambda atlas, measured: table(load(atlas), load(measured)),
+         "the table, the confusion and the scores (docs/atlas.md)", "atlas", "measured")
+    verb(verbs, "old-edge", old_edge, "the mean-square edge under the withdrawn η⁴ operator beside the corrected one",
+         "out", ("names", {"nargs": "+"}), writes="out")

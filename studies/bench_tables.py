@@ -1,20 +1,37 @@
-"""The Markdown tables of docs/bench.md, rendered from the bench's result files in docs/figures
-(one table per result file and score):
+"""docs/bench.md from the bench's result files (`febm bench toy2d --plot DIR`, in docs/figures):
+its Markdown tables (one per result file and score), the bullets that read them, the readings it
+quotes, the merge of bench runs made in several processes, and the learning-curve figures.
 
-    python studies/bench_tables.py docs/figures/bench-toy2d.json js
-    python studies/bench_tables.py docs/figures/bench-toy2d.json nll
-    python studies/bench_tables.py docs/figures/bench-toy2d.json verdict   # the bullets under them
-    python studies/bench_tables.py docs/figures/bench-toy2d.json modes     # the zero-forcing f's coverage
-    python studies/bench_tables.py docs/figures/bench-toy2d-long.json long # the 30 M run's readings
-    python studies/bench_tables.py docs/figures/bench-toy2d.json docs/figures/bench-toy2d-residual.json residual
+    python -m studies bench_tables table docs/figures/bench-toy2d.json js     # or nll
+    python -m studies bench_tables tables BENCH.json [MORE.json ...]          # both tables, several files
+    python -m studies bench_tables verdict docs/figures/bench-toy2d.json      # the bullets under them
+    python -m studies bench_tables modes docs/figures/bench-toy2d.json        # the zero-forcing f's coverage
+    python -m studies bench_tables long docs/figures/bench-toy2d-long.json    # the 30 M run's readings
+    python -m studies bench_tables residual docs/figures/bench-toy2d.json docs/figures/bench-toy2d-residual.json
+    python -m studies bench_tables merge OUT.json OUT.png PART.json ...       # runs on different datasets
+    python -m studies bench_tables figures                                    # redraw docs/figures' curves
+
+Each table has a row per method and a column per dataset; an entry is a mean ± 95% CI over seeds,
+with its verdict against CD in the JS table; the last column counts beats / ties / losses.
 """
 
-import json
-import sys
+from collections import Counter
+
+from studies import concatenate, load, verb, write_report
+from studies.readings import reads
+
+DESCRIPTION = "bench.md's tables, bullets and readings from the bench's results; merge parts; redraw the curves"
 
 
-def table(path, metric: str = "js") -> str:
-    cells = json.load(open(path))["cells"]
+def interval(d: dict, digits: int) -> str:
+    """mean ± half-width; "n/a" where no run gave a score."""
+    if d["mean"] is None:
+        return "n/a"
+    return f"{d['mean']:.{digits}f}" + ("" if d["half_width"] is None else f" ± {d['half_width']:.{digits}f}")
+
+
+def cells_table(cells, metric: str = "js") -> str:
+    """The table of one score over ``cells`` (of one or more result files); JS's has the verdicts."""
     datasets = list(dict.fromkeys(c["dataset"] for c in cells))  # in the run's order
     methods = list(dict.fromkeys(c["method"] for c in cells))
     by = {(c["dataset"], c["method"]): c for c in cells}
@@ -23,20 +40,33 @@ def table(path, metric: str = "js") -> str:
     lines = [head, "|" + "---|" * (len(datasets) + 1 + tally)]
     digits = 3 if metric == "js" else 2
     for m in methods:
-        row, counts = [], {"beats": 0, "ties": 0, "loses": 0}
+        row, counts = [], Counter()
         for d in datasets:
-            c = by[d, m]
-            s = c["summary"][metric]
-            text = f"{s['mean']:.{digits}f} ± {s['half_width']:.{digits}f}"
-            if tally and m != "cd":
+            c = by.get((d, m))
+            if c is None:
+                row.append("")
+                continue
+            text = interval(c["summary"][metric], digits)
+            if tally and m != "cd" and c["verdict"]:
                 text += f" ({c['verdict']})"
-                counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
+                counts[c["verdict"]] += 1
             if c["failed"]:
                 text += f", {c['failed']} failed"
             row.append(text)
         end = ("—" if m == "cd" else f"{counts['beats']} / {counts['ties']} / {counts['loses']}") if tally else None
         lines.append(f"| {m} | " + " | ".join(row) + (f" | {end} |" if tally else " |"))
     return "\n".join(lines)
+
+
+def table(path, metric: str = "js") -> str:
+    """One result file's table of ``metric`` (js, nll, ...)."""
+    return cells_table(load(path)["cells"], metric)
+
+
+def tables(*paths) -> str:
+    """The JS table and the NLL table over the cells of several result files."""
+    cells = [c for p in paths for c in load(p)["cells"]]
+    return cells_table(cells, "js") + "\n\n" + cells_table(cells, "nll")
 
 
 ZERO_FORCING = ("reverse_kl", "neyman_chi2", "symmetric_chi2", "alpha=-1", "alpha=-0.5")
@@ -53,7 +83,7 @@ def _span(values, digits=2) -> str:
 def verdict(path) -> str:
     """The bullets that read the 6 M table: counts, where the ties are, the bounded and the
     zero-forcing f, the cost per step and the runs lost."""
-    cells = json.load(open(path))["cells"]
+    cells = load(path)["cells"]
     by = {(c["dataset"], c["method"]): c for c in cells}
     febm = [c for c in cells if c["method"] != "cd"]
     js = lambda c: c["summary"]["js"]["mean"]  # noqa: E731
@@ -94,7 +124,7 @@ CHI2 = ("neyman_chi2", "symmetric_chi2", "alpha=-1", "alpha=-0.5")  # the χ²-t
 
 
 def _cells(path) -> dict:
-    return {(c["dataset"], c["method"]): c for c in json.load(open(path))["cells"]}
+    return {(c["dataset"], c["method"]): c for c in load(path)["cells"]}
 
 
 def zero_forcing_modes(path) -> str:
@@ -139,7 +169,68 @@ def long_run(path) -> str:
     ])
 
 
-if __name__ == "__main__":
-    *paths, what = sys.argv[1:]
-    renderers = {"verdict": verdict, "modes": zero_forcing_modes, "residual": residual_effect, "long": long_run}
-    print(renderers[what](*paths) if what in renderers else table(*paths, what))
+def _verdicts(d: dict) -> dict:
+    cells = [c for c in d["cells"] if c["method"] != "cd"]
+    out = {v: sum(c["verdict"] == v for c in cells) for v in ("beats", "ties", "loses")}
+    out["comparisons"] = len(cells)
+    assert out["beats"] == 0, "the prose says no f beats CD"
+    return out
+
+
+@reads("figures/bench-toy2d.json")
+def bench_short(d: dict) -> dict:
+    """f-EBM against CD at the 6 M budget: verdicts of every f-EBM cell."""
+    return _verdicts(d)
+
+
+@reads("figures/bench-toy2d-long.json")
+def bench_long(d: dict) -> dict:
+    """The 30 M run: CD, KL and Jensen–Shannon; verdicts per dataset."""
+    return _verdicts(d)
+
+
+def merge(out_json: str, out_png: str, parts) -> str:
+    """`febm bench toy2d` runs on different datasets (e.g. two processes) as one report, and its
+    learning curves; returns the report's text."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from febm.dynamics.files import save_figure
+    from febm.dynamics.training.bench import BenchReport
+
+    first, cells = concatenate(parts, "cells")
+    loaded = [load(p) for p in parts]
+    merged = {k: v for k, v in first.items() if k != "plot"}
+    merged["cells"] = cells
+    merged["protocol"] = dict(first["protocol"], datasets=[d for p in loaded for d in p["protocol"]["datasets"]])
+    merged["elapsed_s"] = sum(p["elapsed_s"] for p in loaded)
+    report = BenchReport.from_json(merged)
+    write_report(out_json, report)
+    save_figure(report.figure(), out_png, dpi=110)
+    return report.text()
+
+
+def figures() -> str:
+    """Redraw the bench's learning-curve figures in docs/figures from the JSON results beside them
+    (no training) through `febm figures`, so that docs/figures/manifest.json records each figure's
+    result file and its SHA-256; the same as `febm figures --only bench-toy2d bench-toy2d-tuned
+    bench-toy2d-long bench-toy2d-residual --out docs/figures`."""
+    from febm.dynamics.commands.figures import FIGURES, render
+
+    names = [name for name in FIGURES if name.startswith("bench-toy2d")]
+    return render("docs/figures", only=names, progress=False).text()
+
+
+def commands(verbs) -> None:
+    verb(verbs, "table", table, "one result file's table of a score (js: with verdicts; nll; ...)",
+         "path", ("metric", {"nargs": "?", "default": "js"}))
+    verb(verbs, "tables", lambda paths: tables(*paths),
+         "the JS and NLL tables over the cells of one or more result files", ("paths", {"nargs": "+"}))
+    verb(verbs, "verdict", verdict, "the bullets under the 6 M table", "path")
+    verb(verbs, "modes", zero_forcing_modes, "the zero-forcing f's span of mode coverage", "path")
+    verb(verbs, "long", long_run, "the 30 M run's readings", "path")
+    verb(verbs, "residual", residual_effect, "the residual critic's effect against the default critic",
+         "default_path", "residual_path")
+    verb(verbs, "merge", merge, "bench runs on different datasets as one report (JSON and PNG)",
+         "out_json", "out_png", ("parts", {"nargs": "+"}), writes="out_json")
+    verb(verbs, "figures", figures, "redraw the bench's curves in docs/figures through febm figures")

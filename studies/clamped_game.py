@@ -12,15 +12,14 @@ Two measurements, both with the clamps that the reference code's runs use:
   last two thirds of the steps, and the share of the last batch's p and q points whose r lies
   beyond the clamp, with both players' gradient norms there.
 
-    python studies/clamped_game.py run docs/results/clamped-game.json       (about 10 min)
-    python studies/clamped_game.py stall docs/results/clamped-game.json     (the stall part again, 3 min)
-    python studies/clamped_game.py text docs/results/clamped-game.json docs/results/calibration-paper-1d.json
+    python -m studies clamped_game run docs/results/clamped-game.json       (about 10 min)
+    python -m studies clamped_game stall NEW.json docs/results/clamped-game.json
+                                 (the stall part again, 3 min, into a new file beside the rest of the old)
+    python -m studies clamped_game text docs/results/clamped-game.json docs/results/calibration-paper-1d.json
                                                         (the bullets in docs/trained-game.md)
 """
 
-import json
 import math
-import sys
 import time
 from dataclasses import replace
 
@@ -28,13 +27,14 @@ import torch
 
 from febm.divergences import resolve
 from febm.dynamics.commands.calibrate import calibrate
-from febm.dynamics.files import write_json
 from febm.dynamics.training import arrival
 from febm.dynamics.training.reference import REFERENCE_CLAMPS
 from febm.dynamics.training.trainer import GAUSSIAN, BatchedGaussianFEBM
 from febm.threads import limit_threads
 from febm.toy_models import paper_mixture
+from studies import load, verb, write
 
+DESCRIPTION = "trained-game.md's clamped game: KL and Pearson χ² with the reference's link clamps, and the stall"
 NAMES = ["kl", "pearson_chi2"]
 STALL_STEPS = 3000  # the flows' θ stopped moving by step 1010 in a 20,000-step look (fixed before this run)
 
@@ -48,7 +48,7 @@ def run(out: str) -> None:
               "stall": stalls(),
               "minimizer": {n: list(arrival.exact_minimizer(resolve(n), paper_mixture())) for n in NAMES}}
     result["elapsed_s"] = time.perf_counter() - t0
-    write_json(out, result)
+    write(out, result)
 
 
 def stall(name: str, sampling: str, runs: int) -> dict:
@@ -70,7 +70,7 @@ def stall(name: str, sampling: str, runs: int) -> dict:
     hi = REFERENCE_CLAMPS[name][1]
     beyond = {k: (trainer.critic(trainer.omega, x) + trainer.energy(trainer.theta, x) > hi).double().mean(1).tolist()
               for k, x in (("p", x_p), ("q", x_q))}
-    g_theta, g_omega = trainer._grads(trainer.theta, trainer.omega, x_p, x_q, ("theta", "omega"))
+    g_theta, g_omega = trainer.gradients(x_p, x_q, ("theta", "omega"))
     minimizer = torch.tensor(arrival.exact_minimizer(d, paper_mixture()))
     final = GAUSSIAN.mean_sd(trainer.theta.detach().double())
     return {"steps": STALL_STEPS, "clamp": hi, "final": final.tolist(),
@@ -80,11 +80,12 @@ def stall(name: str, sampling: str, runs: int) -> dict:
             "grad_omega": g_omega.norm(dim=1).tolist()}
 
 
-def stall_again(out: str) -> None:
+def stall_again(out: str, base: str) -> None:
+    """``base``'s result with the stall part measured again, as a new file ``out``."""
     limit_threads(1)
-    result = json.load(open(out))
+    result = load(base)
     result["stall"] = stalls()
-    write_json(out, result)
+    write(out, result)
 
 
 def stalls() -> dict:
@@ -93,9 +94,9 @@ def stalls() -> dict:
 
 
 def text(path: str, calibration: str) -> str:
-    d = json.load(open(path))
+    d = load(path)
     rows = {r["name"]: r for r in d["calibrate"]["rows"]}
-    exact = next(r for r in json.load(open(calibration))["rows"] if r["name"] == "kl")
+    exact = next(r for r in load(calibration)["rows"] if r["name"] == "kl")
     out = []
     for name, label in (("kl", "KL"), ("pearson_chi2", "Pearson χ²")):
         r = rows[name]
@@ -127,6 +128,9 @@ def _num(x) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:.4g}"
 
 
-if __name__ == "__main__":
-    {"run": lambda: run(sys.argv[2]), "stall": lambda: stall_again(sys.argv[2]),
-     "text": lambda: print(text(sys.argv[2], sys.argv[3]))}[sys.argv[1]]()
+def commands(verbs) -> None:
+    verb(verbs, "run", run, "calibrate KL and Pearson χ² with the clamps, and the stall (about 10 min)", "out",
+         writes="out")
+    verb(verbs, "stall", stall_again, "the stall part again (3 min): BASE's result with it, as a new file",
+         "out", "base", writes="out")
+    verb(verbs, "text", text, "the bullets in docs/trained-game.md", "path", "calibration")

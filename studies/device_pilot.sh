@@ -17,15 +17,15 @@ ALL=$(for c in default wide-tanh wide-silu wide-silu-lr5 deep-silu wide-silu-gri
   for t in 8gaussians 25gaussians moons rings; do echo "$c:$t"; done; done)
 for job in ${JOBS:-$ALL}; do
   config=${job%%:*} toy=${job#*:}
-  timeout $((SECONDS_EACH * 5 / 4 + 30)) python3 -P studies/operating_point.py run $toy $config \
+  timeout $((SECONDS_EACH * 5 / 4 + 30)) python3 -m studies operating_point run $toy $config \
     --seconds "$SECONDS_EACH" --device cuda --seeds 5 --out /tmp/pilot/$config-$toy.json > /tmp/pilot/$config-$toy.log 2>&1 &
 done
 [ -n "${QUICK:-}" ] || python3 -P -m pytest -q -p no:randomly tests/test_train.py -k "cuda or device" 2>&1 | tail -5 > "$OUT/cuda-tests.txt"
 cat "$OUT/cuda-tests.txt"
-[ -n "${QUICK:-}" ] || python3 -P studies/operating_point.py devices --out /tmp/pilot/devices.json > /tmp/pilot/devices.log 2>&1
+[ -n "${QUICK:-}" ] || python3 -m studies operating_point devices --out /tmp/pilot/devices.json > /tmp/pilot/devices.log 2>&1
 nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv
 wait
 ls /tmp/pilot
 tail -n 3 /tmp/pilot/*.log | tail -40
 tar czf "$OUT/pilot.tar.gz" -C /tmp pilot
-python3 studies/operating_point.py table /tmp/pilot | tee "$OUT/table.md"
+python3 -m studies operating_point table /tmp/pilot | tee "$OUT/table.md"

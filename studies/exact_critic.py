@@ -4,21 +4,22 @@ clipped SGD on θ, and with stratified or i.i.d. batches of 500. Everything else
 (per-f² scaling, 3600 steps from (0, 1.4), lr 0.03 with the cosine decay), 4 seeds of each of the
 nine f on master seed 0. The error is max(|Δμ|, |Δσ|) of the 4-seed mean against the exact minimizer.
 
-    python studies/exact_critic.py run OUT.json            # both optimizers
-    python studies/exact_critic.py text docs/results/paper-1d-exact-critic.json
+    python -m studies exact_critic run OUT.json            # both optimizers
+    python -m studies exact_critic text docs/results/paper-1d-exact-critic.json
 """
 
-import json
-import sys
 from dataclasses import replace
 
-from febm.dynamics.files import write_json
+from studies import load, verb, write
 
+DESCRIPTION = "paper-1d.md's item 2: the θ-player alone against the exact critic, Adam or clipped SGD"
 SEEDS = 4
 ARMS = [(opt, sampling) for sampling in ("stratified", "iid") for opt in ("adam", "sgd")]
 
 
-def _trainer_class():
+def exact_critic_trainer():
+    """The default trainer's class with its critic replaced by the exact log-ratio (zero_forcing_bias
+    uses it too)."""
     from febm.dynamics.training.trainer import GAUSSIAN, BatchedGaussianFEBM
 
     class ExactCritic(BatchedGaussianFEBM):
@@ -49,15 +50,15 @@ def run(out) -> None:
     for opt, sampling in ARMS:
         config = replace(paper1d.DEFAULT_CONFIG, theta_optimizer=opt, critic_warmup=0, lr_omega=0.0, sampling=sampling,
                          device="cpu")
-        trainer = _trainer_class()([d for d in divs for _ in range(SEEDS)], data, config, seed=0)
+        trainer = exact_critic_trainer()([d for d in divs for _ in range(SEEDS)], data, config, seed=0)
         fits = trainer.train(progress=False).mu_sigma.double().reshape(len(divs), SEEDS, 2).mean(1)
         arms[f"{opt}/{sampling}"] = {d.name: max(abs(float(fits[k, 0]) - exact[d.name].mu),
                                  abs(float(fits[k, 1]) - exact[d.name].sigma)) for k, d in enumerate(divs)}
-    write_json(out, {"seeds": SEEDS, "master_seed": 0, "lr_theta": paper1d.DEFAULT_CONFIG.lr_theta, "error": arms})
+    write(out, {"seeds": SEEDS, "master_seed": 0, "lr_theta": paper1d.DEFAULT_CONFIG.lr_theta, "error": arms})
 
 
 def text(path) -> str:
-    d = json.load(open(path))["error"]
+    d = load(path)["error"]
     parts = []
     for sampling in ("stratified", "iid"):
         adam, sgd = d[f"adam/{sampling}"], d[f"sgd/{sampling}"]
@@ -67,6 +68,6 @@ def text(path) -> str:
     return "; ".join(parts)
 
 
-if __name__ == "__main__":
-    command, out = sys.argv[1:3]
-    print(text(out)) if command == "text" else run(out)
+def commands(verbs) -> None:
+    verb(verbs, "run", run, "both optimizers, stratified and i.i.d. batches (4 min)", "out", writes="out")
+    verb(verbs, "text", text, "the sentence in docs/paper-1d.md", "path")

@@ -1,22 +1,22 @@
 """The reference code's link clip on the zero-forcing f (issue #23 §3), measured with the bench's
 protocol (6 M counted evaluations per run, 3 seeds, the default operating point) beside CD.
 
-    python studies/link_clip.py run exact docs/results/link-clip-exact.json
-    python studies/link_clip.py run 5 docs/results/link-clip-5.json      (the two arms: two processes)
-    python studies/link_clip.py merge docs/results/link-clip.json docs/results/link-clip-*.json
-    python studies/link_clip.py table docs/results/link-clip.json        (the Markdown table in docs/bench.md)
+    python -m studies link_clip run exact docs/results/link-clip-exact.json
+    python -m studies link_clip run 5 docs/results/link-clip-5.json      (the two arms: two processes)
+    python -m studies link_clip merge docs/results/link-clip.json docs/results/link-clip-*.json
+    python -m studies link_clip table docs/results/link-clip.json        (the Markdown table in docs/bench.md)
 """
 
-import json
 import math
-import sys
 
 from scipy.stats import ttest_ind
 
-from febm.dynamics.files import write_json
 from febm.dynamics.training import bench
 from febm.dynamics.training.toy2d_training import Toy2DConfig
 from febm.threads import limit_threads
+from studies import load, verb, write
+
+DESCRIPTION = "the reference code's link clip on the zero-forcing f, with the bench's protocol beside CD"
 
 METHODS = ["cd", "reverse_kl", "neyman_chi2", "symmetric_chi2", "alpha=-0.5", "alpha=-1"]
 SEEDS, BUDGET = 3, 6e6
@@ -27,11 +27,12 @@ def run(arm: str, out_path: str) -> None:
     clip = None if arm == "exact" else float(arm)
     report = bench.run(list(bench.DATASETS), METHODS, seeds=SEEDS, budget=BUDGET,
                        config=Toy2DConfig(device="cpu", link_clip=clip), seed=0, progress=True)
-    write_json(out_path, {"arm": arm, "link_clip": clip, **report.to_json()})
+    write(out_path, {"arm": arm, "link_clip": clip, **report.to_json()})
 
 
-def merge(out_path: str, *paths) -> None:
-    arms = [json.load(open(p)) for p in paths]
+def merge(out_path: str, paths) -> None:
+    """The arms side by side, cell by cell, with Welch's p between the first two."""
+    arms = [load(p) for p in paths]
     rows = []
     for cells in zip(*[a["cells"] for a in arms]):
         row = {"dataset": cells[0]["dataset"], "method": cells[0]["method"]}
@@ -46,11 +47,11 @@ def merge(out_path: str, *paths) -> None:
         rows.append(row)
     out = {"methods": METHODS, "seeds": SEEDS, "budget": BUDGET, "arms": [a["arm"] for a in arms],
            "elapsed_s": {a["arm"]: a["elapsed_s"] for a in arms}, "rows": rows}
-    write_json(out_path, out)
+    write(out_path, out)
 
 
 def table(path: str) -> str:
-    data = json.load(open(path))
+    data = load(path)
     arms = data["arms"]
     head = "| toy | method | " + " | ".join(f"JS, {_arm(a)}" for a in arms) + " | Welch p |"
     lines = [head, "|" + " --- |" * (3 + len(arms))]
@@ -73,9 +74,8 @@ def _cell(c: dict) -> str:
     return f"{c['js_mean']:.3f}{hw}{lost}"
 
 
-if __name__ == "__main__":
-    command, *rest = sys.argv[1:]
-    if command == "table":
-        print(table(*rest))
-    else:
-        {"run": run, "merge": merge}[command](*rest)
+def commands(verbs) -> None:
+    verb(verbs, "run", run, "one arm: exact links or a clip (a number)", "arm", "out_path", writes="out_path")
+    verb(verbs, "merge", merge, "the arms' files side by side", "out_path", ("paths", {"nargs": "+"}),
+         writes="out_path")
+    verb(verbs, "table", table, "the Markdown table in docs/bench.md", "path")

@@ -1,9 +1,12 @@
 """theory.md's table of the links' tails for a few f, from febm's tail analysis (no number typed in).
 
-    python studies/link_tails.py    # prints the table
+    python -m studies link_tails table    # prints the table
 """
 
 from febm.divergences import resolve
+from studies import verb
+
+DESCRIPTION = "theory.md's table of the links' tails for six f, from febm's tail analysis"
 
 NAMES = ("kl", "reverse_kl", "jensen_shannon", "squared_hellinger", "pearson_chi2", "neyman_chi2")
 
@@ -20,5 +23,5 @@ def table(names=NAMES) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    print(table())
+def commands(verbs) -> None:
+    verb(verbs, "table", lambda: table(), "theory.md's table")

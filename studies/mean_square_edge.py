@@ -6,16 +6,17 @@ trace is within 10% of the predicted one, or within 2 sd when that sd is itself 
 prediction. (The first run allowed "within 2 sd" alone; it passed JS on paper-1d at 0.8·η_ms,
 0.656 ± 0.54 measured against 0.0157 predicted, so the sd clause now needs a precise measurement.)
 
-    python studies/mean_square_edge.py docs/results/mean-square-edge.json
+    python -m studies mean_square_edge run docs/results/mean-square-edge.json
+    python -m studies mean_square_edge table docs/results/mean-square-edge.json
 """
 
 import math
-import sys
 import time
 
-from febm.dynamics.commands.spread import spread
-from febm.dynamics.files import write_json
-from febm.threads import limit_threads
+from studies import load, verb, write
+from studies.readings import reads
+
+DESCRIPTION = "the stationary spread near the mean-square edge: predicted against seeded runs from z*"
 
 HOLDS_RELATIVE, HOLDS_SD = 0.10, 2.0
 GRID = [  # (f, set-up, batch)
@@ -40,7 +41,10 @@ def holds(row: dict) -> bool:
                                           or (precise and abs(meas - pred) <= HOLDS_SD * sd))
 
 
-def main(out_path: str) -> None:
+def run(out_path: str) -> None:
+    from febm.dynamics.commands.spread import spread
+    from febm.threads import limit_threads
+
     limit_threads(1)
     rows = []
     for name, model, batch in GRID:
@@ -58,7 +62,7 @@ def main(out_path: str) -> None:
             print(f"{name:18} {model:12} B={batch:5} {fraction:4} η_ms/η_max={r.eta_ms / r.eta_max:.3f} "
                   f"pred {r.predicted_trace:.3g} meas {r.measured_trace:.3g} ± {r.measured_sd:.2g} "
                   f"dead {r.diverged_runs} holds {row['holds']} ({time.perf_counter() - t0:.0f} s)", flush=True)
-            write_json(out_path, {"thresholds": {"relative": HOLDS_RELATIVE, "sd": HOLDS_SD}, "rows": rows})
+            write(out_path, {"thresholds": {"relative": HOLDS_RELATIVE, "sd": HOLDS_SD}, "rows": rows})
 
 
 def table(result: dict) -> str:
@@ -73,5 +77,15 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    main(sys.argv[1])
+@reads("mean-square-edge.json")
+def readings(d: dict) -> dict:
+    """Where the mean-square prediction stops holding: the smallest fraction of η_ms that fails."""
+    paper = [r for r in d["rows"] if r["model"] == "paper-1d"]
+    failing = min(r["fraction_of_eta_ms"] for r in paper if not r["holds"])
+    assert all(r["holds"] for r in paper if r["fraction_of_eta_ms"] < failing)
+    return {"paper_1d_first_failing": failing, "paper_1d_batches": sorted({r["batch"] for r in paper})}
+
+
+def commands(verbs) -> None:
+    verb(verbs, "run", run, "the grid of f, set-ups, batches and fractions of η_ms", "out_path", writes="out_path")
+    verb(verbs, "table", lambda path: table(load(path)), "docs/theory.md's table", "path")

@@ -6,30 +6,30 @@ each run on its own stream. A job is given wall seconds, not steps: it first tim
 of its own batch (beside whatever else shares the machine), then takes the number of CD steps
 that fits in ``--seconds``. The budget it reached is recorded with the result.
 
-    python studies/operating_point.py run 8gaussians wide-silu --seconds 400 --device cuda --out F.json
-    python studies/operating_point.py devices --out F.json        # one bench cell on CPU and on CUDA
-    python studies/operating_point.py table DIR                   # the pilot table for docs/bench.md
+    python -m studies operating_point run 8gaussians wide-silu --seconds 400 --device cuda --out F.json
+    python -m studies operating_point devices --out F.json        # one bench cell on CPU and on CUDA
+    python -m studies operating_point table DIR                   # the pilot table for docs/bench.md
 
 Targets (the issue's, fixed beforehand): CD's grid JS ≤ 0.05 and its held-out NLL within
 0.15 nats of the data's own, on all four toys.
 """
 
-import argparse
 import glob
-import json
 import math
 import time
 from dataclasses import replace
 
 import torch
 
-from febm.dynamics.files import write_json
 from febm.dynamics.training import bench
 from febm.dynamics.training.budget import step_cost
 from febm.dynamics.training.toy2d_scoring import held_out_data
 from febm.dynamics.training.toy2d_training import Run, Toy2DConfig, train_batch
 from febm.threads import limit_threads
 from febm.toy_models.toy2d import toy2d
+from studies import load, verb, write
+
+DESCRIPTION = "bench.md's operating-point pilot: CD, KL and JS under six configurations at a wall-time budget"
 
 METHODS = ["cd", "kl", "jensen_shannon"]
 JS_TARGET, NLL_MARGIN = 0.05, 0.15
@@ -70,7 +70,7 @@ def run(dataset: str, name: str, seconds: float, device: str, seeds: int, out: s
     result = {"dataset": dataset, "config_name": name, "config": CONFIGS[name], "seconds_per_step": per_step,
               "cd_steps": cd_steps, "budget": budget, "data_nll": data_nll(dataset),
               "wall_s": time.perf_counter() - start, **report.to_json()}
-    write_json(out, result)
+    write(out, result)
 
 
 def data_nll(dataset: str) -> float:
@@ -90,13 +90,13 @@ def devices(out: str, seeds: int = 4) -> None:
                            config=Toy2DConfig(device=device), progress=False)
         result[device] = {"elapsed_s": time.perf_counter() - t0,
                           "js": {c.method: [s.js for s in c.seeds] for c in report.cells}}
-    write_json(out, result)
+    write(out, result)
 
 
 def table(folder: str) -> str:
     """Per configuration and toy: CD's final JS and NLL above the data's, the steps it reached, and
     the two f's verdicts against CD."""
-    jobs = [json.load(open(p)) for p in sorted(glob.glob(f"{folder}/*.json"))]
+    jobs = [load(p) for p in sorted(glob.glob(f"{folder}/*.json"))]
     keys = [(j["config_name"], j["dataset"], c) for j in jobs for c in j["cells"] if c["method"] != "cd"]
     adjusted = holm([1.0 if c["p_value"] is None else c["p_value"] for _, _, c in keys])
     holm_verdict = {(name, dataset, c["method"]): c["verdict"] if p < 0.05 else "ties"
@@ -149,28 +149,12 @@ def _fmt(x, digits: int) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
 
 
-def main() -> None:
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run")
-    r.add_argument("dataset", choices=bench.DATASETS)
-    r.add_argument("config", choices=list(CONFIGS))
-    r.add_argument("--seconds", type=float, required=True)
-    r.add_argument("--device", default="cuda")
-    r.add_argument("--seeds", type=int, default=3)
-    r.add_argument("--out", required=True)
-    d = sub.add_parser("devices")
-    d.add_argument("--out", required=True)
-    t = sub.add_parser("table")
-    t.add_argument("folder")
-    args = p.parse_args()
-    if args.command == "run":
-        run(args.dataset, args.config, args.seconds, args.device, args.seeds, args.out)
-    elif args.command == "devices":
-        devices(args.out)
-    else:
-        print(table(args.folder))
-
-
-if __name__ == "__main__":
-    main()
+def commands(verbs) -> None:
+    verb(verbs, "run", run, "one toy under one configuration, given wall seconds",
+         ("dataset", {"choices": bench.DATASETS}),
+         ("config", {"choices": list(CONFIGS)}), ("--seconds", {"type": float, "required": True}),
+         ("--device", {"default": "cuda"}), ("--seeds", {"type": int, "default": 3}), ("--out", {"required": True}),
+         writes="out")
+    verb(verbs, "devices", devices, "one bench cell on the CPU and on CUDA", ("--out", {"required": True}),
+         writes="out")
+    verb(verbs, "table", table, "the pilot table for docs/bench.md, from a folder of jobs", "folder")

@@ -3,29 +3,29 @@
 runs against 4 noise-free flows, the final (μ, σ) beside the reference's reported values, and the
 time to error ≤ 0.05.
 
-    python studies/reference_arm.py OUT.json NAME ...             (about 35 min per f, one thread)
-    python studies/reference_arm.py merge OUT.json PART.json ...  (one process per f, then one file)
-    python studies/reference_arm.py text OUT.json CALIBRATION.json (the bullets in docs/trained-game.md)
+    python -m studies reference_arm run OUT.json NAME ...             (about 35 min per f, one thread)
+    python -m studies reference_arm merge OUT.json PART.json ...      (one process per f, then one file)
+    python -m studies reference_arm text OUT.json CALIBRATION.json    (the bullets in docs/trained-game.md)
 """
 
-import json
-import sys
 import time
 from dataclasses import asdict
 
 import torch
 
 from febm.divergences import resolve
-from febm.dynamics.files import write_json
 from febm.dynamics.training import arrival
 from febm.dynamics.training.paper1d import REFERENCE
 from febm.dynamics.training.reference import REFERENCE_EXACT
 from febm.toy_models import paper_mixture
+from studies import concatenate, load, verb, write
 
+DESCRIPTION = "trained-game.md's arm at the reference code's exact settings: 4 flows and 8 runs per f"
 STEPS = REFERENCE_EXACT.steps
 
 
-def run(name: str) -> dict:
+def measure(name: str) -> dict:
+    """One f's flows and runs."""
     t0 = time.perf_counter()
     kw = dict(lr=REFERENCE_EXACT.lr_theta, critic_sizes=REFERENCE_EXACT.critic_sizes, full=True, data=paper_mixture())
     flows = arrival.arrivals(name, "quadrature", arrival.PREDICTION_SEEDS, STEPS, **kw)
@@ -36,17 +36,27 @@ def run(name: str) -> dict:
             "predicted": asdict(flows), "measured": asdict(runs), "elapsed_s": time.perf_counter() - t0}
 
 
+def run(out: str, names) -> None:
+    """The named f, one after another, into one file."""
+    torch.set_num_threads(1)
+    rows = [measure(n) for n in names]
+    settings = {"steps": STEPS, "lr": REFERENCE_EXACT.lr_theta, "batch": REFERENCE_EXACT.batch,
+                "critic": list(REFERENCE_EXACT.critic_sizes), "scale_parameter": REFERENCE_EXACT.scale_parameter,
+                "upper_clamps": {k: v[1] for k, v in REFERENCE_EXACT.link_clip.items()}, "target": arrival.TARGET}
+    write(out, {"rows": rows, "settings": settings})
+
+
 def merge(out: str, parts) -> None:
-    data = [json.load(open(p)) for p in parts]
-    assert all(d["settings"] == data[0]["settings"] for d in data)
-    write_json(out, {"rows": [r for d in data for r in d["rows"]], "settings": data[0]["settings"]})
+    """The parts' rows in one file (the parts were measured under the same settings)."""
+    first, rows = concatenate(parts, "rows", same=("settings",))
+    write(out, {"rows": rows, "settings": first["settings"]})
 
 
 def text(path: str, calibration: str) -> str:
     """Per f: where the 8 runs end against the reference's reported (μ, σ) and the exact minimizer,
     and the time to 0.05 (flows against runs) beside calibrate's at 10× the step."""
-    d = json.load(open(path))
-    faster = {r["name"]: r for r in json.load(open(calibration))["rows"]}
+    d = load(path)
+    faster = {r["name"]: r for r in load(calibration)["rows"]}
     out = []
     for r in d["rows"]:
         ends = torch.tensor([f for f in r["measured"]["final"] if all(map(_finite, f))], dtype=torch.float64)
@@ -75,17 +85,9 @@ def _steps(t) -> str:
     return "none arrived" if t is None else f"{t:,.0f}"
 
 
-if __name__ == "__main__":
-    if sys.argv[1] == "merge":
-        merge(sys.argv[2], sys.argv[3:])
-        sys.exit()
-    if sys.argv[1] == "text":
-        print(text(sys.argv[2], sys.argv[3]))
-        sys.exit()
-    torch.set_num_threads(1)
-    out, *names = sys.argv[1:]
-    rows = [run(n) for n in names]
-    settings = {"steps": STEPS, "lr": REFERENCE_EXACT.lr_theta, "batch": REFERENCE_EXACT.batch,
-                "critic": list(REFERENCE_EXACT.critic_sizes), "scale_parameter": REFERENCE_EXACT.scale_parameter,
-                "upper_clamps": {k: v[1] for k, v in REFERENCE_EXACT.link_clip.items()}, "target": arrival.TARGET}
-    write_json(out, {"rows": rows, "settings": settings})
+def commands(verbs) -> None:
+    verb(verbs, "run", run, "the flows and runs of the named f (about 35 min per f)", "out",
+         ("names", {"nargs": "+"}), writes="out")
+    verb(verbs, "merge", merge, "the parts (one process per f) in one file", "out", ("parts", {"nargs": "+"}),
+         writes="out")
+    verb(verbs, "text", text, "the bullets in docs/trained-game.md", "path", "calibration")

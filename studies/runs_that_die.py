@@ -2,16 +2,15 @@
 paper-1d (linear critic, K = 10) at a fixed fraction of the deterministic η_max, counting the runs
 that stop being finite, with the step's place against the corrected mean-square edge.
 
-    python studies/runs_that_die.py run docs/results/runs-that-die.json
-    python studies/runs_that_die.py text docs/results/runs-that-die.json
+    python -m studies runs_that_die run docs/results/runs-that-die.json
+    python -m studies runs_that_die text docs/results/runs-that-die.json
 """
-
-import json
-import sys
 
 import torch
 
-from febm.dynamics.files import write_json
+from studies import load, verb, write
+
+DESCRIPTION = "atlas.md's runs that die: 64 minibatch runs per f from z* at 0.1 η_max"
 
 NAMES = ("reverse_kl", "squared_hellinger")
 SETTINGS = dict(model="paper-1d", batch=1024, fraction_of_eta_max=0.1, runs=64, steps=1500, seed=0)
@@ -43,20 +42,17 @@ def run(out_path) -> None:
         rows[name] = {"eta_max": eta_max, "eta_ms": eta_ms, "eta": eta, "died": int(died.sum()),
                       "first_non_finite_steps": first}
         print(name, rows[name], flush=True)
-    write_json(out_path, {"settings": SETTINGS, "rows": rows})
+    write(out_path, {"settings": SETTINGS, "rows": rows})
 
 
 def text(path) -> str:
     """The sentence atlas.md prints, per f."""
-    d = json.load(open(path))
+    d = load(path)
     n = d["settings"]["runs"]
     return "\n".join(f"- {name}: {r['died']} of {n} runs stopped being finite; the step is "
                      f"{r['eta'] / r['eta_ms']:.2g} × its corrected mean-square edge." for name, r in d["rows"].items())
 
 
-if __name__ == "__main__":
-    command, path = sys.argv[1:3]
-    if command == "run":
-        run(path)
-    else:
-        print(text(path))
+def commands(verbs) -> None:
+    verb(verbs, "run", run, "the runs (2 min)", "out_path", writes="out_path")
+    verb(verbs, "text", text, "the sentence atlas.md prints, per f", "path")

@@ -4,17 +4,16 @@ the default run otherwise. Per run: the final error max(|Δμ|, |Δσ|) against 
 the skip's b and u(−4) = H + E at x = −4 beside log p/q there. A run *fails* when its error is
 over `FAIL` (fixed before measuring: 5 times the page's tolerance of 0.002).
 
-    python studies/slow_skip.py run OUT.json FACTOR      # one arm (run both, then merge)
-    python studies/slow_skip.py merge OUT.json PART.json ...
-    python studies/slow_skip.py text docs/results/paper-1d-slow-skip.json
+    python -m studies slow_skip run OUT.json FACTOR      # one arm (run both, then merge)
+    python -m studies slow_skip merge OUT.json PART.json ...
+    python -m studies slow_skip text docs/results/paper-1d-slow-skip.json
 """
 
-import json
-import sys
 from dataclasses import replace
 
-from febm.dynamics.files import write_json
+from studies import load, union, verb, write
 
+DESCRIPTION = "paper-1d.md's item 5: the critic's quadratic skip at the MLP's rate against 10x slower"
 NAMES, SEEDS, FAIL, X = ("neyman_chi2", "alpha=-1"), 16, 0.01, -4.0
 
 
@@ -47,14 +46,13 @@ def run(out, factor: float) -> None:
                      "b": [float(trainer.omega[r, -1]) for r in runs], "u": [float(u[r]) for r in runs],
                      "log_ratio": [float(log_ratio[r]) for r in runs],
                      "finite": [result.status[r].ok for r in runs]}
-    write_json(out, {str(factor): arm})
+    write(out, {str(factor): arm})
 
 
 def merge(out, parts) -> None:
-    arms = {}
-    for p in parts:
-        arms.update({k: v for k, v in json.load(open(p)).items() if k != "provenance"})
-    write_json(out, {"divergences": list(NAMES), "seeds": SEEDS, "master_seed": 0, "fail_above": FAIL, "x": X,
+    """The arms (one part each) in one file."""
+    arms = union(parts)
+    write(out, {"divergences": list(NAMES), "seeds": SEEDS, "master_seed": 0, "fail_above": FAIL, "x": X,
                    "arms": arms})
 
 
@@ -63,7 +61,7 @@ def failures(runs: dict) -> list[int]:
 
 
 def text(path) -> str:
-    d = json.load(open(path))
+    d = load(path)
     parts = []
     for factor, label in (("1.0", "at the MLP's rate"), ("0.1", "10x slower (the default)")):
         runs = list(d["arms"][factor].values())
@@ -75,11 +73,8 @@ def text(path) -> str:
     return "; ".join(parts).replace("-", "−")
 
 
-if __name__ == "__main__":
-    command, out, *rest = sys.argv[1:]
-    if command == "run":
-        run(out, float(rest[0]))
-    elif command == "merge":
-        merge(out, rest)
-    else:
-        print(text(out))
+def commands(verbs) -> None:
+    verb(verbs, "run", run, "one arm: the skip's rate factor (3 min)", "out", ("factor", {"type": float}),
+         writes="out")
+    verb(verbs, "merge", merge, "the arms in one file", "out", ("parts", {"nargs": "+"}), writes="out")
+    verb(verbs, "text", text, "the sentence in docs/paper-1d.md", "path")

@@ -1,16 +1,18 @@
 """paper-1d.md's item 7: the per-run sd of the fitted (μ, σ) with i.i.d. samples against the
 default's stratified samples, on master seed 0 (the stratified run is docs/results/paper-1d.json).
 
-    python studies/stratification.py run docs/results/paper-1d-iid.json
-    python studies/stratification.py text docs/results/paper-1d-iid.json docs/results/paper-1d.json
-    python studies/stratification.py small-batch docs/results/paper-1d-batch-128.json  # and small-text
+    python -m studies stratification run docs/results/paper-1d-iid.json
+    python -m studies stratification text docs/results/paper-1d-iid.json docs/results/paper-1d.json
+    python -m studies stratification small-batch docs/results/paper-1d-batch-128.json
+    python -m studies stratification small-text docs/results/paper-1d-batch-128.json
 """
 
 import json
-import sys
 from dataclasses import replace
 
-from febm.dynamics.files import write_json
+from studies import load, verb, write
+
+DESCRIPTION = "paper-1d.md's item 7: the default run with i.i.d. samples against stratified; batch 128"
 
 GROUPS = {"bounded": ("kl", "jensen_shannon", "alpha=0.9", "pearson_chi2"),
           "zero-forcing": ("neyman_chi2", "alpha=-1", "alpha=-0.5")}
@@ -22,7 +24,7 @@ def run(out) -> None:
 
     limit_threads(1)
     report = paper1d.run(seed=0, config=replace(paper1d.DEFAULT_CONFIG, sampling="iid"), progress=False)
-    write_json(out, slim(json.loads(report.json_text())))
+    write(out, slim(json.loads(report.json_text())))
 
 
 def slim(result: dict) -> dict:
@@ -39,7 +41,7 @@ def sd_range(result: dict, names) -> tuple[float, float]:
 
 
 def text(iid_path, stratified_path) -> str:
-    iid, strat = (json.load(open(p)) for p in (iid_path, stratified_path))
+    iid, strat = (load(p) for p in (iid_path, stratified_path))
     (a, b), (c, d) = sd_range(iid, GROUPS["bounded"]), sd_range(strat, GROUPS["bounded"])
     (e, f), (g, h) = sd_range(iid, GROUPS["zero-forcing"]), sd_range(strat, GROUPS["zero-forcing"])
     return (f"The per-run sd of the fitted (μ, σ) on master seed 0 fell from {a:.4f}–{b:.4f} to "
@@ -66,23 +68,20 @@ def small_batch(out) -> None:
         rows[r["divergence"]] = {"run_errors": [max(abs(m[-1] - e["mu"]), abs(s[-1] - e["sigma"]))
                                                 for m, s in zip(t["mu"], t["sigma"])],
                                  "febm": r["febm"], "status": r["status"]}
-    write_json(out, {**SMALL, "rows": rows})
+    write(out, {**SMALL, "rows": rows})
 
 
 def small_text(path) -> str:
-    d = json.load(open(path))
+    d = load(path)
     errors = [e for r in d["rows"].values() for e in r["run_errors"]]
     sds = [r["febm"][k] for r in d["rows"].values() for k in ("mu_sd", "sigma_sd")]
     return (f"at batch {d['batch']}, α = −1 and Neyman χ² ended their {len(errors)} runs "
             f"{min(errors):.3f}–{max(errors):.3f} away (per-run sd {min(sds):.3f}–{max(sds):.3f})")
 
 
-if __name__ == "__main__":
-    if sys.argv[1] == "run":
-        run(sys.argv[2])
-    elif sys.argv[1] == "small-batch":
-        small_batch(sys.argv[2])
-    elif sys.argv[1] == "small-text":
-        print(small_text(sys.argv[2]))
-    else:
-        print(text(sys.argv[2], sys.argv[3]))
+def commands(verbs) -> None:
+    verb(verbs, "run", run, "the default run with i.i.d. samples (3 min)", "out", writes="out")
+    verb(verbs, "text", text, "the sentence in docs/paper-1d.md", "iid_path", "stratified_path")
+    verb(verbs, "small-batch", small_batch, "the default run at batch 128 for the two heaviest-tailed f", "out",
+         writes="out")
+    verb(verbs, "small-text", small_text, "its sentence in docs/paper-1d.md", "path")

@@ -2,48 +2,56 @@
 (1-64-64-1 tanh), for every curved catalog f; 4 of them, drawn with a fixed seed before any
 measurement, are the hold-out and are reported apart.
 
-    python studies/trained_calibration.py run PART.json NAME ...   # measure some f (one process each)
-    python studies/trained_calibration.py merge OUT.json PART.json ...
-    python studies/trained_calibration.py time PART.json NAME ...  # only the time to 0.05
-    python studies/trained_calibration.py rate PART.json NAME ...  # only the local rate (θ-mode)
-    python studies/trained_calibration.py start-rate PART.json NAME ...  # only the rate from the start
-    python studies/trained_calibration.py mean-square PART.json NAME ...  # only η_ms and the spread
-    python studies/trained_calibration.py edge-at-batch PART.json B NAME ...  # only η_ms, at batch B
-    python studies/trained_calibration.py merge-batch GRID.json PART.json ...  # the parts of the batch grid
-    python studies/trained_calibration.py batch-table GRID.json OUT.json  # η_ms against B (docs/trained-game.md)
-    python studies/trained_calibration.py add-time OUT.json PART.json ...  # into OUT's rows (add-rate,
-                                                                    # add-start-rate alike)
-    python studies/trained_calibration.py table OUT.json            # the docs table (docs/trained-game.md)
-    python studies/trained_calibration.py time-table OUT.json       # the time-to-0.05 table
-    python studies/trained_calibration.py rate-table OUT.json       # the local-rate (θ-mode) table
-    python studies/trained_calibration.py start-rate-table OUT.json # the rate-from-the-start table
-    python studies/trained_calibration.py mean-square-table OUT.json # the η_ms and spread table
-    python studies/trained_calibration.py toy-table OUT.json        # a 2-D toy's η_max and θ-mode table
-    python studies/trained_calibration.py tails OUT.json TAILS.json # tail indices at the resting θ
-    python studies/trained_calibration.py figures OUT.json DIR      # its two figures
+    python -m studies trained_calibration run PART.json NAME ...   # measure some f (one process each)
+    python -m studies trained_calibration merge OUT.json PART.json ...
+    python -m studies trained_calibration time PART.json NAME ...  # only the time to 0.05
+    python -m studies trained_calibration rate PART.json NAME ...  # only the local rate (θ-mode)
+    python -m studies trained_calibration start-rate PART.json NAME ...  # only the rate from the start
+    python -m studies trained_calibration mean-square PART.json NAME ...  # only η_ms and the spread
+    python -m studies trained_calibration edge-at-batch PART.json B NAME ...  # only η_ms, at batch B
+    python -m studies trained_calibration merge-batch GRID.json PART.json ...  # the parts of the batch grid
+    python -m studies trained_calibration batch-table GRID.json OUT.json  # η_ms against B (docs/trained-game.md)
+    python -m studies trained_calibration add-time NEW.json OUT.json PART.json ...  # OUT with the parts' times,
+                                  # as a new file (add-rate, add-start-rate, add-mean-square alike)
+    python -m studies trained_calibration table OUT.json            # the docs table (docs/trained-game.md)
+    python -m studies trained_calibration time-table OUT.json       # the time-to-0.05 table
+    python -m studies trained_calibration rate-table OUT.json       # the local-rate (θ-mode) table
+    python -m studies trained_calibration start-rate-table OUT.json # the rate-from-the-start table
+    python -m studies trained_calibration mean-square-table OUT.json # the η_ms and spread table
+    python -m studies trained_calibration toy-table OUT.json        # a 2-D toy's η_max and θ-mode table
+    python -m studies trained_calibration tails OUT.json TAILS.json # tail indices at the resting θ
+    python -m studies trained_calibration figures OUT.json DIR      # its two figures
 """
 
 import json
-import sys
+import math
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from febm.dynamics.commands.calibrate import CalibrateReport, _residual, calibrate, summarize
-from febm.dynamics.files import write_json
+from febm.dynamics.commands.calibrate import CalibrateReport, calibrate, summarize
 from febm.dynamics.training.toy2d_training import all_methods
+from studies import load, verb, without_provenance, write, write_report
+from studies.readings import reads
 
+DESCRIPTION = "trained-game.md's calibration: predicted against measured η_max, times, rates, η_ms on paper-1d"
 CURVED = all_methods()[1:]  # the 16 catalog f with f''(1) > 0
 HOLD_OUT = sorted(np.random.default_rng(20201).choice(CURVED, 4, replace=False).tolist())
 SETTINGS = dict(model="paper-1d", critic="mlp:64,64", seed=0, flow_steps=6000, edge_steps=500)
 
 
-def run(out, names, quantities=("eta_max",), **extra):
+def report_of(path) -> CalibrateReport:
+    """A calibration result file as its report."""
+    return CalibrateReport.from_json(load(path))
+
+
+def run(out, names, quantities=("eta_max",), **extra) -> str:
+    """Calibrate the named f (``quantities``: which to measure) and write the report; returns its text."""
     torch.set_num_threads(1)
     report = calibrate(names, hold_out=HOLD_OUT, progress=False, quantities=quantities, **SETTINGS, **extra)
-    with open(out, "w") as fh:
-        fh.write(report.json_text())
-    print(report.text(), flush=True)
+    write_report(out, report)
+    return report.text()
 
 
 def split_summary(rows, q: str) -> dict:
@@ -52,15 +60,15 @@ def split_summary(rows, q: str) -> dict:
             q + "_hold_out": summarize([r for r in rows if r.name in HOLD_OUT], q)}
 
 
-def merge(out, parts):
-    reports = [CalibrateReport.from_json(json.load(open(p))) for p in parts]
+def merge(out, parts) -> None:
+    """The parts' rows (in the catalog's order) in one report, with the summaries again."""
+    reports = [report_of(p) for p in parts]
     rows = sorted((r for rep in reports for r in rep.rows), key=lambda r: CURVED.index(r.name)
                   if r.name in CURVED else len(CURVED))
     first = reports[0]
     first.rows, first.elapsed_s = rows, sum(r.elapsed_s for r in rows)
     first.summary = split_summary(rows, "eta_max")
-    with open(out, "w") as fh:
-        fh.write(first.json_text())
+    write_report(out, first)
 
 
 # the row fields that hold each quantity's runs
@@ -68,12 +76,11 @@ DETAIL = {"time_to_0.05": ("arrival",), "rate": ("modes", "equilibrium"), "rate_
           "eta_ms": ("mean_square",), "spread": ("mean_square",)}
 
 
-def add(out, parts, q, count_time=True):
-    """Quantity ``q`` of the ``parts`` (their predicted, measured and runs) into OUT's rows (same f;
-    rows no part has are left as they are), with its summaries for the analysis set and the
-    hold-out apart; ``count_time``: add the parts' elapsed time to the rows'."""
-    report = CalibrateReport.from_json(json.load(open(out)))
-    found = {r.name: r for p in parts for r in CalibrateReport.from_json(json.load(open(p))).rows}
+def add(report: CalibrateReport, parts, q, count_time=True) -> CalibrateReport:
+    """Quantity ``q`` of the ``parts`` (their predicted, measured and runs) into the report's rows
+    (same f; rows no part has are left as they are), with its summaries for the analysis set and
+    the hold-out apart; ``count_time``: add the parts' elapsed time to the rows'."""
+    found = {r.name: r for p in parts for r in report_of(p).rows}
     for r in report.rows:
         if r.name not in found:
             continue
@@ -85,11 +92,26 @@ def add(out, parts, q, count_time=True):
     rows = report.rows
     report.summary.update(split_summary(rows, q))
     report.not_measured = [k for k in report.not_measured if k != q]
-    report.settings.update({k: v for k, v in CalibrateReport.from_json(json.load(open(parts[0]))).settings.items()
+    report.settings.update({k: v for k, v in report_of(parts[0]).settings.items()
                             if k not in report.settings
                             or k in ("arrival", "rate", "rate_from_start", "factor", "within", "mean_square")})
-    with open(out, "w") as fh:
-        fh.write(report.json_text())
+    return report
+
+
+def add_to_new(quantity: str):
+    """The verb that writes ``base`` with ``quantity`` from the parts as a new file."""
+    def verb_function(new, base, parts):
+        write_report(new, add(report_of(base), parts, quantity))
+    return verb_function
+
+
+def add_mean_square(new, base, parts) -> None:
+    """``base`` with η_ms and the spread from the parts (those with rows), the spread read on the
+    same component, as a new file."""
+    parts = [p for p in parts if load(p)["rows"]]
+    report = add(report_of(base), parts, "eta_ms")
+    report = add(report, parts, "spread", count_time=False)
+    write_report(new, same_component(report))
 
 
 def tails(path, out) -> None:
@@ -104,7 +126,7 @@ def tails(path, out) -> None:
     s = with_critic(SETTINGS["model"], SETTINGS["critic"], SETTINGS["seed"])
     omega = s.critic.init(SETTINGS["seed"])
     found = {}
-    for r in CalibrateReport.from_json(json.load(open(path))).rows:
+    for r in report_of(path).rows:
         if not r.theta or r.theta[0] is None:
             continue
         game = Game.from_setup(resolve(r.name), s)
@@ -113,25 +135,28 @@ def tails(path, out) -> None:
         kappa = fin.min_tail_index  # null in the file: no link grows along any direction (κ = ∞)
         found[r.name] = {"all_finite": fin.all_finite, "min_tail_index": None if kappa == float("inf") else kappa,
                          "worst": fin.worst[0], "exponents": fin.exponents}
-    write_json(out, found, indent=2, allow_nan=False)
+    write(out, found, indent=2, allow_nan=False)
 
 
-def same_component(path) -> None:
+def same_component(report: CalibrateReport) -> CalibrateReport:
     """The measured spread of θ's component with the larger predicted sd (as `calibrate` reads it
     since 05fe682; parts measured before took the larger measured sd), and the summaries again."""
-    report = CalibrateReport.from_json(json.load(open(path)))
     for r in report.rows:
         sp = r.mean_square.get("spread") if r.mean_square else None
         if sp and sp["sd"] is not None and sp["predicted_sd"] and None not in sp["predicted_sd"]:
             r.measured["spread"] = sp["sd"][sp["predicted_sd"].index(max(sp["predicted_sd"]))]
     for q in ("eta_ms", "spread"):
         report.summary.update(split_summary(report.rows, q))
-    with open(path, "w") as fh:
-        fh.write(report.json_text())
+    return report
+
+
+def _residual(x) -> str:
+    """|F| as text; not finite (null in JSON) where the flow overflowed (as `febm calibrate` prints it)."""
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:.1e}"
 
 
 def table(path) -> str:
-    rep = CalibrateReport.from_json(json.load(open(path)))
+    rep = report_of(path)
     lines = ["| f | set | residual \\|F\\| | predicted η_max | measured η_max (bracket) | predicted / measured "
              "| status |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -160,7 +185,7 @@ def _summary(rep, q: str, band: str, name: str = "") -> list:
 
 def time_table(path) -> str:
     """Time to error ≤ 0.05: the noise-free flows' median against the minibatch runs' median."""
-    rep = CalibrateReport.from_json(json.load(open(path)))
+    rep = report_of(path)
     q = "time_to_0.05"
     lines = ["| f | set | noise-free flows (4 critic inits) | predicted (median) | minibatch runs: arrived, "
              "not finite, of 8 | measured (median) | predicted / measured |",
@@ -181,7 +206,7 @@ def time_table(path) -> str:
 def rate_table(path) -> str:
     """The local rate: the θ-mode's predicted −log|1 + ηλ| against pair runs along it, with the
     ladder of other modes and the slowest transverse eigenvalue."""
-    rep = CalibrateReport.from_json(json.load(open(path)))
+    rep = report_of(path)
     q = "rate"
     lines = ["| f | set | θ-mode λ (θ share) | predicted rate per step | measured | predicted / measured | "
              "other modes within 10% | slowest transverse λ |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -203,7 +228,7 @@ def rate_table(path) -> str:
 
 def mean_square_table(path) -> str:
     """η_ms and the spread: the second-moment recursion on the transverse modes against seeded runs."""
-    rep = CalibrateReport.from_json(json.load(open(path)))
+    rep = report_of(path)
     lines = ["| f | set | ρ(𝒯) − 1 at η_max/2 (2 modes; all) | predicted η_ms / η_max | measured η_ms / η_max "
              "(runs failed of 16, per η tried) | predicted / measured | predicted θ sd (wider component) | "
              "measured sd (same component) | "
@@ -238,7 +263,7 @@ def mean_square_table(path) -> str:
 
 def toy_table(path) -> str:
     """The 2-D toy: η_max and the θ-mode's rate, predicted against measured, with the resting point."""
-    rep = CalibrateReport.from_json(json.load(open(path)))
+    rep = report_of(path)
     lines = ["| f | set | \\|F\\| (θ; critic) | kernel rank | predicted η_max | measured η_max | predicted / measured "
              "| θ-mode λ (θ share) | θ-mode rate: predicted, measured |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -263,7 +288,7 @@ def toy_table(path) -> str:
 def start_rate_table(path) -> str:
     """The rate from the standard start: the best-response prediction against the noise-free flows'
     fitted rates."""
-    rep = CalibrateReport.from_json(json.load(open(path)))
+    rep = report_of(path)
     q = "rate_from_start"
     lines = ["| f | set | predicted rate per step (best-response θ) | fitted rate of each flow | measured (median) | "
              "predicted / measured |", "| --- | --- | --- | --- | --- | --- |"]
@@ -277,15 +302,15 @@ def start_rate_table(path) -> str:
 
 
 def merge_batch(out, parts) -> None:
-    """The edge-at-batch parts into one file: {"reports": [calibrate JSON, ...]}."""
-    write_json(out, {"reports": [json.load(open(p)) for p in parts]})
+    """The edge-at-batch parts into one file: {"reports": [calibrate JSON, ...]}, each with its provenance."""
+    write(out, {"reports": [json.loads(Path(p).read_text()) for p in parts]})
 
 
 def toy_readings(path) -> str:
     """The bullets under the 2-D toy's table, one per measured f."""
     names = {"jensen_shannon": "Jensen–Shannon", "gan": "GAN", "le_cam": "Le Cam"}
     lines = []
-    for r in CalibrateReport.from_json(json.load(open(path))).rows:
+    for r in report_of(path).rows:
         if r.status != "measured":
             continue
         p, m, lam = r.predicted["eta_max"], r.measured["eta_max"], r.modes["theta_mode"]["eigenvalue"][0]
@@ -300,8 +325,8 @@ def toy_readings(path) -> str:
 def batch_rows(grid_path, result_path) -> list:
     """(f, batch, predicted η_ms, measured η_ms, η_max) for the f of the batch grid, with their
     rows at the result file's batch."""
-    reports = [CalibrateReport.from_json(d) for d in json.load(open(grid_path))["reports"]]
-    reports.append(CalibrateReport.from_json(json.load(open(result_path))))
+    reports = [CalibrateReport.from_json(without_provenance(d)) for d in load(grid_path)["reports"]]
+    reports.append(report_of(result_path))
     names = {r.name for rep in reports[:-1] for r in rep.rows}
     rows = [(r.name, r.mean_square["batch"], r.predicted["eta_ms"], r.measured["eta_ms"], r.predicted["eta_max"])
             for rep in reports for r in rep.rows if r.name in names and r.measured.get("eta_ms") is not None]
@@ -319,44 +344,79 @@ def batch_table(grid_path, result_path) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    command, out, *rest = sys.argv[1:]
-    if command == "run":
-        run(out, rest)
-    elif command == "time":
-        run(out, rest, ("time_to_0.05",))
-    elif command == "mean-square":
-        run(out, rest, ("eta_ms", "spread"))
-    elif command == "edge-at-batch":
-        run(out, rest[1:], ("eta_ms",), batch=int(rest[0]))
-    elif command == "merge-batch":
-        merge_batch(out, rest)
-    elif command == "batch-table":
-        print(batch_table(out, rest[0]))
-    elif command == "add-mean-square":
-        parts = [p for p in rest if json.load(open(p))["rows"]]
-        add(out, parts, "eta_ms")
-        add(out, parts, "spread", count_time=False)
-        same_component(out)
-    elif command in ("rate", "start-rate"):
-        run(out, rest, ("rate",) if command == "rate" else ("rate_from_start",))
-    elif command in ("add-time", "add-rate", "add-start-rate"):
-        add(out, rest, {"add-time": "time_to_0.05", "add-rate": "rate", "add-start-rate": "rate_from_start"}[command])
-    elif command == "merge":
-        merge(out, rest)
-    elif command == "time-table":
-        print(time_table(out))
-    elif command == "rate-table":
-        print(rate_table(out))
-    elif command == "tails":
-        tails(out, rest[0])
-    elif command == "toy-table":
-        print(toy_table(out))
-    elif command == "mean-square-table":
-        print(mean_square_table(out))
-    elif command == "start-rate-table":
-        print(start_rate_table(out))
-    elif command == "figures":
-        print(CalibrateReport.from_json(json.load(open(out))).save_figures(rest[0], dpi=120))
-    else:
-        print(table(out))
+@reads("calibration-paper-1d.json")
+def readings(d: dict) -> dict:
+    """The trained game (1-64-64-1 tanh critic on paper-1d): predicted against measured."""
+    rows = d["rows"]
+    measured = [r for r in rows if r["status"] == "measured"]
+    ratio = [r["predicted"]["eta_max"] / r["measured"]["eta_max"] for r in measured]
+    timed = [r for r in rows if r["measured"]["time_to_0.05"] and r["predicted"]["time_to_0.05"]]
+    time_ratio = [r["predicted"]["time_to_0.05"] / r["measured"]["time_to_0.05"] for r in timed]
+    modes = [r for r in rows if r["modes"]]
+    rate_err = [abs(r["predicted"]["rate"] / r["measured"]["rate"] - 1) for r in modes]
+    finite = [r for r in rows if r["mean_square"] and r["predicted"].get("eta_ms") is not None]
+    late = [r["measured"]["eta_ms"] / r["predicted"]["eta_max"] for r in finite]
+    kl = next(r for r in rows if r["name"] == "kl")
+    out = {
+        "measured": len(measured),
+        "hold_out": sum(r["name"] in d["hold_out"] for r in measured),
+        "eta_max_worst": max(abs(x - 1) for x in ratio),
+        "timed": len(timed),
+        "time_worst_factor": max(max(x, 1 / x) for x in time_ratio),
+        "modes": len(modes),
+        "rate_worst": max(rate_err),
+        "kl_rate_from_start_factor": kl["predicted"]["rate_from_start"] / kl["measured"]["rate_from_start"],
+        "mean_square_finite": len(finite),
+        "late_min": min(late),
+        "late_max": max(late),
+    }
+    assert out["eta_max_worst"] <= 0.01, "the prose says every measured f is within 1%"
+    assert out["time_worst_factor"] <= 2, "the prose says the time to 0.05 is within a factor 2"
+    assert out["late_min"] > 1, "the prose says the runs leave only above the predicted edge"
+    return out
+
+
+@reads("calibration-toy2d-8gaussians.json")
+def toy_counts(d: dict) -> dict:
+    """The trained game on 8 Gaussians with an MLP energy: how many flows stayed finite, how close."""
+    rows = d["rows"]
+    measured = [r for r in rows if r["status"] == "measured"]
+    within = sum(abs(r["predicted"]["eta_max"] / r["measured"]["eta_max"] - 1) <= 0.01 for r in measured)
+    out = {"tried": len(rows), "not_finite": len(rows) - len(measured), "within_1pct": within}
+    assert within == 0, "the prose says no f on this toy is within 1%"
+    return out
+
+
+def commands(verbs) -> None:
+    names = ("names", {"nargs": "+"})
+    parts = ("parts", {"nargs": "+"})
+    verb(verbs, "run", run, "measure η_max for the named f", "out", names, writes="out")
+    verb(verbs, "time", lambda out, names: run(out, names, ("time_to_0.05",)), "only the time to 0.05", "out",
+         names, writes="out")
+    verb(verbs, "rate", lambda out, names: run(out, names, ("rate",)), "only the local rate (θ-mode)", "out",
+         names, writes="out")
+    verb(verbs, "start-rate", lambda out, names: run(out, names, ("rate_from_start",)), "only the rate from the start",
+         "out", names, writes="out")
+    verb(verbs, "mean-square", lambda out, names: run(out, names, ("eta_ms", "spread")), "only η_ms and the spread",
+         "out", names, writes="out")
+    verb(verbs, "edge-at-batch", lambda out, batch, names: run(out, names, ("eta_ms",), batch=batch),
+         "only η_ms, at batch B", "out", ("batch", {"type": int}), names, writes="out")
+    verb(verbs, "merge", merge, "the parts' rows in one report", "out", parts, writes="out")
+    verb(verbs, "merge-batch", merge_batch, "the parts of the batch grid in one file", "out", parts, writes="out")
+    for name, q in (("add-time", "time_to_0.05"), ("add-rate", "rate"), ("add-start-rate", "rate_from_start")):
+        verb(verbs, name, add_to_new(q), f"BASE with the parts' {q}, as a new file", "new", "base", parts,
+             writes="new")
+    verb(verbs, "add-mean-square", add_mean_square, "BASE with the parts' η_ms and spread, as a new file", "new",
+         "base", parts, writes="new")
+    verb(verbs, "tails", tails, "tail indices at each row's resting θ", "path", "out", writes="out")
+    verb(verbs, "table", table, "the η_max table (docs/trained-game.md)", "path")
+    verb(verbs, "time-table", time_table, "the time-to-0.05 table", "path")
+    verb(verbs, "rate-table", rate_table, "the local-rate (θ-mode) table", "path")
+    verb(verbs, "start-rate-table", start_rate_table, "the rate-from-the-start table", "path")
+    verb(verbs, "mean-square-table", mean_square_table, "the η_ms and spread table", "path")
+    verb(verbs, "toy-table", toy_table, "a 2-D toy's η_max and θ-mode table", "path")
+    verb(verbs, "toy-readings", toy_readings, "the bullets under the 2-D toy's table", "path")
+    verb(verbs, "batch-table", batch_table, "η_ms against the batch (docs/trained-game.md)", "grid_path",
+         "result_path")
+    verb(verbs, "figures", lambda path, folder: report_of(path).save_figures(folder, dpi=120), "its two figures",
+         "path", "folder")

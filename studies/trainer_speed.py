@@ -3,18 +3,19 @@
     python benchmarks/trainer_floor.py --steps 200 --threads 1 --out docs/results/trainer-floor.json
     python benchmarks/trainer_throughput.py --steps 30 --out docs/results/trainer-throughput.json
     febm figures --only trainer-scaling-cpu --out docs/figures   # the figure, from that result file
-    python studies/trainer_speed.py docs/results/trainer-floor.json docs/results/trainer-throughput.json
+    python -m studies trainer_speed text docs/results/trainer-floor.json docs/results/trainer-throughput.json
 """
 
-import json
-import sys
+from studies import load, verb
+
+DESCRIPTION = "paper-1d.md's paragraphs on the trainer's speed, from benchmarks/trainer_*.py's results"
 
 STEPS = 4600  # the default run: 1000 warm-up steps and 3600 training steps
 SEEDS, DEFAULT_SEEDS = 16, 4
 
 
 def floor_text(path) -> str:
-    d = json.load(open(path))
+    d = load(path)
     wide = d["mflop_per_step"] * SEEDS / DEFAULT_SEEDS
     per_step = d["floor_step_s"] * SEEDS / DEFAULT_SEEDS  # the floor's time scales with the runs
     fresh = d["fresh_processes_step_s"]
@@ -29,13 +30,13 @@ def floor_text(path) -> str:
 
 
 def warmup_text(path) -> str:
-    d = json.load(open(path))
+    d = load(path)
     return (f"A warm-up step takes {d['warmup_step_s'] * 1e3:.1f} ms against a training step's "
             f"{d['trainer_step_s'] * 1e3:.1f} ms, {d['trainer_step_s'] / d['warmup_step_s']:.1f}x less")
 
 
 def throughput_text(path) -> str:
-    d = json.load(open(path))
+    d = load(path)
     rates = d["batched"]["cpu"]
     best = max(rates, key=rates.get)
     listed = [r for r in rates if r != "1"]
@@ -45,6 +46,10 @@ def throughput_text(path) -> str:
             f"{rates[best] / d['single_run_loop']:.1f}x the single-run loop at R = {best}")
 
 
-if __name__ == "__main__":
-    floor, throughput = sys.argv[1:3]
-    print(floor_text(floor), warmup_text(floor), throughput_text(throughput), sep="\n\n")
+def text(floor, throughput) -> str:
+    """The three paragraphs, one after another."""
+    return "\n\n".join([floor_text(floor), warmup_text(floor), throughput_text(throughput)])
+
+
+def commands(verbs) -> None:
+    verb(verbs, "text", text, "the paragraphs in docs/paper-1d.md", "floor", "throughput")

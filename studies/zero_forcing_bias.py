@@ -7,15 +7,20 @@ noclip, clip30, clip100, avg0.05, avg0.2, lr0.015, f64 or steps7200. PATCH chang
 instead of [1e-7, 1 − 1e-7]). Prints per f the mean (Δμ, Δσ) against the exact minimizer and the
 per-run sd of (μ, σ). The readings are in the stop note of 2026-11-30, not in the docs.
 
-    SEEDS=32 python studies/zero_forcing_bias.py ARM [PATCH]
+    SEEDS=32 python -m studies zero_forcing_bias run ARM [PATCH]
+
+It prints and writes no file.
 """
 
 import json
 import os
-import sys
 from dataclasses import replace
 
 import torch
+
+from studies import verb
+
+DESCRIPTION = "a probe: the zero-forcing f's bias against the exact critic under one change to the default run"
 
 NAMES = ("neyman_chi2", "alpha=-1", "alpha=-0.5")
 ARMS = {"default": {}, "noclip": {"clip": None}, "clip30": {"clip": 30.0}, "clip100": {"clip": 100.0},
@@ -43,13 +48,12 @@ def patch(name: str) -> None:
         trainer.stratified_uniform = stratified
 
 
-def main(arm: str, change: str | None) -> None:
-    from exact_critic import _trainer_class
-
+def run(arm: str, change: str | None = None) -> None:
     from febm.divergences import resolve
     from febm.dynamics.training import paper1d
     from febm.threads import limit_threads
     from febm.toy_models.exact_fit import fit_gaussian
+    from studies.exact_critic import exact_critic_trainer
 
     limit_threads(1)
     if change:
@@ -58,7 +62,7 @@ def main(arm: str, change: str | None) -> None:
     data = paper1d.paper_mixture()
     divs = [resolve(n).validate() for n in NAMES]
     config = replace(paper1d.DEFAULT_CONFIG, device="cpu", critic_warmup=0, lr_omega=0.0, **ARMS[arm])
-    fits = _trainer_class()([d for d in divs for _ in range(seeds)], data, config, seed=0).train().mu_sigma
+    fits = exact_critic_trainer()([d for d in divs for _ in range(seeds)], data, config, seed=0).train().mu_sigma
     fits = fits.double().reshape(len(divs), seeds, 2)
     out = {}
     for k, d in enumerate(divs):
@@ -69,5 +73,6 @@ def main(arm: str, change: str | None) -> None:
     print(arm, change or "", seeds, json.dumps(out))
 
 
-if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
+def commands(verbs) -> None:
+    verb(verbs, "run", run, "one arm (SEEDS=N runs each; 40 s at 8 seeds to 3 min at 32), printed",
+         ("arm", {"choices": list(ARMS)}), ("change", {"nargs": "?", "help": "unbiased, or clampE (E a number)"}))

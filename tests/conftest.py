@@ -18,13 +18,6 @@ import torch  # noqa: E402
 
 torch.set_num_threads(1)
 
-# The studies (scripts that write the result files under docs/results) are importable by the tests
-# that tie the docs' numbers to them; they are not part of the installed package.
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies"))
-
 # A suite started in the background by a non-interactive shell (`make test-portable &`, nohup, some
 # CI runners) inherits SIGINT ignored, and so would every process the tests start. The tests of
 # Ctrl-C need Python's default: restore it (found by make test-portable's one-core run).

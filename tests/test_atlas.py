@@ -3,16 +3,10 @@
 import json
 
 import pytest
-from against_training import (  # studies/: on the path through conftest.py
-    ComparisonReport,
-    Pair,
-    compare_paper_1d,
-    paper_1d_outcome,
-    toy2d_outcome,
-)
 
 from febm.dynamics.commands.atlas import AtlasRow, _predict, atlas
 from febm.dynamics.commands.cli import main
+from studies.compare import ComparisonReport, Pair, compare_paper_1d, paper_1d_outcome, toy2d_outcome
 
 ATLAS_KEYS = {"name", "f2_at_1", "f3_at_1", "tails", "equilibrium", "bias", "rate", "verdict",
               "eta_max_simultaneous", "eta_max_alternating", "tail_index_start", "tail_index_path",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]  # studies/ is on the path through conftest.py
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _page(name: str) -> str:
@@ -99,7 +99,7 @@ def test_paper_1d_cd_sentence_reads_the_result_file():
 
 
 def test_trained_game_result_file_covers_the_catalog_and_the_hold_out():
-    import trained_calibration
+    from studies import trained_calibration
 
     path = ROOT / "docs/results/calibration-paper-1d.json"
     result = json.loads(path.read_text())
@@ -241,7 +241,7 @@ def test_bench_long_run_numbers_are_from_the_result_file():
 def test_bench_verdict_bullets_are_rendered_from_the_result_file():
     """The bullets under the 6 M tables (counts, ties, ranges, cost per step, runs lost) and the
     trailing-by-a-quarter claim, from docs/figures/bench-toy2d.json."""
-    import bench_tables
+    from studies import bench_tables
 
     path = ROOT / "docs/figures/bench-toy2d.json"
     text = _page("bench.md")
@@ -279,7 +279,7 @@ def test_bench_tuning_and_verdict_prose_reads_the_result_files():
 
 
 def test_capacity_table_is_rendered_from_its_result_file():
-    import capacity_bias
+    from studies import capacity_bias
 
     path = ROOT / "docs/results/capacity-bias.json"
     rows = json.loads(path.read_text())["rows"]
@@ -291,7 +291,7 @@ def test_capacity_table_is_rendered_from_its_result_file():
 def test_mean_square_prose_reads_its_table():
     """theory.md's bullets under the mean-square table: how far each f holds, KL's miss at 0.95,
     the runs lost, the small batches and paper-1d."""
-    import mean_square_edge
+    from studies import mean_square_edge
 
     rows = json.loads((ROOT / "docs/results/mean-square-edge.json").read_text())["rows"]
     assert all(r["holds"] == mean_square_edge.holds(r) for r in rows)  # the file's flag is the table's rule
@@ -337,7 +337,7 @@ def test_corrected_atlas_prose_reads_its_result_files():
 
 
 def test_basins_readings_hold_in_the_result_file():
-    import basins
+    from studies import basins
 
     path = ROOT / "docs/results/basins.json"
     (g_model, g_rho, g_p, n), (p_model, p_rho, p_p, _) = basins.correlation(path)
@@ -465,7 +465,7 @@ def test_trained_game_mean_square_and_toy_readings_hold_in_the_result_files():
 
 
 def test_trained_game_batch_grid_is_rendered_from_its_result_files():
-    import trained_calibration
+    from studies import trained_calibration
 
     grid = ROOT / "docs/results/calibration-paper-1d-batch.json"
     result = ROOT / "docs/results/calibration-paper-1d.json"
@@ -494,7 +494,7 @@ def test_trained_game_batch_grid_is_rendered_from_its_result_files():
 
 
 def test_train_tutorial_toy_table_and_readings_come_from_the_result_file():
-    import compare
+    from studies import compare
 
     training = json.loads((ROOT / "docs/results/toy2d-training.json").read_text())
     page = _page("tutorials/train.md")
@@ -577,7 +577,7 @@ def test_toy_comparison_comes_from_the_result_files():
 
 
 def test_paper_1d_stratification_sentence_reads_both_runs():
-    import stratification
+    from studies import stratification
 
     text = " ".join(_page("paper-1d.md").split())
     iid, strat = ROOT / "docs/results/paper-1d-iid.json", ROOT / "docs/results/paper-1d.json"
@@ -587,7 +587,7 @@ def test_paper_1d_stratification_sentence_reads_both_runs():
 
 
 def test_paper_1d_warmup_sentence_reads_its_result_file():
-    import warmup
+    from studies import warmup
 
     path = ROOT / "docs/results/paper-1d-warmup.json"
     text = " ".join(_page("paper-1d.md").split())
@@ -598,7 +598,7 @@ def test_paper_1d_warmup_sentence_reads_its_result_file():
 
 
 def test_paper_1d_slow_skip_sentence_reads_its_result_file():
-    import slow_skip
+    from studies import slow_skip
 
     path = ROOT / "docs/results/paper-1d-slow-skip.json"
     text = " ".join(_page("paper-1d.md").split())
@@ -615,7 +615,7 @@ def test_paper_1d_exact_critic_claims_hold_in_its_result_file():
 
 
 def test_paper_1d_speed_paragraphs_read_the_benchmark_result_files():
-    import trainer_speed
+    from studies import trainer_speed
 
     floor, throughput = ROOT / "docs/results/trainer-floor.json", ROOT / "docs/results/trainer-throughput.json"
     text = " ".join(_page("paper-1d.md").split())
@@ -627,7 +627,7 @@ def test_paper_1d_speed_paragraphs_read_the_benchmark_result_files():
 
 
 def test_operating_point_pilot_tables_and_readings_come_from_the_result_files():
-    import operating_point as op
+    from studies import operating_point as op
 
     text = _page("bench.md")
     folder = ROOT / "docs/results/operating-point"
@@ -682,8 +682,8 @@ def test_operating_point_pilot_tables_and_readings_come_from_the_result_files():
 def test_bench_protocol_and_prose_numbers_read_their_result_files():
     """bench.md's cost per step, the data's own NLL, the zero-forcing f's mode coverage (also in
     theory.md), the residual critic's bullet and the 30 M run's readings."""
-    import bench_tables
-    from operating_point import data_nll
+    from studies import bench_tables
+    from studies.operating_point import data_nll
 
     text = " ".join(_page("bench.md").split())
     theory = " ".join(_page("theory.md").split())
@@ -768,9 +768,8 @@ def test_trained_game_prose_readings_read_the_result_files():
     """The readings in docs/trained-game.md's prose that quote single rows of the calibration: the
     θ-mode's shares, the slow ladder modes, the kernel's rank, the rates from the start, the arrival
     of α = 0.9 and Jeffreys, the mean-square growth and edges, and the 2-D toy's bullets."""
-    import trained_calibration
-
     from febm.toy_models import mlp
+    from studies import trained_calibration
 
     text = " ".join(_page("trained-game.md").split())
     all_rows = json.loads((ROOT / "docs/results/calibration-paper-1d.json").read_text())["rows"]
@@ -842,7 +841,7 @@ def test_trained_game_tail_indices_and_repeated_readings_agree():
     within = {f"{r['measured']['eta_ms'] / r['predicted']['eta_max']:.2f}" for r in finite
               if 1 / 1.5 <= r["predicted"]["eta_ms"] / r["measured"]["eta_ms"] <= 1.5}
     assert within == {"1.48"} and text.count("1.48×") == 1
-    import trained_calibration
+    from studies import trained_calibration
 
     rows_b = {(n, b): m / e for n, b, p, m, e in trained_calibration.batch_rows(
         ROOT / "docs/results/calibration-paper-1d-batch.json", ROOT / "docs/results/calibration-paper-1d.json")}

@@ -5,6 +5,7 @@ and result files written from now on say where they came from."""
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import os
 import re
@@ -57,14 +58,13 @@ def test_readme_numbers_are_all_placeholders():
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_rendered_table_is_its_renderers_output(page):
     """A ``{{ table:module.function(...) }}`` shows exactly what the study's renderer returns."""
-    sys.path.insert(0, str(ROOT / "studies"))
     for body in placeholders(page.read_text()):
         if not body.startswith("table:"):
             continue
         call = body[len("table:"):].strip()
         module, _, rest = call.partition(".")
         name, _, args = rest.partition("(")
-        function = getattr(__import__(module), name)
+        function = getattr(importlib.import_module(f"studies.{module}"), name)
         literal = [ast.literal_eval(a) for a in ast.parse(f"f({args}", mode="eval").body.args]
         loaded = [json.loads((ROOT / a[1:]).read_text()) if a.startswith("@") else a for a in literal]
         cwd = os.getcwd()

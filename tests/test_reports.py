@@ -12,8 +12,6 @@ from febm.dynamics.report import Report, json_number, jsonable, revive
 
 
 def _small_reports():
-    from against_training import ComparisonReport, Pair
-
     from febm.dynamics.commands.atlas import atlas
     from febm.dynamics.commands.catalog import catalog, show
     from febm.dynamics.commands.check import check
@@ -22,6 +20,7 @@ def _small_reports():
     from febm.dynamics.commands.spread import spread
     from febm.dynamics.training import paper1d
     from febm.dynamics.training.toy2d_training import Toy2DConfig, train_toy2d
+    from studies.compare import ComparisonReport, Pair
 
     return {
         "check": lambda: check("kl"),
