@@ -9,10 +9,11 @@ import pytest
 import torch
 
 from febm.dynamics.commands.cli import main
-from febm.dynamics.training import bench, toy2d
+from febm.dynamics.training import bench, toy2d_scoring, toy2d_training
 from febm.dynamics.training.budget import step_cost, steps_within
-from febm.dynamics.training.toy2d_training import Run, Score, Toy2DConfig, train_batch
-from febm.toy_models import mlp
+from febm.dynamics.training.toy2d_scoring import Score
+from febm.dynamics.training.toy2d_training import Run, Toy2DConfig, train_batch
+from febm.toy_models import mlp, toy2d
 
 # chains (24) and loss points (2 × batch = 16) differ, so each network call's size says what it is
 SMALL = Toy2DConfig(batch=8, chains=24, sizes=(2, 8, 1), langevin_steps=3, device="cpu")
@@ -49,7 +50,7 @@ def test_cd_runs_spend_nothing_on_the_critic():
 
     d = resolve("kl")
     links = {"kl": ((d.function("g", "torch"), d.function("h", "torch")), inverse_curvature(d))}
-    _, g_o = toy2d._gradients(theta, omega, x_p, x_q, ["cd", "kl"], links, SMALL)
+    _, g_o = toy2d_training._gradients(theta, omega, x_p, x_q, ["cd", "kl"], links, SMALL)
     assert torch.count_nonzero(g_o[0]) == 0 and torch.count_nonzero(g_o[1]) > 0
 
 
@@ -111,11 +112,11 @@ def test_bench_json_is_seeded_and_has_stable_keys(capsys):
 
 
 def test_held_out_nll_of_the_true_density_is_the_data_entropy():
-    data = toy2d.toy2d("8gaussians")
-    sc = toy2d.score(data, lambda x: -data.log_prob(x.double()).to(x.dtype),
+    data = toy2d("8gaussians")
+    sc = toy2d_scoring.score(data, lambda x: -data.log_prob(x.double()).to(x.dtype),
                      data.sample(200, torch.Generator().manual_seed(0)), 3.5)
     assert sc.js == pytest.approx(0.0, abs=1e-12)
-    assert sc.nll == pytest.approx(float(-data.log_prob(toy2d.held_out_data(data)).mean()), rel=1e-9)
+    assert sc.nll == pytest.approx(float(-data.log_prob(toy2d_scoring.held_out_data(data)).mean()), rel=1e-9)
 
 
 def test_tuning_picks_one_setting_per_method_from_the_grid():
@@ -139,7 +140,7 @@ def test_residual_critic_starts_at_r_zero_and_its_theta_gradient_is_the_covarian
     d = resolve("reverse_kl")
     g, h = d.function("g", "torch"), d.function("h", "torch")
     links = {"reverse_kl": ((g, h), inverse_curvature(d))}
-    g_t, _ = toy2d._gradients(theta, omega, x_p, x_q, ["reverse_kl"], links, cfg)
+    g_t, _ = toy2d_training._gradients(theta, omega, x_p, x_q, ["reverse_kl"], links, cfg)
     th = theta.detach().requires_grad_(True)
     e = mlp.forward_batched(th, torch.cat([x_p, x_q], 1), cfg.sizes)
     hq = h(mlp.forward_batched(omega, x_q, cfg.sizes))[0]
