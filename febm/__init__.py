@@ -44,6 +44,9 @@ _PUBLIC = {
     "confirm": "febm.dynamics.commands.confirm",
     "atlas": "febm.dynamics.commands.atlas",
     "calibrate": "febm.dynamics.commands.calibrate",
+    "trained_atlas": "febm.dynamics.commands.trained_atlas",
+    "OperatingPoint": "febm.dynamics.training.cells",
+    "TrainedAnalysis": "febm.dynamics.analysis.trained",
     "ModuleCritic": "febm.toy_models.critics",
     "train_toy2d": "febm.dynamics.training.toy2d_training",
     "bench_toy2d": ("febm.dynamics.training.bench", "run"),
@@ -61,6 +64,7 @@ _PUBLIC = {
     "FiguresReport": "febm.dynamics.commands.figures",
     "AtlasReport": "febm.dynamics.commands.atlas",
     "CalibrateReport": "febm.dynamics.commands.calibrate",
+    "TrainedAtlasReport": "febm.dynamics.commands.trained_atlas",
     "Verdict": "febm.dynamics.report",
     "RunStatus": "febm.dynamics.report",
 }

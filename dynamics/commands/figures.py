@@ -451,11 +451,13 @@ def calibration(plt, params, seed):
 
 
 @figure("calibration-flow", "The trained game along its deterministic flow: |F|, η_max and the path angle",
-        reads=[CALIBRATION], formats=("png",), uses=[".calibrate:_draw_flow", ".calibrate:CalibrateReport.from_json"])
+        reads=[CALIBRATION], formats=("png",),
+        uses=[".calibrate_figures:draw_flow", ".calibrate:CalibrateReport.from_json"])
 def calibration_flow(plt, params, seed):
-    from .calibrate import CalibrateReport, _draw_flow
+    from .calibrate import CalibrateReport
+    from .calibrate_figures import draw_flow
 
-    return _draw_flow(CalibrateReport.from_json(result(CALIBRATION))), {}
+    return draw_flow(CalibrateReport.from_json(result(CALIBRATION))), {}
 
 
 def _bench(name: str, path: str, title: str):
@@ -502,6 +504,18 @@ def paper_errors(plt, params, seed):
     from ..training.paper1d import Paper1DReport, draw_errors
 
     return draw_errors(plt, Paper1DReport.from_json(result(PAPER_1D))), {}
+
+
+TRAINED_ATLAS = "docs/results/atlas-trained-paper-1d.json"
+
+
+@figure("atlas-trained-paper-1d", "Will it train? The trained game's atlas on paper-1d, predicted against measured",
+        reads=[TRAINED_ATLAS], formats=("png",), suptitle=False,
+        uses=[".trained_atlas_figure", ".trained_atlas:TrainedAtlasReport.from_json"])
+def atlas_trained(plt, params, seed):
+    from .trained_atlas import TrainedAtlasReport
+
+    return TrainedAtlasReport.from_json(result(TRAINED_ATLAS)).figure(), {}
 
 
 @figure("trainer-scaling-cpu", "The paper-1d trainer's batched throughput against the number of runs",
