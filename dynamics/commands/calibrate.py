@@ -131,92 +131,16 @@ class CalibrateReport(Report):
         """The calibration panels, and the flow's figure where η_max was measured (it has a flow)."""
         figures = {"calibration": self.figure()}
         if any(r.checkpoints for r in self.rows):
-            figures["calibration-flow"] = _draw_flow(self)
+            from .calibrate_figures import draw_flow
+
+            figures["calibration-flow"] = draw_flow(self)
         return figures
 
     def figure(self):
-        """Predicted against measured, log-log, one panel per measured quantity."""
-        import matplotlib.pyplot as plt
+        """Predicted against measured, log-log, one panel per measured quantity (`calibrate_figures`)."""
+        from .calibrate_figures import draw_calibration
 
-        shown = [q for q in MEASURED if q in self.summary]
-        cols = min(3, len(shown))
-        rows = -(-len(shown) // cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 4.4 * rows), layout="constrained", squeeze=False)
-        for ax, q in zip(axes.flat, shown):
-            _calibration_panel(ax, self, q)
-        for ax in list(axes.flat)[len(shown):]:
-            ax.set_visible(False)
-        fig.suptitle(f"{self.model}, critic {self.critic}", fontsize=9)
-        return fig
-
-
-_LABELS = {"eta_ms": ("η where half of 16 runs leave the ball", "η_ms (second-moment recursion)"),
-           "spread": ("θ's sd after the horizon (runs)", "θ's sd (second-moment recursion)"),
-           "eta_max": ("η_max (runs on the nodes)", "η_max (Arnoldi)"),
-           "rate": ("θ-mode rate per step (pair runs along it)", "rate per step (node-space spectrum)"),
-           "rate_from_start": ("rate per step (noise-free flows, fitted)", "rate per step (best-response θ)"),
-           "time_to_0.05": ("steps to error ≤ 0.05 (minibatch runs, median)", "steps (noise-free flow, median)")}
-
-
-def _calibration_panel(ax, report: "CalibrateReport", q: str) -> None:
-    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
-
-    pairs = [(r.predicted.get(q), r.measured.get(q), r.name) for r in report.rows
-             if (r.predicted.get(q) or 0) > 0 and (r.measured.get(q) or 0) > 0]  # a log axis: negative fits left out
-    if pairs:
-        pred, meas, names = zip(*pairs)
-        held = [n in report.hold_out for n in names]
-        styles = ((False, dict(marker="o", label="analysis set")), (True, dict(marker="s", label="hold-out")))
-        for mask, style in styles:
-            xs = [m for m, h in zip(meas, held) if h == mask]
-            ys = [p for p, h in zip(pred, held) if h == mask]
-            ax.scatter(xs, ys, **style)
-        lo, hi = min(pred + meas) * 0.9, max(pred + meas) * 1.1
-        ax.plot([lo, hi], [lo, hi], color="0.5", lw=1, label="predicted = measured")
-        if q in FACTOR:
-            for k in (FACTOR[q], 1 / FACTOR[q]):
-                ax.plot([lo, hi], [lo * k, hi * k], color="0.7", lw=0.8, ls="--")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        decades = math.log10(hi / lo)
-        # labelled ticks by the range: decades over 2 decades (1-2-5 labels collide there), 1-2-5 over
-        # a short one, and finer below half a decade, where 1-2-5 leaves a single label
-        subs = (1.0,) if decades > 2 else (1.0, 2.0, 5.0) if decades > 0.5 else (1.0, 1.2, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
-        for axis in (ax.xaxis, ax.yaxis):
-            axis.set_major_locator(LogLocator(subs=subs))
-            axis.set_minor_formatter(NullFormatter())
-            axis.set_major_formatter(FormatStrFormatter("%g"))
-        ax.legend(loc="best", fontsize=8)
-    xlabel, ylabel = _LABELS[q]
-    ax.set_xlabel("measured " + xlabel)
-    ax.set_ylabel("predicted " + ylabel)
-
-
-def _draw_flow(report: "CalibrateReport"):
-    """Along the deterministic flow: |F|, and the predicted η_max over its final value; and the
-    path-angle cosine along the start → end line. Measured rows only (an overflowing flow's |F|
-    would set the scale); hold-out f dashed."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")
-    colours = plt.get_cmap("tab20")
-    for k, r in enumerate(r for r in report.rows if r.status == RestStatus.RESTED):
-        style = dict(color=colours(k % 20), ls="--" if r.name in report.hold_out else "-", lw=1.2, label=r.name)
-        c = r.checkpoints
-        if c:
-            axes[0].plot(c["step"], c["residual"], **style)
-            last = c["eta_max"][-1]
-            pts = [(s, e / last) for s, e in zip(c["step"], c["eta_max"]) if e is not None and last]
-            if pts:
-                axes[1].plot(*zip(*pts), **style)
-        if r.path_angle:
-            axes[2].plot(r.path_angle["alpha"], r.path_angle["cosine"], **style)
-    axes[0].set(yscale="log", xlabel="flow step", ylabel="|F|", title="residual along the flow")
-    axes[1].set(xlabel="flow step", ylabel="predicted η_max / its final value", title="the step limit drifts")
-    axes[2].axvline(1.0, color="0.6", lw=0.8)
-    axes[2].set(xlabel="α (0: start, 1: end of the flow)", ylabel="cos(F, end − start)", title="path-angle")
-    axes[2].legend(fontsize=7, ncol=2, loc="lower left", bbox_to_anchor=(1.02, 0.0))
-    return fig
+        return draw_calibration(self)
 
 
 def _residual(x) -> str:

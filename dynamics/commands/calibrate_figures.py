@@ -179,3 +179,30 @@ def _overlap(a, b) -> float:
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     return w * h if w > 0 and h > 0 else 0.0
+
+
+def draw_flow(report):
+    """Along the deterministic flow: |F|, and the predicted η_max over its final value; and the
+    path-angle cosine along the start → end line. Measured rows only (an overflowing flow's |F|
+    would set the scale); hold-out f dashed."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")
+    colours = plt.get_cmap("tab20")
+    for k, r in enumerate(r for r in report.rows if r.status == RestStatus.RESTED):
+        style = dict(color=colours(k % 20), ls="--" if r.name in report.hold_out else "-", lw=1.2, label=r.name)
+        c = r.checkpoints
+        if c:
+            axes[0].plot(c["step"], c["residual"], **style)
+            last = c["eta_max"][-1]
+            pts = [(s, e / last) for s, e in zip(c["step"], c["eta_max"]) if e is not None and last]
+            if pts:
+                axes[1].plot(*zip(*pts), **style)
+        if r.path_angle:
+            axes[2].plot(r.path_angle["alpha"], r.path_angle["cosine"], **style)
+    axes[0].set(yscale="log", xlabel="flow step", ylabel="|F|", title="residual along the flow")
+    axes[1].set(xlabel="flow step", ylabel="predicted η_max / its final value", title="the step limit drifts")
+    axes[2].axvline(1.0, color="0.6", lw=0.8)
+    axes[2].set(xlabel="α (0: start, 1: end of the flow)", ylabel="cos(F, end − start)", title="path-angle")
+    axes[2].legend(fontsize=7, ncol=2, loc="lower left", bbox_to_anchor=(1.02, 0.0))
+    return fig
