@@ -50,15 +50,6 @@ def description(name: str) -> str:
     raise ValueError(f"studies/{name}.py has no DESCRIPTION")
 
 
-def converted(name: str) -> bool:
-    """Whether the study follows the protocol yet (has a ``DESCRIPTION``)."""
-    try:
-        description(name)
-    except ValueError:
-        return False
-    return True
-
-
 def load(path) -> dict:
     """A result file's JSON without its ``provenance``."""
     data = json.loads(Path(path).read_text())
@@ -71,10 +62,15 @@ def without_provenance(data: dict) -> dict:
 
 
 def write(path, data: dict, **dumps) -> str:
-    """Write a result file with its provenance (febm.dynamics.files.write_json); returns the path."""
+    """Write a result file with its provenance (febm.dynamics.files.write_json; the command reads
+    ``python -m studies ...`` when run through the entry); returns the path."""
+    import sys
+
     from febm.dynamics.files import write_json
 
-    return write_json(path, data, **dumps)
+    argv = ["python", "-m", "studies", *sys.argv[1:]] if Path(sys.argv[0]).name == "__main__.py" and \
+        Path(sys.argv[0]).resolve().parent == FOLDER else None
+    return write_json(path, data, argv=argv, **dumps)
 
 
 def write_report(path, report) -> str:
@@ -144,11 +140,8 @@ def main(argv=None) -> int:
                     "a study's verbs, `python -m studies STUDY VERB --help` a verb's arguments.")
     names = top.add_subparsers(dest="study", required=True, metavar="STUDY")
     for name in STUDIES:
-        help = description(name) if converted(name) else f"(a script still: python studies/{name}.py)"
-        names.add_parser(name, help=help, add_help=False)
+        names.add_parser(name, help=description(name), add_help=False)
     args, rest = top.parse_known_args(argv)
-    if not converted(args.study):
-        top.exit(2, f"studies/{args.study}.py is a script still: python studies/{args.study}.py ...\n")
     module = importlib.import_module(f"studies.{args.study}")
     parser = argparse.ArgumentParser(prog=f"python -m studies {args.study}", description=module.DESCRIPTION)
     module.commands(parser.add_subparsers(dest="verb", required=True, metavar="VERB"))

@@ -11,26 +11,26 @@ The hold-out was drawn before any scoring run and is never tuned on: 4 catalog f
 generators of our own that are not in the catalog. The rule (`training.cells`, `training.hazard`)
 was committed before the first scoring run.
 
-    python studies/trained_verdict.py run OUT.json [NAME ...]   # predicted and measured cells
-    python studies/trained_verdict.py merge OUT.json PART.json ... # one file, scores recomputed
-    python studies/trained_verdict.py text OUT.json               # the report's text
-    python studies/trained_verdict.py figure OUT.json PNG         # predicted against measured
-    python studies/trained_verdict.py table OUT.json              # the scores, analysis set and hold-out
+    python -m studies trained_verdict run OUT.json [NAME ...]    # predicted and measured cells
+    python -m studies trained_verdict merge OUT.json PART.json ... # one file, scores recomputed
+    python -m studies trained_verdict text OUT.json                # the report's text
+    python -m studies trained_verdict figure OUT.json PNG          # predicted against measured
+    python -m studies trained_verdict table OUT.json               # the scores, analysis set and hold-out
 """
 
 from __future__ import annotations
 
-import json
-import sys
-
 import numpy as np
 
 from febm.dynamics.commands.trained_atlas import TrainedAtlasReport, scores, trained_atlas
-from febm.dynamics.files import save_figure, write_json
+from febm.dynamics.files import save_figure
 from febm.dynamics.training.cells import OperatingPoint
 from febm.dynamics.training.toy2d_training import all_methods
 from febm.threads import limit_threads
+from studies import concatenate, verb, write
+from studies import load as load_json
 
+DESCRIPTION = "the trained-game atlas scored against runs of the same game on paper-1d, with a hold-out of f"
 CURVED = all_methods()[1:]  # the 16 catalog f with f''(1) > 0
 HOLD_OUT = sorted(np.random.default_rng(20261207).choice(CURVED, 4, replace=False).tolist()) + [
     "(t-1)*atan(t-1)", "t**1.5 - 1.5*t + 0.5"]
@@ -43,25 +43,25 @@ RUNS = 8
 def run(out: str, names) -> None:
     limit_threads(1)
     report = trained_atlas(names, "paper-1d", "mlp:64,64", POINTS, measure=RUNS, hold_out=HOLD_OUT, progress=False)
-    write_json(out, report.to_json())
+    write(out, report.to_json())
 
 
 def merge(out: str, parts) -> None:
-    reports = [TrainedAtlasReport.from_json(json.load(open(p))) for p in parts]
+    """The parts' cells in one report (the parts were run under the same settings), scores recomputed."""
+    concatenate(parts, "rows", same=("settings",))  # refuses parts with other settings
+    reports = [load(p) for p in parts]
     first = reports[0]
-    assert all(r.settings == first.settings for r in reports)
     rows = [row for r in reports for row in r.rows]
     first.rows = rows
     first.summary = {"analysis": scores([r for r in rows if not r.hold_out]),
                      "hold_out": scores([r for r in rows if r.hold_out])}
     first.elapsed_s = sum(r.elapsed_s for r in reports)
-    write_json(out, first.to_json())
+    write(out, first.to_json())
 
 
 def load(path: str) -> TrainedAtlasReport:
-    d = json.load(open(path))
-    d.pop("provenance", None)
-    return TrainedAtlasReport.from_json(d)
+    """A result file of this study as its report."""
+    return TrainedAtlasReport.from_json(load_json(path))
 
 
 def _report(d) -> TrainedAtlasReport:
@@ -119,17 +119,17 @@ def cells_table(d) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    verb, path, *rest = sys.argv[1:]
-    if verb == "run":
-        run(path, rest or ANALYSIS + HOLD_OUT)
-    elif verb == "merge":
-        merge(path, rest)
-    elif verb == "text":
-        print(load(path).text())
-    elif verb == "figure":
-        save_figure(load(path).figure(), rest[0], dpi=110)
-    elif verb == "table":
-        print(scores_table(json.load(open(path))))
-    else:
-        sys.exit(f"unknown verb {verb!r}: run, merge, text or figure")
+def figure(path: str, png: str) -> None:
+    """Predicted against measured, drawn from the result file into ``png``."""
+    save_figure(load(path).figure(), png, dpi=110)
+
+
+def commands(verbs) -> None:
+    verb(verbs, "run", lambda out, names: run(out, names or ANALYSIS + HOLD_OUT),
+         "predicted and measured cells of the named f (default: the analysis set and the hold-out)", "out",
+         ("names", {"nargs": "*"}), writes="out")
+    verb(verbs, "merge", merge, "the parts in one file, scores recomputed", "out", ("parts", {"nargs": "+"}),
+         writes="out")
+    verb(verbs, "text", lambda path: load(path).text(), "the report's text", "path")
+    verb(verbs, "figure", figure, "predicted against measured (a PNG)", "path", "png")
+    verb(verbs, "table", lambda path: scores_table(load_json(path)), "the scores, analysis set and hold-out", "path")
