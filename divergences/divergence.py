@@ -78,6 +78,24 @@ def _drop_dirac(expr):
     return expr.replace(lambda n: isinstance(n, sp.DiracDelta), lambda n: sp.S.Zero)
 
 
+def _derivative(link: sp.Expr) -> sp.Expr:
+    """d/du of a link. A link built by pieces (`Divergence._by_piece`) holds a constant at each kink
+    u = c; differentiated as it stands that gives 0 there, so the derivative at c is taken as the mean
+    of its neighbours' one-sided derivatives (the derivative itself where the pieces join smoothly)."""
+    if not isinstance(link, sp.Piecewise):
+        return sp.diff(link, U)
+    args = list(link.args)
+    out = []
+    for i, (expr, cond) in enumerate(args):
+        if isinstance(cond, sp.Eq) and 0 < i < len(args) - 1:
+            point = cond.rhs if cond.lhs == U else cond.lhs
+            sides = sp.diff(args[i - 1][0], U) + sp.diff(args[i + 1][0], U)
+            out.append((sides.subs(U, point) / 2, cond))
+        else:
+            out.append((sp.diff(expr, U), cond))
+    return sp.Piecewise(*out)
+
+
 class Divergence:
     """An f-divergence D_f(P‖Q) = E_Q[f(p/q)] given by its generator f(t).
 
@@ -215,7 +233,7 @@ class Divergence:
     @lazily_derived
     def g_prime(self) -> sp.Expr:
         """g'(u), away from kinks (the Dirac mass of a kink's f'' is dropped)."""
-        return _tidy(_drop_dirac(sp.diff(self.g, U)))
+        return _tidy(_drop_dirac(_derivative(self.g)))
 
     @lazily_derived
     def h_prime(self) -> sp.Expr:
@@ -225,7 +243,7 @@ class Divergence:
     @lazily_derived
     def g_second(self) -> sp.Expr:
         """g''(u), with g''(0) = f'''(1) + f''(1); it enters the Jacobian off a realizable equilibrium."""
-        return _drop_dirac(sp.diff(self.g_prime, U))  # only evaluated, never shown: no tidying
+        return _drop_dirac(_derivative(self.g_prime))  # only evaluated, never shown: no tidying
 
     @lazily_derived
     def h_second(self) -> sp.Expr:

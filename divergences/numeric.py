@@ -288,6 +288,25 @@ def _anchor(expr, cond, var):
     return None
 
 
+def _through_kinks(args, variables):
+    """The branches, with a constant at an isolated point (``c if u = k``, the value `Divergence._by_piece`
+    gives a kink) replaced by the mean of its neighbours' expressions: the same value there, and a
+    derivative (the mean of the one-sided ones) where the constant had none. Which inputs round to
+    exactly u = k depends on the CPU's arithmetic, so a constant there made autodiff Jacobians
+    machine-dependent."""
+    args = list(args)
+    for i in range(1, len(args) - 1):
+        expr, cond = args[i]
+        if not (isinstance(cond, sp.Eq) and expr.is_number and len(variables) == 1):
+            continue
+        mean = (args[i - 1][0] + args[i + 1][0]) / 2
+        point = cond.rhs if cond.lhs == variables[0] else cond.lhs
+        at = complex(sp.N(mean.subs(variables[0], point), 30))
+        if abs(at - complex(sp.N(expr, 30))) <= 1e-12 * max(1.0, abs(at)):
+            args[i] = (mean, cond)
+    return args
+
+
 def _build_piecewise(node, index, ops):
     """Select branches with ``where``; unselected branches see a safe anchor input.
 
@@ -297,7 +316,7 @@ def _build_piecewise(node, index, ops):
     """
     variables = list(node.free_symbols)
     branches = []
-    for expr, cond in node.args:
+    for expr, cond in _through_kinks(node.args, variables):
         anchor = _anchor(expr, cond, variables[0]) if len(variables) == 1 else None
         branches.append(
             (_build(expr, index, ops), _build_condition(cond, index, ops), anchor)

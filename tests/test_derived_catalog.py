@@ -51,7 +51,13 @@ def test_shipped_entry_equals_a_fresh_derivation(name):
 def test_restored_divergence_reports_what_a_fresh_one_does(name):
     restored, fresh = _resolve_text.__wrapped__(name), resolve_fresh(name)  # uncached: nothing parsed yet
     assert "conjugate" in restored._shipped and "conjugate" not in restored.__dict__  # from the file, lazily
-    assert json.dumps(restored.as_dict(), sort_keys=True) == json.dumps(fresh.as_dict(), sort_keys=True)
+    a, b = restored.as_dict(), fresh.as_dict()
+    # sup_error is a numeric check's residue (a few ulps): it may differ in its last bits between CPUs
+    for d in (a, b):
+        for check in d["checks"].values():
+            residue = check.pop("sup_error", None)
+            assert residue is None or residue < 1e-12
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def test_user_expressions_derive_fresh():

@@ -188,3 +188,24 @@ def test_exp_clip_is_for_links_and_positive():
         d.function("f", "torch", exp_clip=5.0)
     with pytest.raises(ValueError):
         d.function("g", "torch", exp_clip=0.0)
+
+
+def test_a_link_at_a_joined_kink_has_its_derivatives_exactly_there():
+    """f = t log t + |t − 1|³ is built by pieces, with a value of its own at u = 0; whether a node's
+    r = H + E rounds to exactly 0 depends on the CPU. There g' and its autodiff derivative must be the
+    limits from both sides (g'(0) = f''(1) = 1), not 0 (which made check UNRELIABLE on some CPUs)."""
+    import torch
+
+    from febm.divergences import resolve
+
+    d = resolve("t*log(t) + abs(t-1)**3").validate()
+    for name in ("g", "g_prime", "h_prime"):
+        fn = d.function(name, "torch")
+        values, slopes = [], []
+        for u0 in (0.0, 1e-13, -1e-13):
+            u = torch.tensor([u0], dtype=torch.float64, requires_grad=True)
+            v = fn(u)
+            values.append(float(v.detach()))
+            slopes.append(float(torch.autograd.grad(v.sum(), u)[0]))
+        assert values[0] == pytest.approx(values[1], abs=1e-9) == pytest.approx(values[2], abs=1e-9)
+        assert slopes[0] == pytest.approx((slopes[1] + slopes[2]) / 2, abs=1e-6)
