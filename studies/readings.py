@@ -56,3 +56,12 @@ def paper_1d_master_seeds(d: dict) -> dict:
     seeds = d["seeds"].values()
     every = sum(all(e <= s["tolerance"] and s["finite"][n] for n, e in s["errors"].items()) for s in seeds)
     return {"master_seeds": len(d["seeds"]), "all_within": every}
+
+
+@reads("figures/manifest.json")
+def figures_manifest(d: dict) -> dict:
+    """docs/figures as `febm figures --out docs/figures` drew it: how many figures, of which kind, and
+    the drawing time summed over their ``elapsed_s`` (minutes)."""
+    figures = d["figures"]
+    return {"count": len(figures), "from_results": sum(f.get("kind") == "results" for f in figures),
+            "minutes": sum(f["elapsed_s"] for f in figures) / 60}

@@ -713,13 +713,6 @@ def test_atlas_time_is_from_its_run():
     assert "--lr 1e-3 --steps 20000" in d["command"] and d["cores"] == 2  # the page's placeholders read this file
 
 
-def test_figures_tutorial_time_is_from_the_manifest():
-    figures = json.loads((ROOT / "docs/figures/manifest.json").read_text())["figures"]
-    total = sum(f["elapsed_s"] for f in figures)
-    text = " ".join(_page("tutorials/figures.md").split())
-    assert f"`febm figures --out docs/figures` ({total / 60:.0f} minutes on two CPU cores" in text
-
-
 def test_compiled_sampler_bullet_is_rendered_from_its_result_file():
     import importlib.util
 
