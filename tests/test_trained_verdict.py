@@ -35,6 +35,17 @@ def test_saddle_point_tail_is_the_gamma_law_of_a_sum_of_exponentials():
 def test_dead_fraction_of_a_constant_chance_is_geometric():
     assert hazard.dead_fraction([0.01, 0.01], [100, 200]) == pytest.approx(1 - 0.99**300, rel=1e-12)
     assert hazard.dead_fraction([0.0, 1.0], [5, 1]) == 1.0 and hazard.dead_fraction([], []) == 0.0
+    assert hazard.dead_fraction([0.0, 1.0], [5, 0]) == 0.0  # a certain death that holds for no step
+    assert hazard.dead_fraction([float("nan")], [3]) == 1.0  # a chance that could not be computed
+
+
+def test_a_vanishing_sigma_is_a_certain_death_not_a_nan():
+    """σ far below the grid's spacing leaves q no finite law on it: the step counts as deadly."""
+    d = resolve("jensen_shannon").validate()
+    one = BatchedGaussianFEBM([d], paper_mixture(), replace(arrival.config(1e-2, 1, (1, 4, 1)), batch=10), seed=0)
+    theta = torch.tensor([[0.3, math.log(1e-9)]], dtype=one.theta.dtype)
+    p = hazard.step_death(one, theta, one.omega, [10], 1e-2)[10]
+    assert torch.isfinite(p).all() and float(p[0]) == 1.0
 
 
 @pytest.mark.parametrize("name, batch", [("jensen_shannon", 100), ("reverse_kl", 100), ("pearson_chi2", 10)])
@@ -59,6 +70,21 @@ def test_step_death_chance_agrees_with_minibatch_steps(name, batch):
     many.theta, many.omega = one.theta.expand(runs, 2).clone(), one.omega.expand(runs, -1).clone()
     measured = sum(not s.ok for s in many.train().status) / runs
     assert measured > 0.01 and 0.5 <= predicted / measured <= 2.0
+
+
+def test_operating_points_are_checked_and_short_budgets_are_read_to_their_end():
+    """A budget shorter than the trainer's recording interval still has its last step read (it used
+    to leave every run 'dead' with an unread error)."""
+    from febm.dynamics.training.arms import require_arm
+    from febm.errors import InputError
+    from febm.toy_models import with_critic
+
+    for bad in ((0.0, 10, 10), (1e-2, 0, 10), (1e-2, 10, 0), (float("nan"), 10, 10)):
+        with pytest.raises(InputError):
+            OperatingPoint(*bad)
+    arm = require_arm(with_critic("paper-1d", "mlp:4"))
+    out = cells.measure("kl", arm, OperatingPoint(1e-2, 10, 5), seeds=2)
+    assert out.dead_fraction == 0.0 and out.cls is CellClass.SLOW
 
 
 def test_classes_follow_the_rule():
@@ -116,6 +142,8 @@ def test_atlas_with_a_critic_json_keys(capsys):
     (["--critic", "mlp:4", "--lr", "0"], "--lr"),
     (["--critic", "mlp:4", "--batch", "0"], "--batch"),
     (["--critic", "mlp:4", "--measure", "-1"], "--measure"),
+    (["--critic", "mlp:4", "--batch", "200000"], "at most 100,000"),
+    (["--measure", "2"], "--measure runs the trained game"),
 ])
 def test_atlas_with_a_critic_refuses_bad_input_in_one_line(capsys, argv, words):
     code = main(["atlas", "kl", *argv])

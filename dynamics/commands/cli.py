@@ -94,6 +94,10 @@ def _cmd_confirm(args) -> int:
 def _cmd_atlas(args) -> int:
     if args.critic not in (None, "linear"):
         return _cmd_trained_atlas(args)
+    if args.measure:
+        from ...errors import InputError
+
+        raise InputError("--measure runs the trained game: give --critic mlp:W,... (the stand-in has no runs)")
     from .atlas import atlas
 
     budget = None if args.lr is None else args.lr * args.steps
@@ -107,7 +111,7 @@ def _cmd_atlas(args) -> int:
 
 def _cmd_trained_atlas(args) -> int:
     from ...errors import InputError
-    from ..training.cells import MAX_STEPS, OperatingPoint
+    from ..training.cells import MAX_BATCH, MAX_STEPS, OperatingPoint
     from .trained_atlas import trained_atlas
 
     for given, why in ((args.basins, "--basins"), (args.lr_ratio != 1.0, "--lr-ratio")):
@@ -116,6 +120,8 @@ def _cmd_trained_atlas(args) -> int:
                              "at one lr")
     if args.steps > MAX_STEPS:
         raise InputError(f"--steps with --critic: at most {MAX_STEPS:,} (each step trains every run)")
+    if args.batch > MAX_BATCH:
+        raise InputError(f"--batch with --critic: at most {MAX_BATCH:,} (every run holds the batch's activations)")
     names = arg.once_each(args.generators, "the list of divergences") or None
     lr = 1e-2 if args.lr is None else args.lr
     point = OperatingPoint(lr, args.batch, args.steps)

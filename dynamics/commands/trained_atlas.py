@@ -43,7 +43,6 @@ class CellRow:
     rest: str  # the resting point's status (`trained.RestStatus`)
     predicted: dict  # class, time_to_0.05, dead_fraction (and the flows' detail)
     measured: dict | None = None  # class, time_to_0.05, dead_fraction, final_error (and the runs)
-    reason: str = ""  # why there is no prediction
 
     @property
     def lr_over_eta_max(self) -> float | None:
@@ -72,7 +71,7 @@ def scores(rows) -> dict:
     chance = sum(cp[c] * cm[c] for c in cm) / n**2
     kappa = None if chance >= 1 else (agree - chance) / (1 - chance)
     times = [(r.predicted["time_to_0.05"], r.measured["time_to_0.05"]) for r in rows]
-    both = [(p, m) for p, m in times if p is not None and m is not None]
+    both = [(p, m) for p, m in times if p is not None and m is not None and p > 0 and m > 0]
     dead = [(r.predicted["dead_fraction"], r.measured["dead_fraction"]) for r in rows
             if r.predicted.get("dead_fraction") is not None]
     return {"cells": n, "accuracy": agree, "kappa": kappa, "majority": cm.most_common(1)[0][1] / n,
@@ -101,7 +100,9 @@ class TrainedAtlasReport(Report):
     def from_json(cls, d: dict) -> "TrainedAtlasReport":
         d = revive(d)
         names = {f.name for f in fields(cls)}  # a result file's provenance is not the report's
-        return cls(**{k: v for k, v in d.items() if k in names} | {"rows": [CellRow(**r) for r in d["rows"]]})
+        keys = {f.name for f in fields(CellRow)}  # an older file's extra row keys are not the row's
+        rows = [CellRow(**{k: v for k, v in r.items() if k in keys}) for r in d["rows"]]
+        return cls(**{k: v for k, v in d.items() if k in names} | {"rows": rows})
 
     def text(self) -> str:
         lines = [f"will it train? {self.model} with critic {self.critic} (the trained game), "
@@ -111,8 +112,7 @@ class TrainedAtlasReport(Report):
             tag = " (hold-out)" if r.hold_out else ""
             ratio = "n/a" if r.lr_over_eta_max is None else f"{r.lr_over_eta_max:.3g}"
             lines.append(f"{r.name:<22} {r.lr:>7.3g} {r.batch:>6} {r.steps:>6} {ratio:>8}  "
-                         f"{_cell(r.predicted):<24} {_cell(r.measured) if r.measured else '':<32}{tag}"
-                         + (f"  {r.reason}" if r.reason else ""))
+                         f"{_cell(r.predicted):<24} {_cell(r.measured) if r.measured else '':<32}{tag}")
         lines.append("rule: " + self.settings["rule"])
         for part, s in self.summary.items():
             if s.get("cells"):

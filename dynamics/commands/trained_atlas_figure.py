@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-CLASSES = ("trains", "slow", "dies", "no prediction")
+from .trained_atlas import DEAD_BAND, TIME_FACTOR
+
+CLASSES = ("trains", "slow", "dies")
 STYLE = {False: dict(marker="o", color="tab:blue", label="analysis set"),
          True: dict(marker="s", color="tab:orange", label="hold-out")}
 
@@ -59,7 +61,8 @@ def _times(ax, rows) -> None:
         hi = max(max(m, p) for m, p, _ in pairs) * 1.5
         span = np.array([lo, hi])
         ax.plot(span, span, color="0.5", lw=1, label="predicted = measured")
-        ax.fill_between(span, span / 2, span * 2, color="0.9", zorder=0, label="within ×2")
+        ax.fill_between(span, span / TIME_FACTOR, span * TIME_FACTOR, color="0.9", zorder=0,
+                        label=f"within ×{TIME_FACTOR:g}")
         ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi))
     ax.set_xlabel("measured steps to error 0.05 (median run)")
     ax.set_ylabel("predicted (median noise-free flow)")
@@ -74,7 +77,7 @@ def _dead(ax, rows) -> None:
         xs = np.array([r.measured["dead_fraction"] for r in sel]) + rng.uniform(-0.015, 0.015, len(sel))
         ax.scatter(xs, [r.predicted["dead_fraction"] for r in sel], **STYLE[held])
     t = np.array([0.0, 1.0])
-    ax.fill_between(t, t - 0.25, t + 0.25, color="0.9", zorder=0, label="within ±0.25")
+    ax.fill_between(t, t - DEAD_BAND, t + DEAD_BAND, color="0.9", zorder=0, label=f"within ±{DEAD_BAND:g}")
     ax.plot(t, t, color="0.5", lw=1)
     ax.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05))
     ax.set_xlabel("measured fraction of runs that die")

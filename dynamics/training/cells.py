@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from ...divergences import resolve
+from ...errors import InputError
 from . import arrival, hazard
 from .trainer import GAUSSIAN, BatchedGaussianFEBM
 
@@ -39,13 +40,13 @@ MEASURE_SEEDS = 8
 QUADRATURE_NODES = 1000  # the noise-free flow's expectations, whatever the cell's batch
 HAZARD_EVERY = 50  # steps between evaluations of the step's death chance along the flow
 MAX_STEPS = 200_000
+MAX_BATCH = 100_000  # 8 runs × 2 batches × a 64-wide network: ~0.5 GB of activations in float32
 
 
 class CellClass(StrEnum):
     TRAINS = "trains"
     SLOW = "slow"
     DIES = "dies"
-    NO_PREDICTION = "no prediction"
 
 
 RULE = (f"dies: at least {DEAD_CLASS:g} of the runs stop being finite within the budget or end it outside the "
@@ -64,6 +65,14 @@ class OperatingPoint:
     lr: float
     batch: int
     steps: int
+
+    def __post_init__(self):
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise InputError(f"an operating point's lr must be a positive number, not {self.lr}")
+        if not 1 <= self.batch <= MAX_BATCH:
+            raise InputError(f"an operating point's batch must be in [1, {MAX_BATCH:,}], not {self.batch}")
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise InputError(f"an operating point's steps must be in [1, {MAX_STEPS:,}], not {self.steps}")
 
     @property
     def label(self) -> str:
@@ -88,8 +97,11 @@ def median_time(steps: list, runs: int) -> float | None:
     return m if math.isfinite(m) else None
 
 
-def _config(point: OperatingPoint, sampling: str, critic_sizes, link_clip):
-    cfg = replace(arrival.config(point.lr, point.steps, critic_sizes), batch=point.batch, sampling=sampling)
+def _config(point: OperatingPoint, sampling: str, critic_sizes, link_clip, every: int = 10):
+    """The trainer's settings for the cell; records every ``every`` steps, or a divisor of the budget so
+    that its last step is read."""
+    cfg = replace(arrival.config(point.lr, point.steps, critic_sizes), batch=point.batch, sampling=sampling,
+                  record_every=math.gcd(every, point.steps))
     return cfg if link_clip == "reference" else replace(cfg, link_clip=link_clip)
 
 
@@ -159,8 +171,7 @@ def predict(spec, arm, lr: float, steps: int, batches, seed: int = 0, link_clip=
     d = resolve(spec).validate()
     flow_point = OperatingPoint(lr, QUADRATURE_NODES, steps)
     trainer = BatchedGaussianFEBM([d] * PREDICTION_SEEDS, arm.data,
-                                  replace(_config(flow_point, "quadrature", arm.critic_sizes, link_clip),
-                                          record_every=HAZARD_EVERY), seed)
+                                  _config(flow_point, "quadrature", arm.critic_sizes, link_clip, HAZARD_EVERY), seed)
     track = _Tracker(PREDICTION_SEEDS, torch.tensor(arrival.exact_minimizer(d, arm.data)))
     chances: dict = {b: [] for b in batches}
     marks: list = []  # the step at which each chance was read; it holds until the next mark

@@ -96,7 +96,7 @@ def _death(a_p, a_q, w_p, w_q, bad, theta, batch: int, lr: float) -> torch.Tenso
         jump = batch * float(kill[k] - mean[k]) + JUMP_SPREAD * math.sqrt(2 * batch) * spread
         out[k] = 1.0 - _survival(a_p[k][keep], w_p[k][keep], a_q[k][keep], w_q[k][keep], jump,
                                  batch * float(kill[k]), batch)
-    return out.clamp(0.0, 1.0)
+    return torch.nan_to_num(out, nan=1.0).clamp(0.0, 1.0)
 
 
 def _scale(a_p, w_p, a_q, w_q) -> float:
@@ -116,8 +116,8 @@ def _survival(a_p, w_p, a_q, w_q, jump: float, limit: float, batch: int) -> floa
     above ``jump`` (or was left out, overflowing), times the chance that the mean of B pairs of the
     terms below it stays under limit/B, by the saddle-point (Lugannani–Rice) formula on their exact
     cumulant generating function (`_tail`)."""
-    if not math.isfinite(jump):
-        return 0.0 if jump > 0 else 1.0
+    if not math.isfinite(jump):  # nan (no finite law: σ far below the grid's spacing) counts as death
+        return 1.0 if jump == -math.inf else 0.0
     laws, clean = [], 1.0
     for a, w in ((a_p, w_p), (a_q, w_q)):
         inside = a < jump
@@ -178,7 +178,9 @@ def dead_fraction(step_probabilities, gaps) -> float:
     n_k steps kills with chance p_k a step (independent steps; −log(1 − p) keeps p = 1 certain)."""
     total = 0.0
     for p, n in zip(step_probabilities, gaps):
-        if p >= 1.0:
+        if n <= 0:
+            continue
+        if not p < 1.0:  # certain death, or a chance that could not be computed (nan): counted as death
             return 1.0
         total += -math.log1p(-p) * n
     return 1.0 - math.exp(-total)
