@@ -162,7 +162,7 @@ def test_bench_plot_writes_the_curves_and_the_results(tmp_path, capsys):
 
 
 def test_holm_adjustment_matches_a_hand_computation():
-    import operating_point
+    from studies import operating_point
 
     adjusted = operating_point.holm([0.01, 0.04, 0.03, 0.5])
     # sorted 0.01, 0.03, 0.04, 0.5 times 4, 3, 2, 1, then made monotone

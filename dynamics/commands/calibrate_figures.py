@@ -14,7 +14,7 @@ import math
 import textwrap
 
 from ..analysis.trained import RestStatus
-from .calibrate import FACTOR, MEASURED, WITHIN
+from .calibration_targets import FACTOR, MEASURED, WITHIN
 
 TITLES = {"eta_max": "largest stable step η_max", "rate": "θ-mode rate per step",
           "time_to_0.05": "steps to error ≤ 0.05", "rate_from_start": "rate per step from the start",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .trained_atlas import DEAD_BAND, TIME_FACTOR
-
 CLASSES = ("trains", "slow", "dies")
 STYLE = {False: dict(marker="o", color="tab:blue", label="analysis set"),
          True: dict(marker="s", color="tab:orange", label="hold-out")}
@@ -19,8 +17,8 @@ def draw(report):
     measured = [r for r in report.rows if r.measured]
     fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.4), layout="constrained")
     _classes(axes[0], measured or report.rows, bool(measured))
-    _times(axes[1], measured)
-    _dead(axes[2], measured)
+    _times(axes[1], measured, report.settings["time_factor"])
+    _dead(axes[2], measured, report.settings["dead_band"])
     fig.suptitle(f"Will it train? {report.model}, critic {report.critic}: predicted before any run "
                  "against measured runs of the same game", fontsize=10)
     return fig
@@ -50,7 +48,7 @@ def _classes(ax, rows, measured: bool) -> None:
     ax.legend(fontsize=8, loc="upper left")
 
 
-def _times(ax, rows) -> None:
+def _times(ax, rows, factor: float) -> None:
     pairs = [(r.measured["time_to_0.05"], r.predicted["time_to_0.05"], r.hold_out) for r in rows
              if r.measured["time_to_0.05"] and r.predicted["time_to_0.05"]]
     for held in (False, True):
@@ -61,8 +59,7 @@ def _times(ax, rows) -> None:
         hi = max(max(m, p) for m, p, _ in pairs) * 1.5
         span = np.array([lo, hi])
         ax.plot(span, span, color="0.5", lw=1, label="predicted = measured")
-        ax.fill_between(span, span / TIME_FACTOR, span * TIME_FACTOR, color="0.9", zorder=0,
-                        label=f"within ×{TIME_FACTOR:g}")
+        ax.fill_between(span, span / factor, span * factor, color="0.9", zorder=0, label=f"within ×{factor:g}")
         ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi))
     ax.set_xlabel("measured steps to error 0.05 (median run)")
     ax.set_ylabel("predicted (median noise-free flow)")
@@ -70,14 +67,14 @@ def _times(ax, rows) -> None:
     ax.legend(fontsize=8, loc="upper left")
 
 
-def _dead(ax, rows) -> None:
+def _dead(ax, rows, band: float) -> None:
     rng = np.random.default_rng(0)  # a small horizontal jitter: many cells sit at 0 or 1
     for held in (False, True):
         sel = [r for r in rows if r.hold_out == held and r.predicted.get("dead_fraction") is not None]
         xs = np.array([r.measured["dead_fraction"] for r in sel]) + rng.uniform(-0.015, 0.015, len(sel))
         ax.scatter(xs, [r.predicted["dead_fraction"] for r in sel], **STYLE[held])
     t = np.array([0.0, 1.0])
-    ax.fill_between(t, t - DEAD_BAND, t + DEAD_BAND, color="0.9", zorder=0, label=f"within ±{DEAD_BAND:g}")
+    ax.fill_between(t, t - band, t + band, color="0.9", zorder=0, label=f"within ±{band:g}")
     ax.plot(t, t, color="0.5", lw=1)
     ax.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05))
     ax.set_xlabel("measured fraction of runs that die")

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 
 from ...toy_models import toy2d
 
-if TYPE_CHECKING:
-    from .toy2d_training import Toy2DReport
 
-
-def draw_samples(plt, out: Toy2DReport):
-    """One panel per method: model samples over the data density."""
+def draw_samples(plt, out):
+    """One panel per method: model samples over the data density (``out``: a `toy2d_training.Toy2DReport`)."""
     data, box = toy2d(out.dataset), out.config.box
     ticks = torch.linspace(-box, box, 200, dtype=torch.float64)
     xy = torch.cartesian_prod(ticks, ticks)
