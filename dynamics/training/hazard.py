@@ -50,6 +50,7 @@ def _masses(log_density, dx):
 def step_death(trainer, theta: torch.Tensor, omega: torch.Tensor, batches, lr: float) -> dict:
     """{B: (R,) chance that one step at batch B and step ``lr`` kills each run of ``trainer``} at
     state (θ, ω) (see the module)."""
+    _require_reference_steps(trainer.config)
     theta, omega = theta.detach().double(), omega.detach().double()
     x, dx = _grid(trainer, theta)
     w_p = _masses(trainer.data.log_prob(x), dx)
@@ -62,6 +63,16 @@ def step_death(trainer, theta: torch.Tensor, omega: torch.Tensor, batches, lr: f
         for b in batches:
             out[b][index] = _death(*terms, theta[index], b, lr)
     return out
+
+
+def _require_reference_steps(cfg) -> None:
+    """The death chance prices the reference code's step: plain SGD on σ at a constant lr, no gradient
+    clip, no per-f scaling; other trainer settings would need another model of the step."""
+    plain = (cfg.optimizer == "sgd" and (cfg.theta_optimizer in (None, "sgd")) and cfg.scale_parameter == "sigma"
+             and cfg.clip is None and not cfg.per_f2 and cfg.decay == 1.0)
+    if not plain:
+        raise ValueError("hazard.step_death models SGD on σ at a constant lr without clipping (the reference "
+                         "code's settings, `arrival.config`)")
 
 
 def _derivative(link, r):
