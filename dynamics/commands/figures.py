@@ -157,6 +157,33 @@ def spectra(plt, params, seed):
     return fig, data
 
 
+@figure("links", "The links g(u) = f'(eᵘ) and h(u) = f*(f'(eᵘ)) and their tails (symmetric log scale), for a few f",
+        {"divergences": ["kl", "reverse_kl", "jensen_shannon", "pearson_chi2", "alpha=-1"], "span": 6.0},
+        formats=("png",))
+def links(plt, params, seed):
+    """g weighs the data's samples and h the model's (L = E_p g(r) − E_q h(r), r = H + E the critic's
+    estimate of log p/q); how fast each grows as |u| → ∞ sets which estimates have finite variance."""
+    import torch
+
+    u = torch.linspace(-params["span"], params["span"], 601, dtype=torch.float64)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    data = {}
+    for k, name in enumerate(params["divergences"]):
+        d = resolve(name).validate()
+        values = {link: d.function(link, "torch")(u).numpy() for link in ("g", "h")}
+        data[name] = {link: v.tolist() for link, v in values.items()}
+        for ax, link in zip(axes, ("g", "h")):
+            ax.plot(u.numpy(), values[link], color=f"C{k}", label=name)
+    axes[0].set(xlabel="u = H + E (the critic's log p/q)", ylabel="g(u)", yscale="symlog",
+                title="g weighs the data's samples")
+    axes[1].set(xlabel="u = H + E (the critic's log p/q)", ylabel="h(u)", yscale="symlog",
+                title="h weighs the model's samples")
+    for ax in axes:
+        ax.axvline(0, color="0.7", lw=1)
+        ax.legend(fontsize=7)
+    return fig, data
+
+
 # --- (b) phase portraits -----------------------------------------------------------------
 @figure("phase-portrait", "The 1-D Gaussian's (μ, σ) plane: f-EBM trajectories and the CD stream plot",
         {"divergence": "kl", "starts": 8, "radius": 0.6, "t_end": 12.0, "grid": 21},
