@@ -91,8 +91,8 @@ def test_classes_follow_the_rule():
     assert cells.classify(1200.0, 0.0) is CellClass.TRAINS
     assert cells.classify(None, 0.125) is CellClass.SLOW
     assert cells.classify(1200.0, cells.DEAD_CLASS) is CellClass.DIES
-    assert cells.median_time([10, 20, None, None], 4) is None
-    assert cells.median_time([10, 20, 30, None], 4) == 25.0
+    assert arrival.median_time([10, 20, None, None]) is None
+    assert arrival.median_time([10, 20, 30, None]) == 25.0
 
 
 def _row(pred, meas, hold_out=False, times=(None, None), dead=(0.0, 0.0)):
@@ -157,3 +157,11 @@ def test_check_says_a_realizable_verdict_is_shared_by_f_with_the_same_curvature(
     text = check("jeffreys", simulate_runs=False).text()
     assert "every f with f''(1) = 2" in text and "atlas NAME --critic" in text
     assert "every f with" not in check("kl", model="paper-1d", simulate_runs=False).text()
+
+
+def test_the_commands_default_list_is_the_curved_catalog():
+    """cli keeps the list without importing torch; it must stay the catalog's f with f''(1) > 0."""
+    from febm.dynamics.commands import cli
+    from febm.dynamics.training.toy2d_training import all_methods
+
+    assert cli.DEFAULT_TRAINED == tuple(all_methods()[1:])

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ...divergences import Divergence, resolve
-from ...toy_models import Setup
+from ...toy_models import Setup, with_critic
 from . import step_edge
 from .game import Game
 from .nodespace import FLOW_STEPS, WARM_STEPS, NodeGame, warm_start
@@ -34,6 +34,12 @@ class RestStatus(StrEnum):
     NOT_FINITE = "the flow stopped being finite"
     NO_JACOBIAN = "Jacobian–vector products not finite (overflowing or saturated links)"
     NO_STEP_LIMIT = "an eigenvalue with Re λ ≥ 0 among the largest: no step is stable"
+
+
+def network_setup(model: str | Setup, critic, seed: int = 0) -> Setup:
+    """The set-up ``model`` played with ``critic`` (a spelling like ``mlp:64,64`` or a critic object);
+    a Setup is taken as it is."""
+    return model if isinstance(model, Setup) else with_critic(model, critic, seed)
 
 
 def resting_point(game: Game, setup: Setup, flow_steps: int = FLOW_STEPS, warm_steps: int = WARM_STEPS,

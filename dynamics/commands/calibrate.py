@@ -45,10 +45,10 @@ from scipy.stats import spearmanr
 
 from ...divergences import resolve
 from ...errors import InputError
-from ...toy_models import Setup, with_critic
+from ...toy_models import Setup
 from ..analysis import local_rate, mean_square_modes, step_edge
 from ..analysis.nodespace import WARM_STEPS, NodeGame, shares_nodes
-from ..analysis.trained import RestStatus, TrainedAnalysis
+from ..analysis.trained import RestStatus, TrainedAnalysis, network_setup
 from ..report import Report, jsonable, revive
 from ..training import arrival, relaxation
 from ..training import mean_square_runs as ms_runs
@@ -151,12 +151,6 @@ def _steps(x, row, which: str) -> str:
     if not runs:
         return ""
     return f"{x:.0f}" if x is not None else f">{runs['last_step']}"
-
-
-def network_setup(model: str | Setup, critic, seed: int = 0) -> Setup:
-    """The set-up ``model`` played with ``critic`` (a spelling like ``mlp:64,64`` or a critic object);
-    a Setup is taken as it is."""
-    return model if isinstance(model, Setup) else with_critic(model, critic, seed)
 
 
 def summarize(rows, quantity: str) -> dict:

@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass, fields
 
 from ...divergences import resolve
 from ...errors import InputError
-from ...toy_models import Setup, with_critic
+from ...toy_models import Setup
 from ..analysis.nodespace import FLOW_STEPS
-from ..analysis.trained import TrainedAnalysis
+from ..analysis.trained import TrainedAnalysis, network_setup
 from ..report import Report, jsonable, revive
 from ..training import cells
 from ..training.arms import require_arm
@@ -49,11 +49,9 @@ class CellRow:
         return None if not self.eta_max else self.lr / self.eta_max
 
 
-def _outcome(o: cells.Outcome) -> dict:
+def _outcome(o: cells.Outcome, measured: bool = False) -> dict:
     d = {"class": o.cls, "time_to_0.05": o.time, "dead_fraction": o.dead_fraction, "runs": o.runs}
-    if o.final_error is not None or o.runs.get("final_error") is not None:
-        d["final_error"] = o.final_error
-    return d
+    return {**d, "final_error": o.final_error} if measured else d
 
 
 def scores(rows) -> dict:
@@ -140,10 +138,6 @@ def _cell(o: dict | None) -> str:
     return text
 
 
-def network_setup(model: str | Setup, critic, seed: int = 0) -> Setup:
-    return model if isinstance(model, Setup) else with_critic(model, critic, seed)
-
-
 def predict_rows(spec, s: Setup, points, seed: int = 0, hold_out: bool = False,
                  flow_steps: int = FLOW_STEPS) -> list[CellRow]:
     """One row per operating point for f = ``spec``: η_max at the resting point, then the flows and
@@ -168,7 +162,7 @@ def _by_flow(points) -> dict:
 
 def measure_row(row: CellRow, s: Setup, runs: int, seed: int = 0) -> None:
     row.measured = _outcome(cells.measure(row.name, require_arm(s), OperatingPoint(row.lr, row.batch, row.steps),
-                                          runs, seed))
+                                          runs, seed), measured=True)
 
 
 def trained_atlas(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", points=(), measure: int = 0,

@@ -52,15 +52,18 @@ class Arrival:
 
     @property
     def median(self) -> float | None:
-        """The median over runs, runs that never arrive counted as later than all others; None when
-        that puts the median among them (fewer than half arrived)."""
-        times = sorted(math.inf if s is None else s for s in self.steps)
-        m = float(np.median(times))
-        return m if math.isfinite(m) else None
+        return median_time(self.steps)
 
     @property
     def arrived(self) -> int:
         return sum(s is not None for s in self.steps)
+
+
+def median_time(steps) -> float | None:
+    """The median of first-passage times over runs, runs that never arrive (None) counted as later
+    than all others; None when that puts the median among them (fewer than half arrived)."""
+    m = float(np.median(sorted(math.inf if s is None else s for s in steps)))
+    return m if math.isfinite(m) else None
 
 
 def settings() -> dict:

@@ -90,13 +90,6 @@ class Outcome:
     runs: dict = field(default_factory=dict)  # per run: arrival step, death step, final error
 
 
-def median_time(steps: list, runs: int) -> float | None:
-    """The median of first-passage times, runs that never arrive (or die) counted as later than all."""
-    times = sorted(math.inf if s is None else s for s in steps) + [math.inf] * (runs - len(steps))
-    m = float(np.median(times))
-    return m if math.isfinite(m) else None
-
-
 def _config(point: OperatingPoint, sampling: str, critic_sizes, link_clip, every: int = 10):
     """The trainer's settings for the cell; records every ``every`` steps, or a divisor of the budget so
     that its last step is read."""
@@ -137,7 +130,7 @@ class _Tracker:
         return all(a is not None or d is not None for a, d in zip(self.arrived, self.died))
 
     def time(self) -> float | None:
-        return median_time([a if d is None else None for a, d in zip(self.arrived, self.died)], len(self.died))
+        return arrival.median_time([a if d is None else None for a, d in zip(self.arrived, self.died)])
 
     @property
     def dead_fraction(self) -> float:
