@@ -23,8 +23,8 @@ from ...toy_models import Setup
 from ..analysis.nodespace import FLOW_STEPS
 from ..analysis.trained import TrainedAnalysis, network_setup
 from ..report import Report, jsonable, revive
-from ..training import cells
-from ..training.arms import require_arm
+from ..training import cells, toy2d_cells
+from ..training.arms import cell_arm
 from ..training.cells import OperatingPoint
 from ..training.reference import REFERENCE_CLAMPS
 
@@ -143,14 +143,26 @@ def predict_rows(spec, s: Setup, points, seed: int = 0, hold_out: bool = False,
     """One row per operating point for f = ``spec``: η_max at the resting point, then the flows and
     the death chance, one flow per (lr, steps) shared by the batches."""
     div = resolve(spec).validate()
-    arm = require_arm(s)
-    ta = TrainedAnalysis.build(div, s, REFERENCE_CLAMPS, flow_steps, seed=seed, record=False)
+    arm = cell_arm(s)
+    if isinstance(arm, toy2d_cells.ToyArm):  # Adam's runs: plain GDA's step limit is not theirs
+        eta_max, rest = None, TOY_REST
+    else:
+        ta = TrainedAnalysis.build(div, s, REFERENCE_CLAMPS, flow_steps, seed=seed, record=False)
+        eta_max, rest = ta.eta_max, ta.status
     rows = []
     for (lr, steps), batches in _by_flow(points).items():
-        outcomes = cells.predict(div, arm, lr, steps, batches, seed)
+        outcomes = _cells(arm).predict(div, arm, lr, steps, batches, seed)
         for b in batches:
-            rows.append(CellRow(div.name, lr, b, steps, hold_out, ta.eta_max, ta.status, _outcome(outcomes[b])))
+            rows.append(CellRow(div.name, lr, b, steps, hold_out, eta_max, rest, _outcome(outcomes[b])))
     return rows
+
+
+TOY_REST = "not computed: the 2-D toy's runs step with Adam, and plain GDA's step limit is not theirs"
+
+
+def _cells(arm):
+    """The module that predicts and measures cells on ``arm``: `toy2d_cells` or the 1-D `cells`."""
+    return toy2d_cells if isinstance(arm, toy2d_cells.ToyArm) else cells
 
 
 def _by_flow(points) -> dict:
@@ -161,8 +173,9 @@ def _by_flow(points) -> dict:
 
 
 def measure_row(row: CellRow, s: Setup, runs: int, seed: int = 0) -> None:
-    row.measured = _outcome(cells.measure(row.name, require_arm(s), OperatingPoint(row.lr, row.batch, row.steps),
-                                          runs, seed), measured=True)
+    arm = cell_arm(s)
+    row.measured = _outcome(_cells(arm).measure(row.name, arm, OperatingPoint(row.lr, row.batch, row.steps),
+                                                runs, seed), measured=True)
 
 
 def trained_atlas(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", points=(), measure: int = 0,
@@ -173,7 +186,7 @@ def trained_atlas(generators, model: str | Setup = "paper-1d", critic="mlp:64,64
         raise InputError("give at least one operating point (lr, batch, steps)")
     t0 = time.perf_counter()
     s = network_setup(model, critic, seed)
-    require_arm(s)
+    arm = cell_arm(s)
     held = {resolve(h).name for h in hold_out}
     from tqdm import tqdm
 
@@ -186,10 +199,24 @@ def trained_atlas(generators, model: str | Setup = "paper-1d", critic="mlp:64,64
         rows.extend(found)
     summary = {"analysis": scores([r for r in rows if not r.hold_out]),
                "hold_out": scores([r for r in rows if r.hold_out])}
-    settings = {"rule": cells.RULE, "target": cells.TARGET, "escape": cells.ESCAPE, "dead_class": cells.DEAD_CLASS,
-                "prediction_seeds": cells.PREDICTION_SEEDS, "quadrature_nodes": cells.QUADRATURE_NODES,
-                "hazard_every": cells.HAZARD_EVERY, "measure": measure, "seed": seed, "flow_steps": FLOW_STEPS,
-                "time_factor": TIME_FACTOR, "dead_band": DEAD_BAND, "link_clip": "reference",
-                "game": "SGD on both players, critic step first, σ stepped directly, the reference code's clamps"}
+    settings = {**_settings(arm), "measure": measure, "seed": seed, "time_factor": TIME_FACTOR,
+                "dead_band": DEAD_BAND}
     critic_name = getattr(s.critic, "spec", type(s.critic).__name__)
     return TrainedAtlasReport(s.name, critic_name, rows, summary, settings, time.perf_counter() - t0)
+
+
+def _settings(arm) -> dict:
+    """The cells' rule, thresholds and game, as the report records them."""
+    if isinstance(arm, toy2d_cells.ToyArm):
+        c = arm.config
+        return {"rule": toy2d_cells.RULE, "target": toy2d_cells.TARGET, "escape": toy2d_cells.ESCAPE,
+                "dead_class": cells.DEAD_CLASS, "prediction_seeds": toy2d_cells.PREDICTION_SEEDS,
+                "record_every": toy2d_cells.RECORD_EVERY, "sampler_grid": c.sampler_grid, "data_nodes": c.data_nodes,
+                "error": "grid Jensen–Shannon", "link_clip": c.link_clip,
+                "game": (f"the 2-D bench's game on {arm.dataset}: energy and critic {'-'.join(map(str, c.sizes))} "
+                         f"{c.activation}, Adam on both (critic at {c.critic_lr_ratio:g} × lr), penalty {c.penalty:g}, "
+                         f"exact samples from a {c.sampler_grid}² grid")}
+    return {"rule": cells.RULE, "target": cells.TARGET, "escape": cells.ESCAPE, "dead_class": cells.DEAD_CLASS,
+            "prediction_seeds": cells.PREDICTION_SEEDS, "quadrature_nodes": cells.QUADRATURE_NODES,
+            "hazard_every": cells.HAZARD_EVERY, "flow_steps": FLOW_STEPS, "link_clip": "reference",
+            "game": "SGD on both players, critic step first, σ stepped directly, the reference code's clamps"}

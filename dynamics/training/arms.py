@@ -45,3 +45,25 @@ def require_arm(setup) -> GaussianArm:
     if arm is None:
         raise InputError(f"{setup.name}: runs of the trained game need {ARMS_NEED}")
     return arm
+
+
+TOY_ARM_NEEDS = ("a 2-D toy played with its network energy and an mlp:W,... critic of the energy's shape "
+                 "(toy2d-NAME --critic mlp:32,32)")
+
+
+def cell_arm(setup):
+    """The arm that plays the trained atlas's cells on ``setup``: the 1-D Gaussian trainer's
+    (`arm_for`), or the 2-D trainer's (`toy2d_cells.ToyArm`) where the set-up is a 2-D toy with a
+    network energy and an MLP critic of the energy's shape; an `InputError` saying what is needed."""
+    arm = arm_for(setup)
+    if arm is not None:
+        return arm
+    from ...toy_models.toy2d import Mixture2D
+    from .toy2d_cells import ToyArm
+
+    data, critic, energy = getattr(setup.data, "data", None), setup.critic, getattr(setup.model, "energy", None)
+    if isinstance(data, Mixture2D) and isinstance(critic, MLPCritic) and critic.offset is None:
+        sizes = getattr(getattr(energy, "__self__", None), "sizes", None)
+        if sizes == critic.sizes:
+            return ToyArm.bench(data.name, critic.sizes[1:-1])
+    raise InputError(f"{setup.name}: runs of the trained game need {ARMS_NEED}, or {TOY_ARM_NEEDS}")

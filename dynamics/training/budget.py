@@ -24,11 +24,13 @@ class StepCost:
 
 def step_cost(method: str, config) -> StepCost:
     """The evaluations one step of ``method`` ("cd" or an f) costs under a `Toy2DConfig`."""
-    if getattr(config, "sampler", "langevin") == "grid":
+    sampler_kind = getattr(config, "sampler", "langevin")
+    if sampler_kind in ("grid", "expectation"):
         sampler = config.sampler_grid**2  # one energy evaluation per cell
     else:
         sampler = (config.langevin_steps + 1) * config.chains
-    loss = 2 * config.batch
+    # the noise-free arm: every cell centre and every data node (counted as about as many) for 2 × batch
+    loss = 2 * config.sampler_grid**2 if sampler_kind == "expectation" else 2 * config.batch
     return StepCost(energy=sampler + loss, critic=0 if method == "cd" else loss)
 
 

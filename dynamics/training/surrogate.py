@@ -14,11 +14,21 @@ from ...divergences.numeric import exp_bounds_for
 from ...errors import InputError
 
 
-def febm_surrogate(g, h, r_p, r_q, e_q):
-    """Mean over the last axis of g(r_p) − h(r_q) + stopgrad(h(r_q) − mean h(r_q))·E_θ(x_q)."""
+def febm_surrogate(g, h, r_p, r_q, e_q, w_p=None, w_q=None):
+    """Mean over the last axis of g(r_p) − h(r_q) + stopgrad(h(r_q) − mean h(r_q))·E_θ(x_q); with
+    weights ``w_p``, ``w_q`` (summing to 1 over the last axis: exact expectations on nodes) the
+    weighted sums instead of the means."""
+    mean_p, mean_q = _average(w_p), _average(w_q)
     hq = h(r_q)
-    c = (hq - hq.mean(dim=-1, keepdim=True)).detach()
-    return g(r_p).mean(dim=-1) - hq.mean(dim=-1) + (c * e_q).mean(dim=-1)
+    c = (hq - mean_q(hq)[..., None]).detach()
+    return mean_p(g(r_p)) - mean_q(hq) + mean_q(c * e_q)
+
+
+def _average(w):
+    """The mean over the last axis, or the ``w``-weighted sum (a zero weight ignores its term)."""
+    if w is None:
+        return lambda v: v.mean(dim=-1)
+    return lambda v: torch.where(w > 0, w * v, 0.0).sum(dim=-1)
 
 
 def curvature(d) -> float:

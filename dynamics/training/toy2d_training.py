@@ -52,9 +52,12 @@ class Toy2DConfig:
     critic: str = "free"
     # "langevin": persistent Langevin chains (the practical sampler). "grid": exact samples of
     # exp(−E) normalized on a sampler_grid² grid over the box (inverse CDF, uniform jitter inside a
-    # cell): CD is then exact maximum likelihood on the grid, and f-EBM meets exact model samples
+    # cell): CD is then exact maximum likelihood on the grid, and f-EBM meets exact model samples.
+    # "expectation": no sampling at all, the noise-free game: E_q exact on the grid's cell centres
+    # (the grid sampler's law), E_p on the data's Gauss–Hermite nodes (`data_nodes` per axis)
     sampler: str = "langevin"
     sampler_grid: int = 64
+    data_nodes: int = 4
     # the reference code's practice: every exp(a) inside the links evaluates exp(clip(a, −c, c))
     # (c = 5 in its image code); also (lo, hi) or {f name: c or (lo, hi)} (the 1-D trainer's and the
     # game's one grammar, `divergences.numeric.exp_bounds_for`); None: the exact links
@@ -67,7 +70,7 @@ class Toy2DConfig:
 
 
 CRITICS = ("free", "residual")
-SAMPLERS = ("langevin", "grid")
+SAMPLERS = ("langevin", "grid", "expectation")
 
 
 @dataclass
@@ -215,10 +218,11 @@ def _duration(seconds: float) -> str:
 
 
 def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 0, specs=None,
-                progress: bool = False, curve_every: int | None = None) -> BatchResult:
+                progress: bool = False, curve_every: int | None = None, watch=None) -> BatchResult:
     """Advance all ``runs`` together; a run stops moving after its own number of steps. ``specs``
     maps a method name to its divergence spec (default: the name itself). With ``curve_every``,
-    every run is scored each ``curve_every`` steps (the learning curves)."""
+    every run is scored each ``curve_every`` steps (the learning curves), and ``watch(step, theta,
+    omega, alive)``, if given, sees the state there."""
     specs = specs or {}
     if config.critic not in CRITICS:
         raise UnknownName("critic form", config.critic, CRITICS)
@@ -252,11 +256,14 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     compiled = compiled_energy_gradient(config.sizes, config.activation) if config.compile else None
     t0 = time.perf_counter()
     bar = progress_bar(longest, progress, f"toy2d {dataset}: {R} runs")
+    exact = _exact_points(data, config, R, kw) if config.sampler == "expectation" else None
     for step in range(longest):
         if curve_every and step % curve_every == 0:
             curves.append((step, score_runs(data, theta, chains, config)))
+            if watch is not None:
+                watch(step, theta, omega, alive)
         moving = alive & (step < steps)
-        if config.sampler == "grid":
+        if config.sampler in ("grid", "expectation"):
             new_chains = grid_samples(theta, config, gen, kw)
         else:
             new_chains = refresh(chains, config, gen, kw)
@@ -264,9 +271,12 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
             gradient = None if compiled is None else (lambda x: compiled(theta, x))  # noqa: E731
             new_chains = langevin(energy, new_chains, config.langevin_steps, config.langevin_step, gen,
                                   gradient=gradient).x
-        x_p = gen.each(lambda g: data.sample(config.batch, g, device=device, dtype=config.dtype))
-        x_q = new_chains[:, : config.batch]
-        g_t, g_o = _gradients(theta, omega, x_p, x_q, methods, links, config)
+        if exact is None:
+            x_p = gen.each(lambda g: data.sample(config.batch, g, device=device, dtype=config.dtype))
+            g_t, g_o = _gradients(theta, omega, x_p, new_chains[:, : config.batch], methods, links, config)
+        else:
+            x_p, x_q, w_p = exact
+            g_t, g_o = _gradients(theta, omega, x_p, x_q, methods, links, config, w_p)
         new_omega = omega + lr_o * opt_o.direction(g_o)  # ascent on ω
         new_theta = theta - lr_t * opt_t.direction(g_t)
         alive = still_finite(alive, status, step, lambda k: methods[k], new_theta, new_omega, new_chains)
@@ -279,24 +289,46 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     bar.close()
     if curve_every:
         curves.append((longest, score_runs(data, theta, chains, config)))
+        if watch is not None:
+            watch(longest, theta, omega, alive)
     return BatchResult(theta, omega, chains, status, time.perf_counter() - t0, curves)
 
 
-def _gradients(theta, omega, x_p, x_q, methods, links, config):
+def _exact_points(data, config, runs: int, kw) -> tuple:
+    """(x_p, x_q, w_p): the data's Gauss–Hermite nodes and the sampler grid's cell centres, for
+    every run, and the nodes' weights (the grid's are q's own, softmax(−E), at each step)."""
+    nodes = data.nodes(config.data_nodes)
+    n, box = config.sampler_grid, config.box
+    width = 2 * box / n
+    ticks = torch.linspace(-box + width / 2, box - width / 2, n, **kw)
+    centres = torch.cartesian_prod(ticks, ticks)
+    x_p = nodes.x.to(**kw).expand(runs, -1, -1)
+    return x_p, centres.expand(runs, -1, -1), nodes.w.to(**kw)
+
+
+def _gradients(theta, omega, x_p, x_q, methods, links, config, w_p=None):
+    """Both players' gradients; with node weights ``w_p`` the expectations are exact sums (p on its
+    nodes, q = softmax(−E) on x_q), else sample means."""
     theta = theta.detach().requires_grad_(True)
     omega = omega.detach().requires_grad_(True)
     n = x_p.shape[1]
     x = torch.cat([x_p, x_q], dim=1)
     E = mlp.forward_batched(theta, x, config.sizes, config.activation)
     H = mlp.forward_batched(omega, x, config.sizes, config.activation)
-    total = config.penalty * (E**2).mean(dim=1).sum()
+    if w_p is None:
+        w_q, total = None, config.penalty * (E**2).mean(dim=1).sum()
+    else:  # the sampled arm's penalty, ½(E_p[E²] + E_q[E²]), in expectation
+        w_q = torch.softmax(-E[:, n:].detach(), dim=-1)
+        total = 0.5 * config.penalty * ((w_p * E[:, :n] ** 2).sum() + (w_q * E[:, n:] ** 2).sum())
     for k, m in enumerate(methods):
         e_p, e_q = E[k, :n], E[k, n:]
+        wp, wq = (None, None) if w_p is None else (w_p, w_q[k])
         if m == "cd":
-            total = total + e_p.mean() - e_q.mean()
+            mean_p = e_p.mean() if wp is None else (wp * e_p).sum()
+            total = total + mean_p - (e_q.mean() if wq is None else (wq * e_q).sum())
             continue
         (g, h), scale = links[m]
         r_p, r_q = (H[k, :n], H[k, n:]) if config.critic == "residual" else (H[k, :n] + e_p, H[k, n:] + e_q)
-        total = total + scale * febm_surrogate(g, h, r_p, r_q, e_q)
+        total = total + scale * febm_surrogate(g, h, r_p, r_q, e_q, wp, wq)
     # a CD run's critic gets no gradient: materialized as zeros
     return torch.autograd.grad(total, (theta, omega), materialize_grads=True)

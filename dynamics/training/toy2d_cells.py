@@ -1,0 +1,241 @@
+"""One operating point of a 2-D toy's game, predicted and measured: will this f train here?
+
+The game is the bench's (`toy2d_training`): an MLP energy and an MLP critic of one shape, Adam on
+both (the critic at `Toy2DConfig.critic_lr_ratio` × lr), the bench's penalty, and exact model samples
+from the sampler grid (``sampler="grid"``), so that what is predicted is the objective, not a
+sampler's bias. An operating point (lr, batch B, steps S) is played by minibatch runs that draw B
+data points and B model points a step.
+
+* error: the grid Jensen–Shannon divergence between the data and q (`toy2d_scoring`), recorded
+  every `RECORD_EVERY` steps; time: the median over runs of the first record with error ≤ `TARGET`
+  (None when fewer than half arrive);
+* dead: a run that stops being finite within S, or ends S with error > `ESCAPE` (worse than the
+  start's ≈ 0.53 on moons, toward the ceiling log 2 ≈ 0.69);
+* the class by `cells.classify` (the 1-D cells' rule: *dies* at a dead fraction ≥ 0.25).
+
+Predicted, before any run: `PREDICTION_SEEDS` noise-free flows of the same game (``sampler=
+"expectation"``: E_q exact on the grid, E_p on the data's Gauss–Hermite nodes; same optimizer, lr,
+initialisations as the first measured runs) give the time. Along them, the chance that a minibatch
+step at B kills a run is the chance that one of its 2B points lands where a link or its derivative is
+not finite in the runs' float32 (`step_death`): the q-mass of such grid cells and the p-mass of such
+data nodes. A flow that dies counts 1; otherwise 1 − exp(−Σ p_step) over the budget, the last
+state's chance held to S. Every threshold is fixed here, before any scoring run.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from ...divergences import resolve
+from ...divergences.numeric import exp_bounds_for
+from ...errors import InputError
+from ...toy_models import mlp, toy2d
+from ..report import RunStatus
+from . import arrival
+from .cells import DEAD_CLASS, CellClass, OperatingPoint, Outcome, classify
+from .toy2d_training import Run, Toy2DConfig, train_batch
+
+TARGET = 0.05  # grid JS
+ESCAPE = 0.6  # final grid JS beyond which a run has left the basin: the start is ≈ 0.53, the ceiling log 2 ≈ 0.69
+RECORD_EVERY = 50
+PREDICTION_SEEDS = 2
+MEASURE_SEEDS = 8
+SAMPLER_GRID = 64
+
+
+@dataclass(frozen=True)
+class ToyArm:
+    """A 2-D toy's game: the dataset and the trainer's settings (networks, Adam, critic ratio,
+    penalty, sampler grid, link clamps); an operating point fills lr, batch and steps."""
+
+    dataset: str
+    config: Toy2DConfig
+
+    @classmethod
+    def bench(cls, dataset: str, hidden=(32, 32), activation: str = "tanh") -> "ToyArm":
+        """The bench's networks (2-32-32-1 tanh energy and critic) with exact grid samples."""
+        toy2d(dataset)  # refuses an unknown toy with its list
+        sizes = (2, *hidden, 1)
+        return cls(dataset, Toy2DConfig(sizes=sizes, activation=activation, sampler="grid",
+                                        sampler_grid=SAMPLER_GRID))
+
+    def at(self, point: OperatingPoint, sampler: str = "grid") -> Toy2DConfig:
+        return replace(self.config, lr=point.lr, batch=point.batch, steps=point.steps, sampler=sampler)
+
+
+RULE = (f"dies: at least {DEAD_CLASS:g} of the runs stop being finite within the budget or end it with grid "
+        f"JS > {ESCAPE:g}; trains: otherwise, when the median run reaches grid JS ≤ {TARGET:g} within it; "
+        "slow: otherwise")
+
+_STEP = re.compile(r"at step (\d+)")
+
+
+class _Tracker:
+    """Each run's first arrival, its death step and its error at every record."""
+
+    def __init__(self, runs: int):
+        self.arrived, self.died = [None] * runs, [None] * runs
+        self.error = [math.inf] * runs
+
+    def read(self, step: int, scores, status) -> None:
+        for k, (sc, st) in enumerate(zip(scores, status)):
+            if self.died[k] is not None:
+                continue
+            if not st.ok:
+                self.died[k] = int(_STEP.search(st.message).group(1)) if _STEP.search(st.message) else step
+                continue
+            self.error[k] = sc.js
+            if self.arrived[k] is None and sc.js <= TARGET:
+                self.arrived[k] = step
+
+    def finish(self) -> None:
+        for k, e in enumerate(self.error):
+            if self.died[k] is None and not e <= ESCAPE:
+                self.died[k] = -1  # ended outside the basin
+
+    def time(self) -> float | None:
+        return arrival.median_time([a if d is None else None for a, d in zip(self.arrived, self.died)])
+
+    @property
+    def dead_fraction(self) -> float:
+        return sum(d is not None for d in self.died) / len(self.died)
+
+
+def _runs(name: str, point: OperatingPoint, config: Toy2DConfig, count: int) -> list[Run]:
+    """Run k of a cell draws from the stream keyed by (f, k): its initialisation and its samples do
+    not depend on the cell's other runs, and the flows start where the first measured runs start."""
+    return [Run(name, f"toy-cell/{name}/{k}", point.lr, config.critic_lr_ratio, point.steps) for k in range(count)]
+
+
+def _track(out, tracker: _Tracker) -> None:
+    for step, scores in out.curves:
+        tracker.read(step, scores, [_as_at(s, step) for s in out.status])
+    tracker.finish()
+
+
+def _as_at(status, step: int):
+    """A run's final status as seen at ``step``: alive (ok) until the step at which it stopped being
+    finite."""
+    m = None if status.ok else _STEP.search(status.message)
+    return RunStatus() if m is not None and int(m.group(1)) > step else status
+
+
+def measure(spec, arm: ToyArm, point: OperatingPoint, seeds: int = MEASURE_SEEDS, seed: int = 0) -> Outcome:
+    """``seeds`` minibatch runs of the cell for all its steps, each on its own stream."""
+    d = resolve(spec).validate()
+    config = arm.at(point)
+    out = train_batch(arm.dataset, _runs(d.name, point, config, seeds), config, seed, {d.name: d},
+                      curve_every=_every(point.steps))
+    track = _Tracker(seeds)
+    _track(out, track)
+    finals = [e for e, dead in zip(track.error, track.died) if dead is None]
+    time, dead = track.time(), track.dead_fraction
+    return Outcome(classify(time, dead), time, dead, float(np.median(finals)) if finals else None,
+                   {"arrived": track.arrived, "died": track.died, "final_error": track.error})
+
+
+def _every(steps: int) -> int:
+    """Records every `RECORD_EVERY` steps, or a divisor of the budget so that its last step is read."""
+    return math.gcd(RECORD_EVERY, steps)
+
+
+def predict(spec, arm: ToyArm, lr: float, steps: int, batches, seed: int = 0) -> dict:
+    """{batch: Outcome} for each batch at (lr, steps): the noise-free flows' time and, along them, the
+    dead fraction of minibatch runs at that batch (see the module)."""
+    d = resolve(spec).validate()
+    point = OperatingPoint(lr, 1, steps)
+    config = arm.at(point, sampler="expectation")
+    links = _links(d, config)
+    data = toy2d(arm.dataset)
+    chances: dict = {b: [] for b in batches}
+    marks: list = []
+
+    def watch(step, theta, omega, alive):
+        for b, p in step_death(links, data, config, theta, omega, batches).items():
+            chances[b].append(p)
+        marks.append(step)
+
+    out = train_batch(arm.dataset, _runs(d.name, point, config, PREDICTION_SEEDS), config, seed, {d.name: d},
+                      curve_every=_every(steps), watch=watch)
+    track = _Tracker(PREDICTION_SEEDS)
+    _track(out, track)
+    gaps = list(np.diff(marks + [steps]))
+    time = track.time()
+    result = {}
+    for b in batches:
+        per_run = [1.0 if track.died[k] is not None else
+                   _dead_fraction([c[k] for c in chances[b]], gaps) for k in range(PREDICTION_SEEDS)]
+        dead = float(np.mean(per_run))
+        result[b] = Outcome(classify(time, dead), time, dead,
+                            runs={"arrived": track.arrived, "flow_died": track.died, "dead_chance": per_run,
+                                  "final_error": track.error})
+    return result
+
+
+def _dead_fraction(chances, gaps) -> float:
+    """1 − Π (1 − p)^gap: a run survives each step with the chance read at the last mark."""
+    log_survive = sum(g * math.log1p(-min(p, 1.0)) if p < 1 else -math.inf for p, g in zip(chances, gaps))
+    return float(-math.expm1(log_survive))
+
+
+def _links(d, config: Toy2DConfig):
+    clip = exp_bounds_for(d.name, config.link_clip)
+    return d.function("g", "torch", exp_clip=clip), d.function("h", "torch", exp_clip=clip)
+
+
+def step_death(links, data, config: Toy2DConfig, theta, omega, batches) -> dict:
+    """{batch: per-run chance that one minibatch step meets a point whose link value or derivative is
+    not finite in float32}: 1 − (1 − m_p)^B (1 − m_q)^B with m_p the data's mass (its nodes) and m_q
+    q's mass (grid cells) where that happens."""
+    g, h = links
+    n, box = config.sampler_grid, config.box
+    width = 2 * box / n
+    ticks = torch.linspace(-box + width / 2, box - width / 2, n, dtype=torch.float32)
+    centres = torch.cartesian_prod(ticks, ticks)
+    nodes = data.nodes(config.data_nodes)
+    x = torch.cat([nodes.x.float(), centres])
+    th, om = theta.detach().float(), omega.detach().float()
+    with torch.no_grad():
+        E = mlp.forward_batched(th, x.expand(len(th), -1, -1), config.sizes, config.activation)
+        H = mlp.forward_batched(om, x.expand(len(om), -1, -1), config.sizes, config.activation)
+    r = (H if config.critic == "residual" else H + E).detach().requires_grad_(True)
+    m = len(nodes.x)
+    bad_p = _not_finite(g, r[:, :m])
+    bad_q = _not_finite(h, r[:, m:])
+    w_q = torch.softmax(-E[:, m:].double(), dim=-1)
+    mass_p = (nodes.w.double() * bad_p).sum(-1)
+    mass_q = torch.where(torch.isfinite(w_q), w_q, 0.0).mul(bad_q).sum(-1)
+    out = {}
+    for b in batches:
+        survive = (torch.log1p(-mass_p.clamp(max=1)) + torch.log1p(-mass_q.clamp(max=1))) * b
+        out[b] = (-torch.expm1(survive)).tolist()
+    return out
+
+
+def _not_finite(link, r) -> torch.Tensor:
+    """Where link(r) or link'(r) is not finite (float64 0/1 per point)."""
+    r = r.detach().requires_grad_(True)
+    y = link(r)
+    (dy,) = torch.autograd.grad(y.sum(), r, allow_unused=True, materialize_grads=True)
+    return (~(torch.isfinite(y) & torch.isfinite(dy))).double()
+
+
+def require_toy_arm(setup_name: str, critic_spec) -> ToyArm:
+    """The toy arm for ``--model toy2d-NAME --critic mlp:W,...``: the bench's game with that width for
+    both networks; an `InputError` for anything else."""
+    if not (isinstance(setup_name, str) and setup_name.startswith("toy2d-")):
+        raise InputError("runs of a 2-D toy's game need --model toy2d-NAME")
+    spec = str(critic_spec)
+    if not re.fullmatch(r"mlp:\d+(,\d+)*", spec):
+        raise InputError(f"a 2-D toy's game needs --critic mlp:W,... (its energy and critic take that shape), "
+                         f"not {spec!r}")
+    hidden = tuple(int(w) for w in spec.split(":")[1].split(","))
+    return ToyArm.bench(setup_name.removeprefix("toy2d-"), hidden)
+
+
+__all__ = ["ToyArm", "measure", "predict", "step_death", "require_toy_arm", "TARGET", "ESCAPE", "CellClass"]
