@@ -82,7 +82,7 @@ def _cell(method, js):
 def test_verdict_uses_welch_t_test_against_cd():
     cells = [_cell("cd", [0.10, 0.11, 0.12, 0.10, 0.11]), _cell("a", [0.05, 0.06, 0.05, 0.06, 0.05]),
              _cell("b", [0.10, 0.12, 0.11, 0.10, 0.11]), _cell("c", [0.30, 0.31, 0.29, 0.30, 0.32])]
-    bench._compare_with_cd(cells)
+    bench.compare_with_cd(cells)
     assert [c.verdict for c in cells] == [None, "beats", "ties", "loses"]
     assert cells[2].p_value > 0.05 > cells[1].p_value
 
@@ -167,3 +167,25 @@ def test_holm_adjustment_matches_a_hand_computation():
     adjusted = operating_point.holm([0.01, 0.04, 0.03, 0.5])
     # sorted 0.01, 0.03, 0.04, 0.5 times 4, 3, 2, 1, then made monotone
     assert adjusted == pytest.approx([0.04, 0.09, 0.09, 0.5])
+
+
+def test_holm_adjustment_by_hand():
+    # sorted 0.01, 0.03, 0.04: ×3 = 0.03, ×2 = 0.06, ×1 = 0.04 → kept monotone at 0.06
+    assert bench.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert bench.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+
+
+def test_a_verdict_that_welch_calls_beats_ties_after_holm():
+    cd = _cell("cd", [0.10, 0.12, 0.11, 0.13, 0.10])
+    near = _cell("a", [0.08, 0.10, 0.09, 0.11, 0.09])  # Welch p 0.049 on its own
+    others = [_cell(m, [0.11, 0.12, 0.11, 0.12, 0.11]) for m in "bcd"]
+    cells = [cd, near, *others]
+    bench.compare_with_cd(cells)
+    assert near.p_value < 0.05 <= near.p_holm and near.verdict == "ties"
+
+
+def test_the_cli_lists_the_presets_of_the_bench():
+    from febm.dynamics.commands.cli import PRESETS
+
+    assert list(PRESETS) == list(bench.PRESETS) and bench.DEFAULT_PRESET in bench.PRESETS
+    assert bench.PRESETS["under-trained"].config() == bench.Toy2DConfig()  # the earlier default, unchanged

@@ -165,15 +165,15 @@ def _cmd_toy2d(args) -> int:
 
 def _cmd_bench(args) -> int:
     from ..training import bench
-    from ..training.toy2d_training import Toy2DConfig
 
     methods = None if args.methods == "all" else arg.once_each(args.methods.split(","), "--methods")
     datasets = arg.once_each(args.datasets, "the list of datasets") or list(bench.DATASETS)
-    report = bench.run(datasets, methods, seeds=args.seeds, budget=args.budget * 1e6, tune=args.tune,
-                       config=Toy2DConfig(device=args.device, critic=args.critic_form, link_clip=args.link_clip,
-                                          **_network_config(args)),
-                       seed=args.seed,
-                       progress=not args.json)
+    preset = bench.PRESETS[args.preset]
+    budget = preset.budget if args.budget is None else args.budget * 1e6
+    config = preset.config(device=args.device, critic=args.critic_form, link_clip=args.link_clip,
+                           **{k: v for k, v in _network_config(args).items() if v is not None})
+    report = bench.run(datasets, methods, seeds=args.seeds, budget=budget, tune=args.tune, config=config,
+                       tuning=preset.tuning, seed=args.seed, progress=not args.json)
     if args.plot:
         import json
 
@@ -205,6 +205,16 @@ def _cmd_figures(args) -> int:
                               progress=not args.json), args)
 
 
+# the bench's presets, spelt out so that --help need not import torch (a test keeps them in step with
+# `training.bench.PRESETS`): what each is, and its cost on this project's 2-core machine
+PRESETS = {
+    "cpu-exact": "exact grid samples, 2-32-32-1 tanh, lr 1e-2, where CD learns 8 Gaussians and moons; about 2 min "
+                 "a toy for cd and one f at 5 seeds",
+    "under-trained": "Langevin chains, 2-32-32-1 tanh, lr 2e-3, 6 M evaluations, where no method learns 25 "
+                     "Gaussians or rings; about 1 min a toy for cd and one f",
+    "gpu-exact": "exact samples from a 160x160 grid, 2-128-128-1 SiLU, 60 M evaluations; meant for a GPU (hours "
+                 "a toy on 2 CPU cores)",
+}
 GENERATOR_HELP = 'a catalog name, alpha=VALUE, or an expression such as "(t-1)*log(t)"'
 # the registered set-ups, spelt out so that --help need not import torch (a test keeps it in step)
 MODELS = ("gaussian-1d", "gaussian-1d-natural", "gaussian-2d", "expfam-finite", "shifted-linear", "gauge",
@@ -225,25 +235,32 @@ def _deadline(p) -> None:
                         "skipped, then gives up with one line)")
 
 
-def _network_and_sampler(p) -> None:
-    """The 2-D commands' network and sampler (docs/bench.md's operating-point pilot varies these)."""
-    p.add_argument("--sampler", choices=["langevin", "grid"], default="langevin",
-                   help="model samples: langevin (persistent chains, default) or grid (exact draws of exp(-E) "
-                        "normalized on a grid over the box: CD becomes exact maximum likelihood)")
-    p.add_argument("--sampler-grid", type=arg.count(8, 1024), default=64, metavar="N",
-                   help="the grid sampler's cells per side (default 64)")
-    p.add_argument("--hidden", type=arg.hidden, default=(32, 32), metavar="W,W",
-                   help="hidden widths of the energy and critic networks (default 32,32)")
-    p.add_argument("--activation", choices=["tanh", "silu"], default="tanh",
-                   help="hidden activation of both networks (default tanh)")
+def _network_and_sampler(p, preset: bool = False) -> None:
+    """The 2-D commands' network and sampler (docs/bench.md's operating-point pilot varies these);
+    with ``preset``, an option not given takes the preset's value."""
+    default = (lambda value, text: (None, "the preset's")) if preset else (lambda value, text: (value, text))
+    sampler, sampler_text = default("langevin", "langevin")
+    p.add_argument("--sampler", choices=["langevin", "grid"], default=sampler,
+                   help="model samples: langevin (persistent chains) or grid (exact draws of exp(-E) normalized "
+                        f"on a grid over the box: CD becomes exact maximum likelihood); default {sampler_text}")
+    cells, cells_text = default(64, "64")
+    p.add_argument("--sampler-grid", type=arg.count(8, 1024), default=cells, metavar="N",
+                   help=f"the grid sampler's cells per side (default {cells_text})")
+    hidden, hidden_text = default((32, 32), "32,32")
+    p.add_argument("--hidden", type=arg.hidden, default=hidden, metavar="W,W",
+                   help=f"hidden widths of the energy and critic networks (default {hidden_text})")
+    activation, activation_text = default("tanh", "tanh")
+    p.add_argument("--activation", choices=["tanh", "silu"], default=activation,
+                   help=f"hidden activation of both networks (default {activation_text})")
     p.add_argument("--compile", action="store_true",
                    help="the Langevin energy gradient through torch.compile (docs/bench.md: 2.4x faster a call, "
                         "1.14x on a 6 M bench cell with its cold compile); it rounds differently, so runs differ")
 
 
 def _network_config(args) -> dict:
-    return {"sampler": args.sampler, "sampler_grid": args.sampler_grid, "sizes": (2, *args.hidden, 1),
-            "activation": args.activation, "compile": args.compile}
+    return {"sampler": args.sampler, "sampler_grid": args.sampler_grid,
+            "sizes": None if args.hidden is None else (2, *args.hidden, 1), "activation": args.activation,
+            "compile": args.compile}
 
 
 def _link_clip(p) -> None:
@@ -401,16 +418,18 @@ def _add_bench(sub) -> None:
                    help="comma-separated divergences and cd, or all (default): cd and every catalog "
                         "divergence with f''(1) > 0")
     p.add_argument("--seeds", type=arg.count(2, 1000), default=5, help="seeds per method (default 5)")
-    p.add_argument("--budget", type=arg.budget, default=6.0,
-                   help="millions of gradient evaluations per run (default 6: about 940 f-EBM steps; the "
-                        "full benchmark, meant for a GPU: 60)")
+    p.add_argument("--preset", choices=list(PRESETS), default="cpu-exact",
+                   help="a named operating point (default cpu-exact): " + "; ".join(
+                       f"{name}: {text}" for name, text in PRESETS.items()) + ". Options given beside it win")
+    p.add_argument("--budget", type=arg.budget, default=None,
+                   help="millions of gradient evaluations per run (default: the preset's)")
     p.add_argument("--tune", action="store_true",
                    help="first pick each method's lr and critic ratio from a 3 x 2 grid on a validation seed")
     p.add_argument("--critic-form", choices=["free", "residual"], default="free",
                    help="free: H is its own network (default); residual: H = -E + R with R starting at 0")
     p.add_argument("--device", type=arg.device, default="auto", help="auto, cpu or cuda (default auto)")
     _link_clip(p)
-    _network_and_sampler(p)
+    _network_and_sampler(p, preset=True)
     _common(p, "master seed")
     p.add_argument("--plot", metavar="DIR", type=arg.output_dir,
                    help="write the learning curves and the results as JSON here")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 
 from ...toy_models import toy2d
@@ -25,6 +25,38 @@ from .toy2d_training import Run, Toy2DConfig, all_methods, train_batch
 DATASETS = ("8gaussians", "25gaussians", "moons", "rings")
 TUNING = tuple((lr, ratio) for lr in (1e-3, 2e-3, 4e-3) for ratio in (2.0, 5.0))  # (lr, η_ω/η_θ)
 SCORES = ("js", "kl", "nll", "mode_coverage", "high_quality")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named operating point of the bench: the trainer's settings over `Toy2DConfig`'s defaults, the
+    budget per run (gradient evaluations), the tuning grid of (lr, ratio), and what it costs."""
+
+    description: str
+    settings: tuple  # (field, value) pairs
+    budget: float
+    tuning: tuple
+    cost: str  # measured on this project's 2-core machine (docs/bench.md)
+
+    def config(self, **overrides) -> Toy2DConfig:
+        return replace(Toy2DConfig(), **{**dict(self.settings), **overrides})
+
+
+PRESETS = {
+    # where CD learns 8 Gaussians and moons on a CPU (studies/cpu_verdict.py's pilot): exact grid samples
+    "cpu-exact": Preset("exact samples from a 64² grid, 2-32-32-1 tanh, lr 1e-2, batch 256",
+                        (("sampler", "grid"), ("sampler_grid", 64), ("lr", 1e-2), ("batch", 256)),
+                        27.6e6, tuple((lr, r) for lr in (5e-3, 1e-2, 2e-2) for r in (2.0, 5.0)),
+                        "about 2 min a toy for cd and one f at 5 seeds, 2 cores"),
+    # the earlier default, where no method learns 25 Gaussians or rings (docs/bench.md's 6 M table)
+    "under-trained": Preset("Langevin chains, 2-32-32-1 tanh, lr 2e-3, 6 M evaluations", (), 6e6, TUNING,
+                            "about 1 min a toy for cd and one f at 5 seeds, 2 cores"),
+    # the GPU pilot's exact arm (docs/bench.md), where CD learns all four toys
+    "gpu-exact": Preset("exact samples from a 160² grid, 2-128-128-1 SiLU, lr 2e-3",
+                        (("sampler", "grid"), ("sampler_grid", 160), ("sizes", (2, 128, 128, 1)),
+                         ("activation", "silu")), 60e6, TUNING, "meant for a GPU: hours a toy on 2 CPU cores"),
+}
+DEFAULT_PRESET = "cpu-exact"
 CURVE_POINTS = 10
 
 
@@ -79,8 +111,9 @@ class Cell:
     failed: int  # runs that stopped being finite
     summary: dict  # score name -> Interval
     curve: list[dict]  # {"evaluations", "js": Interval}
-    verdict: Comparison | None = None  # against CD; None for CD itself
-    p_value: float | None = None
+    verdict: Comparison | None = None  # against CD, at Holm-adjusted p < 0.05; None for CD itself
+    p_value: float | None = None  # Welch's test against CD
+    p_holm: float | None = None  # p_value after Holm's correction over the report's comparisons
 
 
 @dataclass
@@ -116,7 +149,7 @@ class BenchReport(Report):
         tuned = ", tuned on a validation seed" if p["tuned"] else ""
         lines = [f"bench toy2d on {self.device}: {p['seeds']} seeds, budget {p['budget']:.3g} gradient "
                  f"evaluations per run, {self.elapsed_s:.0f} s{tuned}",
-                 "  mean ± 95% CI over seeds; vs CD: Welch's t-test on JS at p < 0.05"]
+                 "  mean ± 95% CI over seeds; vs CD: Welch's t-test on JS, Holm-adjusted p < 0.05"]
         for dataset in dict.fromkeys(c.dataset for c in self.cells):
             lines.append(f"{dataset}:")
             lines.append(f"  {'method':18} {'lr':>7} {'ratio':>5} {'steps':>6} {'JS':>13} {'NLL':>13} "
@@ -124,8 +157,8 @@ class BenchReport(Report):
             for c in (c for c in self.cells if c.dataset == dataset):
                 s = c.summary
                 vs = c.verdict or ""
-                if c.p_value is not None:
-                    vs += f" (p {c.p_value:.2g})"
+                if c.p_holm is not None:
+                    vs += f" (p {c.p_value:.2g}, Holm {c.p_holm:.2g})"
                 lines.append(f"  {c.method:18} {c.lr:7.0e} {c.critic_lr_ratio:5.1f} {c.steps:6d} "
                              f"{s['js'].text():>13} {s['nll'].text(2):>13} {s['mode_coverage'].text(2):>11} "
                              f"{s['high_quality'].text(2):>11} {c.failed:>6}  {vs}")
@@ -157,32 +190,37 @@ def check_inputs(datasets, methods) -> None:
             raise InputError(f"{m} has no curvature at 1 (f''(1) = 0 or a kink): f-EBM has no linear restoring force")
 
 
-def run(datasets=DATASETS, methods=None, seeds: int = 5, budget: float = 6e6, tune: bool = False,
-        config: Toy2DConfig | None = None, seed: int = 0, progress: bool = True) -> BenchReport:
-    """The benchmark: per dataset, optional tuning on a validation seed, then methods × seeds in one
-    batch. Bad datasets or methods raise before anything trains."""
+def run(datasets=DATASETS, methods=None, seeds: int = 5, budget: float | None = None, tune: bool = False,
+        config: Toy2DConfig | None = None, seed: int = 0, progress: bool = True, tuning=None) -> BenchReport:
+    """The benchmark: per dataset, optional tuning on a validation seed (over ``tuning``, (lr, ratio)
+    pairs), then methods × seeds in one batch. ``config`` and ``budget`` default to the `DEFAULT_PRESET`'s,
+    and ``tuning`` to its grid (to `TUNING` beside a given ``config``). Bad datasets or methods raise
+    before anything trains."""
     check_inputs(datasets, methods)
     methods = list(methods or all_methods())
-    config = config or Toy2DConfig()
+    preset = PRESETS[DEFAULT_PRESET]
+    budget = preset.budget if budget is None else budget
+    tuning = tuple(tuning or (preset.tuning if config is None else TUNING))
+    config = config or preset.config()
     t0 = time.perf_counter()
     cells = []
     for dataset in datasets:
-        settings = (_tune(dataset, methods, budget, config, seed, progress) if tune
+        settings = (_tune(dataset, methods, budget, config, seed, progress, tuning) if tune
                     else {m: (config.lr, config.critic_lr_ratio) for m in methods})
         cells += _measure(dataset, methods, settings, seeds, budget, config, seed, progress)
-    _compare_with_cd(cells)
+    compare_with_cd(cells)
     protocol = {"datasets": list(datasets), "methods": methods, "seeds": seeds, "budget": budget, "tuned": tune,
                 "critic": config.critic,
-                "tuning_grid": [list(s) for s in TUNING] if tune else None, "master_seed": seed,
+                "tuning_grid": [list(s) for s in tuning] if tune else None, "master_seed": seed,
                 "config": jsonable({k: v for k, v in asdict(config).items() if k not in ("dtype", "device")}),
                 "step_cost": {m: asdict(step_cost(m, config)) for m in ("cd", "f-EBM")}}
     return BenchReport(cells, protocol, time.perf_counter() - t0, str(devices.select(config.device)))
 
 
-def _tune(dataset, methods, budget, config, seed, progress) -> dict:
-    """Per method, the (lr, ratio) of `TUNING` with the lowest final JS on the validation seed."""
+def _tune(dataset, methods, budget, config, seed, progress, tuning=TUNING) -> dict:
+    """Per method, the (lr, ratio) of ``tuning`` with the lowest final JS on the validation seed."""
     runs = [Run(m, f"bench/{dataset}/{m}/validation", lr, ratio, steps_within(budget, m, config))
-            for m in methods for lr, ratio in TUNING]
+            for m in methods for lr, ratio in tuning]
     out = train_batch(dataset, runs, config, seed, progress=progress)
     scores = score_runs(toy2d(dataset), out.theta, out.chains, config)
     best = {}
@@ -217,8 +255,9 @@ def _measure(dataset, methods, settings, seeds, budget, config, seed, progress) 
     return cells
 
 
-def _compare_with_cd(cells) -> None:
-    """Each f's final JS against CD's on the same dataset: Welch's t-test, two-sided, p < 0.05."""
+def compare_with_cd(cells) -> None:
+    """Each f's final JS against CD's on the same dataset: Welch's t-test, two-sided, then Holm's
+    correction over all the comparisons in ``cells``; the verdict at adjusted p < 0.05."""
     from scipy.stats import ttest_ind
 
     cd = {c.dataset: c for c in cells if c.method == "cd"}
@@ -232,9 +271,23 @@ def _compare_with_cd(cells) -> None:
             continue
         p = float(ttest_ind(a, b, equal_var=False).pvalue)
         c.p_value = p if math.isfinite(p) else 1.0
-        mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
-        c.verdict = (Comparison.TIES if not c.p_value < 0.05 else
+    tested = [c for c in cells if c.p_value is not None and c.method != "cd"]
+    for c, adjusted in zip(tested, holm([c.p_value for c in tested])):
+        base = cd[c.dataset]
+        c.p_holm = adjusted
+        mean_a, mean_b = (sum(s.js for s in x.seeds) / len(x.seeds) for x in (c, base))
+        c.verdict = (Comparison.TIES if not adjusted < 0.05 else
                      Comparison.BEATS if mean_a < mean_b else Comparison.LOSES)
+
+
+def holm(p_values) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values, in input order."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * len(p_values), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
 
 
 HIGHLIGHT = 3  # f drawn in colour per panel: the best by final JS; the others are thin grey lines

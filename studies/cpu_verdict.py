@@ -1,0 +1,189 @@
+"""f-EBM against CD where CD learns, on CPU: 8 Gaussians and moons with exact grid samples.
+
+The exact arm (`Toy2DConfig(sampler="grid")`) draws model samples from exp(−E) normalized on a grid
+over the box, so CD is exact maximum likelihood on that grid and every method meets exact model
+samples: the comparison is between objectives, not samplers.
+
+1. ``pilot``: CD alone, 2 seeds, under each of `CANDIDATES` (fixed before any was run), with a
+   learning curve; the cheapest candidate (time a step) at which CD meets `JS_TARGET` and
+   `NLL_MARGIN` on both toys becomes the ``cpu-exact`` preset of ``febm bench``.
+2. ``resolution``: what the grid's cells cost the data: each component widened by a uniform jitter
+   inside a cell (sd → √(sd² + w²/12)), as a grid-sampled model sees it; the JS of that to p.
+3. ``run``: the verdict at the preset (`febm.dynamics.training.bench.run` with ``tune``): CD and
+   `METHODS`, 5 seeds, each method's (lr, ratio) picked on a validation seed, equal counted budgets;
+   Welch's test against CD with Holm's correction over the table.
+
+    python -m studies cpu_verdict pilot OUT.json DATASET [CANDIDATE ...]
+    python -m studies cpu_verdict resolution OUT.json
+    python -m studies cpu_verdict run OUT.json DATASET
+    python -m studies cpu_verdict merge OUT.json PART.json ...
+    python -m studies cpu_verdict pilot-table OUT.json ...   # the pilot's table for docs/bench.md
+    python -m studies cpu_verdict table OUT.json             # the verdict's table
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import torch
+
+from febm.dynamics.training import bench
+from febm.dynamics.training.toy2d_scoring import held_out_data
+from febm.dynamics.training.toy2d_training import Run, Toy2DConfig, train_batch
+from febm.threads import limit_threads
+from febm.toy_models.toy2d import Mixture2D, toy2d
+from studies import concatenate, load, verb, write
+
+DESCRIPTION = "f-EBM against CD where CD learns on CPU: exact grid samples on 8 Gaussians and moons, tuned, Holm"
+
+DATASETS = ("8gaussians", "moons")
+METHODS = ["cd", "kl", "reverse_kl", "jensen_shannon", "squared_hellinger", "alpha=-0.5"]
+JS_TARGET, NLL_MARGIN = 0.05, 0.15
+PILOT_SEEDS, PILOT_STEPS, PILOT_RECORDS = 2, 6000, 12
+EXACT = {"sampler": "grid", "sampler_grid": 64, "batch": 256}
+CANDIDATES = {  # (network, lr) under the exact arm; fixed before the pilot ran
+    "32-tanh-lr5e-3": {**EXACT, "sizes": (2, 32, 32, 1), "lr": 5e-3},
+    "32-tanh-lr1e-2": {**EXACT, "sizes": (2, 32, 32, 1), "lr": 1e-2},
+    "64-tanh-lr5e-3": {**EXACT, "sizes": (2, 64, 64, 1), "lr": 5e-3},
+    "64-silu-lr5e-3": {**EXACT, "sizes": (2, 64, 64, 1), "activation": "silu", "lr": 5e-3},
+    "32-tanh-lr1e-2-grid96": {**EXACT, "sizes": (2, 32, 32, 1), "lr": 1e-2, "sampler_grid": 96},
+}
+
+
+def data_nll(dataset: str) -> float:
+    """The data's own held-out NLL (nats): the floor a model's NLL is measured against."""
+    data = toy2d(dataset)
+    return float(-data.log_prob(held_out_data(data).to(torch.float64)).mean())
+
+
+def pilot(out: str, dataset: str, names) -> None:
+    limit_threads(1)
+    result = {"dataset": dataset, "data_nll": data_nll(dataset), "seeds": PILOT_SEEDS, "steps": PILOT_STEPS,
+              "js_target": JS_TARGET, "nll_margin": NLL_MARGIN, "candidates": {}}
+    for name in names or CANDIDATES:
+        config = replace(Toy2DConfig(), steps=PILOT_STEPS, **CANDIDATES[name])
+        runs = [Run("cd", f"pilot/{dataset}/cd/{s}", config.lr, config.critic_lr_ratio, PILOT_STEPS)
+                for s in range(PILOT_SEEDS)]
+        t0 = time.perf_counter()
+        out_ = train_batch(dataset, runs, config, seed=0, curve_every=PILOT_STEPS // PILOT_RECORDS)
+        elapsed = time.perf_counter() - t0
+        result["candidates"][name] = {
+            "config": {k: list(v) if isinstance(v, tuple) else v for k, v in CANDIDATES[name].items()},
+            "seconds_per_run_step": elapsed / (PILOT_STEPS * PILOT_SEEDS),
+            "curve": [{"step": step, "js": [s.js for s in sc], "nll": [s.nll for s in sc]} for step, sc in out_.curves],
+            "status": [str(s) for s in out_.status]}
+    write(out, result)
+
+
+def meets(candidate: dict, nll_floor: float) -> bool:
+    """CD's mean final JS ≤ `JS_TARGET` and mean NLL within `NLL_MARGIN` of the data's."""
+    last = candidate["curve"][-1]
+    js, nll = _mean(last["js"]), _mean(last["nll"])
+    return js is not None and js <= JS_TARGET and nll is not None and nll - nll_floor <= NLL_MARGIN
+
+
+def first_meeting(candidate: dict, nll_floor: float) -> int | None:
+    """The first recorded step at which CD's mean meets both targets."""
+    for point in candidate["curve"]:
+        if meets({"curve": [point]}, nll_floor):
+            return point["step"]
+    return None
+
+
+def _mean(xs):
+    xs = [x for x in xs if x is not None and math.isfinite(x)]
+    return sum(xs) / len(xs) if xs else None
+
+
+def pilot_table(paths) -> str:
+    """Per candidate and toy: CD's final JS and NLL above the data's, the first step meeting both
+    targets, the change over the last 20%, and the time a run-step."""
+    lines = ["| candidate | toy | CD JS | CD NLL − data | meets both at step | last 20% | ms a run-step |",
+             "|---|---|---|---|---|---|---|"]
+    for path in paths:
+        d = load(path)
+        for name, c in d["candidates"].items():
+            last, before = c["curve"][-1], c["curve"][round(0.8 * (len(c["curve"]) - 1))]
+            js, nll = _mean(last["js"]), _mean(last["nll"])
+            change = js / _mean(before["js"]) - 1
+            at = first_meeting(c, d["data_nll"])
+            ms = 1e3 * c["seconds_per_run_step"]
+            lines.append(f"| {name} | {d['dataset']} | {js:.3f} | {nll - d['data_nll']:.2f} | "
+                         f"{'—' if at is None else f'{at:,}'} | {change:+.0%} | {ms:.2f} |")
+    return "\n".join(lines)
+
+
+def resolution(out: str) -> None:
+    """JS between each toy's p and p with every component widened by a grid cell's uniform jitter."""
+    from febm.dynamics.training.toy2d_scoring import _grid
+
+    result = {}
+    for dataset in DATASETS:
+        for cells in (64, 96, 128):
+            data = toy2d(dataset)
+            w = 2 * Toy2DConfig().box / cells
+            wide = Mixture2D(dataset, data.centers, math.sqrt(data.sd**2 + w**2 / 12))
+            xy, log_p, _ = _grid(dataset, Toy2DConfig().box, 160)
+            log_q = wide.log_prob(xy)
+            log_q = log_q - torch.logsumexp(log_q, 0)
+            p, q = log_p.exp(), log_q.exp()
+            m = (0.5 * (p + q)).log()
+            js = float(0.5 * (p * (log_p - m)).sum() + 0.5 * (q * (log_q - m)).sum())
+            result[f"{dataset}/{cells}"] = {"cell_width": w, "sd": data.sd, "js": js}
+    write(out, result)
+
+
+def run(out: str, dataset: str) -> None:
+    limit_threads(1)
+    preset = bench.PRESETS["cpu-exact"]
+    report = bench.run([dataset], METHODS, seeds=5, budget=preset.budget, tune=True, config=preset.config(),
+                       tuning=preset.tuning, seed=0, progress=False)
+    write(out, report.to_json())
+
+
+def merge(out: str, parts) -> None:
+    concatenate(parts, "cells", same=("protocol.methods", "protocol.budget"))
+    reports = [bench.BenchReport.from_json(load(p)) for p in parts]
+    first = reports[0]
+    first.cells = [c for r in reports for c in r.cells]
+    bench.compare_with_cd(first.cells)  # Holm's correction over the merged table
+    first.protocol["datasets"] = [d for r in reports for d in r.protocol["datasets"]]
+    first.elapsed_s = sum(r.elapsed_s for r in reports)
+    write(out, first.to_json())
+
+
+def table(path: str) -> str:
+    """Final JS and NLL per toy and method (mean ± 95% CI), the tuned setting, CD's last-20% change,
+    and the verdict against CD after Holm's correction."""
+    report = bench.BenchReport.from_json(load(path))
+    lines = ["| toy | method | lr, ratio | steps | JS | NLL − data | last 20% | vs CD (Holm p) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for c in report.cells:
+        floor = data_nll(c.dataset)
+        nll = c.summary["nll"]
+        change = _last_fifth(c.curve)
+        vs = "—" if c.verdict is None else f"{c.verdict} ({c.p_holm:.2g})"
+        lines.append(f"| {c.dataset} | {c.method} | {c.lr:g}, {c.critic_lr_ratio:g} | {c.steps:,} | "
+                     f"{c.summary['js'].text()} | {'n/a' if nll.mean is None else f'{nll.mean - floor:.2f}'} | "
+                     f"{change:+.0%} | {vs} |")
+    return "\n".join(lines)
+
+
+def _last_fifth(curve) -> float:
+    end = curve[-1]["evaluations"]
+    before = min(curve, key=lambda p: abs(p["evaluations"] - 0.8 * end))
+    return curve[-1]["js"].mean / before["js"].mean - 1
+
+
+def commands(verbs) -> None:
+    verb(verbs, "pilot", pilot, "CD under each candidate operating point on one toy", "out", "dataset",
+         ("names", {"nargs": "*"}), writes="out")
+    verb(verbs, "resolution", resolution, "the data widened by a grid cell's jitter, its JS to p", "out",
+         writes="out")
+    verb(verbs, "run", run, "the verdict at the cpu-exact preset on one toy", "out", "dataset", writes="out")
+    verb(verbs, "merge", merge, "the toys in one file, Holm's correction over all", "out", ("parts", {"nargs": "+"}),
+         writes="out")
+    verb(verbs, "pilot-table", pilot_table, "the pilot's table", ("paths", {"nargs": "+"}))
+    verb(verbs, "table", table, "the verdict's table", "path")

@@ -1,0 +1,110 @@
+"""The trained atlas on a 2-D toy (`training.toy2d_cells`): the noise-free arm, the death chance, the
+arm's dispatch, and seeded cells."""
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from febm.divergences import resolve
+from febm.dynamics.commands.cli import main
+from febm.dynamics.training import toy2d_cells
+from febm.dynamics.training.arms import GaussianArm, cell_arm
+from febm.dynamics.training.cells import OperatingPoint
+from febm.dynamics.training.surrogate import febm_surrogate, inverse_curvature
+from febm.dynamics.training.toy2d_training import Run, Toy2DConfig, _exact_points, _gradients
+from febm.errors import InputError
+from febm.toy_models import mlp, toy2d, with_critic
+
+SMALL = Toy2DConfig(sizes=(2, 8, 8, 1), sampler_grid=24, data_nodes=3)
+
+
+def test_uniform_weights_are_the_sample_mean():
+    g, h = resolve("kl").function("g", "torch"), resolve("kl").function("h", "torch")
+    r_p, r_q, e_q = torch.randn(3, 7, dtype=torch.float64).unbind()
+    w = torch.full((7,), 1 / 7, dtype=torch.float64)
+    assert torch.allclose(febm_surrogate(g, h, r_p, r_q, e_q), febm_surrogate(g, h, r_p, r_q, e_q, w, w))
+
+
+@pytest.mark.parametrize("method", ["cd", "jensen_shannon"])
+def test_the_noise_free_arm_is_the_mean_of_the_sampled_arm(method):
+    """Both players' exact-expectation gradients against the mean of many sampled ones: data drawn from
+    p, model points from the grid's law at its cell centres (the law the exact arm sums over)."""
+    data, config = toy2d("moons"), replace(SMALL, dtype=torch.float64)
+    kw = {"dtype": torch.float64}
+    gen = torch.Generator().manual_seed(0)
+    theta, omega = (mlp.init_batched(1, config.sizes, gen, **kw) for _ in range(2))
+    d = None if method == "cd" else resolve(method)
+    links = {} if d is None else {method: ((d.function("g", "torch"), d.function("h", "torch")), inverse_curvature(d))}
+    x_p, x_q, w_p = _exact_points(data, config, 1, kw)
+    exact = _gradients(theta, omega, x_p, x_q, [method], links, config, w_p)
+    with torch.no_grad():
+        w_q = torch.softmax(-mlp.forward_batched(theta, x_q, config.sizes, config.activation)[0], 0)
+    n = 200_000
+    xp = data.sample(n, gen, dtype=torch.float64)[None]
+    xq = x_q[0, torch.multinomial(w_q, n, replacement=True, generator=gen)][None]
+    sampled = _gradients(theta, omega, xp, xq, [method], links, replace(config, batch=n))
+    for a, b in zip(exact, sampled):
+        if a.abs().max() == 0:  # CD's critic: no gradient
+            assert b.abs().max() == 0
+            continue
+        assert (a - b).norm() < 0.05 * a.norm()
+
+
+def _state(r_shift: float):
+    """θ and ω of small networks with the critic's output shifted by ``r_shift`` (its last bias)."""
+    gen = torch.Generator().manual_seed(1)
+    theta, omega = (mlp.init_batched(1, SMALL.sizes, gen) for _ in range(2))
+    omega[0, -1] += r_shift
+    return theta, omega
+
+
+def test_death_chance_is_zero_for_finite_links_and_one_where_float32_overflows():
+    d = resolve("kl")
+    links = (d.function("g", "torch"), d.function("h", "torch"))  # h(u) = e^u: overflows float32 past u ≈ 88.7
+    data = toy2d("moons")
+    calm = toy2d_cells.step_death(links, data, SMALL, *_state(0.0), [1, 100])
+    assert calm == {1: [0.0], 100: [0.0]}
+    hot = toy2d_cells.step_death(links, data, SMALL, *_state(200.0), [1, 100])
+    assert hot[1][0] == pytest.approx(1.0) and hot[100][0] == pytest.approx(1.0)
+
+
+def test_death_chance_grows_with_the_batch_as_one_minus_a_power():
+    d = resolve("kl")
+    links = (d.function("g", "torch"), d.function("h", "torch"))
+    theta, omega = _state(0.0)
+    omega[0, -1] = 88.0  # r = H + E straddles the overflow on part of the grid
+    chances = toy2d_cells.step_death(links, toy2d("moons"), SMALL, theta, omega, [1, 10])
+    p1 = chances[1][0]
+    assert 0 < p1 < 1
+    assert chances[10][0] == pytest.approx(1 - (1 - p1) ** 10, rel=1e-9)
+
+
+def test_the_cells_arm_follows_the_set_up():
+    assert isinstance(cell_arm(with_critic("paper-1d", "mlp:4")), GaussianArm)
+    arm = cell_arm(with_critic("toy2d-moons", "mlp:32,32"))
+    assert isinstance(arm, toy2d_cells.ToyArm) and arm.dataset == "moons" and arm.config.sizes == (2, 32, 32, 1)
+    with pytest.raises(InputError, match="of the energy's shape"):
+        cell_arm(with_critic("toy2d-moons", "mlp:16"))
+
+
+def test_a_toy_cell_is_seeded_and_its_runs_do_not_depend_on_each_other():
+    arm = toy2d_cells.ToyArm("moons", SMALL)
+    point = OperatingPoint(1e-2, 16, 20)
+    a = toy2d_cells.measure("kl", arm, point, seeds=2)
+    b = toy2d_cells.measure("kl", arm, point, seeds=3)
+    assert a.runs["final_error"] == b.runs["final_error"][:2]
+    predicted = toy2d_cells.predict("kl", arm, 1e-2, 20, [16, 64])
+    assert set(predicted) == {16, 64}
+    assert all(o.dead_fraction == 0.0 and o.cls == "slow" for o in predicted.values())
+
+
+def test_atlas_on_a_toy_json(capsys):
+    code = main(["atlas", "kl", "--model", "toy2d-moons", "--critic", "mlp:32,32", "--lr", "0.01", "--batch", "32",
+                 "--steps", "20", "--measure", "2", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["settings"]["error"] == "grid Jensen–Shannon"
+    row = out["rows"][0]
+    assert row["eta_max"] is None and row["rest"].startswith("not computed")
+    assert {"class", "time_to_0.05", "dead_fraction", "final_error"} <= set(row["measured"])
