@@ -16,10 +16,12 @@ with its verdict against CD in the JS table; the last column counts beats / ties
 """
 
 from collections import Counter
+from pathlib import Path
 
 from studies import concatenate, load, verb, write_report
 from studies.readings import reads
 
+FIGURES_DIR = Path(__file__).resolve().parent.parent / "docs" / "figures"
 DESCRIPTION = "bench.md's tables, bullets and readings from the bench's results; merge parts; redraw the curves"
 
 
@@ -129,7 +131,11 @@ def _cells(path) -> dict:
 
 def zero_forcing_modes(path) -> str:
     """The span of the zero-forcing f's mode coverage at 6 M, as percentages ("39–71%")."""
-    modes = [c["summary"]["mode_coverage"]["mean"] for c in _cells(path).values() if c["method"] in ZERO_FORCING]
+    return zero_forcing_modes_of(load(path))
+
+
+def zero_forcing_modes_of(d: dict) -> str:
+    modes = [c["summary"]["mode_coverage"]["mean"] for c in d["cells"] if c["method"] in ZERO_FORCING]
     return f"{min(modes):.0%}".rstrip("%") + "–" + f"{max(modes):.0%}"
 
 
@@ -177,16 +183,97 @@ def _verdicts(d: dict) -> dict:
     return out
 
 
+def _by(d: dict) -> dict:
+    return {(c["dataset"], c["method"]): c for c in d["cells"]}
+
+
+def _js(c: dict) -> float:
+    return c["summary"]["js"]["mean"]
+
+
 @reads("figures/bench-toy2d.json")
 def bench_short(d: dict) -> dict:
-    """f-EBM against CD at the 6 M budget: verdicts of every f-EBM cell."""
-    return _verdicts(d)
+    """f-EBM against CD at the 6 M budget: verdicts of every f-EBM cell, the run's size and cost per
+    step, the data's own NLL, and how far behind CD the best f on 8 Gaussians trail."""
+    from studies.operating_point import data_nll
+
+    out = _verdicts(d)
+    by = _by(d)
+    protocol = d["protocol"]
+    config, cost = protocol["config"], protocol["step_cost"]
+    assert cost["cd"]["energy"] == (config["langevin_steps"] + 1) * config["chains"] + 2 * config["batch"]
+    best = sorted(_js(by["8gaussians", m]) for m in BOUNDED)[:2]
+    curve = [(p["evaluations"] / 1e6, p["js"]["mean"]) for p in by["8gaussians", "cd"]["curve"]]
+    crossing = next(e0 + (e1 - e0) * (j0 - best[1]) / (j0 - j1)
+                    for (e0, j0), (e1, j1) in zip(curve, curve[1:]) if j0 >= best[1] > j1)
+    out.update({
+        "runs": sum(len(c["seeds"]) for c in d["cells"]),
+        "minutes": d["elapsed_s"] / 60,
+        "sampler_evaluations": config["langevin_steps"] + 1,
+        "chains": config["chains"],
+        "cd_per_step": cost["cd"]["energy"],
+        "febm_per_step": sum(cost["f-EBM"].values()),
+        "best_8g_low": best[0],
+        "best_8g_high": best[1],
+        "cd_had_at": round(crossing * 2) / 2,  # M evaluations, to the nearest half
+        "modes": zero_forcing_modes_of(d),
+        **{f"data_nll_{name}": data_nll(name) for name in ("8gaussians", "25gaussians", "moons", "rings")},
+    })
+    return out
 
 
 @reads("figures/bench-toy2d-long.json")
 def bench_long(d: dict) -> dict:
-    """The 30 M run: CD, KL and Jensen–Shannon; verdicts per dataset."""
-    return _verdicts(d)
+    """The 30 M run: CD, KL and Jensen–Shannon; verdicts per dataset, the run's size, CD's curve on
+    8 Gaussians, and the p of KL's narrow loss on moons."""
+    out = _verdicts(d)
+    by = _by(d)
+    curve = {round(p["evaluations"] / 1e6): p["js"]["mean"] for p in by["8gaussians", "cd"]["curve"]}
+    kl_moons = by["moons", "kl"]
+    assert kl_moons["verdict"] == "loses", "the prose says KL loses narrowly on moons"
+    for name in ("rings", "25gaussians"):  # "both still falling at 30 M"
+        js = [p["js"]["mean"] for p in by[name, "cd"]["curve"]]
+        assert js[-1] < js[len(js) * 4 // 5]
+    out.update({
+        "runs": sum(len(c["seeds"]) for c in d["cells"]),
+        "minutes": d["elapsed_s"] / 60,
+        "cd_steps": by["8gaussians", "cd"]["steps"],
+        "febm_steps": by["8gaussians", "kl"]["steps"],
+        "cd_8g_at_18": curve[18], "cd_8g_at_24": curve[24], "cd_8g_at_30": curve[30],
+        "kl_moons_p": kl_moons["p_value"],
+    })
+    s = lambda name, m: by[name, m]["summary"]  # noqa: E731
+    hard = [(name, m) for name in ("25gaussians", "rings") for m in ("kl", "jensen_shannon")]
+    gaps = [_js(by[k]) - _js(by[k[0], "cd"]) for k in hard]
+    assert all(by[k]["verdict"] == "loses" for k in hard), "the prose says both lose on 25 Gaussians and rings"
+    for name in ("moons", "8gaussians"):
+        out[f"cd_{name}"] = interval(s(name, "cd")["js"], 3)
+        out[f"cd_{name}_modes"] = s(name, "cd")["mode_coverage"]["mean"]
+    assert s("moons", "cd")["js"]["mean"] <= 0.05 < s("8gaussians", "cd")["js"]["mean"], \
+        "the prose says CD meets the target on moons, not on 8 Gaussians"
+    out.update({"cd_rings_js": _js(by["rings", "cd"]), "cd_25gaussians_js": _js(by["25gaussians", "cd"]),
+                "js_8gaussians": interval(s("8gaussians", "jensen_shannon")["js"], 3),
+                "hard_p_max": max(by[k]["p_value"] for k in hard), "hard_gap_low": min(gaps), "hard_gap_high": max(gaps)})
+    return out
+
+
+@reads("figures/bench-toy2d-tuned.json")
+def bench_tuned(d: dict) -> dict:
+    """The tuned run (8 Gaussians and moons): what each method chose, CD's and Jensen–Shannon's JS on
+    8 Gaussians against the untuned run, and the p of the two ties there."""
+    by = _by(d)
+    untuned = _by(load(FIGURES_DIR / "bench-toy2d.json"))
+    assert {c["lr"] for c in d["cells"]} == {0.004}, "the prose says every method chose lr 4·10⁻³"
+    assert {c["critic_lr_ratio"] for c in d["cells"]} == {2.0, 5.0}, "the prose says the ratio split between 2 and 5"
+    assert all(c["verdict"] == "loses" for (s, m), c in by.items() if s == "moons" and m != "cd"), \
+        "the prose says every f still loses on moons"
+    return {
+        "minutes_each": d["elapsed_s"] / 2 / 60,
+        "cd_8g_untuned": _js(untuned["8gaussians", "cd"]), "cd_8g": _js(by["8gaussians", "cd"]),
+        "js_8g_untuned": _js(untuned["8gaussians", "jensen_shannon"]), "js_8g": _js(by["8gaussians", "jensen_shannon"]),
+        "p_js_8g": by["8gaussians", "jensen_shannon"]["p_value"],
+        "p_hellinger_8g": by["8gaussians", "squared_hellinger"]["p_value"],
+    }
 
 
 def merge(out_json: str, out_png: str, parts) -> str:

@@ -15,6 +15,7 @@ from febm.dynamics.training import bench
 from febm.dynamics.training.toy2d_training import Toy2DConfig
 from febm.threads import limit_threads
 from studies import load, verb, write
+from studies.readings import reads
 
 DESCRIPTION = "the reference code's link clip on the zero-forcing f, with the bench's protocol beside CD"
 
@@ -72,6 +73,33 @@ def _cell(c: dict) -> str:
     hw = "" if c["js_half_width"] is None else f" ± {c['js_half_width']:.3f}"
     lost = f" ({c['failed']} of {c['seeds']} failed)" if c["failed"] else ""
     return f"{c['js_mean']:.3f}{hw}{lost}"
+
+
+@reads("link-clip.json")
+def readings(d: dict) -> dict:
+    """The cells bench.md's prose quotes: rings' χ²-family rows in both arms, the smallest Welch p,
+    the best clipped row against CD, and each arm's time."""
+    rows = {(r["dataset"], r["method"]): r for r in d["rows"]}
+    ps = sorted((r["welch_p"], r["dataset"], r["method"]) for r in d["rows"] if r["method"] != "cd")
+    clipped = {k: r["5"]["js_mean"] for k, r in rows.items() if k[1] != "cd"}
+    best = min(clipped, key=clipped.get)
+    cd = rows[best[0], "cd"]["5"]["js_mean"]
+    assert ps[0][1:] == ("rings", "neyman_chi2"), "the prose names rings, Neyman χ² as the smallest p"
+    assert ps[0][0] >= 0.05 / len(ps), "the prose says none passes a Bonferroni correction"
+    assert best == ("rings", "reverse_kl"), "the prose names rings, reverse KL as the best clipped row"
+    assert all(r["5"]["js_mean"] > rows[k[0], "cd"]["5"]["js_mean"] for k, r in rows.items() if k[1] != "cd"), \
+        "the prose says no zero-forcing f comes near CD"
+    assert all(rows[s, "cd"]["exact"]["js"] == rows[s, "cd"]["5"]["js"] for s, m in rows if m == "cd"), \
+        "the prose says CD's rows are identical in both arms"
+    return {
+        "rings_neyman_exact": rows["rings", "neyman_chi2"]["exact"]["js_mean"],
+        "rings_neyman_clip": rows["rings", "neyman_chi2"]["5"]["js_mean"],
+        "rings_alpha_exact": rows["rings", "alpha=-0.5"]["exact"]["js_mean"],
+        "rings_alpha_clip": rows["rings", "alpha=-0.5"]["5"]["js_mean"],
+        "comparisons": len(ps), "smallest_p": ps[0][0], "bonferroni": 0.05 / len(ps),
+        "best_clipped": clipped[best], "best_gap": clipped[best] - cd, "cd_there": cd,
+        "exact_s": d["elapsed_s"]["exact"], "clip_s": d["elapsed_s"]["5"],
+    }
 
 
 def commands(verbs) -> None:

@@ -12,6 +12,7 @@ from febm.dynamics.training import bench
 from febm.dynamics.training.toy2d_training import Toy2DConfig
 from febm.threads import limit_threads
 from studies import load, verb, write
+from studies.readings import reads
 
 DESCRIPTION = "the exact grid sampler against Langevin with the bench's protocol (a pilot)"
 METHODS = ["cd", "kl", "jensen_shannon", "reverse_kl"]
@@ -35,6 +36,30 @@ def table(*paths) -> str:
                + ("" if c["method"] == "cd" else f" ({c['verdict']})") for c in cells]
         lines.append(f"| {c0['dataset']} | {c0['method']} | " + " | ".join(row) + " |")
     return "\n".join(lines)
+
+
+def _arm_readings(d: dict) -> dict:
+    """One arm's JS means as ``METHOD_DATASET`` (CD and reverse KL), its time, and the verdict words the prose uses."""
+    out = {f"{c['method'].replace('_', '')}_{c['dataset']}": c["summary"]["js"]["mean"] for c in d["cells"]
+           if c["method"] in ("cd", "reverse_kl")}
+    verdicts = {(c["dataset"], c["method"]): c["verdict"] for c in d["cells"] if c["method"] != "cd"}
+    assert "beats" not in verdicts.values(), "the prose says no f beats CD in either arm"
+    assert all(verdicts[s, "jensen_shannon"] == "ties" for s in ("moons", "rings")), \
+        "the prose says JS ties CD on moons and rings in both arms"
+    out["elapsed_s"] = d["elapsed_s"]
+    return out
+
+
+@reads("sampler-langevin.json")
+def langevin(d: dict) -> dict:
+    return _arm_readings(d)
+
+
+@reads("sampler-grid.json")
+def grid(d: dict) -> dict:
+    out = _arm_readings(d)
+    assert min(v for k, v in out.items() if k.startswith("cd_")) > 0.05, "the prose says CD is nowhere near 0.05"
+    return out
 
 
 def commands(verbs) -> None:
