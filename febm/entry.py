@@ -3,7 +3,8 @@ at most one line.
 
 - Ctrl-C while Python imports febm, or after the results are written, exits 130 with one line
   (an os-level handler, installed before any heavy import). While a command runs, Ctrl-C raises
-  KeyboardInterrupt as usual, so result files are discarded whole (dynamics.files).
+  KeyboardInterrupt as usual, so result files are discarded whole (dynamics.files); SIGTERM is
+  handled as Ctrl-C is, with exit 143.
 - Output that cannot be written (a full disk, a closed pipe) is one line and exit 2.
 - On a stream that cannot encode febm's symbols (η, λ, ≤, ∞ ...) they are spelt in ASCII.
 """
@@ -31,7 +32,7 @@ _said = [INTERRUPTED]  # what a Ctrl-C handled by the os-level handler says: bef
 
 def _quit(signum, frame) -> None:
     os.write(2, f"\n{_said[0]}\n".encode())
-    os._exit(130)
+    os._exit(128 + signum)  # 130 for Ctrl-C, 143 for SIGTERM
 
 
 def _ascii_fallback(exc: UnicodeEncodeError):
@@ -62,8 +63,15 @@ def _fallback_streams() -> None:
             stream.reconfigure(errors="febm-ascii")
 
 
+def _terminate(signum, frame) -> None:
+    from febm.dynamics.files import Terminated
+
+    raise Terminated
+
+
 def main(argv=None) -> int:
     signal.signal(signal.SIGINT, _quit)  # during the imports: one line, no traceback
+    signal.signal(signal.SIGTERM, _quit)
     closed = _closed_streams()
     if closed is not None:
         return closed
@@ -72,6 +80,7 @@ def main(argv=None) -> int:
     from febm.dynamics.commands.cli import main as run
 
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the commands clean up on KeyboardInterrupt
+    signal.signal(signal.SIGTERM, _terminate)  # and on SIGTERM, as on Ctrl-C (dynamics.files.Terminated)
     try:
         code = run(argv)
         sys.stdout.flush()
@@ -85,6 +94,7 @@ def main(argv=None) -> int:
         return 2
     _said[0] = DONE
     signal.signal(signal.SIGINT, _quit)  # the results are out: a late Ctrl-C is still one line
+    signal.signal(signal.SIGTERM, _quit)
     return code
 
 

@@ -303,8 +303,7 @@ def test_an_interrupt_after_a_set_was_committed_says_so(tmp_path, capsys, monkey
     monkeypatch.setattr(cli, "_cmd_divergences", writes_then_interrupted)
     assert main(["divergences"]) == 130
     lines = [ln for ln in capsys.readouterr().err.splitlines() if ln]
-    assert lines == [f"febm: interrupted after writing 1 file(s) whole (the last: {tmp_path / 'result.json'}); "
-                     "no file was left half-written"]
+    assert lines == [f"febm: interrupted; {tmp_path} holds the complete new set (1 file: result.json, written whole)"]
     monkeypatch.setattr(cli, "_cmd_divergences", lambda args: (_ for _ in ()).throw(KeyboardInterrupt))
     assert main(["divergences"]) == 130  # a later run in the same process wrote nothing
     assert "files from earlier runs are left as they were" in capsys.readouterr().err

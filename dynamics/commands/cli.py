@@ -177,10 +177,17 @@ def _cmd_bench(args) -> int:
     if args.plot:
         import json
 
-        from ..files import write_json
+        import matplotlib
 
-        report.plot = report.save_figures(args.plot)[0]
-        write_json(Path(args.plot) / "bench-toy2d.json", json.loads(report.json_text()), indent=2, allow_nan=False)
+        from ..files import Staging, clean_stale, save_figures, write_json
+
+        matplotlib.use("Agg")  # files only
+        Path(args.plot).mkdir(parents=True, exist_ok=True)
+        clean_stale(args.plot)  # what a killed earlier run left there, said before this run adds to it
+        with Staging() as files:  # the figure and its JSON appear together, or neither
+            report.plot = save_figures(report.all_figures(), args.plot, files=files)[0]
+            write_json(Path(args.plot) / "bench-toy2d.json", json.loads(report.json_text()), indent=2,
+                       allow_nan=False, files=files)
     return _emit(report, args)
 
 
@@ -555,10 +562,11 @@ def end_progress_lines() -> None:
 def main(argv=None) -> int:
     from ...errors import InputError, one_line
     from ...threads import limit_threads
-    from ..files import WRITTEN
+    from ..files import EVENTS, WRITTEN
     from ..memory import retain_freed_pages
 
     WRITTEN.clear()  # main may run many times in one process (tests, notebooks)
+    EVENTS.clear()
 
     parser = build_parser()
     try:
@@ -581,13 +589,13 @@ def main(argv=None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print("febm: error: cannot write the output: the reading end of the pipe was closed", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # result files are written whole or not at all (dynamics.files)
+    except KeyboardInterrupt as exc:  # result files are written whole or not at all (dynamics.files)
         arg.remove_created()
         end_progress_lines()
-        from ..files import interrupted_message
+        from ..files import Terminated, interrupted_message
 
         print(f"\n{interrupted_message()}", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
 
 
 if __name__ == "__main__":
