@@ -253,7 +253,8 @@ def bench_long(d: dict) -> dict:
         "the prose says CD meets the target on moons, not on 8 Gaussians"
     out.update({"cd_rings_js": _js(by["rings", "cd"]), "cd_25gaussians_js": _js(by["25gaussians", "cd"]),
                 "js_8gaussians": interval(s("8gaussians", "jensen_shannon")["js"], 3),
-                "hard_p_max": max(by[k]["p_value"] for k in hard), "hard_gap_low": min(gaps), "hard_gap_high": max(gaps)})
+                "hard_p_max": max(by[k]["p_value"] for k in hard),
+                "hard_gap_low": min(gaps), "hard_gap_high": max(gaps)})
     return out
 
 

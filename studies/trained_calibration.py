@@ -370,10 +370,118 @@ def readings(d: dict) -> dict:
         "late_min": min(late),
         "late_max": max(late),
     }
+    out.update(_prose_readings(d))
     assert out["eta_max_worst"] <= 0.01, "the prose says every measured f is within 1%"
     assert out["time_worst_factor"] <= 2, "the prose says the time to 0.05 is within a factor 2"
     assert out["late_min"] > 1, "the prose says the runs leave only above the predicted edge"
     return out
+
+
+def _prose_readings(d: dict) -> dict:
+    """The single rows and spans trained-game.md's bullets quote: the θ-mode and its ladder, the
+    resting point, the rate from the start, α = 0.9's and Jeffreys's arrivals, the mean-square edge."""
+    import math
+
+    rows = {r["name"]: r for r in d["rows"]}
+    modes = [r for r in d["rows"] if r["modes"]]
+    off = [abs(r["predicted"]["rate"] / r["measured"]["rate"] - 1) for r in modes]
+    mixed = {r["name"]: r["modes"]["theta_mode"] for r in modes if r["modes"]["theta_mode"]["theta_share"] < 0.99}
+    assert list(mixed) == ["squared_hellinger", "alpha=0.5"], "the prose names these two as not purely θ"
+    ladder = [m for r in modes for m in r["modes"]["ladder"] if m["measured"] is not None]
+    slowest = [min((m for m in r["modes"]["ladder"] if m["measured"]), key=lambda m: m["predicted"]) for r in modes]
+    fast = [m for m in slowest if m["measured"] / m["predicted"] > 1.1]
+    residual = [r["residual"] for r in modes]
+    rising = sorted(r["modes"]["slowest"]["eigenvalue"][0] for r in modes if r["modes"]["slowest"]["eigenvalue"][0] > 0)
+    ranks = [r["equilibrium"]["kernel_rank"] for r in modes]
+    kl = rows["kl"]
+    lam = kl["modes"]["theta_mode"]["eigenvalue"][0]
+    fitted = {n: r for n, r in rows.items() if r["measured"]["rate_from_start"] is not None}
+    assert all(abs(r["predicted"]["rate_from_start"] / r["measured"]["rate_from_start"] - 1) > 0.1
+               for r in fitted.values()), "the prose says none of the fitted rates is within 10%"
+    ratio = {n: r["predicted"]["rate_from_start"] / r["measured"]["rate_from_start"] for n, r in fitted.items()
+             if r["measured"]["rate_from_start"] > 0}
+    reached = [n for n, r in rows.items() if r["relaxation"] and any(a is not None for a in r["relaxation"]["arrived"])]
+    near = [ratio[n] for n in reached]
+    stalled = [ratio[n] for n in ratio if n not in reached]
+    a09 = rows["alpha=0.9"]["relaxation"]["rates"]
+    runs09 = rows["alpha=0.9"]["arrival"]["measured"]["non_finite"]
+    died09 = [x for x in runs09 if x is not None]
+    jeff = rows["jeffreys"]["arrival"]
+    finite = [r for r in d["rows"] if r["mean_square"] and r["predicted"].get("eta_ms") is not None]
+    ran = [r for r in d["rows"] if r["mean_square"] and "growth_at_half_eta_max" in r["mean_square"]]
+    within = [r for r in finite if 1 / 1.5 <= r["predicted"]["eta_ms"] / r["measured"]["eta_ms"] <= 1.5]
+    assert sorted(r["name"] for r in within) == ["alpha=0.5", "squared_hellinger"], "the prose names the two within"
+    edge = [r["predicted"]["eta_ms"] / r["predicted"]["eta_max"] for r in finite]
+    growth = [r["mean_square"]["growth_at_half_eta_max"] for r in finite]
+    every = [g[max(g, key=int)] for g in growth]
+    assert max(abs(g["32"] / g[max(g, key=int)] - 1) for g in growth) < 1e-3, "the prose says 32 modes agree to 0.1%"
+    spread = {r["name"]: r["predicted"]["spread"] / r["measured"]["spread"] for r in finite}
+    misses = [n for n, x in spread.items() if not 1 / 1.5 <= x <= 1.5]
+    assert misses == ["squared_hellinger", "neyman_chi2", "alpha=0.5"] and all(spread[n] > 1 for n in misses), \
+        "the prose names the three spreads predicted too wide"
+    unbounded = {r["name"]: r["measured"]["eta_ms"] / r["predicted"]["eta_max"] for r in d["rows"]
+                 if r["mean_square"] and r["predicted"].get("eta_ms") is None and r["name"] != "kl"}
+    pair = [rows[n] for n in ("neyman_chi2", "alpha=-1")]
+    return {
+        "minutes_per_f": math.ceil(max(r["elapsed_s"] for r in d["rows"]) / 60),
+        "rate_off_max": max(off),
+        "rate_median_analysis": _median([math.fabs(math.log(r["predicted"]["rate"] / r["measured"]["rate"]))
+                                         for r in modes if r["name"] not in d["hold_out"]]),
+        "rate_median_hold_out": _median([math.fabs(math.log(r["predicted"]["rate"] / r["measured"]["rate"]))
+                                         for r in modes if r["name"] in d["hold_out"]]),
+        "hellinger_theta_off": abs(mixed["squared_hellinger"]["predicted"] / mixed["squared_hellinger"]["measured"]
+                                   - 1),
+        "alpha05_theta_off": abs(mixed["alpha=0.5"]["predicted"] / mixed["alpha=0.5"]["measured"] - 1),
+        "hellinger_theta_share": mixed["squared_hellinger"]["theta_share"],
+        "alpha05_theta_share": mixed["alpha=0.5"]["theta_share"],
+        "ladder_good": sum(abs(m["predicted"] / m["measured"] - 1) <= 0.1 for m in ladder),
+        "ladder": len(ladder),
+        "slow_fast_low": min(m["measured"] / m["predicted"] - 1 for m in fast),
+        "slow_fast_high": max(m["measured"] / m["predicted"] - 1 for m in fast),
+        "slow_fast_count": len(fast),
+        "slow_folds_low": min(m["predicted"] * m["steps"] for m in fast),
+        "slow_folds_high": max(m["predicted"] * m["steps"] for m in fast),
+        "residual_low": min(residual), "residual_high": max(residual),
+        "residual_theta_max": max(r["equilibrium"]["residual_theta"] for r in modes),
+        "rank_low": min(ranks), "rank_high": max(ranks),
+        "rising": len(rising), "rising_low": rising[0], "rising_high": rising[-1],
+        "kl_theta_lambda": -lam, "kl_theta_rate": -math.log(1 + 0.01 * lam),
+        "fitted": len(fitted), "fitted_negative": sum(r["measured"]["rate_from_start"] < 0 for r in fitted.values()),
+        "kl_start_measured": kl["measured"]["rate_from_start"],
+        "kl_start_predicted": kl["predicted"]["rate_from_start"],
+        "reached_low": min(near), "reached_high": max(near),
+        "alpha09_flows_differ": max(a09) / min(a09),
+        "stalled_low": min(stalled), "stalled_high": max(stalled),
+        "kl_time_factor": kl["predicted"]["time_to_0.05"] / kl["measured"]["time_to_0.05"],
+        "alpha09_time": rows["alpha=0.9"]["predicted"]["time_to_0.05"],
+        "alpha09_died": len(died09), "alpha09_runs": len(runs09),
+        "alpha09_died_first": min(died09), "alpha09_died_last": max(died09),
+        "jeffreys_runs_lost": sum(x is not None for x in jeff["measured"]["non_finite"]),
+        "jeffreys_runs": len(jeff["measured"]["non_finite"]),
+        "jeffreys_flows_lost": sum(x is not None for x in jeff["predicted"]["non_finite"]),
+        "jeffreys_flows": len(jeff["predicted"]["non_finite"]),
+        "mean_square_ran": len(ran),
+        "edge_within": len(within), "edge_misses": len(finite) - len(within),
+        "edge_within_at": within[0]["measured"]["eta_ms"] / within[0]["predicted"]["eta_max"],
+        "edge_ratio_low": min(edge), "edge_ratio_high": max(edge),
+        "growth_low": min(every), "growth_high": max(every),
+        "spread_good": len(spread) - len(misses), "spread_n": len(spread),
+        "spread_hellinger": spread["squared_hellinger"], "spread_neyman": spread["neyman_chi2"],
+        "spread_alpha05": spread["alpha=0.5"],
+        "neyman_edge": pair[0]["predicted"]["eta_ms"] / pair[0]["predicted"]["eta_max"],
+        "alpha_m1_edge": pair[1]["predicted"]["eta_ms"] / pair[1]["predicted"]["eta_max"],
+        "neyman_measured": pair[0]["measured"]["eta_ms"] / pair[0]["predicted"]["eta_max"],
+        "alpha_m1_measured": pair[1]["measured"]["eta_ms"] / pair[1]["predicted"]["eta_max"],
+        "kl_half_at": kl["measured"]["eta_ms"] / kl["predicted"]["eta_max"],
+        "kl_spread": max(kl["mean_square"]["spread"]["sd"]),
+        "jeffreys_half_at": unbounded["jeffreys"], "alpha09_half_at": unbounded["alpha=0.9"],
+    }
+
+
+def _median(values: list) -> float:
+    import statistics
+
+    return statistics.median(values)
 
 
 @reads("calibration-toy2d-8gaussians.json")

@@ -375,7 +375,6 @@ def test_trained_game_rate_and_time_readings_hold_in_the_result_file():
     assert len(fitted) == 13 and all(abs(r["predicted"]["rate_from_start"] / r["measured"]["rate_from_start"] - 1) > 0.1
                                      for r in fitted.values())
     assert sum(r["measured"]["rate_from_start"] < 0 for r in fitted.values()) == 3
-    assert "none of the 13 f with a fitted rate is within 10%** (three fits are negative)" in text
     reached = {n: sum(a is not None for a in r["relaxation"]["arrived"]) for n, r in rows.items()}
     assert {n for n, k in reached.items() if k == 2} == {"kl", "alpha=0.9", "triangular"}
     assert {n for n, k in reached.items() if k == 1} == {"jeffreys", "le_cam", "reverse_kl"}
@@ -406,13 +405,9 @@ def test_trained_game_theta_mode_readings_hold_in_the_result_file():
     text = " ".join(_page("trained-game.md").split())
     off = [abs(r["predicted"]["rate"] / r["measured"]["rate"] - 1) for r in rows]
     assert len(rows) == 13 and max(off) < 0.007
-    assert "predicted to within 0.7% for all 13 f whose flow stays finite" in text
     ladder = [m for r in rows for m in r["modes"]["ladder"] if m["measured"] is not None]
     good = [m for m in ladder if abs(m["predicted"] / m["measured"] - 1) <= 0.1]
     assert f"{len(good)} of {len(ladder)} ladder modes are within 10%" in text
-    slowest = [min((m for m in r["modes"]["ladder"] if m["measured"]), key=lambda m: m["predicted"]) for r in rows]
-    fast = [m["measured"] / m["predicted"] - 1 for m in slowest if m["measured"] / m["predicted"] > 1.1]
-    assert f"{100 * min(fast):.0f}–{max(fast):.0%} faster than predicted for {len(fast)} of the 13 f" in text
     eq = [r["equilibrium"] for r in rows]
     assert max(e["residual_theta"] for e in eq) < 3e-5 and {e["kernel_rank"] for e in eq} <= set(range(34, 37))
     residual = [r["residual"] for r in rows]
