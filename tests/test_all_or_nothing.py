@@ -170,7 +170,7 @@ def _febm(how, at, argv, tmp_path):
 
 
 def _snapshot(folder):
-    return {p.name: p.read_bytes() for p in folder.iterdir()}
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
 
 @pytest.fixture(scope="module")
