@@ -108,3 +108,12 @@ def test_atlas_on_a_toy_json(capsys):
     row = out["rows"][0]
     assert row["eta_max"] is None and row["rest"].startswith("not computed")
     assert {"class", "time_to_0.05", "dead_fraction", "final_error"} <= set(row["measured"])
+
+
+def test_a_flow_arrives_when_its_error_plus_the_noise_floor_reaches_the_target():
+    from types import SimpleNamespace as S
+
+    curves = [(0, [S(js=0.3)]), (50, [S(js=0.04)]), (100, [S(js=0.02)])]
+    assert toy2d_cells._arrival(curves, 0, 0.0) == 50
+    assert toy2d_cells._arrival(curves, 0, 0.02) == 100
+    assert toy2d_cells._arrival(curves, 0, 0.04) is None

@@ -218,11 +218,12 @@ def _duration(seconds: float) -> str:
 
 
 def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 0, specs=None,
-                progress: bool = False, curve_every: int | None = None, watch=None) -> BatchResult:
+                progress: bool = False, curve_every: int | None = None, watch=None, start=None) -> BatchResult:
     """Advance all ``runs`` together; a run stops moving after its own number of steps. ``specs``
     maps a method name to its divergence spec (default: the name itself). With ``curve_every``,
     every run is scored each ``curve_every`` steps (the learning curves), and ``watch(step, theta,
-    omega, alive)``, if given, sees the state there."""
+    omega, alive)``, if given, sees the state there. ``start`` = (θ, ω), (R, P) each: the runs start
+    there (with fresh optimizer moments) instead of at their seeded initialisation."""
     specs = specs or {}
     if config.critic not in CRITICS:
         raise UnknownName("critic form", config.critic, CRITICS)
@@ -237,7 +238,9 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     R, methods = len(runs), [r.method for r in runs]
     theta = gen.each(lambda g: mlp.init_batched(1, config.sizes, g, **kw)[0])
     omega = gen.each(lambda g: mlp.init_batched(1, config.sizes, g, **kw)[0])
-    if config.critic == "residual":
+    if start is not None:  # the streams drew the initialisation all the same: the samples that follow do not move
+        theta, omega = (t.detach().to(**kw).clone() for t in start)
+    elif config.critic == "residual":
         omega[:, -(config.sizes[-2] + 1) * config.sizes[-1]:] = 0.0  # R_ω's last layer: R starts at 0
     divs = {m: resolve(specs.get(m, m)).validate() for m in dict.fromkeys(methods) if m != "cd"}
     require_curvature(divs.values())
