@@ -34,7 +34,8 @@ from febm.dynamics.training.toy2d_scoring import held_out_data
 from febm.dynamics.training.toy2d_training import Run, Toy2DConfig, train_batch
 from febm.threads import limit_threads
 from febm.toy_models.toy2d import Mixture2D, toy2d
-from studies import concatenate, load, verb, write
+from studies import load, verb, write
+from studies.readings import reads
 
 DESCRIPTION = "f-EBM against CD where CD learns on CPU: exact grid samples on 8 Gaussians and moons, tuned, Holm"
 
@@ -97,7 +98,7 @@ def _mean(xs):
     return sum(xs) / len(xs) if xs else None
 
 
-def pilot_table(paths) -> str:
+def pilot_table(*paths) -> str:
     """Per candidate and toy: CD's final JS and NLL above the data's, the first step meeting both
     targets, the change over the last 20%, and the time a run-step."""
     lines = ["| candidate | toy | CD JS | CD NLL − data | meets both at step | last 20% | ms a run-step |",
@@ -143,13 +144,30 @@ def run(out: str, dataset: str) -> None:
     write(out, report.to_json())
 
 
+def run_long(out: str, tuned: str, dataset: str, factor: float) -> None:
+    """The verdict's cells again at ``factor`` × its budget, each method at the setting its tuned run
+    (``tuned``) chose: do the curves still fall, and does the verdict move?"""
+    limit_threads(1)
+    preset = bench.PRESETS["cpu-exact"]
+    first = bench.BenchReport.from_json(load(tuned))
+    settings = {dataset: {c.method: (c.lr, c.critic_lr_ratio) for c in first.cells if c.dataset == dataset}}
+    report = bench.run([dataset], METHODS, seeds=5, budget=factor * preset.budget, config=preset.config(),
+                       settings=settings, seed=0, progress=False)
+    report.protocol["settings_from"] = tuned
+    write(out, report.to_json())
+
+
 def merge(out: str, parts) -> None:
-    concatenate(parts, "cells", same=("protocol.methods", "protocol.budget"))
     reports = [bench.BenchReport.from_json(load(p)) for p in parts]
+    same = ("methods", "seeds", "budget", "tuned", "tuning_grid", "config", "master_seed", "settings_from")
+    for path, r in zip(parts, reports):
+        if any(r.protocol.get(k) != reports[0].protocol.get(k) for k in same):
+            raise ValueError(f"{path}: its protocol differs from {parts[0]}'s")
     first = reports[0]
     first.cells = [c for r in reports for c in r.cells]
     bench.compare_with_cd(first.cells)  # Holm's correction over the merged table
     first.protocol["datasets"] = [d for r in reports for d in r.protocol["datasets"]]
+    first.protocol["elapsed_s_per_toy"] = {r.protocol["datasets"][0]: r.elapsed_s for r in reports}
     first.elapsed_s = sum(r.elapsed_s for r in reports)
     write(out, first.to_json())
 
@@ -177,13 +195,69 @@ def _last_fifth(curve) -> float:
     return curve[-1]["js"].mean / before["js"].mean - 1
 
 
+CHOSEN = "32-tanh-lr1e-2"  # the pilot's pick: the cheapest a step, first to meet both targets (the preset)
+
+
+@reads("cpu-verdict/pilot-moons.json")
+def pilot_moons(d: dict) -> dict:
+    return _pilot_readings(d)
+
+
+@reads("cpu-verdict/pilot-8gaussians.json")
+def pilot_8gaussians(d: dict) -> dict:
+    return _pilot_readings(d)
+
+
+def _pilot_readings(d: dict) -> dict:
+    """The chosen candidate's final JS, NLL above the data's, first step meeting both, ms a run-step;
+    asserts that it meets both targets and that no candidate is cheaper."""
+    c = d["candidates"][CHOSEN]
+    cost = c["seconds_per_run_step"]
+    assert meets(c, d["data_nll"]), "the prose says the preset meets both targets"
+    assert all(o["seconds_per_run_step"] > 0.9 * cost for o in d["candidates"].values()), "the prose: the cheapest"
+    last = c["curve"][-1]
+    return {"js": _mean(last["js"]), "nll_gap": _mean(last["nll"]) - d["data_nll"],
+            "first_step": first_meeting(c, d["data_nll"]), "ms": 1e3 * cost, "seeds": d["seeds"],
+            "steps": d["steps"]}
+
+
+@reads("cpu-verdict/resolution.json")
+def resolution_readings(d: dict) -> dict:
+    """The largest JS that the 64² grid's jitter costs the data (both toys)."""
+    return {"js_64": max(v["js"] for k, v in d.items() if k.endswith("/64"))}
+
+
+@reads("cpu-verdict/verdict.json")
+def verdict_readings(d: dict) -> dict:
+    """Counts of the verdicts after Holm, CD's final JS per toy, the steps and the budget."""
+    report = bench.BenchReport.from_json(d)
+    tested = [c for c in report.cells if c.method != "cd"]
+    out = {v: sum(c.verdict == v for c in tested) for v in ("beats", "ties", "loses")}
+    word = {(c.method, c.dataset): c.verdict for c in tested}
+    assert out["beats"] == 0, "the prose says no f beats CD"
+    assert all(word[m, t] == "ties" for m in ("kl", "jensen_shannon", "squared_hellinger") for t in DATASETS), \
+        "the prose says KL, Jensen-Shannon and squared Hellinger tie CD on both toys"
+    assert (word["reverse_kl", "moons"], word["reverse_kl", "8gaussians"]) == ("ties", "loses"), "the prose: reverse KL"
+    assert all(word["alpha=-0.5", t] == "loses" for t in DATASETS), "the prose says alpha=-0.5 loses on both"
+    flat = [c for c in report.cells if abs(_last_fifth(c.curve)) < 0.10]
+    cd = {c.dataset: c for c in report.cells if c.method == "cd"}
+    out.update(comparisons=len(tested), seeds=report.protocol["seeds"], budget=report.protocol["budget"],
+               cd_steps=cd["moons"].steps, f_steps=tested[0].steps,
+               cd_js_moons=cd["moons"].summary["js"].mean, cd_js_8gaussians=cd["8gaussians"].summary["js"].mean,
+               minutes=max(report.protocol["elapsed_s_per_toy"].values()) / 60, flat=len(flat),
+               cells=len(report.cells))
+    return out
+
+
 def commands(verbs) -> None:
     verb(verbs, "pilot", pilot, "CD under each candidate operating point on one toy", "out", "dataset",
          ("names", {"nargs": "*"}), writes="out")
     verb(verbs, "resolution", resolution, "the data widened by a grid cell's jitter, its JS to p", "out",
          writes="out")
     verb(verbs, "run", run, "the verdict at the cpu-exact preset on one toy", "out", "dataset", writes="out")
+    verb(verbs, "run-long", run_long, "the verdict's cells at a multiple of its budget, settings as tuned", "out",
+         "tuned", "dataset", ("factor", {"type": float}), writes="out")
     verb(verbs, "merge", merge, "the toys in one file, Holm's correction over all", "out", ("parts", {"nargs": "+"}),
          writes="out")
-    verb(verbs, "pilot-table", pilot_table, "the pilot's table", ("paths", {"nargs": "+"}))
+    verb(verbs, "pilot-table", lambda paths: pilot_table(*paths), "the pilot's table", ("paths", {"nargs": "+"}))
     verb(verbs, "table", table, "the verdict's table", "path")

@@ -191,11 +191,13 @@ def check_inputs(datasets, methods) -> None:
 
 
 def run(datasets=DATASETS, methods=None, seeds: int = 5, budget: float | None = None, tune: bool = False,
-        config: Toy2DConfig | None = None, seed: int = 0, progress: bool = True, tuning=None) -> BenchReport:
+        config: Toy2DConfig | None = None, seed: int = 0, progress: bool = True, tuning=None,
+        settings: dict | None = None) -> BenchReport:
     """The benchmark: per dataset, optional tuning on a validation seed (over ``tuning``, (lr, ratio)
     pairs), then methods × seeds in one batch. ``config`` and ``budget`` default to the `DEFAULT_PRESET`'s,
     and ``tuning`` to its grid (to `TUNING` beside a given ``config``). Bad datasets or methods raise
-    before anything trains."""
+    before anything trains. ``settings``: {dataset: {method: (lr, ratio)}} chosen earlier (e.g. by a tuned
+    run at another budget), used as they are."""
     check_inputs(datasets, methods)
     methods = list(methods or all_methods())
     preset = PRESETS[DEFAULT_PRESET]
@@ -205,9 +207,13 @@ def run(datasets=DATASETS, methods=None, seeds: int = 5, budget: float | None = 
     t0 = time.perf_counter()
     cells = []
     for dataset in datasets:
-        settings = (_tune(dataset, methods, budget, config, seed, progress, tuning) if tune
-                    else {m: (config.lr, config.critic_lr_ratio) for m in methods})
-        cells += _measure(dataset, methods, settings, seeds, budget, config, seed, progress)
+        if settings is not None:
+            chosen = {m: tuple(settings[dataset][m]) for m in methods}
+        elif tune:
+            chosen = _tune(dataset, methods, budget, config, seed, progress, tuning)
+        else:
+            chosen = {m: (config.lr, config.critic_lr_ratio) for m in methods}
+        cells += _measure(dataset, methods, chosen, seeds, budget, config, seed, progress)
     compare_with_cd(cells)
     protocol = {"datasets": list(datasets), "methods": methods, "seeds": seeds, "budget": budget, "tuned": tune,
                 "critic": config.critic,
