@@ -22,50 +22,54 @@ def ascii_number(text: str) -> str:
     return text
 
 
-def positive_float(text: str) -> float:
+def number(text: str, kind, invalid: str, ok, wrong: str):
+    """The commands' one number parser: ``text`` spelt in ASCII, read by ``kind`` (int or float),
+    and accepted by ``ok``; else one line: ``invalid`` where it does not read, ``wrong`` where
+    ``ok`` refuses it (each followed by the text as given)."""
     ascii_number(text)
     try:
-        value = float(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid float value: '{printable(text)}'") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, not {printable(text)}")
+        raise argparse.ArgumentTypeError(invalid.format(printable(text))) from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"{wrong}, not {printable(text)}")
     return value
 
 
-def fraction(text: str) -> float:
-    """A number strictly between 0 and 1."""
-    value = positive_float(text)
-    if not value < 1:
-        raise argparse.ArgumentTypeError(f"must be a fraction in (0, 1), not {printable(text)}")
-    return value
+def positive_float(text: str) -> float:
+    return number(text, float, "invalid float value: '{}'", lambda v: v > 0 and math.isfinite(v),
+                  "must be a positive finite number")
+
+
+def nonnegative_float(text: str) -> float:
+    return number(text, float, "invalid float value: '{}'", lambda v: v >= 0 and math.isfinite(v),
+                  "must be a finite number >= 0")
+
+
+def within(lo: float, hi: float, wrong: str):
+    """A positive finite number in [lo, hi]; ``wrong`` says so where it is not."""
+
+    def parse(text: str) -> float:
+        value = positive_float(text)
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{wrong}, not {printable(text)}")
+        return value
+
+    return parse
+
+
+fraction = within(0.0, math.nextafter(1.0, 0.0), "must be a fraction in (0, 1)")  # strictly between 0 and 1
 
 
 def seed(text: str) -> int:
-    ascii_number(text)
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid seed: '{printable(text)}' (a whole number)") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"a seed must be between 0 and 2**63 − 1, not {printable(text)}")
-    return value
+    return number(text, int, "invalid seed: '{}' (a whole number)", lambda v: 0 <= v <= MAX_SEED,
+                  "a seed must be between 0 and 2**63 − 1")
 
 
 def count(lo: int, hi: int):
     """A whole number in [lo, hi]."""
-
-    def parse(text: str) -> int:
-        ascii_number(text)
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid whole number: '{printable(text)}'") from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"must be between {lo} and {hi:,}, not {printable(text)}")
-        return value
-
-    return parse
+    return lambda text: number(text, int, "invalid whole number: '{}'", lambda v: lo <= v <= hi,
+                               f"must be between {lo} and {hi:,}")
 
 
 def hidden(text: str) -> tuple:
@@ -79,14 +83,7 @@ def hidden(text: str) -> tuple:
 
 def between(lo: float, hi: float, why: str = ""):
     """A number in [lo, hi]; ``why`` says what fails outside."""
-
-    def parse(text: str) -> float:
-        value = positive_float(text)
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"must be between {lo:g} and {hi:g}{why}, not {printable(text)}")
-        return value
-
-    return parse
+    return within(lo, hi, f"must be between {lo:g} and {hi:g}{why}")
 
 
 # atlas --lr: the flow is followed for time lr × steps. Below 1e-12 (with steps ≥ 1) the state is
@@ -95,12 +92,8 @@ def between(lo: float, hi: float, why: str = ""):
 learning_rate = between(1e-12, 1e3, " (the flow's time lr × steps must move the start and stay finite)")
 
 
-def ratio(text: str) -> float:
-    """A learning-rate ratio η_ω/η_θ in [1e-6, 1e6] (beyond, the Jacobians overflow)."""
-    value = positive_float(text)
-    if not 1e-6 <= value <= 1e6:
-        raise argparse.ArgumentTypeError(f"must be between 1e-6 and 1e6, not {printable(text)}")
-    return value
+# a learning-rate ratio η_ω/η_θ in [1e-6, 1e6] (beyond, the Jacobians overflow)
+ratio = within(1e-6, 1e6, "must be between 1e-6 and 1e6")
 
 
 CREATED: list = []  # output folders this run made, removed again if the work fails (cli.main)
@@ -143,14 +136,7 @@ def remove_created() -> None:
 
 def at_most(hi: float, unit: str = ""):
     """A positive finite number no larger than ``hi`` (``unit`` names it in the message)."""
-
-    def parse(text: str) -> float:
-        value = positive_float(text)
-        if value > hi:
-            raise argparse.ArgumentTypeError(f"must be at most {hi:g}{unit}, not {printable(text)}")
-        return value
-
-    return parse
+    return within(0.0, hi, f"must be at most {hi:g}{unit}")
 
 
 deadline = at_most(MAX_DEADLINE, " s")  # seconds for one derivation step
@@ -160,17 +146,6 @@ def device(text: str) -> str:
     if text not in devices.CHOICES:
         raise argparse.ArgumentTypeError(f"choose auto, cpu or cuda, not '{printable(text)}'")
     return text
-
-
-def nonnegative_float(text: str) -> float:
-    ascii_number(text)
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid float value: '{printable(text)}'") from None
-    if not (value >= 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, not {printable(text)}")
-    return value
 
 
 # exp's argument in the links: exp(700) is near float64's top
