@@ -498,6 +498,8 @@ def _bench(name: str, path: str, title: str):
     return draw
 
 
+_bench("bench-cpu-exact", "docs/results/cpu-verdict/verdict.json",
+       "f-EBM against CD where CD learns: exact grid samples, tuned, 8 Gaussians and moons")
 for _name, _title in (("bench-toy2d", "The 2-D toy bench: grid JS against gradient evaluations, CD and 16 f"),
                       ("bench-toy2d-tuned", "The 2-D toy bench, each method at its tuned (lr, ratio)"),
                       ("bench-toy2d-long", "The 2-D toy bench at a longer budget"),
