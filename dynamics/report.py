@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import fields
+import types
+import typing
+from dataclasses import fields, is_dataclass
 from enum import Enum, StrEnum
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -54,6 +57,8 @@ class RunStatus:
         """The status back from its JSON (its message)."""
         return cls() if message == "ok" else cls(RunState.NON_FINITE, message)
 
+    from_json = from_message
+
     @property
     def ok(self) -> bool:
         return self.state is RunState.OK
@@ -96,7 +101,8 @@ def revive(x):
 
 
 def jsonable(x):
-    """Plain JSON values from numpy scalars and arrays, enums, statuses, tuples and non-finite floats."""
+    """Plain JSON values from numpy scalars and arrays, enums, statuses, tuples, non-finite floats,
+    values with their own ``to_json`` and dataclasses (by their fields: `fields_to_json`)."""
     if isinstance(x, Enum):
         return x.value
     if isinstance(x, RunStatus):
@@ -111,18 +117,82 @@ def jsonable(x):
         return jsonable(x.item())
     if isinstance(x, float):
         return json_number(x)
+    if not isinstance(x, type) and callable(getattr(x, "to_json", None)):
+        return jsonable(x.to_json())
+    if is_dataclass(x) and not isinstance(x, type):
+        return fields_to_json(x)
     return x
 
 
+def fields_to_json(obj) -> dict:
+    """A dataclass's JSON: its fields in order, each through `jsonable` (febm's one policy for
+    non-finite numbers), shaped by three optional class attributes: ``json_drop`` (fields left
+    out), ``json_if_set`` (fields written only when not None and not empty) and ``json_rename``
+    (field -> key)."""
+    drop, if_set = getattr(obj, "json_drop", ()), getattr(obj, "json_if_set", ())
+    rename = getattr(obj, "json_rename", {})
+    out = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        unset = value is None or isinstance(value, (list, tuple, dict)) and not value
+        if f.name in drop or (f.name in if_set and unset):
+            continue
+        out[rename.get(f.name, f.name)] = jsonable(value)
+    return out
+
+
+def fields_from_json(cls, d: dict):
+    """The dataclass ``cls`` back from `fields_to_json`'s JSON: infinities revived (`revive`) and each
+    field rebuilt from its annotation (enums, statuses, nested dataclasses, types with their own
+    ``from_json``, lists and dicts of them); keys that are not fields are ignored, missing fields
+    keep their defaults."""
+    d = revive(d)
+    back = {key: name for name, key in getattr(cls, "json_rename", {}).items()}
+    d = {back.get(k, k): v for k, v in d.items()}
+    try:
+        hints = typing.get_type_hints(cls)
+    except (NameError, TypeError):  # an annotation that does not resolve at run time: plain values
+        hints = {}
+    return cls(**{f.name: _as_type(hints.get(f.name), d[f.name]) for f in fields(cls) if f.init and f.name in d})
+
+
+def _as_type(tp, value):
+    """``value`` (plain JSON) as the annotated type ``tp``, where that is unambiguous."""
+    if value is None or tp is None:
+        return value
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        return _as_type(options[0], value) if len(options) == 1 else value
+    if origin is list and args and isinstance(value, list):
+        return [_as_type(args[0], v) for v in value]
+    if origin is dict and len(args) == 2 and isinstance(value, dict):
+        return {k: _as_type(args[1], v) for k, v in value.items()}
+    if not isinstance(tp, type):
+        return value
+    if callable(getattr(tp, "from_json", None)):
+        return tp.from_json(value)
+    if issubclass(tp, Enum):
+        return tp(value)
+    if is_dataclass(tp) and isinstance(value, dict):
+        return fields_from_json(tp, value)
+    return value
+
+
 class Report:
-    """Base of the command reports. A subclass defines ``to_json`` and ``text``; the base gives
-    every report one JSON conversion (`jsonable`: no NaN or Infinity ever reaches the text),
-    ``from_json`` (by default the dataclass fields of the same names, infinities revived;
-    reports whose JSON is shaped otherwise override it), and ``save_figures``.
+    """Base of the command reports (dataclasses). A subclass defines ``text``; the base gives every
+    report its JSON from its fields (`fields_to_json`: no NaN or Infinity ever reaches the text;
+    ``json_drop``, ``json_if_set`` and ``json_rename`` shape it), ``from_json`` back from the fields'
+    annotations (`fields_from_json`), and ``save_figures``. Reports whose JSON is a view rather than
+    their fields (check's, the catalog's) override the two.
     """
 
+    json_drop: ClassVar[tuple[str, ...]] = ()  # fields left out of the JSON
+    json_if_set: ClassVar[tuple[str, ...]] = ()  # fields written only when set (not None, not empty)
+    json_rename: ClassVar[dict[str, str]] = {}  # field -> its key in the JSON
+
     def to_json(self) -> dict:
-        raise NotImplementedError
+        return fields_to_json(self)
 
     def text(self) -> str:
         raise NotImplementedError
@@ -130,8 +200,7 @@ class Report:
     @classmethod
     def from_json(cls, d: dict) -> "Report":
         """The report back from its JSON (to reprint, redraw or compare saved results)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in revive(d).items() if k in names})
+        return fields_from_json(cls, d)
 
     def json_text(self) -> str:
         return json.dumps(jsonable(self.to_json()), indent=2, allow_nan=False)

@@ -19,7 +19,7 @@ FAST = {"runs": 32, "batch": 1024}
 def test_stochastic_rates_match_the_linearization(name, model, ratio):
     out = confirm(name, model, ratio, **FAST)
     for res in out.results.values():
-        assert res.relative_error < 0.05, res.as_dict()
+        assert res.relative_error < 0.05, res.to_json()
         assert res.rate_sd < 0.05 * abs(res.predicted_rate)
         growing = res.predicted_rate > 0
         assert (res.mean_deviation[-1] > res.mean_deviation[0]) == growing

@@ -27,7 +27,7 @@ from ...divergences import Divergence, resolve
 from ...divergences.validation import LINEARIZABLE
 from ...errors import InputError
 from ...toy_models import Setup, setup, with_critic
-from ..report import Verdict
+from ..report import Verdict, finite_or_none
 from . import jacobian
 from .equilibrium import Equilibrium, locate
 from .game import Game
@@ -40,9 +40,10 @@ JACOBIAN_TOL = 1e-3  # relative disagreement of the Jacobian's evaluations (heal
 UPDATE_ORDERS = ("simultaneous", "alternating")
 
 
-@dataclass
+@dataclass(frozen=True)
 class LocalAnalysis:
-    """The local analysis of one divergence on one set-up at one rate ratio η_ω/η_θ."""
+    """The local analysis of one divergence on one set-up at one rate ratio η_ω/η_θ: built once by
+    `build`, never changed after (the stable steps and critical ratios are derived when first read)."""
 
     divergence: Divergence
     setup: Setup
@@ -56,7 +57,6 @@ class LocalAnalysis:
     jacobian_scale: float = 1.0
     verdict: Verdict = Verdict.INCONCLUSIVE
     reason: str = ""
-    _flippable: bool = False  # the Jacobians agree to JACOBIAN_TOL, but not enough to fix the verdict
 
     @classmethod
     def build(cls, spec: str | Divergence, model: str | Setup, ratio: float = 1.0, critic=None,
@@ -68,63 +68,19 @@ class LocalAnalysis:
         div = resolve(spec).validate()
         s = setup(model) if critic is None else with_critic(model, critic)
         game = Game.from_setup(div, s, link_clip)
-        out = cls(div, s, ratio, game, locate(game, s, method=method), div.regularity)
-        out._linearize()
-        out.verdict, out.reason = out._judge()
-        return out
-
-    # --- the chain ----------------------------------------------------------------------
-    def _linearize(self) -> None:
-        if not math.isfinite(self.equilibrium.residual):
-            return
-        if is_wide(self.game) and not self.has_equilibrium:  # thousands of dense columns for nothing
-            return
-        lin = Linearization.at(self.game, self.equilibrium.z)
-        if not np.all(np.isfinite(lin.G)):
-            self.jacobian_agreement = {"autodiff_vs_fd": None}
-            return
-        self.lin = lin
-        self.jacobian_agreement, self.jacobian_scale = _agreement(lin, self.ratio, self.divergence.f2_at_1,
-                                                                  self.setup.known)
-        if self.jacobians_agree:
-            self.spectrum = lin.spectrum(self.ratio, self.jacobian_scale)
-            margin = abs(self.spectrum.transverse_max_real)
-            if self.worst_disagreement * self.jacobian_scale >= margin > self.spectrum.tolerance:
-                self.spectrum, self._flippable = None, True
-
-    def _judge(self) -> tuple[Verdict, str]:
-        unlinearizable = regularity_verdict(self.regularity)
-        if unlinearizable is not None:
-            return unlinearizable
-        if not self.has_equilibrium:
-            solver = str(self.equilibrium.message).splitlines()[0].rstrip(".")
-            return Verdict.NO_EQUILIBRIUM, (
-                f"the best point found has |F| = {self.equilibrium.residual:.2g}, above the tolerance "
-                f"{EQUILIBRIUM_TOL:g} (solver: {solver})")
-        if self._flippable:
-            return Verdict.UNRELIABLE, (
-                f"the Jacobian's evaluations disagree by {self.worst_disagreement:.2g} (relative), enough "
-                "to move the rightmost eigenvalue across Re λ = 0")
-        if not self.jacobians_agree:
-            worst = self.worst_disagreement
-            return Verdict.UNRELIABLE, (
-                "the Jacobian is not reliable: " + ("it is not finite" if worst is None else
-                                                    f"its evaluations disagree by {worst:.2g} "
-                                                    f"(tolerance {JACOBIAN_TOL:g})"))
-        return self.spectrum.verdict, self.spectrum.reason
+        located = locate(game, s, method=method)
+        lin, spectrum, agreement, scale, flippable = _linearize(game, s, div, located, ratio)
+        verdict, reason = _judge(div.regularity, located, agreement, flippable, spectrum)
+        return cls(div, s, ratio, game, located, div.regularity, lin, spectrum, agreement, scale, verdict, reason)
 
     # --- what the commands read ------------------------------------------------------------
     @property
     def has_equilibrium(self) -> bool:
-        r = self.equilibrium.residual
-        return math.isfinite(r) and r <= EQUILIBRIUM_TOL
+        return _has_equilibrium(self.equilibrium)
 
     @property
     def worst_disagreement(self) -> float | None:
-        values = list(self.jacobian_agreement.values())
-        if not values or any(v is None or not math.isfinite(v) for v in values):
-            return None
-        return max(values)
+        return _worst(self.jacobian_agreement)
 
     @property
     def jacobians_agree(self) -> bool:
@@ -179,6 +135,64 @@ def regularity_verdict(regularity: tuple[str, str]) -> tuple[Verdict, str] | Non
     return (Verdict.INCONCLUSIVE if kind == "zero-curvature" else Verdict.NOT_APPLICABLE), message
 
 
+# --- the chain ----------------------------------------------------------------------------
+def _has_equilibrium(located: Equilibrium) -> bool:
+    r = located.residual
+    return math.isfinite(r) and r <= EQUILIBRIUM_TOL
+
+
+def _worst(agreement: dict) -> float | None:
+    values = list(agreement.values())
+    if not values or any(v is None or not math.isfinite(v) for v in values):
+        return None
+    return max(values)
+
+
+def _linearize(game: Game, s: Setup, div: Divergence, located: Equilibrium, ratio: float):
+    """(linearization, spectrum, Jacobian agreement, Jacobian scale, flippable): the spectrum only
+    where the Jacobians agree, and then dropped again (flippable) when their disagreement could move
+    the rightmost transverse eigenvalue across the imaginary axis."""
+    if not math.isfinite(located.residual):
+        return None, None, {}, 1.0, False
+    if is_wide(game) and not _has_equilibrium(located):  # thousands of dense columns for nothing
+        return None, None, {}, 1.0, False
+    lin = Linearization.at(game, located.z)
+    if not np.all(np.isfinite(lin.G)):
+        return None, None, {"autodiff_vs_fd": None}, 1.0, False
+    agreement, scale = _agreement(lin, ratio, div.f2_at_1, s.known)
+    worst = _worst(agreement)
+    if worst is None or worst > JACOBIAN_TOL:
+        return lin, None, agreement, scale, False
+    spectrum = lin.spectrum(ratio, scale)
+    margin = abs(spectrum.transverse_max_real)
+    if worst * scale >= margin > spectrum.tolerance:
+        return lin, None, agreement, scale, True
+    return lin, spectrum, agreement, scale, False
+
+
+def _judge(regularity, located: Equilibrium, agreement: dict, flippable: bool,
+           spectrum: Spectrum | None) -> tuple[Verdict, str]:
+    unlinearizable = regularity_verdict(regularity)
+    if unlinearizable is not None:
+        return unlinearizable
+    if not _has_equilibrium(located):
+        solver = str(located.message).splitlines()[0].rstrip(".")
+        return Verdict.NO_EQUILIBRIUM, (
+            f"the best point found has |F| = {located.residual:.2g}, above the tolerance "
+            f"{EQUILIBRIUM_TOL:g} (solver: {solver})")
+    worst = _worst(agreement)
+    if flippable:
+        return Verdict.UNRELIABLE, (
+            f"the Jacobian's evaluations disagree by {worst:.2g} (relative), enough "
+            "to move the rightmost eigenvalue across Re λ = 0")
+    if worst is None or worst > JACOBIAN_TOL:
+        return Verdict.UNRELIABLE, (
+            "the Jacobian is not reliable: " + ("it is not finite" if worst is None else
+                                                f"its evaluations disagree by {worst:.2g} "
+                                                f"(tolerance {JACOBIAN_TOL:g})"))
+    return spectrum.verdict, spectrum.reason
+
+
 def _agreement(lin: Linearization, ratio: float, f2, realizable: bool) -> tuple[dict, float]:
     """J three ways. At a realizable equilibrium the closed form is f''(1)·diag(η)·M and differences
     are relative to max(‖reference‖, ‖J at f''(1) = 1‖), so a Jacobian that vanishes with f''(1)
@@ -193,12 +207,8 @@ def _agreement(lin: Linearization, ratio: float, f2, realizable: bool) -> tuple[
     else:
         scale = float(np.linalg.norm(ja.numpy()))
         jc = jacobian.moment_form(F, z)
-    agreement = {"autodiff_vs_fd": _finite(jacobian.relative_difference(jf, ja, scale))}
+    agreement = {"autodiff_vs_fd": finite_or_none(jacobian.relative_difference(jf, ja, scale))}
     if jc is not None:
-        agreement["autodiff_vs_closed_form"] = _finite(jacobian.relative_difference(ja, jc, scale))
-        agreement["fd_vs_closed_form"] = _finite(jacobian.relative_difference(jf, jc, scale))
+        agreement["autodiff_vs_closed_form"] = finite_or_none(jacobian.relative_difference(ja, jc, scale))
+        agreement["fd_vs_closed_form"] = finite_or_none(jacobian.relative_difference(jf, jc, scale))
     return agreement, scale
-
-
-def _finite(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None

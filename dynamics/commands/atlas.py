@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
@@ -23,7 +23,7 @@ from ..analysis.estimator_tails import finiteness, tail_margin
 from ..analysis.local import LocalAnalysis, regularity_verdict
 from ..analysis.mean_square import mean_square
 from ..analysis.simulate import FlowOutcome
-from ..report import Report, Verdict, finite_or_none, jsonable, revive
+from ..report import Report, Verdict, finite_or_none
 
 RULE = (
     "fails: f''(1) is 0 or undefined, no equilibrium, an unstable flow, an estimator whose mean is "
@@ -201,21 +201,10 @@ class AtlasReport(Report):
     model_description: str
     batch: int
     lr_ratio: float
-    rows: list[AtlasRow]
     rule: str
     elapsed_s: float
     plot: str | None = None
-
-    def to_json(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k != "rows"}
-        d["rows"] = [jsonable(asdict(r)) for r in self.rows]
-        return d
-
-    @classmethod
-    def from_json(cls, d: dict) -> "AtlasReport":
-        d = revive(d)
-        rows = [AtlasRow(**{**r, "prediction": Prediction(r["prediction"])}) for r in d["rows"]]
-        return cls(**{**d, "rows": rows})
+    rows: list[AtlasRow] = field(kw_only=True)  # last in the JSON, after the settings
 
     def text(self) -> str:
         head = (f"febm atlas on {self.model} (batch {self.batch}, η_ω/η_θ = {self.lr_ratio:g}), "
@@ -278,7 +267,7 @@ def atlas(names=None, model: str | Setup = "paper-1d", batch: int = 1000, lr_rat
         bar.update(1)
     bar.close()
     rule = RULE if budget is None else f"{RULE}; {RULE_BUDGET}"
-    return AtlasReport(s.name, s.description, batch, lr_ratio, rows, rule, time.perf_counter() - t0)
+    return AtlasReport(s.name, s.description, batch, lr_ratio, rule, time.perf_counter() - t0, rows=rows)
 
 
 def draw(plt, report: AtlasReport):

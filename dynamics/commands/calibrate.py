@@ -49,7 +49,7 @@ from ...toy_models import Setup
 from ..analysis import local_rate, mean_square_modes, step_edge
 from ..analysis.nodespace import WARM_STEPS, NodeGame, shares_nodes
 from ..analysis.trained import RestStatus, TrainedAnalysis, network_setup
-from ..report import Report, jsonable, revive
+from ..report import Report
 from ..training import arrival, relaxation
 from ..training import mean_square_runs as ms_runs
 from ..training.arms import ARMS_NEED, arm_for
@@ -80,21 +80,13 @@ class CalibrationRow:
 class CalibrateReport(Report):
     model: str
     critic: str
-    rows: list
+    rows: list[CalibrationRow]
     summary: dict
     not_measured: list
     settings: dict
     elapsed_s: float
     hold_out: list = field(default_factory=list)
     plot: str | None = None
-
-    def to_json(self) -> dict:
-        return jsonable({k: (v if k != "rows" else [asdict(r) for r in v]) for k, v in self.__dict__.items()})
-
-    @classmethod
-    def from_json(cls, d: dict) -> "CalibrateReport":
-        d = revive(d)
-        return cls(**{**d, "rows": [CalibrationRow(**{**r, "status": RestStatus(r["status"])}) for r in d["rows"]]})
 
     def text(self) -> str:
         lines = [f"calibration on {self.model} with critic {self.critic}: predicted vs measured",

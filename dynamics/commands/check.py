@@ -8,7 +8,7 @@ ways, read the spectrum, the stable step sizes and the critical learning-rate ra
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from .. import memory
 from ..analysis import Linearization, equilibrium, oscillation_period, simulate
 from ..analysis.local import EQUILIBRIUM_TOL, LocalAnalysis
 from ..analysis.spectrum import Spectrum
-from ..report import Report, Verdict, finite_or_none, revive
+from ..report import Report, Verdict, fields_to_json, finite_or_none, revive
 from . import check_plots
 
 MAX_STEPS = 4000  # longest alternating run in a check
@@ -32,9 +32,7 @@ class Skipped:
     """A simulation that was not run, and why."""
 
     reason: str
-
-    def to_json(self) -> dict:
-        return {"skipped": self.reason}
+    json_rename = {"reason": "skipped"}
 
 
 @dataclass
@@ -50,9 +48,7 @@ class FlowRun:
     final_distance: float
     diverged: bool
     trajectory: simulate.Trajectory = field(repr=False)
-
-    def to_json(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k != "trajectory"}
+    json_drop = ("trajectory",)
 
 
 @dataclass
@@ -66,9 +62,7 @@ class StepRun:
     relative_error: float | None
     steps: int
     trajectory: simulate.Trajectory = field(repr=False)
-
-    def to_json(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k != "trajectory"}
+    json_drop = ("trajectory",)
 
 
 GAP = 1e-4  # a relative autodiff/finite-difference gap above this is explained, not printed bare
@@ -149,7 +143,7 @@ class CheckReport(Report):
             "z_star": self.z_star,
             "closed_form": self.closed_form,
             "bias": self.bias,
-            "simulation": {k: v.to_json() for k, v in self.simulation.items()},
+            "simulation": {k: fields_to_json(v) for k, v in self.simulation.items()},
             "notes": self.notes + ([] if sp_ is None else sp_.notes),
             "link_clip": self.link_clip,
         }
@@ -399,7 +393,19 @@ def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: 
         _dense_fits(model)
     la = LocalAnalysis.build(spec, model, lr_ratio, critic, link_clip)
     s, div, lin = la.setup, la.divergence, la.lin
-    report = CheckReport(
+    notes = []
+    if div.affine:
+        from .catalog import AFFINE
+
+        notes.append(AFFINE)
+    if la.game.link_clip is not None:
+        notes.append("clamped links: the field jumps where a node's r crosses a bound, so finite differences "
+                     "that straddle one disagree with autodiff; the minibatch field is smooth only in "
+                     "expectation")
+    elif (why := gap_explanation(la.jacobian_agreement.get("autodiff_vs_fd"), la.regularity[0])) is not None:
+        notes.append(why)
+    runs = simulate_runs and la.exponential
+    return CheckReport(
         name=div.name,
         model=s.name,
         model_description=s.description,
@@ -417,20 +423,9 @@ def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: 
         eta_max_simultaneous=la.eta_max("simultaneous"),
         eta_max_alternating=la.eta_max("alternating"),
         critical_lr_ratios=la.critical_ratios,
+        flow=_simulate_flow(lin, lr_ratio, la.spectrum) if runs else None,
+        alternating=_simulate_steps(lin, lr_ratio, la.stable_steps["alternating"]) if runs else None,
+        notes=notes,
         regularity=la.regularity[0],
         link_clip=None if la.game.link_clip is None else [finite_or_none(b) for b in la.game.link_clip],
     )
-    if div.affine:
-        from .catalog import AFFINE
-
-        report.notes.insert(0, AFFINE)
-    if la.game.link_clip is not None:
-        report.notes.append("clamped links: the field jumps where a node's r crosses a bound, so finite differences "
-                            "that straddle one disagree with autodiff; the minibatch field is smooth only in "
-                            "expectation")
-    elif (why := gap_explanation(report.jacobian_agreement.get("autodiff_vs_fd"), report.regularity)) is not None:
-        report.notes.append(why)
-    if simulate_runs and la.exponential:
-        report.flow = _simulate_flow(lin, lr_ratio, la.spectrum)
-        report.alternating = _simulate_steps(lin, lr_ratio, la.stable_steps["alternating"])
-    return report

@@ -12,7 +12,7 @@ norm decays (or grows) like |μ|^t for the eigenvalue μ of v. Runs are batched 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -21,7 +21,7 @@ from ...divergences import resolve
 from ...toy_models import Setup, setup
 from ..analysis import Game, oscillation_period, simulate
 from ..analysis.local import LocalAnalysis
-from ..report import Report, revive
+from ..report import Report
 from ..training.minibatch import check_memory, minibatch_run, require_samplers
 from ..training.monitor import progress_bar
 
@@ -44,12 +44,12 @@ class Confirmation:
     diverged_runs: int = 0  # run pairs that stopped being finite: left out of the measurement
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Confirmation":
-        """Back from `as_dict`: the per-step curves are gone, the final deviation is kept."""
+    def from_json(cls, d: dict) -> "Confirmation":
+        """Back from `to_json`: the per-step curves are gone, the final deviation is kept."""
         fields_ = {k: v for k, v in d.items() if k != "final_mean_deviation"}
         return cls(**fields_, mean_deviation=np.array([d["final_mean_deviation"]]), mean_distance=np.array([]))
 
-    def as_dict(self) -> dict:
+    def to_json(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if not isinstance(v, np.ndarray)}
         d["final_mean_deviation"] = float(self.mean_deviation[-1]) if len(self.mean_deviation) else None
         return d
@@ -63,19 +63,9 @@ class ConfirmReport(Report):
     runs: int
     batch: int
     initial_distance: float
-    results: dict[str, Confirmation]
     elapsed_s: float
     stable_flow: bool
-
-    def to_json(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k != "results"}
-        d["results"] = {k: v.as_dict() for k, v in self.results.items()}
-        return d
-
-    @classmethod
-    def from_json(cls, d: dict) -> "ConfirmReport":
-        d = revive(d)
-        return cls(**{**d, "results": {k: Confirmation.from_dict(v) for k, v in d["results"].items()}})
+    results: dict[str, Confirmation] = field(kw_only=True)  # last in the JSON, after the settings
 
     def text(self) -> str:
         lines = [f"febm confirm {self.name} on {self.model} (η_ω/η_θ = {self.lr_ratio:g}): "
@@ -176,6 +166,6 @@ def confirm(spec: str, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0
             np.linalg.norm(dev, axis=2).mean(axis=1) if live else np.array([]), runs - live,
         )
     return ConfirmReport(
-        div.name, s.name, lr_ratio, runs, batch, size, results, time.perf_counter() - t0,
-        bool(lin.spectrum(lr_ratio).transverse_max_real < 0),
+        div.name, s.name, lr_ratio, runs, batch, size, time.perf_counter() - t0,
+        bool(lin.spectrum(lr_ratio).transverse_max_real < 0), results=results,
     )

@@ -583,13 +583,7 @@ class FiguresReport(Report):
     fast: bool
     out: str
     skipped: list[dict] = field(default_factory=list)  # figures whose result files are not here
-
-    def to_json(self) -> dict:
-        d = {"figures": self.figures, "version": self.version, "git_commit": self.git_commit,
-             "fast": self.fast, "out": self.out}
-        if self.skipped:
-            d["skipped"] = self.skipped
-        return d
+    json_if_set = ("skipped",)
 
     def text(self) -> str:
         lines = [f"{e['name']:22} {e['elapsed_s']:6.1f} s  {e['files'][0]}" for e in self.figures]

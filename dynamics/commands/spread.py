@@ -49,9 +49,6 @@ class SpreadReport(Report):
     measured_theta_sd: list = field(default_factory=list)
     elapsed_s: float = 0.0
 
-    def to_json(self) -> dict:
-        return dict(self.__dict__)
-
     def text(self) -> str:
         return (f"{self.name} on {self.model}, batch {self.batch}, η_θ = {self.eta_theta:.4g} "
                 f"(η_max {self.eta_max:.4g}, mean-square edge {self.eta_ms:.4g}): stationary tr P predicted "

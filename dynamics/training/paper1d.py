@@ -8,7 +8,7 @@ the reference code reports (THEORY.md).
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -19,7 +19,7 @@ from ...toy_models import paper_mixture
 from ...toy_models.exact_fit import fit_gaussian
 from .. import device as devices
 from .. import memory
-from ..report import Report, RunStatus, jsonable, revive
+from ..report import Report, RunStatus
 from .optim import cosine_schedule
 from .samplers import langevin
 from .trainer import GAUSSIAN, BatchedGaussianFEBM, TrainConfig
@@ -114,24 +114,8 @@ class Paper1DReport(Report):
     tolerance: float
     plot: str | None = None
     extra: dict = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        d = {"rows": [jsonable(asdict(r)) for r in self.rows], "elapsed_s": self.elapsed_s,
-             "device": self.device, "seeds": self.seeds, "tolerance": self.tolerance}
-        if self.plot is not None:
-            d["plot"] = self.plot
-        return d
-
-    @classmethod
-    def from_json(cls, d: dict) -> "Paper1DReport":
-        def row(r):
-            return Paper1DRow(r["divergence"], MuSigma(**r["exact"]), SeedSummary(**r["febm"]),
-                              None if r["cd"] is None else SeedSummary(**r["cd"]), MuSigma(**r["reference"]),
-                              r["error"], r["within_tolerance"], [RunStatus.from_message(m) for m in r["status"]],
-                              r["critic"], r.get("trajectory"))
-
-        d = revive(d)
-        return cls([row(r) for r in d["rows"]], d["elapsed_s"], d["device"], d["seeds"], d["tolerance"], d.get("plot"))
+    json_drop = ("extra",)
+    json_if_set = ("plot",)
 
     def text(self) -> str:
         lines = [f"paper-1d on {self.device}, {self.seeds} seed(s), {self.elapsed_s:.1f} s"
