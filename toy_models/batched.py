@@ -10,19 +10,22 @@ import math
 
 import torch
 
+from .energies import gaussian_energy, gaussian_energy_gradient
+
 
 class BatchedGaussian1D:
-    """Energy, its parameter gradient, exact samples and log-density of R Gaussian EBMs."""
+    """Energy, its parameter gradient, exact samples and log-density of R Gaussian EBMs (the energy
+    and its gradient are `energies.gaussian_energy`'s)."""
 
     @staticmethod
     def energy(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return 0.5 * ((x - theta[:, :1]) * torch.exp(-theta[:, 1:])) ** 2
+        return gaussian_energy(x, theta[:, :1], theta[:, 1:])
 
     @staticmethod
     def mean_gradient(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """The batch mean of ∇_θ E over each run's points, (R, 2), in closed form."""
-        z = (x - theta[:, :1]) * torch.exp(-theta[:, 1:])
-        return torch.stack([-(z * torch.exp(-theta[:, 1:])).mean(1), -(z**2).mean(1)], dim=1)
+        d_mu, d_log_sd = gaussian_energy_gradient(x, theta[:, :1], theta[:, 1:])
+        return torch.stack([d_mu.mean(1), d_log_sd.mean(1)], dim=1)
 
     @staticmethod
     def sample(theta: torch.Tensor, z: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,18 @@ from .protocols import ClosedFormGradient, ExactSampler
 from .quadrature import DTYPE, gauss_hermite, gauss_hermite_2d, gauss_legendre
 
 
+def gaussian_energy(x, mu, log_sd):
+    """E = (x − μ)²/(2σ²) with σ = exp(log σ): febm's one 1-D Gaussian energy (μ and log σ
+    broadcast against x: scalars for one model, columns for many runs at once)."""
+    return 0.5 * ((x - mu) * torch.exp(-log_sd)) ** 2
+
+
+def gaussian_energy_gradient(x, mu, log_sd) -> tuple[torch.Tensor, torch.Tensor]:
+    """(∂E/∂μ, ∂E/∂log σ) of `gaussian_energy` at each x, in closed form."""
+    d = (x - mu) * torch.exp(-log_sd)
+    return -d * torch.exp(-log_sd), -(d**2)
+
+
 class GaussianEnergy1D:
     """E = (x − μ)²/(2σ²).
 
@@ -39,14 +51,13 @@ class GaussianEnergy1D:
 
     def energy(self, theta, x):
         if self.param == "meanlogstd":
-            return 0.5 * ((x - theta[0]) * torch.exp(-theta[1])) ** 2
+            return gaussian_energy(x, theta[0], theta[1])
         return theta[1] * x**2 - theta[0] * x
 
     def gradient(self, theta, x):
         """∇_θ E at each x: (n, 2), in closed form (faster than autodiff in the flows)."""
         if self.param == "meanlogstd":
-            d = (x - theta[0]) * torch.exp(-theta[1])
-            return torch.stack([-d * torch.exp(-theta[1]), -(d**2)], dim=-1)
+            return torch.stack(gaussian_energy_gradient(x, theta[0], theta[1]), dim=-1)
         return torch.stack([-x, x**2], dim=-1)
 
     def nodes(self, theta) -> Nodes:

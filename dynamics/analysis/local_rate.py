@@ -30,6 +30,7 @@ import torch
 
 from ...threads import serial
 from .nodespace import NodeGame, NodeJacobian
+from .step_edge import pair_run
 
 THETA_SHARE = 0.5  # lifted eigenvector's squared-norm share in θ that makes a θ-mode
 STEP_FRACTION = 0.5  # the measuring step: this fraction of the predicted η_max
@@ -84,13 +85,10 @@ def pair_rate(field, z: torch.Tensor, direction: torch.Tensor, eta: float, steps
     half the log area that Δ_t and Δ_{t+1} span instead. In the pair's invariant plane that area
     shrinks by exactly |1 + ηλ|² a step, while |Δ_t| oscillates as Δ turns (an 18% error from
     |Δ| on a linear critic's complex modes)."""
-    a, b = z.clone(), z + EPSILON * direction / direction.norm()
-    step = getattr(field, "eager", field)
     every = max(1, steps // RECORDS)
-    ks, logs, previous = [], [], b - a
-    for k in range(1, steps + 1):
-        a, b = a + eta * step(a), b + eta * step(b)
-        gap = b - a
+    run = pair_run(getattr(field, "eager", field), z, direction, eta, steps, EPSILON)
+    ks, logs, (_, previous) = [], [], next(run)
+    for k, gap in run:
         if k % every == 0 or k == steps:
             size = _area(previous, gap) if rotating else float(gap.norm())
             if not math.isfinite(size) or size <= 0:

@@ -65,17 +65,32 @@ def predicted(field, z: torch.Tensor, k: int = 8, seed: int = 0):
     return eta, values, torch.as_tensor(v / np.linalg.norm(v), dtype=z.dtype)
 
 
+def pair_run(step, z: torch.Tensor, direction: torch.Tensor, eta: float, steps: int, epsilon: float,
+             stacked: bool = False):
+    """febm's one pair of runs: plain steps x ← x + η·step(x) from z and from z + ε·direction/|direction|,
+    yielding (k, the gap b − a) at the start (k = 0) and after each step k = 1 … ``steps``.
+    ``stacked``: ``step`` takes both runs as one (2, n) tensor (a vmapped field), one call a step."""
+    a, b = z.clone(), z + epsilon * direction / direction.norm()
+    Z = torch.stack([a, b]) if stacked else None
+    yield 0, b - a
+    for k in range(1, steps + 1):
+        if stacked:
+            Z = Z + eta * step(Z)
+            a, b = Z[0], Z[1]
+        else:
+            a, b = a + eta * step(a), b + eta * step(b)
+        yield k, b - a
+
+
 @serial()
 def grows(field, z: torch.Tensor, eta: float, steps: int, direction: torch.Tensor) -> bool:
     """Whether a pair from z and z + ε·direction separates by more than GROWTH in ``steps`` steps
     of size η (or stops being finite)."""
-    Z = torch.stack([z, z + EPSILON * direction / direction.norm()])
-    batched = vmap(field)
     with torch.no_grad():
-        for _ in range(steps):
-            Z = Z + eta * batched(Z)
-    gap = float((Z[1] - Z[0]).norm())
-    return not (np.isfinite(gap) and gap <= GROWTH * EPSILON)
+        for _, last in pair_run(vmap(field), z, direction, eta, steps, EPSILON, stacked=True):
+            gap = last
+    size = float(gap.norm())
+    return not (np.isfinite(size) and size <= GROWTH * EPSILON)
 
 
 def measured(field, z: torch.Tensor, guess: float, direction: torch.Tensor, steps: int = 1000,
