@@ -10,14 +10,14 @@ along a direction is bisected geometrically between 1e-3 and ``r_max``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
 from . import simulate
 from .jacobian import moment_form
-from .simulate import FlowOutcome
+from .simulate import Budget, FlowOutcome, SaveAt, Stop
 
 
 @dataclass
@@ -48,7 +48,8 @@ def outcome(lin, z0: torch.Tensor, ratio: float = 1.0, escape: float = 10.0, hor
     F = lin.field(ratio)
     try:
         traj = simulate.flow(F, lin.z_star, z0, horizon / rate, jac=lambda z: moment_form(F, z), gauge=lin.gauge_basis,
-                             blowup=escape * start, points=50, max_evals=5000, arrive=0.01 * start, rtol=rtol)
+                             save=SaveAt(points=50), stop=Stop(blowup=escape * start, arrive=0.01 * start),
+                             budget=Budget(max_evals=5000, rtol=rtol))
     except ValueError:  # the event search met non-finite values
         return FlowOutcome.ESCAPED
     if traj.status is FlowOutcome.ARRIVED:
@@ -59,11 +60,12 @@ def outcome(lin, z0: torch.Tensor, ratio: float = 1.0, escape: float = 10.0, hor
 def state_at(lin, z0: torch.Tensor, t: float, ratio: float = 1.0) -> torch.Tensor | None:
     """The exact flow's state at time t from z0 (None if it leaves the finite numbers first)."""
     F = lin.field(ratio)
-    return simulate.flow(F, lin.z_star, z0, t, **_JOURNEY, jac=lambda z: moment_form(F, z), blowup=np.inf,
-                         max_evals=None).final
+    return simulate.flow(F, lin.z_star, z0, t, jac=lambda z: moment_form(F, z), save=_JOURNEY_SAVE,
+                         stop=Stop(blowup=np.inf), budget=_JOURNEY, remove_residual=False).final
 
 
-_JOURNEY = {"rtol": 1e-5, "atol": 1e-9, "points": None, "remove_residual": False}  # where, not how fast
+# where the flow goes, not how fast: LSODA's own steps, tighter tolerances, no residual removed, no cap
+_JOURNEY_SAVE, _JOURNEY = SaveAt(points=None), Budget(max_evals=None, rtol=1e-5, atol=1e-9)
 _ONWARD = {"rtol": 1e-4, "atol": 1e-8}  # past t_state only the outcome is read: `outcome`'s tolerance
 
 
@@ -76,22 +78,24 @@ def journey(lin, z0: torch.Tensor, t_state: float, ratio: float = 1.0, escape: f
         return FlowOutcome.STALLED, state_at(lin, z0, t_state, ratio)
     F, z_star, end = lin.field(ratio), lin.z_star, horizon / rate
     start = float(np.linalg.norm(lin.projector() @ (z0 - z_star).numpy()))
-    common = {**_JOURNEY, "jac": lambda z: moment_form(F, z), "gauge": lin.gauge_basis,
-              "blowup": escape * start, "arrive": 0.01 * start}
+    common = {"jac": lambda z: moment_form(F, z), "gauge": lin.gauge_basis, "save": _JOURNEY_SAVE,
+              "remove_residual": False}
+    stop = Stop(blowup=escape * start, arrive=0.01 * start)
 
     def verdict(traj) -> FlowOutcome | None:
         if min(traj.t_escaped, traj.t_arrived) > end:
             return None
         return FlowOutcome.ARRIVED if traj.t_arrived < traj.t_escaped else FlowOutcome.ESCAPED
 
-    first = simulate.flow(F, z_star, z0, t_state, max_evals=None, arrive_terminal=False, **common)
+    first = simulate.flow(F, z_star, z0, t_state, stop=replace(stop, arrive_terminal=False), budget=_JOURNEY,
+                          **common)
     finite = first.final is not None and first.t_escaped == np.inf
     state = first.final if finite else None
     went = verdict(first) or (FlowOutcome.ESCAPED if not finite and t_state <= end else None)
     if went is None and finite and end > t_state:
         try:
-            went = verdict(simulate.flow(F, z_star, z0, end, t0=t_state, y0=first.final_deviation,
-                                         max_evals=max_evals, **{**common, **_ONWARD}))
+            went = verdict(simulate.flow(F, z_star, z0, end, t0=t_state, y0=first.final_deviation, stop=stop,
+                                         budget=Budget(max_evals=max_evals, **_ONWARD), **common))
         except ValueError:  # the event search met non-finite values
             went = None
     return went or FlowOutcome.STALLED, state

@@ -190,7 +190,7 @@ def links(plt, params, seed):
         uses=[".figures:_linearization", ".figures:_mark_equilibrium"])
 def phase_portrait(plt, params, seed):
     from ..analysis import CDField
-    from ..analysis.simulate import flow, start_point
+    from ..analysis.simulate import Budget, SaveAt, Stop, flow, start_point
 
     lin = _linearization(params["divergence"])
     game, F, z_star = lin.game, lin.field(), lin.z_star
@@ -199,8 +199,8 @@ def phase_portrait(plt, params, seed):
 
     for k in range(params["starts"]):
         z0 = start_point(z_star, params["radius"], seed + k)
-        traj = flow(F, z_star, z0, params["t_end"], points=300, rtol=1e-6, atol=1e-6, blowup=np.inf,
-                    max_evals=None, remove_residual=False, keep_states=True)
+        traj = flow(F, z_star, z0, params["t_end"], save=SaveAt(points=300, states=True), stop=Stop(blowup=np.inf),
+                    budget=Budget(max_evals=None, rtol=1e-6, atol=1e-6), remove_residual=False)
         mu, sigma = traj.states[:, 0], np.exp(traj.states[:, 1])
         data["trajectories"].append(np.stack([mu, sigma]))
         ax1.plot(mu, sigma, lw=1, color=f"C{k % 10}")
@@ -365,7 +365,7 @@ ALPHA_LIMITS = {0: "-log(t) + t - 1", 1: "t*log(t) - t + 1"}  # α → 0 and α 
         {"alphas": [-2, -1, -0.5, 0, 0.5, 0.9, 1, 1.5, 2, 3], "model": "gaussian-1d", "size": 0.5},
         uses=[".figures:ALPHA_LIMITS"])
 def alpha_atlas(plt, params, seed):
-    from ..analysis.simulate import flow
+    from ..analysis.simulate import Stop, flow
 
     base = resolve("alpha")
     rows = {"max_real": [], "eta_max": [], "time_to_1e-2": []}
@@ -378,7 +378,7 @@ def alpha_atlas(plt, params, seed):
         rows["max_real"].append(float(np.max(np.linalg.eigvals(J).real)))
         rows["eta_max"].append(lin.eta_max("simultaneous"))
         z0, _ = lin.mode_start(J, params["size"])
-        traj = flow(lin.field(), s.z_star, z0, 40.0, jac=J, blowup=50.0)
+        traj = flow(lin.field(), s.z_star, z0, 40.0, jac=J, stop=Stop(blowup=50.0))
         below = np.flatnonzero(traj.distances <= 1e-2 * params["size"])
         rows["time_to_1e-2"].append(float(traj.times[below[0]]) if below.size else np.nan)
     alphas = params["alphas"]
@@ -414,7 +414,7 @@ def alpha_atlas(plt, params, seed):
         {"t_end": 60.0, "t_end_power_law": 1e5})
 def failures(plt, params, seed):
     from ..analysis import GDAField
-    from ..analysis.simulate import flow, start_point
+    from ..analysis.simulate import Stop, flow, start_point
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
     data = {}
@@ -422,10 +422,10 @@ def failures(plt, params, seed):
     z0 = start_point(s.z_star, 0.05, seed)
     for k, name in enumerate(["kl", "(t-1)**4"]):
         F = GDAField(Game.from_setup(resolve(name).validate(), s))
-        early = flow(F, s.z_star, z0, params["t_end"], blowup=10.0)
+        early = flow(F, s.z_star, z0, params["t_end"], stop=Stop(blowup=10.0))
         times, dist = early.times, early.distances
         if name != "kl":  # the power law needs decades of time: a second, long flow after the first
-            late = flow(F, s.z_star, z0, params["t_end_power_law"], blowup=10.0)
+            late = flow(F, s.z_star, z0, params["t_end_power_law"], stop=Stop(blowup=10.0))
             keep = late.times > times[-1]
             times, dist = np.r_[times, late.times[keep]], np.r_[dist, late.distances[keep]]
         data[name] = np.stack([times, dist])
@@ -444,7 +444,7 @@ def failures(plt, params, seed):
     s = setup("shifted-linear")
     for k, ratio in enumerate([1.0, 3.0, 3.4, 5.0]):
         F = GDAField(Game.from_setup(resolve("kl"), s), 1.0, ratio)
-        traj = flow(F, s.z_star, start_point(s.z_star, 1e-3, seed), 15.0, blowup=1.0)
+        traj = flow(F, s.z_star, start_point(s.z_star, 1e-3, seed), 15.0, stop=Stop(blowup=1.0))
         data[f"ratio={ratio}"] = traj.distances
         ax2.semilogy(traj.times, traj.distances, color=f"C{k}", label=f"η_ω/η_θ = {ratio:g}")
     ax2.axhline(1e-3, color="0.6", lw=1, ls="--", label="start distance 10⁻³")
