@@ -1,4 +1,4 @@
-"""Pilot runs for a learnable operating point of the 2-D bench (issue #23 §1, §2).
+"""Pilot runs for a learnable operating point of the 2-D bench.
 
 Each job trains one toy under one named configuration of `CONFIGS` (fixed before any pilot was
 measured) with the bench's protocol: CD and two f at equal counted budgets, ``--seeds`` seeds,
@@ -10,7 +10,7 @@ that fits in ``--seconds``. The budget it reached is recorded with the result.
     python -m studies operating_point devices --out F.json        # one bench cell on CPU and on CUDA
     python -m studies operating_point table DIR                   # the pilot table for docs/bench.md
 
-Targets (the issue's, fixed beforehand): CD's grid JS ≤ 0.05 and its held-out NLL within
+Targets (fixed beforehand): CD's grid JS ≤ 0.05 and its held-out NLL within
 0.15 nats of the data's own, on all four toys.
 """
 
@@ -18,6 +18,7 @@ import glob
 import math
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 
@@ -28,6 +29,7 @@ from febm.dynamics.training.toy2d_training import Run, Toy2DConfig, train_batch
 from febm.threads import limit_threads
 from febm.toy_models.toy2d import toy2d
 from studies import load, verb, write
+from studies.readings import RESULTS, reads
 
 DESCRIPTION = "bench.md's operating-point pilot: CD, KL and JS under six configurations at a wall-time budget"
 
@@ -132,7 +134,7 @@ def _verdict(cell: dict, corrected: str) -> str:
 
 
 def last_fifth_change(curve: list[dict]) -> float:
-    """The relative change of the mean JS over the last 20% of the budget (the issue's test of a
+    """The relative change of the mean JS over the last 20% of the budget (the test of a
     flattened curve is |change| < 10%), from the curve point nearest 80% of the budget."""
     end = curve[-1]["evaluations"]
     before = min(curve, key=lambda p: abs(p["evaluations"] - 0.8 * end))
@@ -158,3 +160,104 @@ def commands(verbs) -> None:
     verb(verbs, "devices", devices, "one bench cell on the CPU and on CUDA", ("--out", {"required": True}),
          writes="out")
     verb(verbs, "table", table, "the pilot table for docs/bench.md, from a folder of jobs", "folder")
+
+
+# --- readings for docs/bench.md's pilot bullets ------------------------------------------------------
+
+PILOT = RESULTS / "operating-point"
+# the four jobs where the exact arm's CD met both targets that bench.md quotes (one toy each)
+CITED = [("round1", "wide-silu-grid", "25gaussians")] + [("round2", "wide-silu-grid", t)
+                                                         for t in ("8gaussians", "moons", "rings")]
+
+
+def _job_numbers(job: dict) -> dict:
+    """One job's numbers: CD's steps, JS, NLL above the data's and the change over the last fifth;
+    the two f's mean JS, KL's ratio to CD and its non-finite runs; the job's time."""
+    cells = {c["method"]: c for c in job["cells"]}
+    cd = cells["cd"]["summary"]
+    js, kl = cells["jensen_shannon"], cells["kl"]
+    gap = cd["nll"]["mean"] - job["data_nll"]
+    ratio = kl["summary"]["js"]["mean"] / cd["js"]["mean"]
+    return {"cd_steps": job["cd_steps"], "cd_js": cd["js"]["mean"], "cd_js_hw": cd["js"]["half_width"],
+            "nll_gap": gap, "meets": cd["js"]["mean"] <= JS_TARGET and gap <= NLL_MARGIN,
+            "last_fifth": last_fifth_change(cells["cd"]["curve"]),
+            "kl_js": kl["summary"]["js"]["mean"], "js_js": js["summary"]["js"]["mean"],
+            "kl_ratio": ratio, "kl_ratio_floor": math.floor(ratio), "kl_ratio_ceil": math.ceil(ratio),
+            "kl_failed": kl["failed"], "seeds": len(cells["cd"]["seeds"]),
+            "js_verdict": js["verdict"], "kl_verdict": kl["verdict"],
+            "exact": job["config"].get("sampler") == "grid",
+            "seconds_per_step": job["seconds_per_step"], "wall_s": job["wall_s"]}
+
+
+def _pilot() -> dict:
+    """{(round, configuration, toy): numbers} over both rounds, with the claims bench.md makes
+    about the whole pilot asserted."""
+    jobs = {(p.parent.name, j["config_name"], j["dataset"]): j
+            for p in sorted(PILOT.glob("round*/*.json")) for j in [load(p)]}
+    n = {k: _job_numbers(j) for k, j in jobs.items()}
+    langevin = [k for k in n if not n[k]["exact"]]
+    assert not any(n[k]["meets"] for k in langevin), "the prose says no Langevin configuration meets the targets"
+    learned = [k for k in n if n[k]["meets"]]
+    assert all(n[k]["js_verdict"] == "ties" and n[k]["kl_verdict"] != "beats" for k in learned), \
+        "the prose says Jensen–Shannon ties CD and no f beats it where CD learned"
+    assert all(n[k]["meets"] is False for k in n if "beats" in (n[k]["js_verdict"], n[k]["kl_verdict"])), \
+        "the prose says f beat CD only where CD failed"
+    assert all(n[k]["meets"] for k in CITED), "the prose says CD meets both targets in these four"
+    assert all(n[k]["last_fifth"] < -0.1 for k in CITED[1:]), "the prose says round 2's curves were still falling"
+    rings = min((n[k]["cd_js"], k) for k in langevin if k[2] == "rings")[1]
+    assert rings == ("round1", "deep-silu", "rings"), "the prose cites deep SiLU as rings' best Langevin JS"
+    moons = [k[1] for _, k in sorted((n[k]["cd_js"], k) for k in langevin if k[2] == "moons")]
+    eight = min((n[k]["cd_js"], k) for k in langevin if k[2] == "8gaussians")[1]
+    assert moons[:2] == ["deep-silu", "wide-tanh"] and eight[1] == "wide-tanh", "the prose names the closest"
+    keys = [(k, m) for k in jobs for m in ("kl", "jensen_shannon")]
+    pvalues = {}
+    for r in ("round1", "round2"):
+        mine = [(k, m) for k, m in keys if k[0] == r]
+        cells = [next(c for c in jobs[k]["cells"] if c["method"] == m) for k, m in mine]
+        pvalues.update(zip(mine, holm([1.0 if c["p_value"] is None else c["p_value"] for c in cells])))
+    survive = sorted(k for (k, m), p in pvalues.items() if p < 0.05 and n[k][f"{'js' if m != 'kl' else 'kl'}_verdict"]
+                     == "beats")
+    assert survive == [("round1", "wide-silu", "25gaussians"), ("round1", "wide-silu-lr5", "rings")], \
+        "the prose names the two beats that survive Holm's correction"
+    assert n[survive[1]]["nll_gap"] <= n[survive[0]]["nll_gap"], "the prose gives their NLL gaps low to high"
+    return n
+
+
+def _round(numbers: dict, name: str) -> dict:
+    """One round's spans: the jobs' wall times, and the exact arm's steps, last-fifth changes,
+    seconds a step and KL's ratio to CD where CD met the targets."""
+    mine = {k: v for k, v in numbers.items() if k[0] == name}
+    exact = [v for v in mine.values() if v["exact"] and v["meets"]]
+    out = {"jobs": len(mine), "wall_low": min(v["wall_s"] for v in mine.values()),
+           "wall_high": max(v["wall_s"] for v in mine.values())}
+    if exact:
+        out.update(steps_low=min(v["cd_steps"] for v in exact), steps_high=max(v["cd_steps"] for v in exact),
+                   fifth_least=max(v["last_fifth"] for v in exact), fifth_most=min(v["last_fifth"] for v in exact),
+                   step_s_low=min(v["seconds_per_step"] for v in mine.values() if v["exact"]),
+                   step_s_high=max(v["seconds_per_step"] for v in mine.values() if v["exact"]))
+    return out
+
+
+def _job_readings(path: Path):
+    def job_readings(d: dict) -> dict:
+        numbers = _pilot()
+        cited = [numbers[k] for k in CITED]
+        return {**_job_numbers(d), "round": _round(numbers, path.parent.name),
+                "cited_kl_ratio_floor": min(v["kl_ratio_floor"] for v in cited),
+                "cited_kl_ratio_ceil": max(v["kl_ratio_ceil"] for v in cited)}
+    return job_readings
+
+
+for _path in sorted(PILOT.glob("round*/*.json")):
+    reads(str(_path.relative_to(RESULTS.parent)))(_job_readings(_path))
+
+
+@reads("results/operating-point/devices.json")
+def device_readings(d: dict) -> dict:
+    """One bench cell on the CPU and on CUDA: the mean final JS of CD and KL on each, which the
+    prose says agree (statistically: the generators differ)."""
+    mean = {dev: {m: sum(v) / len(v) for m, v in d[dev]["js"].items()} for dev in ("cpu", "cuda")}
+    assert all(abs(mean["cpu"][m] - mean["cuda"][m]) < 0.01 for m in mean["cpu"]), "the prose says they agree"
+    return {"cpu_cd": mean["cpu"]["cd"], "cuda_cd": mean["cuda"]["cd"], "cpu_kl": mean["cpu"]["kl"],
+            "cuda_kl": mean["cuda"]["kl"], "seeds": len(d["cpu"]["js"]["cd"]),
+            "cpu_s": d["cpu"]["elapsed_s"], "cuda_s": d["cuda"]["elapsed_s"]}

@@ -65,3 +65,25 @@ def figures_manifest(d: dict) -> dict:
     figures = d["figures"]
     return {"count": len(figures), "from_results": sum(f.get("kind") == "results" for f in figures),
             "minutes": sum(f["elapsed_s"] for f in figures) / 60}
+
+
+@reads("compile-langevin.json")
+def compile_langevin(d: dict) -> dict:
+    """The compiled Langevin sampler (benchmarks/compile_langevin.py): its speed-up per call for the
+    bench's network and the operating point's, float64's cost, and a whole bench cell eager and compiled."""
+    nets = d["networks"]
+    speed = {n: r["ms_per_call"]["eager float32"] / r["ms_per_call"]["compiled float32"] for n, r in nets.items()}
+    wide = [r["ms_per_call"]["eager float64"] / r["ms_per_call"]["eager float32"] for r in nets.values()]
+    small, large = nets["2-32-32-1 tanh"], nets["2-128-128-1 silu"]
+    cell = d["bench_cell"]
+    assert all(s > 1 for s in speed.values()), "the prose says compiled calls are faster"
+    gain = cell["wall_s"]["eager"] / cell["wall_s"]["compiled"]
+    assert gain < min(speed.values()), "the prose says a whole bench cell gains less"
+    return {"runs": small["runs"], "threads": d["threads"],
+            "speed_small": speed["2-32-32-1 tanh"], "speed_large": speed["2-128-128-1 silu"],
+            "compile_small_s": small["cold_compile_s"], "compile_large_s": large["cold_compile_s"],
+            "float64_low": min(wide), "float64_high": max(wide),
+            "budget_m": cell["budget_m"], "cd_steps": cell["cd_steps"],
+            "eager_s": cell["wall_s"]["eager"], "compiled_s": cell["wall_s"]["compiled"], "cell_gain": gain,
+            "eager_cd": cell["mean_js"]["eager"]["cd"], "eager_kl": cell["mean_js"]["eager"]["kl"],
+            "compiled_cd": cell["mean_js"]["compiled"]["cd"], "compiled_kl": cell["mean_js"]["compiled"]["kl"]}
