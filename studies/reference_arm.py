@@ -19,6 +19,7 @@ from febm.dynamics.training.paper1d import REFERENCE
 from febm.dynamics.training.reference import REFERENCE_EXACT
 from febm.toy_models import paper_mixture
 from studies import concatenate, load, verb, write
+from studies.readings import reads
 
 DESCRIPTION = "trained-game.md's arm at the reference code's exact settings: 4 flows and 8 runs per f"
 STEPS = REFERENCE_EXACT.steps
@@ -50,6 +51,13 @@ def merge(out: str, parts) -> None:
     """The parts' rows in one file (the parts were measured under the same settings)."""
     first, rows = concatenate(parts, "rows", same=("settings",))
     write(out, {"rows": rows, "settings": first["settings"]})
+
+
+@reads("reference-arm.json")
+def readings(d: dict) -> dict:
+    """How long one f's flows and runs took (minutes, one thread)."""
+    minutes = [r["elapsed_s"] / 60 for r in d["rows"]]
+    return {"minutes_low": min(minutes), "minutes_high": max(minutes), "f": len(minutes)}
 
 
 def text(path: str, calibration: str) -> str:

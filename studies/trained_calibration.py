@@ -473,9 +473,20 @@ def _prose_readings(d: dict) -> dict:
         "neyman_measured": pair[0]["measured"]["eta_ms"] / pair[0]["predicted"]["eta_max"],
         "alpha_m1_measured": pair[1]["measured"]["eta_ms"] / pair[1]["predicted"]["eta_max"],
         "kl_half_at": kl["measured"]["eta_ms"] / kl["predicted"]["eta_max"],
+        "kl_growth_least": min(kl["mean_square"]["growth_at_half_eta_max"].values()),
+        "kl_failed_at_eta_max": _failed_at(kl, kl["predicted"]["eta_max"]),
+        "kl_seeds": kl["mean_square"]["seeds"],
         "kl_spread": max(kl["mean_square"]["spread"]["sd"]),
         "jeffreys_half_at": unbounded["jeffreys"], "alpha09_half_at": unbounded["alpha=0.9"],
     }
+
+
+def _failed_at(row: dict, eta: float) -> int:
+    """How many of a row's mean-square runs failed at step ``eta`` (one of the steps it tried)."""
+    failed = row["mean_square"]["edge_runs"]["failed"]
+    step = min(failed, key=lambda k: abs(float(k) / eta - 1))
+    assert abs(float(step) / eta - 1) < 1e-3, f"no run at {eta}"
+    return failed[step]
 
 
 def _median(values: list) -> float:
@@ -490,9 +501,66 @@ def toy_counts(d: dict) -> dict:
     rows = d["rows"]
     measured = [r for r in rows if r["status"] == "measured"]
     within = sum(abs(r["predicted"]["eta_max"] / r["measured"]["eta_max"] - 1) <= 0.01 for r in measured)
-    out = {"tried": len(rows), "not_finite": len(rows) - len(measured), "within_1pct": within}
+    ranks = [r["modes"]["kernel_rank"] for r in measured]
+    out = {"tried": len(rows), "not_finite": len(rows) - len(measured), "within_1pct": within,
+           "rank_low": min(ranks), "rank_high": max(ranks)}
     assert within == 0, "the prose says no f on this toy is within 1%"
     return out
+
+
+@reads("calibration-paper-1d-batch.json")
+def batch_readings(d: dict) -> dict:
+    """η_ms against the batch (with the rows at B = 1000 of calibration-paper-1d.json): the spans and
+    ratios trained-game.md's bullets quote, with the words around them asserted."""
+    from studies.readings import RESULTS
+
+    grid = RESULTS / "calibration-paper-1d-batch.json"
+    edge = {(n, b): (None if p is None else p / e, m / e) for n, b, p, m, e in
+            batch_rows(grid, RESULTS / "calibration-paper-1d.json")}
+    pred = {k: v[0] for k, v in edge.items()}
+    meas = {k: v[1] for k, v in edge.items()}
+    batches = sorted({b for _, b in edge})
+
+    def span(name, which):
+        values = [which[name, b] for b in batches]
+        return min(values), max(values)
+
+    new = [k for k in edge if k[1] != max(batches) and pred[k] is not None]
+    within = [k for k in new if 1 / 1.5 <= pred[k] / meas[k] <= 1.5]
+    out = {"batches": len(batches), "new_points": len(new), "new_within": len(within),
+           "minutes_low": math.floor(min(r["elapsed_s"] for rep in d["reports"] for r in rep["rows"]) / 60),
+           "minutes_high": math.ceil(max(r["elapsed_s"] for rep in d["reports"] for r in rep["rows"]) / 60)}
+    for key, name in (("js", "jensen_shannon"), ("gan", "gan")):
+        out[f"{key}_pred_low"], out[f"{key}_pred_high"] = span(name, pred)
+        out[f"{key}_meas_low"], out[f"{key}_meas_high"] = span(name, meas)
+        assert out[f"{key}_meas_high"] / out[f"{key}_meas_low"] < 1.25, "the prose says the edge hardly depends on B"
+    low, high = min(batches), max(batches)
+    a = "alpha=-1"
+    out.update(am1_meas_high=meas[a, high], am1_meas_low=meas[a, low], am1_fall=meas[a, high] / meas[a, low],
+               am1_pred_high=pred[a, high], am1_pred_low=pred[a, low], am1_pred_fall=pred[a, high] / pred[a, low],
+               am1_over_low=pred[a, low] / meas[a, low],
+               kl_meas_high=meas["kl", high], kl_meas_low=meas["kl", low], kl_fall=meas["kl", high] / meas["kl", low],
+               **{f"rkl_{b}": pred["reverse_kl", b] / meas["reverse_kl", b] for b in batches})
+    assert out["am1_fall"] > out["am1_pred_fall"], "the prose says the runs' edge falls faster than the recursion's"
+    assert all(meas[a, b] < 1 < pred[a, b] / meas[a, b] for b in batches if b < high), \
+        "the prose says below B = 1000 α = −1's runs fail under the deterministic edge, the recursion above them"
+    assert all(pred["kl", b] is None for b in batches), "the prose says KL has no prediction at any batch"
+    assert out["kl_fall"] < out["am1_fall"], "the prose says KL's edge falls less than α = −1's"
+    assert within == [("reverse_kl", low)], "the prose says reverse KL at the smallest batch is the one within 1.5"
+    return out
+
+
+@reads("tails-paper-1d-mlp.json")
+def tail_readings(d: dict) -> dict:
+    """The tail indices at the resting θ (the ``tails`` verb) that the KL bullet quotes."""
+    finite = sorted(n for n, r in d.items() if r["min_tail_index"] is not None)
+    assert finite == sorted(["kl", "jeffreys", "alpha=0.9", "squared_hellinger", "alpha=0.5"]), \
+        "the prose names every f with a finite tail index"
+    pair = [d[n]["min_tail_index"] for n in ("jeffreys", "alpha=0.9")]
+    two = [d[n]["min_tail_index"] for n in ("squared_hellinger", "alpha=0.5")]
+    assert d["kl"]["min_tail_index"] <= 2 and round(two[0]) == round(two[1]), \
+        "the prose says KL's second moment is infinite and gives one index for the two"
+    return {"kl": d["kl"]["min_tail_index"], "pair_low": min(pair), "pair_high": max(pair), "two": two[0]}
 
 
 def commands(verbs) -> None:
