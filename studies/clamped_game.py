@@ -1,4 +1,4 @@
-"""The reference code's link clamps in the trained game (issues #20 §2, #23 §3): KL's exp(min(u, 3))
+"""The reference code's link clamps in the trained game: KL's exp(min(u, 3))
 and Pearson χ²'s exp(min(·, 6)), on paper-1d with the reference's 1-64-64-1 critic.
 
 Two measurements, both with the clamps that the reference code's runs use:

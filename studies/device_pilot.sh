@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One device call (issue #23): the CUDA tests, the operating-point pilot on the GPU (every
+# One device call: the CUDA tests, the operating-point pilot on the GPU (every
 # configuration of studies/operating_point.py on every toy, all at once, each given the same wall
 # seconds), and one bench cell on the CPU and on CUDA. Results go to $OUT as one tarball.
 #   run from the repository root on the device machine: bash studies/device_pilot.sh SECONDS

@@ -1,4 +1,4 @@
-"""The reference code's link clip on the zero-forcing f (issue #23 §3), measured with the bench's
+"""The reference code's link clip on the zero-forcing f, measured with the bench's
 protocol (6 M counted evaluations per run, 3 seeds, the default operating point) beside CD.
 
     python -m studies link_clip run exact docs/results/link-clip-exact.json

@@ -1,4 +1,4 @@
-"""The exact grid sampler against Langevin (issue #23 §2), with the bench's protocol: 6 M counted
+"""The exact grid sampler against Langevin, with the bench's protocol: 6 M counted
 evaluations per run (the grid arm pays 64² energy evaluations per step, Langevin 21 × 256), 3
 seeds, the default network, both arms from the same streams. A pilot, not the verdict: the
 operating point where CD learns every toy is still to be found.

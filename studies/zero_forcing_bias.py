@@ -1,4 +1,4 @@
-"""Probe for #23 §6: where the zero-forcing f's last 0.001–0.002 of error on paper-1d comes from.
+"""Probe: where the zero-forcing f's last 0.001–0.002 of error on paper-1d comes from.
 
 The θ-player alone against the exact critic (`exact_critic.py`), Neyman χ², α = −1 and α = −0.5,
 SEEDS runs each (default 8) on master seed 0, under one change to the default run (ARM): default,
