@@ -69,6 +69,7 @@ COMMANDS = {
                "--hidden": ["4,4", "4", "0", "4,x", ""], "--activation": ["silu", "relu"]}, ["--json"]),
     "bench": (["toy2d", "moons", "--methods", "cd", "--seeds", "2", "--budget", "0.0005"],
               {"--methods": ["cd", "kl,cd", "nope"], "--seeds": ["2", "1"], "--budget": ["0.0005", "0"],
+               "--preset": ["under-trained", "cpu-exact", "gpu-exact", "nope"],
                "--critic-form": ["free", "residual", "nope"], "--device": ["cpu", "x"], "--seed": ["1"],
                "--link-clip": ["5", "-5"],
                "--plot": ["PATH"], "--sampler": ["grid", "langevin", "mcmc"], "--sampler-grid": ["16", "2000"],

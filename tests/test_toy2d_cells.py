@@ -13,7 +13,7 @@ from febm.dynamics.training import toy2d_cells
 from febm.dynamics.training.arms import GaussianArm, cell_arm
 from febm.dynamics.training.cells import OperatingPoint
 from febm.dynamics.training.surrogate import febm_surrogate, inverse_curvature
-from febm.dynamics.training.toy2d_training import Run, Toy2DConfig, _exact_points, _gradients
+from febm.dynamics.training.toy2d_training import Toy2DConfig, _exact_points, _gradients
 from febm.errors import InputError
 from febm.toy_models import mlp, toy2d, with_critic
 

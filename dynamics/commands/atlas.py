@@ -17,6 +17,7 @@ import torch
 
 from ...divergences import Divergence, resolve
 from ...divergences.divergence import number
+from ...errors import InputError
 from ...toy_models import DataDensity, ExactSampler, Setup, setup
 from ..analysis import basins as basins_
 from ..analysis.estimator_tails import finiteness, tail_margin
@@ -109,11 +110,13 @@ def _predict(row: AtlasRow) -> tuple[Prediction, list[str]]:
         fragile.append(f"tail margin {row.tail_margin_sd:.2g} sd: noise reaches infinite variance")
     if row.rate is not None and row.equilibrium and abs(row.rate) < 0.01:
         fragile.append(f"slowest rate {row.rate:.2g}")
-    if row.budget is not None and row.equilibrium:
+    if row.budget is not None and row.equilibrium and row.from_start is not None:  # the flow from the start ran
         e = row.predicted_error
-        if e is None or e > FAIL_ERROR:
-            fails.append("the flow from the start is " + ("not finite" if e is None else f"{e:.2g} off") +
-                         f" after the budget's time {row.budget:g}")
+        if e is None and row.from_start != FlowOutcome.ESCAPED:  # (an escape is said above)
+            fails.append(f"no distance to the exact minimizer after the budget's time {row.budget:g} (the flow "
+                         "from the start is not finite there, or the minimizer is not known)")
+        elif e is not None and e > FAIL_ERROR:
+            fails.append(f"the flow from the start is {e:.2g} off after the budget's time {row.budget:g}")
         elif e > TRAIN_ERROR:
             fragile.append(f"the flow from the start is {e:.2g} off after the budget's time {row.budget:g}")
     if fails:
@@ -259,6 +262,10 @@ def atlas(names=None, model: str | Setup = "paper-1d", batch: int = 1000, lr_rat
     names = list(names) if names else all_methods()[1:]
     specs = [resolve(n).validate() for n in names]  # a bad name fails before any work
     s = setup(model)
+    if budget is not None and s.theta_init is None:  # every lr read "not finite" here: no flow was run
+        raise InputError(f"--lr/--steps (a training budget) are judged by the flow from the set-up's training "
+                         f"start, and {s.name} has none (it is realizable: the analysis starts at its equilibrium); "
+                         "drop them, or use a set-up with a start such as paper-1d")
     bar = progress_bar(len(specs), progress, "febm atlas")
     rows = []
     for d in specs:
@@ -275,7 +282,10 @@ def draw(plt, report: AtlasReport):
     colours = {"trains": "C2", "fragile": "C1", "fails": "C3"}
     rows = report.rows
     y = np.arange(len(rows))
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 0.42 * len(rows) + 1.8), sharey=True, layout="constrained")
+    # two-line titles, a suptitle, the legend and the κ labels need ~4 inches whatever the rows (one row
+    # at 0.42 per row collapsed the axes: titles over each other, labels cut)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, max(4.4, 0.42 * len(rows) + 1.8)), sharey=True,
+                                   layout="constrained")
     for k, r in enumerate(rows):
         c = colours[r.prediction]
         if r.eta_max_simultaneous:
@@ -292,7 +302,8 @@ def draw(plt, report: AtlasReport):
     ax1.invert_yaxis()
     for v, label in ((1, "κ ≤ 1: infinite mean "), (2, "κ ≤ 2: infinite variance ")):
         ax2.axvline(v, color="0.5", ls="--", lw=1)
-        ax2.text(v - 0.08, len(rows) - 0.6, label, fontsize=7, ha="right", va="bottom", rotation=90, color="0.35")
+        ax2.text(v - 0.08, 0.03, label, fontsize=7, ha="right", va="bottom", rotation=90, color="0.35",
+                 transform=ax2.get_xaxis_transform())  # from the axes' foot, whatever the rows
     ax2.set(xlabel="tail index κ of the per-sample θ-gradient (capped at 10)", xlim=(0, 10.5),
             title="tail index κ: at the start (large dot),\nworst on the path (medium), at the equilibrium (small)")
     for name, c in colours.items():

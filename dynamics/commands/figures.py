@@ -30,7 +30,7 @@ from ...toy_models import setup
 from .. import device as devices
 from ..analysis import Game, Linearization
 from ..analysis.local import LocalAnalysis
-from ..files import Staging, clean_stale, sha256
+from ..files import Staging, pending, recover, sha256
 from ..report import Report
 from ..training.monitor import progress_bar
 
@@ -109,9 +109,13 @@ def _resolve(ref):
 def stale(manifest: dict, root=ROOT) -> list[str]:
     """What in a manifest no longer describes the files: a result file whose SHA-256 differs from
     the one recorded when the figure reading it was drawn, or a figure file that changed since
-    (drawn by hand or by another command), or the code that draws it (`code_sha256`). One
+    (drawn by hand or by another command), or the code that draws it (`code_sha256`), or a commit
+    of the folder's files under way or cut short by a killed run (`dynamics.files.pending`). One
     line per fault; empty when all is current."""
     faults = []
+    folders = dict.fromkeys(Path(root) / Path(file).parent for e in manifest["figures"] for file in e["files"])
+    for folder in folders:  # a commit cut short by a kill: the files may be a mix until the next run finishes it
+        faults += pending(folder)
     for entry in manifest["figures"]:
         redraw = entry.get("command", f"febm figures --only {entry['name']}")
         for item in entry.get("inputs", []):
@@ -619,7 +623,7 @@ def render(out_dir, only=None, fast: bool = False, seed: int = 0, device: str = 
     devices.select(device)  # so does --device cuda without CUDA
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    clean_stale(out)  # what a killed earlier run left half-written
+    recover(out)  # what a killed earlier run left: its staged files removed, or its begun commit completed
     kept = _kept(out, only, fast)  # a foreign manifest.json is refused here, before any drawing
     entries, commit = [], _git_commit()
     with Staging() as files:  # every figure and the manifest appear together, or none of them
@@ -690,3 +694,12 @@ def _render_one(plt, fig_def, out: Path, files: Staging, fast: bool, seed: int, 
             "code_sha256": code_sha256(fig_def),
             "files": [str(p) for p in paths], "sha256": digests, "params": params,
             "seed": seed, "elapsed_s": time.perf_counter() - t0}
+
+
+# --- the game, as a picture (theory.md) --------------------------------------------------
+@figure("game", "The f-EBM game: data and model samples, r = H + E, the links g and h, and the two players",
+        formats=("png",), suptitle=False, uses=[".game_picture"])
+def game(plt, params, seed):
+    from .game_picture import draw
+
+    return draw(plt), {}

@@ -38,8 +38,8 @@ def draw(plt):
     _box(ax, 0.1, 1.35, 2.2, 0.9, "model samples\n$x \\sim q_\\theta = e^{-E_\\theta}/Z_\\theta$", MODEL, "#fdeee3")
 
     # r = H + E, evaluated at both kinds of point
-    _box(ax, 3.3, 2.1, 2.6, 1.4, "$r(x) = H_\\omega(x) + E_\\theta(x)$\n\nthe critic's estimate\nof $\\log p/q_\\theta$",
-         "0.25", "#f4f4f4")
+    _box(ax, 3.3, 2.1, 2.6, 1.4,
+         "$r(x) = H_\\omega(x) + E_\\theta(x)$\n\nthe critic's estimate\nof $\\log p/q_\\theta$", "0.25", "#f4f4f4")
     _arrow(ax, (2.3, 3.8), (3.3, 3.2), DATA)
     _arrow(ax, (2.3, 1.8), (3.3, 2.4), MODEL)
 

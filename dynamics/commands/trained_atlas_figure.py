@@ -17,7 +17,8 @@ def draw(report):
     measured = [r for r in report.rows if r.measured]
     fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.4), layout="constrained")
     _classes(axes[0], measured or report.rows, bool(measured))
-    _times(axes[1], measured, report.settings["time_factor"])
+    _times(axes[1], measured, report.settings["time_factor"], report.settings.get("error", "error"),
+           report.settings.get("target", 0.05))
     _dead(axes[2], measured, report.settings["dead_band"])
     fig.suptitle(f"Will it train? {report.model}, critic {report.critic}: predicted before any run "
                  "against measured runs of the same game", fontsize=10)
@@ -48,7 +49,7 @@ def _classes(ax, rows, measured: bool) -> None:
     ax.legend(fontsize=8, loc="upper left")
 
 
-def _times(ax, rows, factor: float) -> None:
+def _times(ax, rows, factor: float, error: str = "error", target: float = 0.05) -> None:
     pairs = [(r.measured["time_to_0.05"], r.predicted["time_to_0.05"], r.hold_out) for r in rows
              if r.measured["time_to_0.05"] and r.predicted["time_to_0.05"]]
     for held in (False, True):
@@ -61,7 +62,7 @@ def _times(ax, rows, factor: float) -> None:
         ax.plot(span, span, color="0.5", lw=1, label="predicted = measured")
         ax.fill_between(span, span / factor, span * factor, color="0.9", zorder=0, label=f"within ×{factor:g}")
         ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi))
-    ax.set_xlabel("measured steps to error 0.05 (median run)")
+    ax.set_xlabel(f"measured steps to {error} ≤ {target:g} (median run)")
     ax.set_ylabel("predicted (median noise-free flow)")
     ax.set_title("time, where both arrive", fontsize=9)
     ax.legend(fontsize=8, loc="upper left")
