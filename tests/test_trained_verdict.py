@@ -165,3 +165,12 @@ def test_the_commands_default_list_is_the_curved_catalog():
     from febm.dynamics.training.toy2d_training import all_methods
 
     assert cli.DEFAULT_TRAINED == tuple(all_methods()[1:])
+
+
+@pytest.mark.parametrize("argv", [["calibrate", "(t-1)**4", "--critic", "mlp:4"],
+                                  ["atlas", "kl", "(t-1)**4", "--critic", "mlp:4", "--lr", "0.01", "--batch", "10",
+                                   "--steps", "10"]])
+def test_an_f_without_curvature_is_refused_before_any_work(capsys, argv):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "f''(1) is 0" in err and len(err.strip().splitlines()) == 1

@@ -53,6 +53,7 @@ from ..report import Report
 from ..training import arrival, relaxation
 from ..training import mean_square_runs as ms_runs
 from ..training.arms import ARMS_NEED, arm_for
+from ..training.surrogate import require_curvature
 from .calibration_targets import DEFAULT_QUANTITIES, FACTOR, MEASURED, QUANTITIES, WITHIN
 
 
@@ -282,6 +283,9 @@ def calibrate(generators, model: str | Setup = "paper-1d", critic="mlp:64,64", s
     if not shares_nodes(s):
         raise InputError(f"{s.name}: calibrate needs p on q_θ's grid (paper-1d with --critic has it)")
     names = list(generators)
+    # refused before any work: an f without curvature at 1 has no linear restoring force (its
+    # (t-1)**4 game ran past a minute with a residual of 1e67 before this check)
+    require_curvature([resolve(n).validate() for n in names])
     from tqdm import tqdm
 
     rows = []

@@ -27,6 +27,7 @@ from ..training import cells, toy2d_cells
 from ..training.arms import cell_arm
 from ..training.cells import OperatingPoint
 from ..training.reference import REFERENCE_CLAMPS
+from ..training.surrogate import require_curvature
 
 TIME_FACTOR = 2.0  # a predicted time within ×2 of the measured one agrees
 DEAD_BAND = 0.25  # a predicted dead fraction within ±0.25 of the measured one agrees
@@ -187,6 +188,8 @@ def trained_atlas(generators, model: str | Setup = "paper-1d", critic="mlp:64,64
     t0 = time.perf_counter()
     s = network_setup(model, critic, seed)
     arm = cell_arm(s)
+    generators = list(generators)
+    require_curvature([resolve(g).validate() for g in generators])  # before any work, for every f
     held = {resolve(h).name for h in hold_out}
     from tqdm import tqdm
 
