@@ -186,7 +186,7 @@ def test_alternating_steps_stabilise_below_the_critical_ratio():
     assert stable and 0.27 < min(stable) < 0.29 and 0.46 < max(stable) < 0.48
     (lo, hi), = spectrum.stable_steps_alternating(G, 1, 1.0)
     quoted = f"\\({lo:.3f} < \\eta_\\theta < {hi:.3f}\\)"
-    assert quoted in (Path(__file__).resolve().parents[1] / "docs/theory.md").read_text(), quoted
+    assert quoted in (Path(__file__).resolve().parents[2] / "docs/theory.md").read_text(), quoted
     # and the nonlinear alternating iteration indeed converges there
     gm = game("kl", "shifted-linear")
     z = cached_setup("shifted-linear").z_star

@@ -92,7 +92,7 @@ def test_committed_figures_were_drawn_by_the_current_code():
 
 
 # --- the manifest's provenance: which result files each committed figure was drawn from ----------
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS_FIGURES = ROOT / "docs/figures"
 
 

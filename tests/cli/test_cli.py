@@ -89,7 +89,7 @@ def test_console_script_injection_is_not_executed(tmp_path):
     expr = f"__import__('os').system('touch {canary}')"
     proc = subprocess.run(
         [sys.executable, "-m", "febm", "show", expr],
-        capture_output=True, text=True, cwd=Path(__file__).parents[1],
+        capture_output=True, text=True, cwd=Path(__file__).parents[2],
     )
     assert proc.returncode == 2 and not canary.exists()
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr

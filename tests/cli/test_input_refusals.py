@@ -251,7 +251,7 @@ def test_table_headers_use_primes_not_accents(capsys):
 def test_the_demo_hint_does_not_point_at_tracked_figures():
     from pathlib import Path
 
-    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     assert "--out docs/figures" not in makefile and "--out figures-full" in makefile
 
 

@@ -19,7 +19,7 @@ import pytest
 from febm import docs_render
 from febm.docs_render import PlaceholderError, placeholders, render, resolve
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 PAGES = [docs_render.TEMPLATE, *sorted(DOCS.rglob("*.md"))]
 

@@ -13,7 +13,7 @@ import pytest
 import studies
 from studies import readings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_help_lists_every_study_with_its_description():
