@@ -15,6 +15,9 @@ import pytest
 
 from febm.dynamics.analysis import mean_square as V
 from febm.dynamics.analysis.estimator_moments import per_sample_jacobians
+from febm.dynamics.analysis.mean_square import mean_square
+
+from problems import linearization
 
 N_DRAWS = 200_000
 SE_LIMIT = 5.0  # |MC − predicted| ≤ 5 standard errors per entry
@@ -161,3 +164,48 @@ def test_noise_operator_applies_the_weighted_sandwich():
     D, w, P = rng.normal(size=(6, 4, 4)), rng.uniform(size=6), rng.normal(size=(4, 4))
     direct = np.einsum("s,sij,jk,slk->il", w, D, P, D)
     assert np.allclose((V.noise_operator(D, w) @ P.reshape(-1)).reshape(4, 4), direct, rtol=1e-12, atol=1e-12)
+
+
+def test_mean_square_edge_is_below_the_deterministic_one_and_grows_with_the_batch():
+    """Multiplicative noise (the minibatch Jacobian) lowers the step at which the second moment
+    explodes; it reaches the deterministic edge only as B → ∞. On paper-1d with KL (K = 10) the
+    pathwise per-sample Jacobians are heavy-tailed: η_ms/η_max is 3.5·10⁻⁴ at B = 16, 0.082 at
+    B = 4096 and 0.99998 at B = 10⁶ (the operator scales the multiplicative term with η²)."""
+    lin = linearization("kl", "paper-1d")
+    eta = lin.eta_max("simultaneous")
+    ms = mean_square(lin, batch=16)
+    edges = {}
+    for b in (16, 4096, 10**6):  # bisections below η_max; Σ and the D_s do not depend on B
+        ms.batch = b
+        edges[b] = ms.edge(eta)
+    assert edges[16] < edges[4096] < edges[10**6] < eta and edges[10**6] > 0.999 * eta
+    two_digits = [round(edges[b] / eta, 1 - int(np.floor(np.log10(edges[b] / eta)))) for b in (16, 4096)]
+    assert two_digits == [3.5e-4, 0.082]  # quoted in docs/theory.md
+    ms.batch = 16
+    assert edges[16] == pytest.approx(ms.eta_max(points=61), rel=1e-6)  # a scan from 1e-6 agrees
+    ms.batch = 10**9
+    # as B → ∞ the stationary covariance tends to the discrete Lyapunov solution, at rate 1/B
+    P, Pa = ms.stationary(0.1 * eta), ms.stationary_additive(0.1 * eta)
+    scale = np.abs(Pa).max()
+    assert np.allclose(P, Pa, rtol=0, atol=1e-4 * scale) and not np.allclose(P, Pa, rtol=0, atol=1e-9 * scale)
+    with pytest.raises(ValueError, match="no stationary second moment"):
+        mean_square(lin, batch=4096).stationary(0.1 * eta)  # above that batch's edge
+
+
+@pytest.mark.parametrize("name, model, batch, fraction", [
+    ("kl", "gaussian-1d", 256, 0.8),
+    ("jensen_shannon", "gaussian-1d", 256, 0.8),
+    ("squared_hellinger", "gaussian-1d", 256, 0.5),  # at 0.8·η_ms it loses 30 of 32 runs (the study)
+    pytest.param("jensen_shannon", "paper-1d", 1024, 0.1, marks=pytest.mark.slow),  # 2× off at 0.3
+])
+def test_predicted_spread_matches_minibatch_runs(name, model, batch, fraction):
+    """The stationary covariance of the mean-square analysis against 32 seeded runs started at z*,
+    at steps up to 0.8 of the mean-square edge η_ms. Where the theory misses (closer to the edge,
+    smaller batches, paper-1d above 0.1·η_ms) is measured in studies/mean_square_edge.py and
+    reported in docs/theory.md; these are the points where it holds."""
+    from febm.dynamics.commands.spread import spread
+
+    report = spread(name, model, batch=batch, fraction=fraction, runs=32, steps=600, seed=1)
+    assert report.diverged_runs == 0
+    assert report.relative_error < 0.1, report.text()
+    assert abs(report.measured_trace - report.predicted_trace) < 4 * report.measured_sd + 0.05 * report.predicted_trace

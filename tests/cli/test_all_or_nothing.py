@@ -5,6 +5,7 @@ SIGTERM say truthfully whether DIR is as before or holds the new set."""
 
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import textwrap
 import pytest
 
 from febm.dynamics import files as files_module
+from febm.dynamics.commands.cli import main
 from febm.dynamics.files import STAGING, Staging, pending, recover
 
 NAMES = ["a.png", "b.pdf", "c.png", "manifest.json"]  # committed in this order: the manifest last
@@ -304,3 +306,97 @@ def test_bench_plot_files_are_one_set(tmp_path, monkeypatch):
     assert cli.main(["bench", "toy2d", "moons", "--methods", "cd", "--seeds", "2", "--budget", "0.0005",
                      "--plot", str(tmp_path)]) == 0
     assert calls == [["bench-toy2d.json", "bench-toy2d.png"]]
+
+
+def test_staged_files_appear_together_or_not_at_all(tmp_path):
+    from febm.dynamics.files import Staging, write_text
+
+    write_text(tmp_path / "manifest.json", "old")
+    with pytest.raises(KeyboardInterrupt), Staging() as files:
+        files.stage(tmp_path / "a.png").write_text("new a")
+        files.stage(tmp_path / "manifest.json").write_text("new")
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json"]
+    assert (tmp_path / "manifest.json").read_text() == "old"
+    with Staging() as files:
+        files.stage(tmp_path / "a.png").write_text("new a")
+    assert (tmp_path / "a.png").read_text() == "new a"
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_staging_commit_holds_ctrl_c_until_every_rename_is_done(tmp_path, monkeypatch):
+    from febm.dynamics import files as files_module
+
+    names = ["a.png", "b.png", "manifest.json"]
+    for name in names:
+        (tmp_path / name).write_text("old")
+    real_replace, done = os.replace, []
+
+    def replace_then_interrupt(src, dst):
+        real_replace(src, dst)
+        if os.path.dirname(dst) != str(tmp_path):  # the commit's journal, written first
+            return
+        done.append(dst)
+        if len(done) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C between the first and second rename
+
+    monkeypatch.setattr(files_module.os, "replace", replace_then_interrupt)
+    with pytest.raises(KeyboardInterrupt), files_module.Staging() as staged:
+        for name in names:
+            staged.stage(tmp_path / name).write_text("new")
+    assert [(tmp_path / n).read_text() for n in names] == ["new"] * 3
+    assert len(done) == 3
+
+
+# --- multi-file outputs: all or nothing, and a message that says which --------------------------------
+def _two_figures(second_fails: bool):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from febm.dynamics.report import Report
+
+    class TwoFigures(Report):
+        def all_figures(self):
+            figs = {"first": plt.figure(), "second": plt.figure()}
+            if second_fails:
+                def interrupted(*args, **kwargs):
+                    raise KeyboardInterrupt
+
+                figs["second"].savefig = interrupted
+            return figs
+
+        def text(self):
+            return ""
+
+    return TwoFigures()
+
+
+def test_a_figure_set_is_written_whole_or_not_at_all(tmp_path):
+    (tmp_path / "first.png").write_text("old")
+    (tmp_path / "second.png").write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        _two_figures(second_fails=True).save_figures(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.png", "second.png"]  # no .partial left
+    assert (tmp_path / "first.png").read_text() == "old"  # the first was not replaced alone
+    assert _two_figures(second_fails=False).save_figures(tmp_path) == [str(tmp_path / "first.png"),
+                                                                        str(tmp_path / "second.png")]
+    assert (tmp_path / "first.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_an_interrupt_after_a_set_was_committed_says_so(tmp_path, capsys, monkeypatch):
+    from febm.dynamics.commands import cli
+    from febm.dynamics.files import write_text
+
+    def writes_then_interrupted(args):
+        write_text(tmp_path / "result.json", "{}")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_cmd_divergences", writes_then_interrupted)
+    assert main(["divergences"]) == 130
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln]
+    assert lines == [f"febm: interrupted; {tmp_path} holds the complete new set (1 file: result.json, written whole)"]
+    monkeypatch.setattr(cli, "_cmd_divergences", lambda args: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert main(["divergences"]) == 130  # a later run in the same process wrote nothing
+    assert "files from earlier runs are left as they were" in capsys.readouterr().err

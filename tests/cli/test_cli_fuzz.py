@@ -9,8 +9,12 @@ in chunks, so that the two test workers share them. Budgets stay small where a v
 import json
 import random
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from hostile_inputs import GARBAGE
 
 from febm.dynamics.commands.cli import main
 
@@ -296,3 +300,16 @@ def test_cli_fuzz_of_users_modules_extreme_numbers_and_repeats(chunk, tmp_path, 
 
 def test_cli_fuzz_fast_sample_of_the_hard_cases(tmp_path, monkeypatch, capsys):
     _hard_chunk(HARD_CASES[:FAST_SAMPLE], tmp_path, monkeypatch, capsys)
+
+
+@pytest.mark.slow
+def test_cli_fuzz_one_line_errors_within_the_deadline(tmp_path):
+    febm = str(Path(sys.executable).with_name("febm"))
+    texts = [t for t in GARBAGE[:20] if "\x00" not in t]  # argv cannot carry a NUL byte
+    for text in texts + ["exp(exp(t))-exp(e)", "t**2-1", "log(t/cosh(exp(710100)))"]:
+        proc = subprocess.run([febm, "show", text, "--deadline", "3"], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=60)
+        assert proc.returncode in (0, 2), (text, proc.stderr[-500:])
+        if proc.returncode == 2:
+            assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, text
+    assert not (tmp_path / "CANARY").exists()

@@ -206,3 +206,28 @@ def test_a_closed_pipe_is_exit_2_and_one_line():
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "febm: error: cannot write the output: the reading end of the pipe was closed"]
+
+
+def test_ctrl_c_exits_130_with_one_line_and_keeps_the_old_manifest(tmp_path):
+    """SIGINT while `febm figures` draws: code 130, one line, the earlier run's files untouched."""
+    import signal
+
+    out = tmp_path / "figs"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"figures": [], "fast": true}')
+    proc = subprocess.Popen([sys.executable, "-m", "febm", "figures", "--fast", "--only", "paper-1d", "--seed", "7",
+                             "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    seen = ""
+    while "paper-1d:" not in seen:  # the progress bar names the figure once its drawing (training) starts
+        char = proc.stderr.read(1)
+        assert char, f"the command ended before drawing: {seen}"
+        seen += char
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=60)
+    err = seen + rest
+    assert proc.returncode == 130, err
+    # one line of its own (a progress bar may be redrawn around it as the process exits)
+    assert "Traceback" not in err and [ln for ln in err.splitlines() if "interrupted" in ln] == [
+        "febm: interrupted; files from earlier runs are left as they were"], err
+    assert (out / "manifest.json").read_text() == '{"figures": [], "fast": true}'
+    assert [p.name for p in out.iterdir()] == ["manifest.json"]

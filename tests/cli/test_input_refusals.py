@@ -2,10 +2,13 @@
 are bounded where the work would hang, repeated names are refused, and each refusal is exit 2 with
 one line and no traceback."""
 
+
 import pytest
 from user_modules import write as write_modules
 
+from febm.divergences import resolve
 from febm.dynamics.commands.cli import main
+from febm.errors import InputError
 
 
 def refused(argv, capsys) -> str:
@@ -242,88 +245,51 @@ def test_figures_list_makes_and_checks_no_folder(tmp_path, capsys, monkeypatch):
     assert "argument --out: cannot write to /proc/febm-x" in refused(["figures", "--out", "/proc/febm-x"], capsys)
 
 
-def test_table_headers_use_primes_not_accents(capsys):
-    assert main(["divergences"]) == 0
-    out = capsys.readouterr().out
-    assert "f''(1)" in out and "´" not in out
+def test_nothing_is_executed_through_any_entry_point(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    canary = tmp_path / "pwned"
+    payloads = [f"__import__('os').system('touch {canary}')", f"eval(\"open('{canary}','w')\")",
+                f"t*exec('open(\"{canary}\",\"w\")')"]
+    for payload in payloads:
+        for argv in (["show", payload], ["check", payload, "--no-simulation"], ["atlas", payload]):
+            assert main(argv) == 2
+        with pytest.raises(InputError):
+            resolve(payload)
+    assert not canary.exists()
 
 
-def test_the_demo_hint_does_not_point_at_tracked_figures():
-    from pathlib import Path
-
-    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
-    assert "--out docs/figures" not in makefile and "--out figures-full" in makefile
-
-
-# --- multi-file outputs: all or nothing, and a message that says which --------------------------------
-def _two_figures(second_fails: bool):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from febm.dynamics.report import Report
-
-    class TwoFigures(Report):
-        def all_figures(self):
-            figs = {"first": plt.figure(), "second": plt.figure()}
-            if second_fails:
-                def interrupted(*args, **kwargs):
-                    raise KeyboardInterrupt
-
-                figs["second"].savefig = interrupted
-            return figs
-
-        def text(self):
-            return ""
-
-    return TwoFigures()
+@pytest.mark.parametrize("text, fragment", [
+    ("cosh(cosh(62093))-cosh(cosh(62093/t))", "beyond float range"),
+    ("t*((((((2**64)**64)**64)**64)**64)**64)", "beyond float range"),
+    ("alpha=1e64", "exceeds the limit"),
+    ("t**log(-1)", "not a finite real number"),
+    ("(t-1)*log(t", "unclosed parenthesis"),
+    ("hellinger", "squared_hellinger"),
+])
+def test_reproducers_are_refused_with_one_line(text, fragment, capsys):
+    assert main(["show", text]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and fragment in err
 
 
-def test_a_figure_set_is_written_whole_or_not_at_all(tmp_path):
-    (tmp_path / "first.png").write_text("old")
-    (tmp_path / "second.png").write_text("old")
-    with pytest.raises(KeyboardInterrupt):
-        _two_figures(second_fails=True).save_figures(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.png", "second.png"]  # no .partial left
-    assert (tmp_path / "first.png").read_text() == "old"  # the first was not replaced alone
-    assert _two_figures(second_fails=False).save_figures(tmp_path) == [str(tmp_path / "first.png"),
-                                                                        str(tmp_path / "second.png")]
-    assert (tmp_path / "first.png").read_bytes().startswith(b"\x89PNG")
+@pytest.mark.parametrize("text, fragment", [
+    ("abs(t-1)**0.5", "not convex"),  # f' → ∓∞ beside the kink: was "Invalid NaN comparison"
+    ("exp(-1/abs(t-1))", "f(1) is undefined"),  # was "Invalid NaN comparison", then "f(1) = nan"
+    ("(t-1)**2 - abs(t-1)", "f' jumps down at the kink t = 1"),
+])
+def test_invalid_generators_get_their_reason_not_an_internal_error(text, fragment, capsys):
+    assert main(["show", text]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and fragment in err and "NaN comparison" not in err and "nan" not in err
 
 
-def test_an_interrupt_after_a_set_was_committed_says_so(tmp_path, capsys, monkeypatch):
-    from febm.dynamics.commands import cli
-    from febm.dynamics.files import write_text
-
-    def writes_then_interrupted(args):
-        write_text(tmp_path / "result.json", "{}")
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(cli, "_cmd_divergences", writes_then_interrupted)
-    assert main(["divergences"]) == 130
-    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln]
-    assert lines == [f"febm: interrupted; {tmp_path} holds the complete new set (1 file: result.json, written whole)"]
-    monkeypatch.setattr(cli, "_cmd_divergences", lambda args: (_ for _ in ()).throw(KeyboardInterrupt))
-    assert main(["divergences"]) == 130  # a later run in the same process wrote nothing
-    assert "files from earlier runs are left as they were" in capsys.readouterr().err
+@pytest.mark.parametrize("value", ["0", "-5", "701", "nan", "inf"])
+def test_link_clip_out_of_range_is_one_line(value, capsys):
+    assert main(["toy2d", "moons", "--steps", "1", "--link-clip", value]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
 
 
-def test_confirm_says_no_measurement_where_every_run_overflowed(monkeypatch):
-    import torch
-
-    from febm.dynamics.commands import confirm
-
-    def overflowed(game, data, z0, z_star, eta_t, eta_o, update, steps, runs, batch, seed, bar=None):
-        diff = torch.full((steps + 1, runs, len(z_star)), 0.01, dtype=torch.float64)
-        diff[-1, :] = float("inf")  # every run pair ends past float64 (found by the fuzz at --lr-ratio 1000.5)
-        return diff
-
-    monkeypatch.setattr(confirm, "_run", overflowed)
-    report = confirm.confirm("kl", runs=2, batch=8, updates=("simultaneous",), progress=False)
-    res = report.results["simultaneous"]
-    assert res.measured_rate is None and res.rate_sd is None and res.diverged_runs == 2
-    text = report.text()
-    assert "nan" not in text and "measured n/a" in text and "no measurement" in text
-    assert "2 of 2 run pairs stopped being finite" in text
-    assert report.json_text()  # strict JSON: no NaN
+def test_a_budget_beyond_any_run_is_one_line(capsys):
+    """Found by the CLI fuzz: --budget 1e30 overflowed a step count deep in the trainer."""
+    assert main(["bench", "toy2d", "moons", "--methods", "cd", "--budget", "9" * 30]) == 2
+    assert "must be at most 100000 (millions)" in capsys.readouterr().err

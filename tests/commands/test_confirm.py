@@ -54,3 +54,23 @@ def test_confirm_bad_input_exits_2(capsys, argv):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("febm: error:")
+
+
+def test_confirm_says_no_measurement_where_every_run_overflowed(monkeypatch):
+    import torch
+
+    from febm.dynamics.commands import confirm
+
+    def overflowed(game, data, z0, z_star, eta_t, eta_o, update, steps, runs, batch, seed, bar=None):
+        diff = torch.full((steps + 1, runs, len(z_star)), 0.01, dtype=torch.float64)
+        diff[-1, :] = float("inf")  # every run pair ends past float64 (found by the fuzz at --lr-ratio 1000.5)
+        return diff
+
+    monkeypatch.setattr(confirm, "_run", overflowed)
+    report = confirm.confirm("kl", runs=2, batch=8, updates=("simultaneous",), progress=False)
+    res = report.results["simultaneous"]
+    assert res.measured_rate is None and res.rate_sd is None and res.diverged_runs == 2
+    text = report.text()
+    assert "nan" not in text and "measured n/a" in text and "no measurement" in text
+    assert "2 of 2 run pairs stopped being finite" in text
+    assert report.json_text()  # strict JSON: no NaN

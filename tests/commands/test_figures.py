@@ -271,3 +271,32 @@ def test_stale_names_a_figure_whose_drawing_code_changed(monkeypatch):
     monkeypatch.setattr(figures, "FIGURES", changed)
     (fault,) = figures.stale(manifest)
     assert fault.startswith("alpha-atlas: the code that draws it changed")
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", "null", '{"figures": [1, 2]}', '{"figures": []}', "not json"])
+def test_figures_refuses_a_foreign_manifest_before_drawing(tmp_path, capsys, content):
+    (tmp_path / "manifest.json").write_text(content)
+    assert main(["figures", "--fast", "--only", "spectra", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a manifest febm wrote" in err
+    assert (tmp_path / "manifest.json").read_text() == content
+    assert [p.name for p in tmp_path.iterdir()] == ["manifest.json"]
+
+
+def test_figures_device_cuda_without_cuda_is_refused_before_the_progress_bar(tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    out = tmp_path / "new"
+    assert main(["figures", "--fast", "--only", "paper-1d", "--device", "cuda", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == "febm: error: --device cuda was asked for, but torch sees no CUDA device\n"
+    assert not out.exists()  # the folder made for the output is removed again
+
+
+def test_the_demo_hint_does_not_point_at_tracked_figures():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "--out docs/figures" not in makefile and "--out figures-full" in makefile

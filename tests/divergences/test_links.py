@@ -4,6 +4,8 @@ Identities from THEORY.md, checked for every catalog entry at random points, and
 agreement of numpy, torch and 30-digit sympy evaluation to 1e-12 in float64.
 """
 
+import math
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -11,8 +13,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from febm.divergences import S, U, resolve
-from febm.divergences.catalog import ALPHA, CATALOG, names
+from febm.divergences import S, U, names, resolve
+from febm.divergences.catalog import ALPHA, CATALOG
 from febm.divergences.numeric import compile_expr
 
 BOUND = [n for n in names() if n != "alpha"]
@@ -209,3 +211,42 @@ def test_a_link_at_a_joined_kink_has_its_derivatives_exactly_there():
             slopes.append(float(torch.autograd.grad(v.sum(), u)[0]))
         assert values[0] == pytest.approx(values[1], abs=1e-9) == pytest.approx(values[2], abs=1e-9)
         assert slopes[0] == pytest.approx((slopes[1] + slopes[2]) / 2, abs=1e-6)
+
+
+# --- accurate links -------------------------------------------------------------------------------
+USER = ["(t-1)*atan(t-1)", "log(cosh(t-1))", "t*log(t) - log(t)", "(t-1)**2/(t+1)", "(sqrt(t)-1)**2*(t+1)"]
+
+
+U_GRID = np.linspace(-50.0, 50.0, 41)
+
+
+def _truth(expr, u):
+    # hundreds of digits: 1 − tanh²(e^u − 1) cancels ~0.87·e^u of them (about 130 at u = 5)
+    v = sp.N(expr.subs(U, sp.Float(u, 900)), 400 + 10 * int(abs(u)))
+    return float(v) if v.is_real and v.is_finite else math.nan
+
+
+@pytest.mark.parametrize("name", [n for n in names() if not resolve(n).params] + [
+    pytest.param(u, marks=pytest.mark.slow) if u == "log(cosh(t-1))" else u for u in USER])  # its derivation: 10 s
+def test_links_are_accurate_and_finite_in_both_libraries_and_dtypes(name):
+    """Float64: relative error ≤ 1e-10 wherever the truth is finite; float32: finite there, and
+    within 1e-5 where the truth is representable; torch gradients finite wherever the value is."""
+    d = resolve(name)
+    for link in ("g", "h", "g_prime", "h_prime"):
+        truth = np.array([_truth(getattr(d, link), u) for u in U_GRID])
+        finite = np.isfinite(truth)
+        got = d.function(link)(U_GRID)
+        scale = np.maximum(np.abs(truth[finite]), 1e-300)
+        assert np.all(np.isfinite(got[finite])), (name, link)
+        assert np.max(np.abs(got[finite] - truth[finite]) / scale) <= 1e-10, (name, link)
+        x = torch.tensor(U_GRID, requires_grad=True)
+        value = d.function(link, "torch")(x)
+        value.sum().backward()
+        assert torch.allclose(value.detach(), torch.tensor(got), rtol=1e-12, atol=1e-300, equal_nan=True)
+        assert torch.isfinite(x.grad[torch.isfinite(value)]).all(), (name, link)
+        small = torch.tensor(U_GRID, dtype=torch.float32)
+        got32 = d.function(link, "torch")(small).double().numpy()
+        representable = finite & (np.abs(truth) < 1e37) & (np.abs(truth) > 1e-30)
+        assert np.all(np.isfinite(got32[representable])), (name, link, "float32")
+        rel = np.abs(got32[representable] - truth[representable]) / np.abs(truth[representable])
+        assert np.max(rel, initial=0.0) <= 1e-5, (name, link, "float32")

@@ -3,16 +3,19 @@ and no evaluation of the text by Python or sympy's string parsers."""
 
 import builtins
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sympy as sp
+from hostile_inputs import GARBAGE
 from hypothesis import given
 from hypothesis import strategies as st
 
 from febm.divergences import T, parse_expression
 from febm.divergences.parser import MAX_DEPTH, MAX_LENGTH
+from febm.divergences.resolve import resolve_fresh
 from febm.errors import InputError
 
 V = {"t": T}
@@ -150,3 +153,66 @@ def test_parameters_must_be_declared():
     assert parse_expression("t**alpha", {"t": T, "alpha": alpha}) == T**alpha
     with pytest.raises(InputError, match="unknown name 'alpha'"):
         parse_expression("t**alpha", V)
+
+
+PARSE_SECONDS = 2.0  # of CPU time for one parse: a bound on work, which other processes' load cannot move
+
+
+FUNCTIONS = ["log", "exp", "sqrt", "abs", "atan", "sinh", "cosh", "tanh", "asinh", "sin", "cos", "log1p", "expm1"]
+
+
+numbers = st.one_of(st.integers(0, 10**6).map(str), st.floats(0, 1e6, allow_nan=False).map(lambda x: f"{x:g}"),
+                    st.sampled_from(["1e64", "1e-64", "1e65", "0.5", ".5", "3.", "pi", "e", "0"]))
+
+
+atoms = st.one_of(numbers, st.just("t"), st.just("t"), st.just("(t-1)"))
+
+
+def _compose(children):
+    return st.one_of(
+        st.tuples(children, st.sampled_from(["+", "-", "*", "/"]), children).map(lambda x: f"{x[0]}{x[1]}{x[2]}"),
+        st.tuples(children, st.sampled_from(["2", "3", "-1", "0.5", "64", "65", "(1/3)", "t"])).map(
+            lambda x: f"({x[0]})**{x[1]}"),
+        st.tuples(st.sampled_from(FUNCTIONS), children).map(lambda x: f"{x[0]}({x[1]})"),
+        children.map(lambda x: f"-({x})"),
+    )
+
+
+expressions = st.recursive(atoms, _compose, max_leaves=12)
+
+
+def _check_parse(text):
+    start = time.process_time()
+    try:
+        value = parse_expression(text, {"t": T})
+    except InputError as exc:
+        assert "\n" not in str(exc) and "\r" not in str(exc)
+    else:
+        assert isinstance(value, sp.Expr)
+    assert time.process_time() - start < PARSE_SECONDS, text
+
+
+@given(expressions)
+def test_grammar_expressions_parse_or_are_refused(text):
+    _check_parse(text)
+
+
+@given(st.text(max_size=80))
+def test_arbitrary_text_parses_or_is_refused(text):
+    _check_parse(text)
+
+
+@pytest.mark.parametrize("text", GARBAGE)
+def test_garbage_is_refused_with_one_line(text, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _check_parse(text)
+    assert not (tmp_path / "CANARY").exists()
+
+
+@given(expressions)
+def test_resolving_a_grammar_expression_raises_only_input_errors(text):
+    """Resolution without the derivations (which the worker caps, tested below)."""
+    try:
+        resolve_fresh(text)
+    except InputError:
+        pass

@@ -1,9 +1,10 @@
 """Validation of generators: f(1) = 0, realness, convexity (proved or grid-checked), smoothness."""
 
+
 import pytest
 import sympy as sp
 
-from febm.divergences import resolve
+from febm.divergences import T, resolve
 from febm.divergences.catalog import names
 from febm.divergences.fresh import resolve_fresh
 from febm.errors import InputError
@@ -105,3 +106,18 @@ def test_register_divergence_names_a_users_generator():
             febm.register_divergence(bad_name, expr)
     with pytest.raises(febm.InputError):
         febm.register_divergence("concave", "-(t-1)**2")  # validated now, not at first use
+
+
+def test_kinks_are_located_with_symbolic_steps_off(monkeypatch):
+    """The reported valid generator was refused on the numeric path ("cannot locate the kinks")."""
+    from febm.divergences import symbolic
+    from febm.divergences.pieces import _sign_changes, kinks
+    from febm.divergences.resolve import resolve_fresh
+
+    monkeypatch.setitem(symbolic.SYMBOLIC, "enabled", False)
+    d = resolve_fresh("t**3*cosh(t-1) - 3*t - log(t) + cosh(abs(t-1)) + 1")
+    assert kinks(d.f) == [1]
+    assert d.conjugate_verification.ok
+    # sympy finds no closed form here: the grid's sign change, refined
+    (root,) = _sign_changes(sp.Abs(T**5 - T - 1 + sp.sin(T) / 10))
+    assert abs(float((T**5 - T - 1 + sp.sin(T) / 10).subs(T, root))) < 1e-12

@@ -80,12 +80,3 @@ def test_paper_1d_trajectories_and_their_figures_from_python(tmp_path):
     assert len(figures["paper-1d-trajectories"].axes) == 2 * len(report.rows)
     names = sorted(p.rsplit("/", 1)[1] for p in report.save_figures(tmp_path))
     assert names == ["paper-1d-error.png", "paper-1d-trajectories.png", "paper-1d.png"]
-
-
-def test_reproduce_refuses_a_bad_divergence_before_training(tmp_path, capsys):
-    from febm.dynamics.commands.cli import main
-
-    assert main(["reproduce", "paper-1d", "--divergences", "kl", "t**2", "--plot", str(tmp_path / "p")]) == 2
-    err = capsys.readouterr().err
-    assert "f(1)" in err and err.count("\n") == 1
-    assert not (tmp_path / "p").exists()
