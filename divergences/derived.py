@@ -8,7 +8,7 @@ text and read back through `serial` (a whitelist, no eval). An entry is used onl
 generator and the installed sympy version match; a user's own expression always derives fresh.
 
 Regenerate the file with ``python -m febm.divergences.derived`` after changing a derivation; the
-test suite re-derives every entry and compares (tests/test_derived_catalog.py).
+test suite re-derives every entry and compares (tests/divergences/test_derived_catalog.py).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ indexes a list; ``["time_to_0.05"]`` is a key with a dot in it. The format spec 
 
 Where they are filled: docs/hooks/results.py fills docs/*.md as mkdocs builds the site;
 ``python -m febm.docs_render`` (``make readme``) renders README.template.md into README.md, which
-GitHub shows as it is; tests/test_docs_placeholders.py checks that every placeholder resolves and
+GitHub shows as it is; tests/docs/test_docs_placeholders.py checks that every placeholder resolves and
 that README.md is its template rendered.
 
 A missing result file is an error, except for the names in ``PENDING``: files that a study in

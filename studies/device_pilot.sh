@@ -20,7 +20,7 @@ for job in ${JOBS:-$ALL}; do
   timeout $((SECONDS_EACH * 5 / 4 + 30)) python3 -m studies operating_point run $toy $config \
     --seconds "$SECONDS_EACH" --device cuda --seeds 5 --out /tmp/pilot/$config-$toy.json > /tmp/pilot/$config-$toy.log 2>&1 &
 done
-[ -n "${QUICK:-}" ] || python3 -P -m pytest -q -p no:randomly tests/test_train.py -k "cuda or device" 2>&1 | tail -5 > "$OUT/cuda-tests.txt"
+[ -n "${QUICK:-}" ] || python3 -P -m pytest -q -p no:randomly tests/training/test_train.py -k "cuda or device" 2>&1 | tail -5 > "$OUT/cuda-tests.txt"
 cat "$OUT/cuda-tests.txt"
 [ -n "${QUICK:-}" ] || python3 -m studies operating_point devices --out /tmp/pilot/devices.json > /tmp/pilot/devices.log 2>&1
 nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv

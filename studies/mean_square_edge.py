@@ -66,7 +66,7 @@ def run(out_path: str) -> None:
 
 
 def table(result: dict) -> str:
-    """docs/theory.md's table, from the result file (tests/test_docs_numbers.py keeps them equal)."""
+    """docs/theory.md's table, from the result file (tests/docs/test_docs_numbers.py keeps them equal)."""
     lines = ["| set-up | f | batch | η_ms / η_max | η / η_ms | predicted tr P | measured tr P | runs lost | holds |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in result["rows"]:

@@ -3,7 +3,7 @@
 A placeholder ``{{ FILE.json:readings.KEY | FORMAT }}`` (febm/docs_render.py) reads ``KEY`` from the
 dict the function registered for FILE returns. Each function also asserts the words the
 prose puts around its numbers ("every", "rises", "none"): a result that would make them false fails
-the docs build and tests/test_docs_placeholders.py, instead of leaving a false sentence.
+the docs build and tests/docs/test_docs_placeholders.py, instead of leaving a false sentence.
 
 Each study registers the readings of its own result files with ``@reads("FILE.json")`` beside its
 renderers; :func:`all_readings` imports every study to collect them. The two below read files

@@ -1,5 +1,5 @@
 """Users' own torch modules, each wrong in one way (and two that are right), for the tests of
-`--critic file.py:NAME` (test_every_input, test_cli_fuzz). Written into a test's folder as nets.py."""
+`--critic file.py:NAME` (cli/test_input_refusals.py, cli/test_cli_fuzz.py). Written into a test's folder as nets.py."""
 
 import textwrap
 

@@ -34,7 +34,7 @@ def test_basins_reversal_reproduces_its_result_file():
 
     from febm.dynamics.analysis import basins
 
-    d = json.loads((Path(__file__).resolve().parents[1] / "docs/results/basins-reversal.json").read_text())
+    d = json.loads((Path(__file__).resolve().parents[2] / "docs/results/basins-reversal.json").read_text())
     for name, stored in d["random"].items():
         lin = linearization(name, d["model"])
         rng, Q = np.random.default_rng(d["seed"]), lin.projector()

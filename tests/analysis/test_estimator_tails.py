@@ -34,7 +34,7 @@ def test_finite_variance_windows_come_out_of_the_tail_analysis(name, expected):
 
 def test_paper_1d_page_quotes_the_windows():
     """docs/paper-1d.md's item 1 quotes the two window edges the tail analysis gives above."""
-    text = " ".join((Path(__file__).resolve().parents[1] / "docs/paper-1d.md").read_text().split())
+    text = " ".join((Path(__file__).resolve().parents[2] / "docs/paper-1d.md").read_text().split())
     pearson = window(game("pearson_chi2", "paper-1d"), _sigma, 0.5, 4.0)[0][0]
     neyman = window(game("neyman_chi2", "paper-1d"), _sigma, 0.5, 4.0)[0][1]
     assert f"σ > {pearson:.2f} for Pearson χ², and σ < {neyman:.2f} for Neyman χ² and α = −1" in text

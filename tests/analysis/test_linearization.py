@@ -26,9 +26,9 @@ def test_spectra_differ_between_divergences_with_the_same_f2():
     assert all(abs(v.imag) < 1e-9 for v in fastest.values())
     quoted = (f"fastest eigenvalue is {fastest['kl'].real:.1f} for KL, {fastest['alpha=0.5'].real:.1f} for α = 0.5 "
               f"and {fastest['reverse_kl'].real:.0f} for reverse KL").replace("-", "−")
-    theory = " ".join((Path(__file__).resolve().parents[1] / "docs/theory.md").read_text().split())
+    theory = " ".join((Path(__file__).resolve().parents[2] / "docs/theory.md").read_text().split())
     assert quoted in theory, quoted
     eta = {n: linearization(n, "paper-1d").eta_max("simultaneous") for n in names}
     assert eta["kl"] > 10 * eta["reverse_kl"] > 0
     ratio = f"{eta['kl'] / eta['reverse_kl']:.1f} times smaller for reverse KL"
-    assert ratio in (Path(__file__).resolve().parents[1] / "docs/theory.md").read_text(), ratio
+    assert ratio in (Path(__file__).resolve().parents[2] / "docs/theory.md").read_text(), ratio

@@ -119,7 +119,7 @@ def test_quartic_flow_is_not_exponential():
     ("reverse_kl", "gaussian-2d", 1.0),
     ("kl", "expfam-finite", 1.0),  # a Jordan block: a random start would converge like t·e^{λt}
     ("jensen_shannon", "shifted-linear", 5.0),
-    pytest.param(NUMERIC_CONJUGATE, "gauge", 2.0, marks=pytest.mark.slow),  # numeric conjugates: test_check_cli
+    pytest.param(NUMERIC_CONJUGATE, "gauge", 2.0, marks=pytest.mark.slow),  # numeric conjugates: commands/test_check.py
     ("kl", "shifted-linear", 1.0),  # unstable: growth rate
 ])
 def test_simulated_rates_match_predictions(name, model, ratio):

@@ -1,7 +1,7 @@
 """Numbers still typed in the prose of docs/ are tied to their result file or to the code that computes
 them: a change to either without the other fails here. Pages are read as the site shows them
 (placeholders filled, see febm/docs_render.py); the tables and numbers that are placeholders are
-checked once, generically, by tests/test_docs_placeholders.py. A sentence rewritten with
+checked once, generically, by tests/docs/test_docs_placeholders.py. A sentence rewritten with
 placeholders needs no test here: retire its assertion."""
 
 from __future__ import annotations
