@@ -8,7 +8,6 @@ import torch
 
 from febm.divergences import resolve
 from febm.dynamics.analysis.game import Game
-from febm.dynamics.commands.calibrate import CalibrateReport
 from febm.dynamics.commands.cli import main
 from febm.dynamics.training.reference import REFERENCE_CLAMPS
 
@@ -101,19 +100,3 @@ def test_the_clamped_node_field_is_the_clamped_estimator():
         game = Game.from_setup(resolve(name), s, 0.5)
         torch.testing.assert_close(NodeGame(game).field(z), GDAField(game)(z), rtol=1e-10, atol=1e-12)
         assert not torch.allclose(NodeGame(game).field(z), NodeGame(Game.from_setup(resolve(name), s)).field(z))
-
-
-def test_calibrate_analyses_the_clamped_game(capsys):
-    """--link-clip reference: recorded in the settings, and the resting point is the clamped game's
-    (a different point from the exact game's after the same flow)."""
-    argv = ["calibrate", "kl", "--critic", "mlp:3", "--flow-steps", "40", "--warm-steps", "0",
-            "--quantities", "eta_max", "--edge-steps", "10", "--json"]
-    assert main([*argv, "--link-clip", "reference"]) == 0
-    clamped = json.loads(capsys.readouterr().out)
-    assert main(argv) == 0
-    exact = json.loads(capsys.readouterr().out)
-    assert exact["settings"]["link_clip"] is None
-    assert clamped["settings"]["link_clip"]["kl"][1] == 3.0
-    assert clamped["rows"][0]["theta"] != exact["rows"][0]["theta"]
-    assert "links clamped" in CalibrateReport.from_json(clamped).text()
-    assert "links clamped" not in CalibrateReport.from_json(exact).text()

@@ -66,30 +66,3 @@ def test_runs_from_a_point_fail_at_a_huge_step_and_not_at_a_tiny_one():
     assert mean_square_runs.failures(div, z, 50.0, 64, **kw) == 4
     spread = mean_square_runs.spread(div, z, 1e-3, 64, **kw)
     assert spread["kept"] == 4 and 0 < max(spread["sd"]) < 0.05
-
-
-def test_calibrate_measures_the_mean_square_edge_and_spread_from_the_cli(capsys, monkeypatch):
-    """The JSON of `calibrate --quantities eta_ms,spread` (short runs: the numbers are a measurement,
-    in docs/trained-game.md)."""
-    import json
-
-    from febm.dynamics.commands.cli import main
-
-    monkeypatch.setattr(mean_square_runs, "SEEDS", 4)
-    monkeypatch.setattr(mean_square_runs, "HORIZON", 20)
-    code = main(["calibrate", "jensen_shannon", "--critic", "mlp:4", "--quantities", "eta_ms,spread",
-                 "--flow-steps", "100", "--warm-steps", "20", "--batch", "64", "--json"])
-    d = json.loads(capsys.readouterr().out)
-    row = d["rows"][0]
-    assert code == 0 and set(d["summary"]) == {"eta_ms", "spread"}
-    ms = row["mean_square"]
-    assert ms["batch"] == d["settings"]["mean_square"]["batch"] == 64 and ms["horizon"] == 20 and ms["seeds"] == 4
-    assert ms["modes"] >= 2 and set(ms["growth_at_half_eta_max"]) >= {"2"}
-    predicted_sd = ms["spread"]["predicted_sd"]
-    k = predicted_sd.index(max(predicted_sd))
-    assert row["predicted"]["spread"] == pytest.approx(predicted_sd[k])
-    assert row["measured"]["spread"] == (None if ms["spread"]["sd"] is None else ms["spread"]["sd"][k])
-    assert all(0 <= n <= 4 for n in ms["edge_runs"]["failed"].values())
-    if row["measured"]["eta_ms"] is not None:  # bracketed: half fail above, fewer below
-        lo, hi = ms["edge_runs"]["bracket"]
-        assert lo < row["measured"]["eta_ms"] < hi

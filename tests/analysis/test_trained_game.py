@@ -1,7 +1,6 @@
 """The trained game of a network critic: node-space linearization, Arnoldi, the measured step edge,
 critic spellings and `febm calibrate`."""
 
-import json
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ from febm.divergences import resolve
 from febm.dynamics.analysis import jacobian, krylov, nodespace, spectrum, step_edge
 from febm.dynamics.analysis.fields import GDAField
 from febm.dynamics.analysis.game import Game
-from febm.dynamics.commands.calibrate import CalibrateReport
 from febm.errors import InputError
 from febm.toy_models import LinearCritic, MLPCritic, polynomial
 from febm.toy_models.critics import ModuleCritic, parse_critic
@@ -110,52 +108,6 @@ def test_measured_edge_matches_the_formula_on_a_nonlinear_field():
     assert m.bracket[0] <= exact * 1.005 and m.bracket[1] >= exact * 0.999
     assert m.eta == pytest.approx(exact, rel=0.006)
     assert step_edge.predicted(field, z, k=2)[0] == pytest.approx(exact, rel=1e-9)
-
-
-def test_calibrate_bad_input(capsys):
-    from febm.dynamics.commands.cli import main
-
-    assert main(["calibrate", "kl", "--critic", "rnn:3"]) == 2
-    assert main(["calibrate", "kl", "--model", "gaussian-1d"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and all(line.startswith("febm: error:") for line in err)
-    assert "does not take a network critic" in err[1]
-
-
-def test_calibrate_from_the_cli_with_a_users_module(tmp_path, capsys, monkeypatch):
-    """Your own torch.nn.Module (a file you run), from the CLI (any f: `resolve` is tested apart): the JSON's keys, its
-    round trip, the two figures, and a measured bracket around a finite edge. (Agreement is a
-    measurement, in docs/trained-game.md; this flow is too short to be near a resting point.)"""
-    from febm.dynamics.analysis import local_rate
-    from febm.dynamics.commands.cli import main
-
-    monkeypatch.setattr(local_rate, "MAX_STEPS", 100)  # the rate's pair runs: short (agreement is tested apart)
-    path = tmp_path / "my_critic.py"
-    path.write_text("import torch\ntorch.manual_seed(1)\n"
-                    "critic = torch.nn.Sequential(torch.nn.Linear(1, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))\n")
-    code = main(["calibrate", "jensen_shannon", "--critic", f"{path}:critic", "--flow-steps", "200",
-                 "--warm-steps", "50", "--edge-steps", "30", "--json", "--plot", str(tmp_path / "figs")])
-    d = json.loads(capsys.readouterr().out)
-    assert code == 0
-    assert d["critic"] == "my_critic.py:critic" and d["rows"][0]["name"] == "jensen_shannon"
-    row = d["rows"][0]
-    assert set(row["predicted"]) == set(row["measured"]) == {"eta_max", "eta_ms", "rate", "spread", "time_to_0.05",
-                                                                  "rate_from_start"}
-    assert set(d["summary"]["eta_max"]) == {"n", "spearman", "median_abs_log_ratio", "within"}
-    assert d["not_measured"] == ["eta_ms", "spread"]
-    assert "mlp:W" in row["arrival"]["status"] and d["summary"]["time_to_0.05"]["n"] == 0  # a module: not timed
-    assert "mlp:W" in row["relaxation"]["status"] and row["predicted"]["rate_from_start"] is None
-    # the local rate needs only the node game: a module critic has it
-    assert set(row["modes"]) == {"eta", "theta_mode", "slowest", "ladder", "kernel_rank", "flat_directions"}
-    assert row["modes"]["kernel_rank"] + row["modes"]["flat_directions"] == 10  # 1-3-1: 3 + 3 + 3 + 1 parameters
-    assert set(row["equilibrium"]) >= {"residual_theta", "residual_omega", "distance_to_minimizer"}
-    again = CalibrateReport.from_json(d)
-    assert json.loads(again.json_text()) == d
-    assert row["checkpoints"]["step"][-1] == 200 and len(row["path_angle"]["cosine"]) == 41
-    lo, hi = row["bracket"]
-    assert row["status"] == "measured" and 0 < lo < row["measured"]["eta_max"] < hi <= lo * (1 + 0.0021)
-    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == ["calibration-flow.png", "calibration.png"]
-    assert main(["calibrate", "kl", "--critic", f"{path}:nothing"]) == 2
 
 
 def test_check_with_a_wide_critic_gives_no_verdict_without_an_equilibrium(monkeypatch):

@@ -111,44 +111,6 @@ def test_time_agreement_is_a_factor_band():
     assert s["n"] == 4 and s["within"] == 2  # 1.9× and 1/1.67× in; 2.1× and 3× out
 
 
-def test_the_clis_calibrate_defaults_are_the_modules():
-    from febm.dynamics.commands import calibrate, cli
-
-    args = cli.build_parser().parse_args(["calibrate", "kl"])
-    assert cli.CALIBRATED == calibrate.MEASURED
-    assert cli.CALIBRATED_DEFAULT == calibrate.DEFAULT_QUANTITIES == args.quantities
-    assert args.time_steps == arrival.MAX_STEPS
-    from febm.dynamics.training import mean_square_runs
-
-    assert args.batch == mean_square_runs.BATCH
-
-
-def test_calibrate_times_a_small_critic_from_the_cli(tmp_path, capsys, monkeypatch):
-    """The time-to-0.05 columns from the CLI: JSON keys, per-run times that agree with the medians,
-    the summary keyed by quantity, and the figure with a panel for each quantity."""
-    from febm.dynamics.commands.cli import main
-
-    monkeypatch.setattr(arrival, "REFERENCE_EXACT", replace(REFERENCE_EXACT, batch=128))
-    monkeypatch.setattr(arrival, "SEEDS", 3)
-    monkeypatch.setattr(arrival, "PREDICTION_SEEDS", 2)
-    code = main(["calibrate", "kl", "--critic", "mlp:4", "--quantities", "time_to_0.05,rate_from_start",
-                 "--time-steps", "300",
-                 "--json", "--plot", str(tmp_path)])
-    import json
-
-    d = json.loads(capsys.readouterr().out)
-    row = d["rows"][0]
-    assert code == 0 and d["not_measured"] == ["eta_max", "eta_ms", "rate", "spread"]
-    assert row["predicted"]["rate_from_start"] == pytest.approx(relaxation.predicted_rate("kl", data=paper_mixture()))
-    assert len(row["relaxation"]["rates"]) == relaxation.RATE_SEEDS  # 300 steps: the fit window is not reached
-    assert row["measured"]["rate_from_start"] is None and row["relaxation"]["last_step"] == 300
-    pred, meas = row["arrival"]["predicted"], row["arrival"]["measured"]
-    assert len(pred["steps"]) == 2 and len(meas["steps"]) == 3 and pred["last_step"] <= 300
-    assert row["arrival"]["cap"] == arrival.measurement_cap(arrival.Arrival(**pred), 300)
-    assert row["predicted"]["time_to_0.05"] == arrival.Arrival(**pred).median
-    assert set(d["summary"]) == {"time_to_0.05", "rate_from_start"} and (tmp_path / "calibration.png").exists()
-
-
 def test_divergence_hessian_is_kls_fisher_information_at_its_minimizer():
     """KL(p‖N(μ, σ²)) = const + log σ + E_p[(x − μ)²]/(2σ²): at its minimizer (μ, σ) = (mean, sd of
     p) the Hessian in (μ, σ) is diag(1/σ², 2/σ²), in closed form."""
