@@ -4,7 +4,7 @@ One evaluation is one point through a network, forward and backward. Per trainin
 spends, on its energy E_θ: (Langevin steps + 1) × chains evaluations for the sampler (the chains'
 starting gradient, then one per step) and 2 × batch for the loss (data and model points); an
 f-EBM run also spends 2 × batch on its critic H_ω. CD has no critic, so at an equal budget it
-takes more steps. tests/test_bench.py counts the points that reach the networks and compares.
+takes more steps. tests/commands/test_bench.py counts the points that reach the networks and compares.
 """
 
 from __future__ import annotations
