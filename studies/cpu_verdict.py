@@ -263,6 +263,23 @@ def verdict_readings(d: dict) -> dict:
     return out
 
 
+@reads("results/cpu-verdict/long.json")
+def long_readings(d: dict) -> dict:
+    """The same cells at twice the budget, settings as tuned: verdict counts, flat cells, CD's JS."""
+    report = bench.BenchReport.from_json(d)
+    tested = [c for c in report.cells if c.method != "cd"]
+    out = {v: sum(c.verdict == v for c in tested) for v in ("beats", "ties", "loses")}
+    assert out["beats"] == 0, "the prose says no f beats CD at twice the budget either"
+    assert {(c.method, c.dataset) for c in tested if c.verdict == "loses"} == {
+        ("alpha=-0.5", "8gaussians"), ("alpha=-0.5", "moons")}, "the prose: only alpha=-0.5 loses"
+    assert word_cell(report, "reverse_kl", "8gaussians").summary["js"].half_width > 0.1, "the prose: a wide spread"
+    cd = {c.dataset: c for c in report.cells if c.method == "cd"}
+    out.update(comparisons=len(tested), budget=report.protocol["budget"], cd_steps=cd["moons"].steps,
+               cd_js_moons=cd["moons"].summary["js"].mean, cd_js_8gaussians=cd["8gaussians"].summary["js"].mean,
+               flat=sum(abs(_last_fifth(c.curve)) < 0.10 for c in report.cells), cells=len(report.cells))
+    return out
+
+
 def commands(verbs) -> None:
     verb(verbs, "pilot", pilot, "CD under each candidate operating point on one toy", "out", "dataset",
          ("names", {"nargs": "*"}), writes="out")
