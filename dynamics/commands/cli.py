@@ -215,12 +215,12 @@ def _cmd_figures(args) -> int:
 # the bench's presets, spelt out so that --help need not import torch (a test keeps them in step with
 # `training.bench.PRESETS`): what each is, and its cost on this project's 2-core machine
 PRESETS = {
-    "cpu-exact": "exact grid samples, 2-32-32-1 tanh, lr 1e-2, where CD learns 8 Gaussians and moons; about 2 min "
-                 "a toy for cd and one f at 5 seeds",
+    "cpu-exact": "exact grid samples, 2-32-32-1 tanh, lr 1e-2, where CD learns 8 Gaussians and moons; about 3-5 "
+                 "min a toy for cd and one f at 5 seeds on one thread (x2.2 with --tune)",
     "under-trained": "Langevin chains, 2-32-32-1 tanh, lr 2e-3, 6 M evaluations, where no method learns 25 "
                      "Gaussians or rings; about 1 min a toy for cd and one f",
-    "gpu-exact": "exact samples from a 160x160 grid, 2-128-128-1 SiLU, 60 M evaluations; meant for a GPU (hours "
-                 "a toy on 2 CPU cores)",
+    "gpu-exact": "exact samples from a 160x160 grid, 2-128-128-1 SiLU, 60 M evaluations; meant for a GPU (about "
+                 "35 min a toy for cd and one f on one CPU thread)",
 }
 GENERATOR_HELP = 'a catalog name, alpha=VALUE, or an expression such as "(t-1)*log(t)"'
 # the registered set-ups, spelt out so that --help need not import torch (a test keeps it in step)

@@ -47,14 +47,15 @@ PRESETS = {
     "cpu-exact": Preset("exact samples from a 64² grid, 2-32-32-1 tanh, lr 1e-2, batch 256",
                         (("sampler", "grid"), ("sampler_grid", 64), ("lr", 1e-2), ("batch", 256)),
                         27.6e6, tuple((lr, r) for lr in (5e-3, 1e-2, 2e-2) for r in (2.0, 5.0)),
-                        "about 2 min a toy for cd and one f at 5 seeds, 2 cores"),
+                        "about 3–5 min a toy for cd and one f at 5 seeds, one thread (×2.2 with --tune)"),
     # the earlier default, where no method learns 25 Gaussians or rings (docs/bench.md's 6 M table)
     "under-trained": Preset("Langevin chains, 2-32-32-1 tanh, lr 2e-3, 6 M evaluations", (), 6e6, TUNING,
-                            "about 1 min a toy for cd and one f at 5 seeds, 2 cores"),
+                            "about 1 min a toy for cd and one f at 5 seeds, one thread"),
     # the GPU pilot's exact arm (docs/bench.md), where CD learns all four toys
     "gpu-exact": Preset("exact samples from a 160² grid, 2-128-128-1 SiLU, lr 2e-3",
                         (("sampler", "grid"), ("sampler_grid", 160), ("sizes", (2, 128, 128, 1)),
-                         ("activation", "silu")), 60e6, TUNING, "meant for a GPU: hours a toy on 2 CPU cores"),
+                         ("activation", "silu")), 60e6, TUNING,
+                        "meant for a GPU: about 35 min a toy for cd and one f on one CPU thread"),
 }
 DEFAULT_PRESET = "cpu-exact"
 CURVE_POINTS = 10
