@@ -87,6 +87,15 @@ def table_and_correlation(path) -> str:
                                      for model, rho, p, n in correlation(path))])
 
 
+@reads("basins-reversal.json")
+def reversal_readings(d: dict) -> dict:
+    """Along the first random direction: KL's radius, and reverse KL's at the bisection's cap (the
+    prose says the order reverses)."""
+    kl, rkl = d["random"]["kl"][0], d["random"]["reverse_kl"][0]
+    assert rkl >= d["r_max"] > kl, "the prose says the order reverses, reverse KL at the cap"
+    return {"kl": kl, "reverse_kl_at_least": d["r_max"], "seed": d["seed"], "model": d["model"]}
+
+
 @reads("basins.json")
 def readings(d: dict) -> dict:
     """Basin radius against f'''(1)/f''(1) (scale-free) and against f'''(1), per set-up."""
