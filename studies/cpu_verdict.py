@@ -118,7 +118,7 @@ def pilot_table(*paths) -> str:
 
 def resolution(out: str) -> None:
     """JS between each toy's p and p with every component widened by a grid cell's uniform jitter."""
-    from febm.dynamics.training.toy2d_scoring import _grid
+    from febm.dynamics.training.toy2d_scoring import scoring_grid
 
     result = {}
     for dataset in DATASETS:
@@ -126,7 +126,7 @@ def resolution(out: str) -> None:
             data = toy2d(dataset)
             w = 2 * Toy2DConfig().box / cells
             wide = Mixture2D(dataset, data.centers, math.sqrt(data.sd**2 + w**2 / 12))
-            xy, log_p, _ = _grid(dataset, Toy2DConfig().box, 160)
+            xy, log_p, _ = scoring_grid(dataset, Toy2DConfig().box)
             log_q = wide.log_prob(xy)
             log_q = log_q - torch.logsumexp(log_q, 0)
             p, q = log_p.exp(), log_q.exp()

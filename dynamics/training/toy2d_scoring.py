@@ -60,6 +60,11 @@ def _grid(name: str, box: float, grid: int):
     return xy, log_p - torch.logsumexp(log_p, 0), 2 * math.log(2 * box / (grid - 1))
 
 
+def scoring_grid(name: str, box: float, grid: int = 160):
+    """(points, log p normalized on them, log of a cell's area): the grid every 2-D score is taken on."""
+    return _grid(name, box, grid)
+
+
 def _score(data, e_grid, e_held, samples, box, grid) -> Score:
     _, log_p, log_cell = _grid(data.name, box, grid)
     log_z = torch.logsumexp(-e_grid, 0)  # log Z on the grid, up to the cell area
