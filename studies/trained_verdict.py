@@ -28,8 +28,9 @@ from febm.dynamics.files import save_figure
 from febm.dynamics.training.cells import OperatingPoint
 from febm.dynamics.training.toy2d_training import all_methods
 from febm.threads import limit_threads
-from studies import concatenate, verb, write
 from studies import load as load_json
+from studies import verb, write
+from studies.readings import reads
 
 DESCRIPTION = "the trained-game atlas scored against runs of the same game on paper-1d, with a hold-out of f"
 CURVED = all_methods()[1:]  # the 16 catalog f with f''(1) > 0
@@ -84,8 +85,11 @@ def repredict_toy(out: str, measured: str, names) -> None:
 
 def merge(out: str, parts) -> None:
     """The parts' cells in one report (the parts were run under the same settings), scores recomputed."""
-    concatenate(parts, "rows", same=("settings",))  # refuses parts with other settings
     reports = [load(p) for p in parts]
+    kept = [{k: v for k, v in r.settings.items() if k != "measured_in"} for r in reports]  # where runs were read
+    for path, settings in zip(parts, kept):
+        if settings != kept[0]:  # refuses parts measured under other settings
+            raise ValueError(f"{path}: its settings differ from {parts[0]}'s")
     first = reports[0]
     rows = [row for r in reports for row in r.rows]
     first.rows = rows
@@ -158,6 +162,45 @@ def cells_table(d) -> str:
 def figure(path: str, png: str) -> None:
     """Predicted against measured, drawn from the result file into ``png``."""
     save_figure(load(path).figure(), png, dpi=110)
+
+
+@reads("atlas-trained-toy2d-moons-round1.json")
+def toy_round1(d: dict) -> dict:
+    """The toy's first predictor: where its two KL flows ended against the runs, and how much longer
+    than their flows the runs that arrive took, by batch."""
+    report = _report(d)
+    kl = next(r for r in report.rows if r.name == "kl" and r.batch == 1000)
+    ends = kl.predicted["runs"]["final_error"]
+    slower = {b: [r.measured["time_to_0.05"] / r.predicted["time_to_0.05"] for r in report.rows
+                  if r.batch == b and r.measured["time_to_0.05"] and r.predicted["time_to_0.05"]] for b in (1000, 100)}
+    assert min(slower[100]) > 2 and len(slower[100]) >= 5, "the prose: more than twice as long at batch 100"
+    return {"kl_flow_high": max(ends), "kl_flow_low": min(ends), "kl_runs_dead": kl.measured["dead_fraction"],
+            "slower_100_low": min(slower[100]), "slower_100_high": max(slower[100]),
+            "slower_1000_low": min(slower[1000]), "slower_1000_high": max(slower[1000])}
+
+
+@reads("atlas-trained-toy2d-moons.json")
+def toy_round2(d: dict) -> dict:
+    """The toy's scores beside paper-1d's; asserts the words "weaker than on paper-1d" (κ lower on both
+    sets) and counts the hold-out cells that die."""
+    from studies.readings import RESULTS
+
+    toy = _report(d)
+    paper = load_json(RESULTS / "atlas-trained-paper-1d.json")["summary"]
+    for part in ("analysis", "hold_out"):
+        assert toy.summary[part]["kappa"] < paper[part]["kappa"], "the prose says weaker than on paper-1d"
+    held = [r for r in toy.rows if r.hold_out]
+    dies = sum(str(r.measured["class"]) == "dies" for r in held)
+    assert dies > len(held) / 2, "the prose says most hold-out cells die"
+    assert toy.summary["hold_out"]["time_cells"] == 0, "the prose says no hold-out cell arrives"
+    by_batch = {b: scores([r for r in toy.rows if not r.hold_out and r.batch == b]) for b in (1000, 100)}
+    slow = [r.measured["time_to_0.05"] / r.predicted["time_to_0.05"] for r in toy.rows
+            if r.batch == 100 and r.measured["time_to_0.05"] and r.predicted["time_to_0.05"]]
+    assert slow and min(slow) > 2, "the prose: at batch 100 the runs take more than twice their flow's steps"
+    return {"hold_out_dies": dies, "hold_out_cells": len(held),
+            "gain": toy.summary["hold_out"]["accuracy"] - toy.summary["hold_out"]["majority"],
+            **{f"time_within_{b}": s["time_within"] for b, s in by_batch.items()},
+            **{f"time_cells_{b}": s["time_cells"] for b, s in by_batch.items()}}
 
 
 def commands(verbs) -> None:

@@ -540,6 +540,7 @@ def paper_errors(plt, params, seed):
 
 
 TRAINED_ATLAS = "docs/results/atlas-trained-paper-1d.json"
+TRAINED_ATLAS_TOY = "docs/results/atlas-trained-toy2d-moons.json"
 
 
 @figure("atlas-trained-paper-1d", "Will it train? The trained game's atlas on paper-1d, predicted against measured",
@@ -549,6 +550,15 @@ def atlas_trained(plt, params, seed):
     from .trained_atlas import TrainedAtlasReport
 
     return TrainedAtlasReport.from_json(result(TRAINED_ATLAS)).figure(), {}
+
+
+@figure("atlas-trained-toy2d-moons", "Will it train? The trained game's atlas on moons with the bench's networks",
+        reads=[TRAINED_ATLAS_TOY], formats=("png",), suptitle=False,
+        uses=[".trained_atlas_figure", ".trained_atlas:TrainedAtlasReport.from_json"])
+def atlas_trained_toy(plt, params, seed):
+    from .trained_atlas import TrainedAtlasReport
+
+    return TrainedAtlasReport.from_json(result(TRAINED_ATLAS_TOY)).figure(), {}
 
 
 @figure("trainer-scaling-cpu", "The paper-1d trainer's batched throughput against the number of runs",
