@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from febm.dynamics.training import bench
+from febm.dynamics.training.bench import holm
 from febm.dynamics.training.budget import step_cost
 from febm.dynamics.training.toy2d_scoring import held_out_data
 from febm.dynamics.training.toy2d_training import Run, Toy2DConfig, train_batch
@@ -116,16 +117,6 @@ def table(folder: str) -> str:
         lines.append(f"| {job['config_name']} | {job['dataset']} | {cells['cd']['steps']} | {_interval(js)} | "
                      f"{_fmt(gap, 2)} | {change:+.0%} | {'yes' if meets else 'no'} | " + " | ".join(verdicts) + " |")
     return "\n".join(lines)
-
-
-def holm(p_values) -> list[float]:
-    """Holm's step-down adjustment for the comparisons of one table, in input order."""
-    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
-    adjusted, running = [0.0] * len(p_values), 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
-        adjusted[i] = running
-    return adjusted
 
 
 def _verdict(cell: dict, corrected: str) -> str:

@@ -78,8 +78,7 @@ def repredict_toy(out: str, measured: str, names) -> None:
         r.measured = old[(r.name, r.lr, r.batch, r.steps)]
     report.settings["measure"] = RUNS
     report.settings["measured_in"] = measured
-    report.summary = {"analysis": scores([r for r in report.rows if not r.hold_out]),
-                      "hold_out": scores([r for r in report.rows if r.hold_out])}
+    report.summary = _summary(report.rows)
     write(out, report.to_json())
 
 
@@ -93,10 +92,15 @@ def merge(out: str, parts) -> None:
     first = reports[0]
     rows = [row for r in reports for row in r.rows]
     first.rows = rows
-    first.summary = {"analysis": scores([r for r in rows if not r.hold_out]),
-                     "hold_out": scores([r for r in rows if r.hold_out])}
+    first.summary = _summary(rows)
     first.elapsed_s = sum(r.elapsed_s for r in reports)
     write(out, first.to_json())
+
+
+def _summary(rows) -> dict:
+    """The scores of the analysis set and of the hold-out, apart."""
+    return {"analysis": scores([r for r in rows if not r.hold_out]),
+            "hold_out": scores([r for r in rows if r.hold_out])}
 
 
 def load(path: str) -> TrainedAtlasReport:

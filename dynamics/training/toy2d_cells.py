@@ -46,6 +46,7 @@ from ...toy_models import mlp, toy2d
 from ..report import RunStatus
 from . import arrival
 from .cells import DEAD_CLASS, CellClass, OperatingPoint, Outcome, classify
+from .toy2d_sampler import grid_centres
 from .toy2d_training import Run, Toy2DConfig, train_batch
 
 TARGET = 0.05  # grid JS
@@ -96,7 +97,8 @@ class _Tracker:
             if self.died[k] is not None:
                 continue
             if not st.ok:
-                self.died[k] = int(_STEP.search(st.message).group(1)) if _STEP.search(st.message) else step
+                found = _STEP.search(st.message)
+                self.died[k] = int(found.group(1)) if found else step
                 continue
             self.error[k] = sc.js
             if self.arrived[k] is None and sc.js <= TARGET:
@@ -237,10 +239,7 @@ def step_death(links, data, config: Toy2DConfig, theta, omega, batches) -> dict:
     not finite in float32}: 1 − (1 − m_p)^B (1 − m_q)^B with m_p the data's mass (its nodes) and m_q
     q's mass (grid cells) where that happens."""
     g, h = links
-    n, box = config.sampler_grid, config.box
-    width = 2 * box / n
-    ticks = torch.linspace(-box + width / 2, box - width / 2, n, dtype=torch.float32)
-    centres = torch.cartesian_prod(ticks, ticks)
+    centres, _ = grid_centres(config, dtype=torch.float32)
     nodes = data.nodes(config.data_nodes)
     x = torch.cat([nodes.x.float(), centres])
     th, om = theta.detach().float(), omega.detach().float()

@@ -25,13 +25,20 @@ def compiled_energy_gradient(sizes: tuple, activation: str):
     return torch.compile(energy_gradient(sizes, activation), dynamic=False)
 
 
+def grid_centres(config, **kw) -> tuple:
+    """(centres (n², 2), cell width) of the sampler grid: n = ``config.sampler_grid`` cells a side over
+    the box."""
+    n, box = config.sampler_grid, config.box
+    width = 2 * box / n
+    ticks = torch.linspace(-box + width / 2, box - width / 2, n, **kw)
+    return torch.cartesian_prod(ticks, ticks), width
+
+
 def grid_samples(theta, config, gen, kw) -> torch.Tensor:
     """(R, chains, 2) exact draws from each run's exp(−E) on the sampler grid: a cell by its
     probability (each run from its own stream), then a uniform point inside the cell."""
-    n, box = config.sampler_grid, config.box
-    width = 2 * box / n
-    ticks = torch.linspace(-box + width / 2, box - width / 2, n, **kw)  # cell centres
-    centres = torch.cartesian_prod(ticks, ticks)
+    n = config.sampler_grid
+    centres, width = grid_centres(config, **kw)
     with torch.no_grad():
         logits = -mlp.forward_batched(theta, centres.expand(len(theta), -1, -1), config.sizes,
                                       config.activation)

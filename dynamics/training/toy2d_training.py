@@ -28,7 +28,7 @@ from .optim import Adam
 from .samplers import langevin
 from .streams import Streams
 from .surrogate import curvature, febm_surrogate, inverse_curvature, require_curvature
-from .toy2d_sampler import compiled_energy_gradient, grid_samples, refresh
+from .toy2d_sampler import compiled_energy_gradient, grid_centres, grid_samples, refresh
 from .toy2d_scoring import Score, score, score_runs
 
 
@@ -301,10 +301,7 @@ def _exact_points(data, config, runs: int, kw) -> tuple:
     """(x_p, x_q, w_p): the data's Gauss–Hermite nodes and the sampler grid's cell centres, for
     every run, and the nodes' weights (the grid's are q's own, softmax(−E), at each step)."""
     nodes = data.nodes(config.data_nodes)
-    n, box = config.sampler_grid, config.box
-    width = 2 * box / n
-    ticks = torch.linspace(-box + width / 2, box - width / 2, n, **kw)
-    centres = torch.cartesian_prod(ticks, ticks)
+    centres, _ = grid_centres(config, **kw)
     x_p = nodes.x.to(**kw).expand(runs, -1, -1)
     return x_p, centres.expand(runs, -1, -1), nodes.w.to(**kw)
 
