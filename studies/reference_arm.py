@@ -55,9 +55,42 @@ def merge(out: str, parts) -> None:
 
 @reads("reference-arm.json")
 def readings(d: dict) -> dict:
-    """How long one f's flows and runs took (minutes, one thread)."""
+    """How long one f's flows and runs took (minutes, one thread); where Jensen–Shannon's runs end and
+    how many steps its flows took at 10× the step (calibration-paper-1d.json). Asserts the words of
+    trained-game.md's bullets on KL, Pearson χ², reverse KL and Jensen–Shannon at the reference's step."""
+    from studies.readings import RESULTS
+
     minutes = [r["elapsed_s"] / 60 for r in d["rows"]]
-    return {"minutes_low": min(minutes), "minutes_high": max(minutes), "f": len(minutes)}
+    rows = {r["name"]: r for r in d["rows"]}
+    quick = {r["name"]: r["arrival"] for r in load(RESULTS / "calibration-paper-1d.json")["rows"]}
+    steps = d["settings"]["steps"]
+
+    def medians(arrivals):
+        return [arrival.Arrival(**arrivals[k]).median for k in ("predicted", "measured")]
+
+    def off(point, exact):
+        return max(abs(a - b) for a, b in zip(point, exact))
+
+    kl, pearson, rkl, js = (rows[n] for n in ("kl", "pearson_chi2", "reverse_kl", "jensen_shannon"))
+    assert max(kl["measured"]["final_error"]) <= 0.01, "the prose says every KL run ends within 0.01"
+    (kl_flow, kl_runs), (kl_flow_10, kl_runs_10) = medians(kl), medians(quick["kl"])
+    assert all(abs(a / b / 10 - 1) < 0.1 for a, b in ((kl_flow, kl_flow_10), (kl_runs, kl_runs_10))), \
+        "the prose says ten times the step takes a tenth of the steps"
+    assert abs((kl_flow / kl_runs) / (kl_flow_10 / kl_runs_10) - 1) < 0.05, "the prose says the same factor"
+    flows, runs = (arrival.Arrival(**pearson[k]) for k in ("predicted", "measured"))
+    assert flows.arrived == len(flows.steps) and 2 * runs.arrived > len(runs.steps), \
+        "the prose says all Pearson χ² flows and most runs arrive"
+    assert runs.median / flows.median > 2, "the prose says the flows miss the runs by far more than a factor 2"
+    assert all(1 / 2 <= a / b <= 2 for a, b in (medians(rkl), medians(quick["reverse_kl"]))), \
+        "the prose says reverse KL's flows are within a factor 2 of its runs at both steps"
+    js_flow_10 = arrival.Arrival(**quick["jensen_shannon"]["predicted"]).median
+    ends = js["measured"]["final_error"]
+    assert all(a.arrived == 0 for a in (arrival.Arrival(**js[k]) for k in ("predicted", "measured"))) \
+        and 10 * js_flow_10 > steps, "the prose says Jensen–Shannon does not reach 0.05 in the reference's steps"
+    assert off(js["reference"], js["exact"]) <= 0.01 < min(ends), \
+        "the prose says the reported point is within 0.01 of the minimizer and the runs end farther"
+    return {"minutes_low": min(minutes), "minutes_high": max(minutes), "f": len(minutes),
+            "steps": steps, "js_flow_steps_10x": js_flow_10, "js_end_low": min(ends), "js_end_high": max(ends)}
 
 
 def text(path: str, calibration: str) -> str:

@@ -422,7 +422,12 @@ def _prose_readings(d: dict) -> dict:
     unbounded = {r["name"]: r["measured"]["eta_ms"] / r["predicted"]["eta_max"] for r in d["rows"]
                  if r["mean_square"] and r["predicted"].get("eta_ms") is None and r["name"] != "kl"}
     pair = [rows[n] for n in ("neyman_chi2", "alpha=-1")]
-    return {
+    out = {**_time_readings(d), **_mode_readings(d, slowest)}
+    out["efold_low"], out["efold_high"] = 1 / max(every), 1 / min(every)
+    out["ms_modes_low"] = min(r["mean_square"]["modes"] for r in ran)
+    out["ms_modes_high"] = max(r["mean_square"]["modes"] for r in ran)
+    assert out["slow_tc_count"] + len(rising) == len(modes), "the prose splits the f into decaying and rising"
+    return out | {
         "minutes_per_f": math.ceil(max(r["elapsed_s"] for r in d["rows"]) / 60),
         "rate_off_max": max(off),
         "rate_median_analysis": _median([math.fabs(math.log(r["predicted"]["rate"] / r["measured"]["rate"]))
@@ -481,6 +486,47 @@ def _prose_readings(d: dict) -> dict:
     }
 
 
+def _time_readings(d: dict) -> dict:
+    """Time to 0.05: how many f arrive and are within the factor 2, per set, and how many within 10%."""
+    timed = [r for r in d["rows"] if r["measured"]["time_to_0.05"] and r["predicted"]["time_to_0.05"]]
+    ratio = {r["name"]: r["predicted"]["time_to_0.05"] / r["measured"]["time_to_0.05"] for r in timed}
+    factor = d["settings"]["factor"]["time_to_0.05"]
+    out = {}
+    for key, names in (("analysis", [n for n in ratio if n not in d["hold_out"]]),
+                       ("hold_out", [n for n in ratio if n in d["hold_out"]])):
+        out[f"time_{key}"] = len(names)
+        out[f"time_{key}_within"] = sum(1 / factor <= ratio[n] <= factor for n in names)
+        assert out[f"time_{key}_within"] == len(names), "the prose says every f that arrives is within the factor"
+    out["time_within_10"] = sum(abs(x - 1) <= 0.1 for x in ratio.values())
+    assert 2 * out["time_within_10"] > len(ratio), "the prose says most are within 10%"
+    return out
+
+
+def _mode_readings(d: dict, slowest: list) -> dict:
+    """The critic's slow modes: the slowest transverse eigenvalue's time constant where it decays, the
+    smallest |λ|, the ladder modes off by more than 10% apart from the slowest measurable ones, and
+    the network's parameter count (the kernel's rank plus its flat directions)."""
+    modes = [r for r in d["rows"] if r["modes"]]
+    decaying = [r["modes"]["slowest"] for r in modes if r["modes"]["slowest"]["eigenvalue"][0] < 0]
+    constants = [1 / m["predicted"] for m in decaying]
+    off = {}
+    for r in modes:
+        ladder = sorted((m for m in r["modes"]["ladder"] if m["measured"] is not None), key=lambda m: m["predicted"])
+        for i, m in enumerate(ladder[1:], 1):  # the slowest measurable is the bullet's other clause
+            x = abs(m["predicted"] / m["measured"] - 1)
+            if x > 0.1:
+                off[r["name"], "fast" if i == len(ladder) - 1 else "middle", m["eigenvalue"][1] != 0] = x
+    assert sorted(off) == [("alpha=-1", "fast", True), ("gan", "middle", False), ("neyman_chi2", "fast", True)], \
+        "the prose names GAN's middle mode and Neyman χ²'s and α = −1's fast complex modes"
+    parameters = {r["modes"]["kernel_rank"] + r["modes"]["flat_directions"] for r in modes}
+    assert len(parameters) == 1
+    return {"slow_tc_count": len(decaying), "slow_tc_low": min(constants), "slow_tc_high": max(constants),
+            "critic_tc_low": min(1 / m["predicted"] for m in slowest),
+            "flat_lambda_min": min(abs(r["modes"]["slowest"]["eigenvalue"][0]) for r in modes),
+            "ladder_off_low": min(off.values()), "ladder_off_high": max(off.values()),
+            "parameters": parameters.pop()}
+
+
 def _failed_at(row: dict, eta: float) -> int:
     """How many of a row's mean-square runs failed at step ``eta`` (one of the steps it tried)."""
     failed = row["mean_square"]["edge_runs"]["failed"]
@@ -505,6 +551,18 @@ def toy_counts(d: dict) -> dict:
     out = {"tried": len(rows), "not_finite": len(rows) - len(measured), "within_1pct": within,
            "rank_low": min(ranks), "rank_high": max(ranks)}
     assert within == 0, "the prose says no f on this toy is within 1%"
+    assert sorted(r["name"] for r in rows if r["status"] != "measured") == ["kl", "reverse_kl", "squared_hellinger"], \
+        "the prose names the f whose flows stop being finite"
+    return out
+
+
+@reads("calibration-paper-1d-first-run.json")
+def first_run(d: dict) -> dict:
+    """The first run, before the Jensen–Shannon warm-up: how many f, and on how many the flow stopped
+    being finite (no residual at its end)."""
+    rows = d["rows"]
+    out = {"f": len(rows), "not_finite": sum(r["residual"] is None for r in rows)}
+    assert 2 * out["not_finite"] == out["f"], "the prose says half of the flows stopped being finite"
     return out
 
 
