@@ -15,19 +15,25 @@ data points and B model points a step.
 
 Predicted, before any run of the cell: a noise-free flow of the same game from each measured run's
 initialisation (``sampler="expectation"``: E_q exact on the grid, E_p on the data's Gauss–Hermite
-nodes; same optimizer and lr). A short probe measures what minibatch noise at B adds: `PROBE_STEPS`
-minibatch steps from each flow's end (their own streams), whose mean error over the second half,
-above the flow's, is the noise floor; a flow arrives when its error plus that floor is ≤ `TARGET`,
-and a probe that stops being finite or escapes marks its flow's runs as dying. Along the flows, the
-chance that a minibatch step at B kills a run is the chance that one of its 2B points lands where a
-link or its derivative is not finite in the runs' float32 (`step_death`): the q-mass of such grid
-cells and the p-mass of such data nodes. A flow that dies counts 1; otherwise 1 − exp(−Σ p_step)
-over the budget, the last state's chance held to S. Every threshold is fixed here, before any
-scoring run.
+nodes; same optimizer and lr). Minibatch noise at B enters in two ways, each measured by short
+minibatch runs on streams of their own. It slows the descent: runs from the same starts for the
+budget's first `EARLY_SHARE` give each flow a dilation (how much longer the flow would take to get
+where the run got), and a run is predicted to arrive at its flow's arrival times that dilation. And
+it can throw a run out: `PROBE_STEPS` minibatch steps from each flow's end (the "noise floor" probe)
+that stop being finite or escape mark the flow's runs as dying, as does an early run that stops
+being finite. Along the flows, the chance that a minibatch step at B kills a run is the chance that
+one of its 2B points lands where a link or its derivative is not finite in the runs' float32
+(`step_death`): the q-mass of such grid cells and the p-mass of such data nodes. A flow that dies
+counts 1; otherwise 1 − exp(−Σ p_step) over the budget, the last state's chance held to S. Every
+threshold is fixed here, before any scoring run.
 
-The first version (two flows, no probe) was scored once on moons; what it missed (the spread over
-initialisations, and the noise floor that delays arrival at small batches) is what this one adds,
-and its hold-out was replaced by generators it had never met (docs/atlas.md).
+The earlier versions were each scored once on moons, and each hold-out was replaced after it was
+seen (docs/atlas.md): the first (two flows, no probe) missed the spread over initialisations; the
+second (eight flows, the end probe's floor added to the flows' error) predicted arrival too early at
+batch 100, where noise slows the whole descent, not only its end. Two ideas tried on the analysis
+set did not predict that slowing: Adam's second moments fed a minibatch gradient's square along the
+mean flow (at batch 100 the flows arrived as early as the noise-free ones), and the end probe run on
+with the flow's Adam moments (its floors, 0.03–0.14, overshot the runs' own).
 """
 
 from __future__ import annotations
@@ -54,7 +60,8 @@ ESCAPE = 0.6  # final grid JS beyond which a run has left the basin: the start i
 RECORD_EVERY = 50
 MEASURE_SEEDS = 8
 PREDICTION_SEEDS = MEASURE_SEEDS  # a noise-free flow from each measured run's initialisation
-PROBE_STEPS = 300  # minibatch steps from each flow's end that measure the noise floor at a batch
+PROBE_STEPS = 300  # minibatch steps from each flow's end that test for escapes under noise at a batch
+EARLY_SHARE = 0.2  # the share of the budget over which minibatch runs from the start measure the dilation
 SAMPLER_GRID = 64
 
 
@@ -75,7 +82,9 @@ class ToyArm:
                                         sampler_grid=SAMPLER_GRID))
 
     def at(self, point: OperatingPoint, sampler: str = "grid") -> Toy2DConfig:
-        return replace(self.config, lr=point.lr, batch=point.batch, steps=point.steps, sampler=sampler)
+        """The trainer's settings at ``point``: B data points and B grid draws of the model a step."""
+        return replace(self.config, lr=point.lr, batch=point.batch, chains=point.batch, steps=point.steps,
+                       sampler=sampler)
 
 
 RULE = (f"dies: at least {DEAD_CLASS:g} of the runs stop being finite within the budget or end it with grid "
@@ -156,8 +165,9 @@ def _every(steps: int) -> int:
 
 
 def predict(spec, arm: ToyArm, lr: float, steps: int, batches, seed: int = 0) -> dict:
-    """{batch: Outcome} for each batch at (lr, steps): the noise-free flows' time and, along them, the
-    dead fraction of minibatch runs at that batch (see the module)."""
+    """{batch: Outcome} for each batch at (lr, steps): the noise-free flows, slowed by the dilation that
+    minibatch noise at that batch shows over the budget's first part, and, along them, the dead
+    fraction of minibatch runs at that batch (see the module)."""
     d = resolve(spec).validate()
     point = OperatingPoint(lr, 1, steps)
     config = arm.at(point, sampler="expectation")
@@ -176,28 +186,69 @@ def predict(spec, arm: ToyArm, lr: float, steps: int, batches, seed: int = 0) ->
     track = _Tracker(PREDICTION_SEEDS)
     _track(out, track)
     gaps = list(np.diff(marks + [steps]))
+    start = _initial_state(d, arm, point, seed)
     result = {}
     for b in batches:
         floor, probe_dead = _noise_floor(d, arm, lr, b, out, track, seed)
-        arrived = [_arrival(out.curves, k, floor[k]) if track.died[k] is None and not probe_dead[k] else None
-                   for k in range(PREDICTION_SEEDS)]
+        early = _dilation(d, arm, OperatingPoint(lr, b, steps), start, out.curves, seed)
+        alive = [track.died[k] is None and not probe_dead[k] and not early["died"][k] for k in range(PREDICTION_SEEDS)]
+        arrived = [early["arrived"][k] if alive[k] else None for k in range(PREDICTION_SEEDS)]
         time = arrival.median_time(arrived)
-        per_run = [1.0 if track.died[k] is not None or probe_dead[k] else
-                   _dead_fraction([c[k] for c in chances[b]], gaps) for k in range(PREDICTION_SEEDS)]
+        per_run = [_dead_fraction([c[k] for c in chances[b]], gaps) if alive[k] else 1.0
+                   for k in range(PREDICTION_SEEDS)]
         dead = float(np.mean(per_run))
         result[b] = Outcome(classify(time, dead), time, dead,
                             runs={"arrived": arrived, "flow_arrived": track.arrived, "flow_died": track.died,
-                                  "noise_floor": floor, "probe_died": probe_dead, "dead_chance": per_run,
-                                  "final_error": track.error})
+                                  "dilation": early["dilation"], "early_error": early["error"],
+                                  "early_died": early["died"], "noise_floor": floor, "probe_died": probe_dead,
+                                  "dead_chance": per_run, "final_error": track.error})
     return result
 
 
-def _arrival(curves, k: int, floor: float):
-    """The first recorded step at which flow k's error plus the noise floor is ≤ `TARGET`."""
-    for step, scores in curves:
-        if scores[k].js + floor <= TARGET:
-            return step
-    return None
+def _initial_state(d, arm: ToyArm, point: OperatingPoint, seed: int) -> tuple:
+    """(θ, ω) at which the cell's runs (and flows) start: their streams' first draws."""
+    config = arm.at(point)
+    runs = [replace(r, steps=0) for r in _runs(d.name, point, config, PREDICTION_SEEDS)]
+    out = train_batch(arm.dataset, runs, config, seed, {d.name: d})
+    return out.theta, out.omega
+
+
+def _dilation(d, arm: ToyArm, point: OperatingPoint, start, flow_curves, seed: int) -> dict:
+    """Minibatch runs at the point's batch from each flow's start, on streams of their own, for the
+    budget's first `EARLY_SHARE` (K steps). Run k's dilation is K / τ_k, with τ_k the flow's first step
+    at an error as low as the run's at K (the flow's whole budget when it never gets there): the noise
+    slows the descent by that factor, and the run is predicted to arrive at the dilated flow's
+    arrival; a run already at `TARGET` within K arrives where it did; one that stops being finite
+    dies."""
+    k_steps = max(RECORD_EVERY, round(point.steps * EARLY_SHARE / RECORD_EVERY) * RECORD_EVERY)
+    k_steps = min(k_steps, point.steps)
+    config = arm.at(replace(point, steps=k_steps))
+    runs = [Run(d.name, f"toy-early/{d.name}/{point.batch}/{k}", point.lr, config.critic_lr_ratio, k_steps)
+            for k in range(PREDICTION_SEEDS)]
+    out = train_batch(arm.dataset, runs, config, seed, {d.name: d}, curve_every=_every(k_steps), start=start)
+    track = _Tracker(PREDICTION_SEEDS)
+    for step, scores in out.curves:
+        track.read(step, scores, [_as_at(s, step) for s in out.status])
+    result = {"arrived": [], "dilation": [], "error": track.error, "died": [x is not None for x in track.died]}
+    for k in range(PREDICTION_SEEDS):
+        dilation, when = _dilated(flow_curves, k, track.error[k], track.arrived[k], k_steps, point.steps)
+        result["dilation"].append(dilation)
+        result["arrived"].append(when)
+    return result
+
+
+def _dilated(curves, k: int, error: float, early: int | None, k_steps: int, budget: int) -> tuple:
+    """(dilation, arrival) of run k: K / τ with τ flow k's first recorded step at ``error`` (the run's
+    at K) or below, the budget when the flow never gets there; the arrival is ``early`` (the run's
+    own, within K) or the dilated flow's, None past the budget or without a finite dilation."""
+    tau = next((step for step, scores in curves if scores[k].js <= error), budget)
+    dilation = k_steps / tau if tau > 0 else math.inf
+    flow_time = next((step for step, scores in curves if scores[k].js <= TARGET), None)
+    if early is not None:
+        return dilation, early
+    if flow_time is None or not math.isfinite(dilation) or dilation * flow_time > budget:
+        return dilation, None
+    return dilation, dilation * flow_time
 
 
 def _noise_floor(d, arm: ToyArm, lr: float, batch: int, flows, track: _Tracker, seed: int) -> tuple:

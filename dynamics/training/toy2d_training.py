@@ -19,7 +19,7 @@ import torch
 
 from ...divergences import resolve
 from ...divergences.numeric import exp_bounds_for
-from ...errors import UnknownName
+from ...errors import InputError, UnknownName
 from ...toy_models import mlp, toy2d
 from .. import device as devices
 from ..report import Report, RunStatus, jsonable, revive
@@ -229,6 +229,7 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
         raise UnknownName("critic form", config.critic, CRITICS)
     if config.sampler not in SAMPLERS:
         raise UnknownName("sampler", config.sampler, SAMPLERS)
+    _check_draws(config)
     mlp.check_activation(config.activation)
     device = devices.select(config.device)
     data = toy2d(dataset)
@@ -266,7 +267,9 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
             if watch is not None:
                 watch(step, theta, omega, alive)
         moving = alive & (step < steps)
-        if config.sampler in ("grid", "expectation"):
+        if config.sampler == "expectation":
+            new_chains = chains  # the noise-free game draws nothing
+        elif config.sampler == "grid":
             new_chains = grid_samples(theta, config, gen, kw)
         else:
             new_chains = refresh(chains, config, gen, kw)
@@ -295,6 +298,14 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
         if watch is not None:
             watch(longest, theta, omega, alive)
     return BatchResult(theta, omega, chains, status, time.perf_counter() - t0, curves)
+
+
+def _check_draws(config: Toy2DConfig) -> None:
+    """A step's model points are its first ``batch`` chains (or grid draws): a batch above the chains
+    would silently use fewer model points than data points."""
+    if config.batch > config.chains:
+        raise InputError(f"batch {config.batch} exceeds the {config.chains} model chains (or grid draws) a step; "
+                         "raise chains to at least the batch")
 
 
 def _exact_points(data, config, runs: int, kw) -> tuple:

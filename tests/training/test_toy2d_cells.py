@@ -2,6 +2,7 @@
 arm's dispatch, and seeded cells."""
 
 import json
+import math
 from dataclasses import replace
 
 import pytest
@@ -13,7 +14,7 @@ from febm.dynamics.training import toy2d_cells
 from febm.dynamics.training.arms import GaussianArm, cell_arm
 from febm.dynamics.training.cells import OperatingPoint
 from febm.dynamics.training.surrogate import febm_surrogate, inverse_curvature
-from febm.dynamics.training.toy2d_training import Toy2DConfig, _exact_points, _gradients
+from febm.dynamics.training.toy2d_training import Toy2DConfig, _exact_points, _gradients, train_batch
 from febm.errors import InputError
 from febm.toy_models import mlp, toy2d, with_critic
 
@@ -110,10 +111,25 @@ def test_atlas_on_a_toy_json(capsys):
     assert {"class", "time_to_0.05", "dead_fraction", "final_error"} <= set(row["measured"])
 
 
-def test_a_flow_arrives_when_its_error_plus_the_noise_floor_reaches_the_target():
+def test_a_run_arrives_at_its_flow_s_arrival_dilated_by_its_early_lag():
+    """Flow k's errors 0.5, 0.2, 0.04, 0.01 at steps 0, 100, 200, 300; a run at error e after K steps
+    is as far as the flow at τ (its first step at e or below): it arrives at (K/τ) × 200."""
     from types import SimpleNamespace as S
 
-    curves = [(0, [S(js=0.3)]), (50, [S(js=0.04)]), (100, [S(js=0.02)])]
-    assert toy2d_cells._arrival(curves, 0, 0.0) == 50
-    assert toy2d_cells._arrival(curves, 0, 0.02) == 100
-    assert toy2d_cells._arrival(curves, 0, 0.04) is None
+    curves = [(step, [S(js=e)]) for step, e in [(0, 0.5), (100, 0.2), (200, 0.04), (300, 0.01)]]
+    assert toy2d_cells._dilated(curves, 0, 0.2, None, 200, 1000) == (2.0, 400.0)
+    assert toy2d_cells._dilated(curves, 0, 0.05, None, 100, 1000) == (0.5, 100.0)  # ahead of the flow
+    assert toy2d_cells._dilated(curves, 0, 0.2, None, 300, 500) == (3.0, None)  # past the budget
+    assert toy2d_cells._dilated(curves, 0, 0.6, None, 100, 1000) == (math.inf, None)  # no better than the start
+    assert toy2d_cells._dilated(curves, 0, 0.03, 80, 100, 1000)[1] == 80  # arrived within K: its own time
+    assert toy2d_cells._dilated(curves, 0, 0.001, None, 100, 1000)[0] == 0.1  # beyond the flow: τ = the budget
+
+
+def test_a_batch_beyond_the_model_draws_is_refused():
+    with pytest.raises(InputError, match="exceeds the 16 model chains"):
+        train_batch("moons", [], replace(SMALL, batch=32, chains=16))
+
+
+def test_an_operating_point_draws_as_many_model_points_as_data_points():
+    config = toy2d_cells.ToyArm("moons", SMALL).at(OperatingPoint(1e-2, 1000, 10))
+    assert config.batch == config.chains == 1000
