@@ -15,25 +15,28 @@ data points and B model points a step.
 
 Predicted, before any run of the cell: a noise-free flow of the same game from each measured run's
 initialisation (``sampler="expectation"``: E_q exact on the grid, E_p on the data's Gauss–Hermite
-nodes; same optimizer and lr). Minibatch noise at B enters in two ways, each measured by short
-minibatch runs on streams of their own. It slows the descent: runs from the same starts for the
-budget's first `EARLY_SHARE` give each flow a dilation (how much longer the flow would take to get
-where the run got), and a run is predicted to arrive at its flow's arrival times that dilation. And
-it can throw a run out: `PROBE_STEPS` minibatch steps from each flow's end (the "noise floor" probe)
-that stop being finite or escape mark the flow's runs as dying, as does an early run that stops
-being finite. Along the flows, the chance that a minibatch step at B kills a run is the chance that
-one of its 2B points lands where a link or its derivative is not finite in the runs' float32
-(`step_death`): the q-mass of such grid cells and the p-mass of such data nodes. A flow that dies
-counts 1; otherwise 1 − exp(−Σ p_step) over the budget, the last state's chance held to S. Every
-threshold is fixed here, before any scoring run.
+nodes; same optimizer and lr). Minibatch noise at B is measured by short minibatch runs on streams
+of their own, and enters three ways. It raises the error at rest: `PROBE_STEPS` steps from each
+flow's end give a noise floor (their mean error over the second half above the flow's). It slows
+the descent: runs from the same starts for the budget's first `EARLY_SHARE` give each flow a
+dilation (how much longer the flow, floor added, takes to get where the run got). A run is
+predicted to arrive at the dilated first step at which its flow's error plus the floor is ≤
+`TARGET`. And it can throw a run out: an end probe or early run that stops being finite, or an end
+probe that escapes, marks the flow's runs as dying. Along the flows, the chance that a minibatch
+step at B kills a run is the chance that one of its 2B points lands where a link or its derivative
+is not finite in the runs' float32 (`step_death`): the q-mass of such grid cells and the p-mass of
+such data nodes. A flow that dies counts 1; otherwise 1 − exp(−Σ p_step) over the budget, the last
+state's chance held to S. Every threshold is fixed here, before any scoring run. The flows' error
+curves are kept in the prediction, so that a later rule can be scored on the same flows.
 
-The earlier versions were each scored once on moons, and each hold-out was replaced after it was
-seen (docs/atlas.md): the first (two flows, no probe) missed the spread over initialisations; the
-second (eight flows, the end probe's floor added to the flows' error) predicted arrival too early at
-batch 100, where noise slows the whole descent, not only its end. Two ideas tried on the analysis
-set did not predict that slowing: Adam's second moments fed a minibatch gradient's square along the
-mean flow (at batch 100 the flows arrived as early as the noise-free ones), and the end probe run on
-with the flow's Adam moments (its floors, 0.03–0.14, overshot the runs' own).
+Each earlier version was scored once on moons, and each hold-out was retired after it was seen
+(docs/atlas.md): the first (two flows, no probe) missed the spread over initialisations; the second
+(eight flows plus the floor) arrived too early at batch 100, where noise slows the whole descent;
+the third (the dilation without the floor) arrived too early where the noise throws runs back up
+late in the budget. Two ideas tried on the analysis set did not predict the slowing: Adam's second
+moments fed a minibatch gradient's square along the mean flow (at batch 100 the flows arrived as
+early as the noise-free ones), and the end probe run on with the flow's Adam moments (its floors,
+0.03–0.14, overshot the runs' own).
 """
 
 from __future__ import annotations
@@ -190,7 +193,7 @@ def predict(spec, arm: ToyArm, lr: float, steps: int, batches, seed: int = 0) ->
     result = {}
     for b in batches:
         floor, probe_dead = _noise_floor(d, arm, lr, b, out, track, seed)
-        early = _dilation(d, arm, OperatingPoint(lr, b, steps), start, out.curves, seed)
+        early = _dilation(d, arm, OperatingPoint(lr, b, steps), start, out.curves, floor, seed)
         alive = [track.died[k] is None and not probe_dead[k] and not early["died"][k] for k in range(PREDICTION_SEEDS)]
         arrived = [early["arrived"][k] if alive[k] else None for k in range(PREDICTION_SEEDS)]
         time = arrival.median_time(arrived)
@@ -201,7 +204,9 @@ def predict(spec, arm: ToyArm, lr: float, steps: int, batches, seed: int = 0) ->
                             runs={"arrived": arrived, "flow_arrived": track.arrived, "flow_died": track.died,
                                   "dilation": early["dilation"], "early_error": early["error"],
                                   "early_died": early["died"], "noise_floor": floor, "probe_died": probe_dead,
-                                  "dead_chance": per_run, "final_error": track.error})
+                                  "dead_chance": per_run, "final_error": track.error,
+                                  "flow_steps": [step for step, _ in out.curves],
+                                  "flow_error": [[sc.js for sc in scores] for _, scores in out.curves]})
     return result
 
 
@@ -213,7 +218,7 @@ def _initial_state(d, arm: ToyArm, point: OperatingPoint, seed: int) -> tuple:
     return out.theta, out.omega
 
 
-def _dilation(d, arm: ToyArm, point: OperatingPoint, start, flow_curves, seed: int) -> dict:
+def _dilation(d, arm: ToyArm, point: OperatingPoint, start, flow_curves, floors, seed: int) -> dict:
     """Minibatch runs at the point's batch from each flow's start, on streams of their own, for the
     budget's first `EARLY_SHARE` (K steps). Run k's dilation is K / τ_k, with τ_k the flow's first step
     at an error as low as the run's at K (the flow's whole budget when it never gets there): the noise
@@ -231,19 +236,23 @@ def _dilation(d, arm: ToyArm, point: OperatingPoint, start, flow_curves, seed: i
         track.read(step, scores, [_as_at(s, step) for s in out.status])
     result = {"arrived": [], "dilation": [], "error": track.error, "died": [x is not None for x in track.died]}
     for k in range(PREDICTION_SEEDS):
-        dilation, when = _dilated(flow_curves, k, track.error[k], track.arrived[k], k_steps, point.steps)
+        dilation, when = _dilated(flow_curves, k, track.error[k], track.arrived[k], k_steps, point.steps,
+                                  floors[k])
         result["dilation"].append(dilation)
         result["arrived"].append(when)
     return result
 
 
-def _dilated(curves, k: int, error: float, early: int | None, k_steps: int, budget: int) -> tuple:
-    """(dilation, arrival) of run k: K / τ with τ flow k's first recorded step at ``error`` (the run's
-    at K) or below, the budget when the flow never gets there; the arrival is ``early`` (the run's
-    own, within K) or the dilated flow's, None past the budget or without a finite dilation."""
-    tau = next((step for step, scores in curves if scores[k].js <= error), budget)
+def _dilated(curves, k: int, error: float, early: int | None, k_steps: int, budget: int,
+             floor: float = 0.0) -> tuple:
+    """(dilation, arrival) of run k, whose error is taken to be flow k's, slowed by a dilation, plus the
+    noise floor: the dilation is K / τ, with τ the flow's first recorded step at which flow + floor ≤
+    ``error`` (the run's at K; the budget when the flow never gets there); the arrival is ``early``
+    (the run's own, within K) or the dilated first step at which flow + floor ≤ `TARGET`, None past
+    the budget or without a finite dilation."""
+    tau = next((step for step, scores in curves if scores[k].js + floor <= error), budget)
     dilation = k_steps / tau if tau > 0 else math.inf
-    flow_time = next((step for step, scores in curves if scores[k].js <= TARGET), None)
+    flow_time = next((step for step, scores in curves if scores[k].js + floor <= TARGET), None)
     if early is not None:
         return dilation, early
     if flow_time is None or not math.isfinite(dilation) or dilation * flow_time > budget:
