@@ -125,7 +125,7 @@ def test_a_run_arrives_at_its_flow_s_arrival_dilated_by_its_early_lag():
     assert toy2d_cells._dilated(curves, 0, 0.001, None, 100, 1000)[0] == 0.1  # beyond the flow: τ = the budget
     # with a floor of 0.03 the flow's error counts 0.03 more: flow + floor reaches 0.05 only at step 300
     assert toy2d_cells._dilated(curves, 0, 0.23, None, 200, 1000, floor=0.03) == (2.0, 600.0)
-    assert toy2d_cells._dilated(curves, 0, 0.23, None, 200, 1000, floor=0.05) == (2.0, None)
+    assert toy2d_cells._dilated(curves, 0, 0.23, None, 200, 1000, floor=0.05) == (1.0, None)  # never at 0.05
 
 
 def test_a_batch_beyond_the_model_draws_is_refused():
