@@ -556,16 +556,6 @@ def toy_counts(d: dict) -> dict:
     return out
 
 
-@reads("calibration-paper-1d-first-run.json")
-def first_run(d: dict) -> dict:
-    """The first run, before the Jensen–Shannon warm-up: how many f, and on how many the flow stopped
-    being finite (no residual at its end)."""
-    rows = d["rows"]
-    out = {"f": len(rows), "not_finite": sum(r["residual"] is None for r in rows)}
-    assert 2 * out["not_finite"] == out["f"], "the prose says half of the flows stopped being finite"
-    return out
-
-
 @reads("calibration-paper-1d-batch.json")
 def batch_readings(d: dict) -> dict:
     """η_ms against the batch (with the rows at B = 1000 of calibration-paper-1d.json): the spans and
