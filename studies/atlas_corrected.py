@@ -42,11 +42,46 @@ def table(result: dict, measured: dict) -> str:
 @reads("atlas-paper-1d.json")
 def atlas_paper_1d(d: dict) -> dict:
     """The atlas's classes on paper-1d against measured training (paper1d-reference-measured.json)."""
-    out = scores(compare_measured(d, load(RESULTS / "paper1d-reference-measured.json")))
-    kl = next(r for r in d["rows"] if r["name"] == "kl")
+    measured = load(RESULTS / "paper1d-reference-measured.json")["rows"]
+    out = scores(compare_measured(d, {"rows": measured}))
+    rows = {r["name"]: r for r in d["rows"]}
+    kl = rows["kl"]
     out["kl_eta_ms_share"] = kl["eta_ms"] / kl["eta_max_simultaneous"]
     assert out["kappa"] < 0.4 and out["majority"] > out["agreement"], "the prose says no better than the majority"
+    out.update(_bullets(rows, measured))
     return out
+
+
+def _bullets(rows: dict, measured: dict) -> dict:
+    """The numbers atlas.md's bullets under the paper-1d table quote, with the words around them asserted."""
+    def error(n):
+        return measured[n]["measured_error"]
+
+    fails = sorted(n for n, r in rows.items() if r["prediction"] == "fails")
+    assert fails == ["alpha=2", "pearson_chi2", "symmetric_chi2"] and all(
+        measured[n]["measured"] == "fails" for n in fails), "the prose names the predicted failures, which failed"
+    heavy = ["kl", "jeffreys"]
+    assert all(rows[n]["prediction"] == "fragile" and measured[n]["measured"] == "fails" for n in heavy), \
+        "the prose says KL and Jeffreys were called fragile and failed"
+    slow = sorted(n for n in rows if measured[n]["measured"] == "fails" and error(n) is not None)
+    assert slow == ["alpha=-0.5", "gan", "jensen_shannon", "le_cam", "squared_hellinger"], "the prose names the slow f"
+    assert all(rows[n]["predicted_error"] < error(n) for n in slow), "the prose says the flow is faster than training"
+    trains = [n for n, r in rows.items() if r["prediction"] == "trains"]
+    missed = sorted(n for n in trains if measured[n]["measured"] != "trains")
+    assert missed == ["alpha=-0.5", "alpha=0.5", "reverse_kl"] and all(
+        rows[n]["tail_index_path"] > 2 and rows[n]["tail_margin_sd"] > 3 for n in missed), \
+        "the prose names three predicted trains that did not, with a finite variance and a margin above 3 sd"
+    assert [n for n in trains if n not in missed] == ["alpha=0.9"], "the prose says α = 0.9 trained as predicted"
+    tiny = [rows[n]["eta_ms"] / rows[n]["eta_max_simultaneous"] for n in ("neyman_chi2", "alpha=-1")]
+    return {"fail_kappa": max(rows[n]["tail_index_path"] for n in fails),
+            "heavy_kappa": max(rows[n]["tail_index_path"] for n in heavy),
+            "slow_low": min(error(n) for n in slow), "slow_high": max(error(n) for n in slow),
+            "slow_flow_low": min(rows[n]["predicted_error"] for n in slow),
+            "slow_flow_high": max(rows[n]["predicted_error"] for n in slow),
+            "alpha09_error": error("alpha=0.9"), "reverse_kl_error": error("reverse_kl"),
+            "alpha05_error": error("alpha=0.5"), "alpha_m05_error": error("alpha=-0.5"),
+            "kl_eta_ms": rows["kl"]["eta_ms"], "zero_forcing_eta_ms_share": max(tiny),
+            "zero_forcing_kappa": rows["neyman_chi2"]["tail_index_equilibrium"]}
 
 
 def old_edge(out, names, batch: int = 1000) -> None:

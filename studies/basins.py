@@ -114,6 +114,7 @@ def readings(d: dict) -> dict:
                       "rho_f3": float(raw.statistic), "p_f3": float(raw.pvalue), "cap": cap,
                       "capped_from": capped_from, "kl_over_reverse_kl": by_name["kl"] / by_name["reverse_kl"]}
         assert out[model]["rho_ratio"] > 0 and out[model]["rho_f3"] > 0, "the prose says the radius rises"
+        assert all(r["basin"]["slowest"] >= cap for r in rows), "the prose says every f returned along the slowest mode"
         elapsed = [r["elapsed_s"] for r in report["rows"]]
         out[model].update(elapsed_min=min(elapsed), elapsed_max=max(elapsed), elapsed_total=sum(elapsed))
     return out

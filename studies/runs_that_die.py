@@ -9,6 +9,7 @@ that stop being finite, with the step's place against the corrected mean-square 
 import torch
 
 from studies import load, verb, write
+from studies.readings import reads
 
 DESCRIPTION = "atlas.md's runs that die: 64 minibatch runs per f from z* at 0.1 η_max"
 
@@ -51,6 +52,16 @@ def text(path) -> str:
     n = d["settings"]["runs"]
     return "\n".join(f"- {name}: {r['died']} of {n} runs stopped being finite; the step is "
                      f"{r['eta'] / r['eta_ms']:.2g} × its corrected mean-square edge." for name, r in d["rows"].items())
+
+
+@reads("runs-that-die.json")
+def readings(d: dict) -> dict:
+    """The runs' settings, and the words atlas.md puts around them: reverse KL's step is above its
+    mean-square edge, squared Hellinger's below it, and every squared Hellinger run died."""
+    rkl, sqh = d["rows"]["reverse_kl"], d["rows"]["squared_hellinger"]
+    assert rkl["eta"] > rkl["eta_ms"] and sqh["eta"] < sqh["eta_ms"] and sqh["died"] == d["settings"]["runs"], \
+        "the prose says reverse KL steps above its edge, squared Hellinger below it and all its runs die"
+    return dict(d["settings"])
 
 
 def commands(verbs) -> None:
