@@ -14,6 +14,7 @@ test suite re-derives every entry and compares (tests/divergences/test_derived_c
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from functools import cache, partial
 from importlib import resources
 
@@ -74,7 +75,7 @@ def record(d, progress=lambda step: None) -> dict:
         progress("numeric forms")
         out["numeric_forms"] = {k: to_text(d.numeric_form(k)) for k in LINKS}
         progress("tails")
-        out["tails"] = {f"{link}|{side}": g.to_json() for (link, side), g in d.tails.by_link.items()}
+        out["tails"] = {f"{link}|{side}": asdict(g) for (link, side), g in d.tails.by_link.items()}
     out["notes"] = list(d.notes)
     return out
 

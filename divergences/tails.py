@@ -59,9 +59,6 @@ class Growth:
             return f"→ 0 like e^{{−{_num(abs(self.rate))}·|u|}}"
         return {"logarithmic": "log|u|", "zero": "0", "bounded": "bounded"}[self.kind]
 
-    def to_json(self) -> dict:
-        return {"kind": self.kind, "rate": self.rate, "degree": self.degree, "method": self.method}
-
 
 def _num(x: float) -> str:
     if x in (float("inf"), -float("inf")):
@@ -152,10 +149,6 @@ class LinkTails:
         """The exponential growth rate k (|ψ| ~ e^{k u}) of a link that grows exponentially, else 0."""
         g = self.by_link[(link, side)]
         return g.rate if g.grows_exponentially else 0.0
-
-    def to_json(self) -> dict:
-        return {link: {"+inf": self.by_link[(link, 1)].to_json(), "-inf": self.by_link[(link, -1)].to_json()}
-                for link in LINKS}
 
     def table(self) -> list[str]:
         names = {"g": "g", "h": "h", "g_prime": "g'", "h_prime": "h'"}

@@ -55,7 +55,7 @@ class RunStatus:
     @classmethod
     def from_message(cls, message: str) -> "RunStatus":
         """The status back from its JSON (its message)."""
-        return cls() if message == "ok" else cls(RunState.NON_FINITE, message)
+        return cls() if message == RunState.OK.value else cls(RunState.NON_FINITE, message)
 
     from_json = from_message
 
@@ -126,13 +126,14 @@ def jsonable(x):
 
 def fields_to_json(obj) -> dict:
     """A dataclass's JSON: its fields in order, each through `jsonable` (febm's one policy for
-    non-finite numbers), shaped by three optional class attributes: ``json_drop`` (fields left
-    out), ``json_if_set`` (fields written only when not None and not empty) and ``json_rename``
-    (field -> key)."""
+    non-finite numbers), shaped by four optional class attributes: ``json_drop`` (fields left
+    out), ``json_if_set`` (fields written only when not None and not empty), ``json_rename``
+    (field -> key) and ``json_order`` (fields written first, in that order, where the JSON's key
+    order predates the fields' order)."""
     drop, if_set = getattr(obj, "json_drop", ()), getattr(obj, "json_if_set", ())
-    rename = getattr(obj, "json_rename", {})
+    rename, first = getattr(obj, "json_rename", {}), getattr(obj, "json_order", ())
     out = {}
-    for f in fields(obj):
+    for f in sorted(fields(obj), key=lambda f: first.index(f.name) if f.name in first else len(first)):
         value = getattr(obj, f.name)
         unset = value is None or isinstance(value, (list, tuple, dict)) and not value
         if f.name in drop or (f.name in if_set and unset):
@@ -179,17 +180,32 @@ def _as_type(tp, value):
     return value
 
 
+class JsonFields:
+    """A dataclass whose JSON is its fields (`fields_to_json`, shaped by the same class attributes as
+    a `Report`'s) and that loads back from it (`fields_from_json`): the parts of reports that are
+    built and stored on their own (a basin, a local rate)."""
+
+    def to_json(self) -> dict:
+        return fields_to_json(self)
+
+    @classmethod
+    def from_json(cls, d: dict):
+        return fields_from_json(cls, d)
+
+
 class Report:
     """Base of the command reports (dataclasses). A subclass defines ``text``; the base gives every
     report its JSON from its fields (`fields_to_json`: no NaN or Infinity ever reaches the text;
-    ``json_drop``, ``json_if_set`` and ``json_rename`` shape it), ``from_json`` back from the fields'
-    annotations (`fields_from_json`), and ``save_figures``. Reports whose JSON is a view rather than
-    their fields (check's, the catalog's) override the two.
+    ``json_drop``, ``json_if_set``, ``json_rename`` and ``json_order`` shape it), ``from_json`` back
+    from the fields' annotations (`fields_from_json`), and ``save_figures``. Reports whose JSON is a
+    view rather than their fields (check's, show's, the catalog's) override the two, writing the view
+    as an explicit record dataclass through the same `fields_to_json` / `fields_from_json`.
     """
 
     json_drop: ClassVar[tuple[str, ...]] = ()  # fields left out of the JSON
     json_if_set: ClassVar[tuple[str, ...]] = ()  # fields written only when set (not None, not empty)
     json_rename: ClassVar[dict[str, str]] = {}  # field -> its key in the JSON
+    json_order: ClassVar[tuple[str, ...]] = ()  # fields written first, in this order
 
     def to_json(self) -> dict:
         return fields_to_json(self)

@@ -15,25 +15,23 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from ..report import JsonFields
 from . import simulate
 from .jacobian import moment_form
 from .simulate import Budget, FlowOutcome, SaveAt, Stop
 
 
-@dataclass
-class Basin:
+@dataclass(frozen=True)
+class Basin(JsonFields):
     """Largest perturbations (Euclidean in z = (θ, ω)) from which the flow still converges."""
 
     slowest: float  # along ± the slowest mode (the smaller of the two signs)
     random: list[float] = field(default_factory=list)  # along seeded random transverse directions
+    radius: float = field(init=False)  # the smallest of them
     capped: bool = False  # True when a radius reached r_max (the basin is at least that large)
 
-    @property
-    def radius(self) -> float:
-        return min([self.slowest, *self.random])
-
-    def to_json(self) -> dict:
-        return {"slowest": self.slowest, "random": self.random, "radius": self.radius, "capped": self.capped}
+    def __post_init__(self):
+        object.__setattr__(self, "radius", min([self.slowest, *self.random]))
 
 
 def outcome(lin, z0: torch.Tensor, ratio: float = 1.0, escape: float = 10.0, horizon: float = 30.0,

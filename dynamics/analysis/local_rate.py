@@ -23,12 +23,13 @@ measured 0.11, the slower modes' traces in its start vector).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ...threads import serial
+from ..report import JsonFields
 from .nodespace import NodeGame, NodeJacobian
 from .step_edge import pair_run
 
@@ -53,16 +54,13 @@ class Mode:
 
 
 @dataclass
-class LocalRate:
+class LocalRate(JsonFields):
     eta: float
     theta_mode: Mode | None  # None where no transverse eigenvector is mostly θ
     slowest: Mode  # the slowest transverse eigenvalue (often a critic mode too slow to measure)
     ladder: list  # other measured modes, slowest first
     kernel_rank: int  # directions of ω the nodes see
     flat_directions: int  # d_ω − rank: moves of ω that no node sees
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 def transverse_modes(nj: NodeJacobian, eta: float):

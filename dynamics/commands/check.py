@@ -20,7 +20,7 @@ from .. import memory
 from ..analysis import Linearization, equilibrium, oscillation_period, simulate
 from ..analysis.local import EQUILIBRIUM_TOL, LocalAnalysis
 from ..analysis.spectrum import Spectrum
-from ..report import Report, Verdict, fields_to_json, finite_or_none, revive
+from ..report import Report, Verdict, fields_from_json, fields_to_json, finite_or_none
 from . import check_plots
 
 MAX_STEPS = 4000  # longest alternating run in a check
@@ -114,72 +114,39 @@ class CheckReport(Report):
         return {k: v for k, v in runs.items() if v is not None}
 
     def to_json(self) -> dict:
-        sp_ = self.spectrum
-        flow = self.flow if isinstance(self.flow, FlowRun) else None
-        exponential = self.verdict in (Verdict.STABLE, Verdict.UNSTABLE)
-        return {
-            "name": self.name,
-            "verdict": self.verdict.value,
-            "reason": self.reason,
-            "f2_at_1": self.f2_at_1,
-            "regularity": self.regularity,
-            "model": self.model,
-            "model_description": self.model_description,
-            "lr_ratio": self.lr_ratio,
-            "eigenvalues": [] if sp_ is None else [[float(e.real), float(e.imag)] for e in sp_.eigenvalues],
-            "max_real": None if sp_ is None else finite_or_none(sp_.max_real),
-            "predicted_rate": finite_or_none(sp_.transverse_max_real) if exponential else None,
-            "measured_rate": None if flow is None else flow.measured_rate,
-            "tolerance": None if sp_ is None else sp_.tolerance,
-            "zero_modes": None if sp_ is None else sp_.zero_modes,
-            "gauge_modes": None if sp_ is None else sp_.gauge_modes,
-            "eta_max_simultaneous": self.eta_max_simultaneous,
-            "eta_max_alternating": self.eta_max_alternating,
-            "stable_steps": {k: [list(iv) for iv in v] for k, v in self.stable_steps.items()},
-            "critical_lr_ratio": self.critical_lr_ratios[0] if self.critical_lr_ratios else None,
-            "critical_lr_ratios": self.critical_lr_ratios,
-            "jacobian_agreement": self.jacobian_agreement,
-            "equilibrium": self.equilibrium,
-            "z_star": self.z_star,
-            "closed_form": self.closed_form,
-            "bias": self.bias,
-            "simulation": {k: fields_to_json(v) for k, v in self.simulation.items()},
-            "notes": self.notes + ([] if sp_ is None else sp_.notes),
-            "link_clip": self.link_clip,
-        }
+        return fields_to_json(CheckRecord.of(self))
 
     @classmethod
     def from_json(cls, d: dict) -> "CheckReport":
         """Back from the JSON: the spectrum from its eigenvalues, the runs without their trajectories."""
-        d = revive(d)
-        verdict = Verdict(d["verdict"])
+        r = fields_from_json(CheckRecord, d)
         spectrum = None
-        if d["eigenvalues"]:
-            rate = d["predicted_rate"]
-            spectrum = Spectrum(np.array([complex(re, im) for re, im in d["eigenvalues"]]), np.array([]),
-                                d["max_real"], float("nan") if rate is None else rate, d["tolerance"],
-                                d["zero_modes"], d["gauge_modes"], verdict, d["reason"])
+        if r.eigenvalues:
+            rate = r.predicted_rate
+            spectrum = Spectrum(np.array([complex(re, im) for re, im in r.eigenvalues]), np.array([]),
+                                r.max_real, float("nan") if rate is None else rate, r.tolerance,
+                                r.zero_modes, r.gauge_modes, r.verdict, r.reason)
         kinds = {"flow": FlowRun, "alternating": StepRun}
         runs = {k: Skipped(v["skipped"]) if "skipped" in v else kinds[k](**v, trajectory=None)
-                for k, v in d["simulation"].items()}
-        return cls(d["name"], d["model"], d["model_description"], d["lr_ratio"], d["f2_at_1"], verdict, d["reason"],
-                   spectrum, d["jacobian_agreement"], d["equilibrium"], d["z_star"], d["closed_form"], d["bias"],
-                   {k: [tuple(iv) for iv in v] for k, v in d["stable_steps"].items()}, d["eta_max_simultaneous"],
-                   d["eta_max_alternating"], d["critical_lr_ratios"], runs.get("flow"), runs.get("alternating"),
-                   list(d["notes"]), d["regularity"], d.get("link_clip"))
+                for k, v in r.simulation.items()}
+        return cls(r.name, r.model, r.model_description, r.lr_ratio, r.f2_at_1, r.verdict, r.reason,
+                   spectrum, r.jacobian_agreement, r.equilibrium, r.z_star, r.closed_form, r.bias,
+                   {k: [tuple(iv) for iv in v] for k, v in r.stable_steps.items()}, r.eta_max_simultaneous,
+                   r.eta_max_alternating, r.critical_lr_ratios, runs.get("flow"), runs.get("alternating"),
+                   list(r.notes), r.regularity, r.link_clip)
 
     def text(self) -> str:
-        d = self.to_json()
+        d = CheckRecord.of(self)  # the JSON's values, before `jsonable`
         agree = ", ".join(f"{k.replace('_', ' ')} {_number(v)}"
-                          for k, v in d["jacobian_agreement"].items()) or "not evaluated"
-        eq = d["equilibrium"]
+                          for k, v in d.jacobian_agreement.items()) or "not evaluated"
+        eq = d.equilibrium
         if eq["known_residual"] is not None:
             eq_line = (f"known z*: |F| = {_number(eq['known_residual'])}; root-solve from a perturbed start: "
                        f"|F| = {_number(eq['solved_residual'])}, "
                        f"distance to z* {_number(eq['solved_distance_to_known'])}")
         else:  # a flow or solve that overflowed has no finite residual (None in the JSON)
             eq_line = f"solved from {eq['solved_from']}: |F| = {_number(eq['solved_residual'])}"
-        if gap_explanation(d["jacobian_agreement"].get("autodiff_vs_fd"), self.regularity) is not None:
+        if gap_explanation(d.jacobian_agreement.get("autodiff_vs_fd"), self.regularity) is not None:
             agree += " (not a derivative: f is not smooth there, see the note)" if self.regularity in NOT_SMOOTH \
                 else " (see the note)"
         lines = [
@@ -204,7 +171,7 @@ class CheckReport(Report):
             if isinstance(run, Skipped):
                 lines.append(f"  {kind:12} not simulated: {run.reason}")
         if self.verdict not in (Verdict.STABLE, Verdict.UNSTABLE):
-            lines += [f"  note         {n}" for n in d["notes"]]
+            lines += [f"  note         {n}" for n in d.notes]
             lines.append("  η_max and critical ratios are not defined without exponential rates")
             return "\n".join(lines)
         lines.append("  stable steps " + "; ".join(f"{k} {_intervals(v)}" for k, v in self.stable_steps.items()))
@@ -212,13 +179,13 @@ class CheckReport(Report):
             a = self.alternating
             lines.append(f"  alternating  at η_θ = {a.eta_theta:.4g}: predicted {a.predicted_rate_per_step:.6g} "
                          f"per step, measured {a.measured_rate_per_step:.6g} over {a.steps} steps")
-        lines.append("  critical η_ω/η_θ  " + _critical(d["critical_lr_ratios"], self.lr_ratio, self.verdict))
-        if d["equilibrium"]["known_residual"] is not None:  # realizable: J = f''(1)·J₀, one J₀ for every f
+        lines.append("  critical η_ω/η_θ  " + _critical(d.critical_lr_ratios, self.lr_ratio, self.verdict))
+        if d.equilibrium["known_residual"] is not None:  # realizable: J = f''(1)·J₀, one J₀ for every f
             f2 = f"{float(self.f2_at_1):g}"
             lines.append(f"  shared       J = f''(1)·J₀ here, one J₀ for every f: this verdict holds for every f with "
                          f"f''(1) > 0, its step limits and rates for every f with f''(1) = {f2}; for what depends on "
                          f"f (tails, noise, time) with the network that trains: febm atlas NAME --critic mlp:64,64")
-        lines += [f"  note         {n}" for n in d["notes"]]
+        lines += [f"  note         {n}" for n in d.notes]
         return "\n".join(lines)
 
     def all_figures(self) -> dict:
@@ -230,6 +197,61 @@ class CheckReport(Report):
     def figure(self):
         """The spectrum, as a matplotlib Figure (None without a spectrum)."""
         return self.all_figures().get("spectrum")
+
+
+@dataclass
+class CheckRecord:
+    """The JSON of ``febm check``: a view of `CheckReport` (the spectrum's numbers, the predicted and
+    measured rates, the runs without their trajectories)."""
+
+    name: str
+    verdict: Verdict
+    reason: str
+    f2_at_1: float | None
+    regularity: str
+    model: str
+    model_description: str
+    lr_ratio: float
+    eigenvalues: list  # [re, im] pairs
+    max_real: float | None
+    predicted_rate: float | None  # only for a stable or unstable verdict (an exponential rate)
+    measured_rate: float | None
+    tolerance: float | None
+    zero_modes: int | None
+    gauge_modes: int | None
+    eta_max_simultaneous: float | None
+    eta_max_alternating: float | None
+    stable_steps: dict  # update order -> [lo, hi] intervals
+    critical_lr_ratio: float | None
+    critical_lr_ratios: list
+    jacobian_agreement: dict
+    equilibrium: dict
+    z_star: list
+    closed_form: str
+    bias: float | None
+    simulation: dict  # "flow", "alternating" -> a FlowRun, StepRun or Skipped
+    notes: list
+    link_clip: list | None = None
+
+    @classmethod
+    def of(cls, c: CheckReport) -> "CheckRecord":
+        sp_ = c.spectrum
+        flow = c.flow if isinstance(c.flow, FlowRun) else None
+        exponential = c.verdict in (Verdict.STABLE, Verdict.UNSTABLE)
+        return cls(
+            c.name, c.verdict, c.reason, c.f2_at_1, c.regularity, c.model, c.model_description, c.lr_ratio,
+            [] if sp_ is None else [[float(e.real), float(e.imag)] for e in sp_.eigenvalues],
+            None if sp_ is None else finite_or_none(sp_.max_real),
+            finite_or_none(sp_.transverse_max_real) if exponential else None,
+            None if flow is None else flow.measured_rate,
+            None if sp_ is None else sp_.tolerance,
+            None if sp_ is None else sp_.zero_modes,
+            None if sp_ is None else sp_.gauge_modes,
+            c.eta_max_simultaneous, c.eta_max_alternating,
+            {k: [list(iv) for iv in v] for k, v in c.stable_steps.items()},
+            c.critical_lr_ratios[0] if c.critical_lr_ratios else None, c.critical_lr_ratios,
+            c.jacobian_agreement, c.equilibrium, c.z_star, c.closed_form, c.bias, c.simulation,
+            c.notes + ([] if sp_ is None else sp_.notes), c.link_clip)
 
 
 def _critical(ratios, ratio: float, verdict) -> str:

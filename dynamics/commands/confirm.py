@@ -31,6 +31,9 @@ MAX_STEPS = 3000
 
 @dataclass
 class Confirmation:
+    """One update order's predicted and measured rate. The JSON keeps the final mean deviation, not
+    the per-step curves (loaded back, they are empty)."""
+
     update: str
     eta_theta: float
     eta_omega: float
@@ -39,20 +42,11 @@ class Confirmation:
     rate_sd: float | None  # bootstrap over runs
     relative_error: float | None
     steps: int
-    mean_deviation: np.ndarray  # ‖mean over runs of z − z*‖ per step (transverse)
-    mean_distance: np.ndarray  # mean over runs of ‖z − z_twin‖ per step
+    mean_deviation: np.ndarray = field(default_factory=lambda: np.array([]))  # ‖mean over runs of z − z*‖ per step
+    mean_distance: np.ndarray = field(default_factory=lambda: np.array([]))  # mean over runs of ‖z − z_twin‖ per step
     diverged_runs: int = 0  # run pairs that stopped being finite: left out of the measurement
-
-    @classmethod
-    def from_json(cls, d: dict) -> "Confirmation":
-        """Back from `to_json`: the per-step curves are gone, the final deviation is kept."""
-        fields_ = {k: v for k, v in d.items() if k != "final_mean_deviation"}
-        return cls(**fields_, mean_deviation=np.array([d["final_mean_deviation"]]), mean_distance=np.array([]))
-
-    def to_json(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if not isinstance(v, np.ndarray)}
-        d["final_mean_deviation"] = float(self.mean_deviation[-1]) if len(self.mean_deviation) else None
-        return d
+    final_mean_deviation: float | None = None  # the last of mean_deviation (None: no run left)
+    json_drop = ("mean_deviation", "mean_distance")
 
 
 @dataclass
@@ -164,6 +158,7 @@ def confirm(spec: str, model: str | Setup = "gaussian-1d", lr_ratio: float = 1.0
             update, eta, lr_ratio * eta, predicted, rate, float(np.std(boots)) if boots else None,
             None if rate is None else abs(rate - predicted) / abs(predicted), steps, mean_dev,
             np.linalg.norm(dev, axis=2).mean(axis=1) if live else np.array([]), runs - live,
+            float(mean_dev[-1]) if len(mean_dev) else None,
         )
     return ConfirmReport(
         div.name, s.name, lr_ratio, runs, batch, size, time.perf_counter() - t0,

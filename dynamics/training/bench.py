@@ -125,13 +125,8 @@ class BenchReport(Report):
     device: str
     plot: str | None = None
     extra: dict = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        d = {"protocol": self.protocol, "elapsed_s": self.elapsed_s, "device": self.device,
-             "cells": [jsonable(asdict(c)) for c in self.cells]}
-        if self.plot is not None:
-            d["plot"] = self.plot
-        return d
+    json_order = ("protocol", "elapsed_s", "device", "cells")  # the settings first, as saved results have them
+    json_if_set, json_drop = ("plot",), ("extra",)
 
     @classmethod
     def from_json(cls, d: dict) -> "BenchReport":
