@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 
@@ -43,7 +42,7 @@ UPDATE_ORDERS = ("simultaneous", "alternating")
 @dataclass(frozen=True)
 class LocalAnalysis:
     """The local analysis of one divergence on one set-up at one rate ratio η_ω/η_θ: built once by
-    `build`, never changed after (the stable steps and critical ratios are derived when first read)."""
+    `build`, never changed after."""
 
     divergence: Divergence
     setup: Setup
@@ -57,6 +56,8 @@ class LocalAnalysis:
     jacobian_scale: float = 1.0
     verdict: Verdict = Verdict.INCONCLUSIVE
     reason: str = ""
+    stable_steps: dict = field(default_factory=dict)  # update order -> intervals of η_θ with stable steps
+    critical_ratios: list[float] = field(default_factory=list)  # η_ω/η_θ where the verdict flips
 
     @classmethod
     def build(cls, spec: str | Divergence, model: str | Setup, ratio: float = 1.0, critic=None,
@@ -71,7 +72,11 @@ class LocalAnalysis:
         located = locate(game, s, method=method)
         lin, spectrum, agreement, scale, flippable = _linearize(game, s, div, located, ratio)
         verdict, reason = _judge(div.regularity, located, agreement, flippable, spectrum)
-        return cls(div, s, ratio, game, located, div.regularity, lin, spectrum, agreement, scale, verdict, reason)
+        exponential = verdict in (Verdict.STABLE, Verdict.UNSTABLE)  # rates, steps and ratios are defined
+        steps = {u: lin.stable_steps(u, ratio) if exponential else [] for u in UPDATE_ORDERS}
+        ratios = lin.critical_ratios() if exponential else []
+        return cls(div, s, ratio, game, located, div.regularity, lin, spectrum, agreement, scale, verdict, reason,
+                   steps, ratios)
 
     # --- what the commands read ------------------------------------------------------------
     @property
@@ -101,17 +106,8 @@ class LocalAnalysis:
     def theta(self):
         return self.game.split(self.equilibrium.z)[0]
 
-    @cached_property
-    def stable_steps(self) -> dict:
-        """update order -> intervals of η_θ with stable steps (empty without exponential rates)."""
-        return {u: self.lin.stable_steps(u, self.ratio) if self.exponential else [] for u in UPDATE_ORDERS}
-
     def eta_max(self, update: str = "simultaneous") -> float | None:
         return edge(self.stable_steps[update])
-
-    @cached_property
-    def critical_ratios(self) -> list[float]:
-        return self.lin.critical_ratios() if self.exponential else []
 
     @property
     def bias(self) -> float | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -53,23 +53,26 @@ class Prediction(StrEnum):
     FAILS = "fails"
 
 
-@dataclass
+@dataclass(frozen=True)
 class AtlasRow:
+    """One divergence's atlas entry, built once by `atlas_row` (the fields past ``tails`` default to
+    a row with no equilibrium measured)."""
+
     name: str
     f2_at_1: float | str | None
     f3_at_1: float | str | None
     tails: dict  # link -> side -> growth text
-    equilibrium: bool
-    theta: list | None
-    bias: float | None  # |θ_eq − θ of the exact D_f minimizer| (critic-capacity bias)
-    rate: float | None  # slowest transverse Re λ at unit rates
-    verdict: Verdict
-    eta_max_simultaneous: float | None
-    eta_max_alternating: float | None
-    critical_lr_ratio: float | None
-    tail_index_start: float | None  # κ at the training start, ideal critic
-    tail_index_path: float | None  # min κ from the start to the equilibrium, ideal critic
-    tail_index_equilibrium: float | None  # κ at the equilibrium with the game's own critic
+    equilibrium: bool = False
+    theta: list | None = None
+    bias: float | None = None  # |θ_eq − θ of the exact D_f minimizer| (critic-capacity bias)
+    rate: float | None = None  # slowest transverse Re λ at unit rates
+    verdict: Verdict = Verdict.NOT_APPLICABLE
+    eta_max_simultaneous: float | None = None
+    eta_max_alternating: float | None = None
+    critical_lr_ratio: float | None = None
+    tail_index_start: float | None = None  # κ at the training start, ideal critic
+    tail_index_path: float | None = None  # min κ from the start to the equilibrium, ideal critic
+    tail_index_equilibrium: float | None = None  # κ at the equilibrium with the game's own critic
     finite_path: list = field(default_factory=list)  # fractions of the path with finite variance
     eta_ms: float | None = None  # mean-square edge of simultaneous steps with batch B (0: infinite variance at z*)
     tail_margin_sd: float | None = None
@@ -140,62 +143,59 @@ def atlas_row(spec, s: Setup, batch: int, ratio: float = 1.0, with_basins: bool 
     spectrum and verdict come from the same `LocalAnalysis` as ``febm check``'s."""
     t0 = time.perf_counter()
     d = resolve(spec).validate()
-    row = AtlasRow(d.name, number(d.f2_at_1), number(d.f3_at_1), _tails(d), False, None, None, None,
-                   Verdict.NOT_APPLICABLE, None, None, None, None, None, None)
+    head = {"name": d.name, "f2_at_1": number(d.f2_at_1), "f3_at_1": number(d.f3_at_1), "tails": _tails(d)}
     unlinearizable = regularity_verdict(d.regularity)
     if unlinearizable is not None:  # no equilibrium search for an f the local theory cannot take
-        row.verdict, reason = unlinearizable
-        row.prediction, row.reasons = Prediction.FAILS, [reason]
-        return row
+        verdict, reason = unlinearizable
+        return AtlasRow(**head, verdict=verdict, prediction=Prediction.FAILS, reasons=[reason])
     la = LocalAnalysis.build(d, s, ratio)
-    row.verdict = la.verdict
     if not la.usable:
-        row.prediction, row.reasons = Prediction.FAILS, [la.reason]
-        return row
-    _fill(row, la, s, batch, ratio, with_basins, budget)
-    row.prediction, row.reasons = _predict(row)
-    row.elapsed_s = time.perf_counter() - t0
-    return row
+        return AtlasRow(**head, verdict=la.verdict, prediction=Prediction.FAILS, reasons=[la.reason])
+    row = AtlasRow(**head, verdict=la.verdict, **_measure(la, s, batch, ratio, with_basins, budget))
+    prediction, reasons = _predict(row)
+    return replace(row, prediction=prediction, reasons=reasons, elapsed_s=time.perf_counter() - t0)
 
 
-def _fill(row: AtlasRow, la: LocalAnalysis, s: Setup, batch, ratio, with_basins, budget) -> None:
+def _measure(la: LocalAnalysis, s: Setup, batch, ratio, with_basins, budget) -> dict:
+    """The fields of a row with an equilibrium, by name."""
     game, lin, theta = la.game, la.lin, la.theta
     omega = game.split(la.equilibrium.z)[1]
     stable = la.verdict is Verdict.STABLE
     crit = la.critical_ratios
-    row.equilibrium, row.theta = True, [float(v) for v in theta]
-    row.bias = la.bias
-    row.rate = _num(la.spectrum.transverse_max_real)
-    row.eta_max_simultaneous, row.eta_max_alternating = la.eta_max("simultaneous"), la.eta_max("alternating")
-    row.critical_lr_ratio = crit[0] if crit else None
+    eta_max = la.eta_max("simultaneous")
+    out = {"equilibrium": True, "theta": [float(v) for v in theta], "bias": la.bias,
+           "rate": _num(la.spectrum.transverse_max_real), "eta_max_simultaneous": eta_max,
+           "eta_max_alternating": la.eta_max("alternating"), "critical_lr_ratio": crit[0] if crit else None,
+           "budget": budget}
+    kappa = None  # at the equilibrium
     if isinstance(s.data, DataDensity):
-        row.tail_index_equilibrium = finiteness(game, theta, r=lambda x: game.r(theta, omega, x)).min_tail_index
+        kappa = finiteness(game, theta, r=lambda x: game.r(theta, omega, x)).min_tail_index
+        out["tail_index_equilibrium"] = kappa
     if s.theta_init is not None and isinstance(s.data, DataDensity):
         path = _path_indices(game, s.theta_init, theta)
-        row.tail_index_start = path[0].min_tail_index
-        row.tail_index_path = min(f.min_tail_index for f in path)
-        row.finite_path = [float(x) for x, f in zip(np.linspace(0, 1, PATH_POINTS), path) if f.all_finite]
-    infinite_variance = row.tail_index_equilibrium is not None and row.tail_index_equilibrium <= 2
-    if infinite_variance and row.eta_max_simultaneous is not None and stable:
-        row.eta_ms = 0.0  # an infinite second moment at z*: no step keeps it bounded (quadrature would
+        out["tail_index_start"] = path[0].min_tail_index
+        out["tail_index_path"] = min(f.min_tail_index for f in path)
+        out["finite_path"] = [float(x) for x, f in zip(np.linspace(0, 1, PATH_POINTS), path) if f.all_finite]
+    infinite_variance = kappa is not None and kappa <= 2
+    if infinite_variance and eta_max is not None and stable:
+        out["eta_ms"] = 0.0  # an infinite second moment at z*: no step keeps it bounded (quadrature would
         # return a finite, node-range-dependent number instead)
-    elif isinstance(s.model, ExactSampler) and row.eta_max_simultaneous is not None and stable:
+    elif isinstance(s.model, ExactSampler) and eta_max is not None and stable:
         ms = mean_square(lin, batch, ratio)
-        row.eta_ms = ms.edge(row.eta_max_simultaneous)
-        if row.eta_ms is not None:
-            P = ms.stationary(REFERENCE_FRACTION * row.eta_ms)
-            row.tail_margin_sd = tail_margin(game, lin.z_star, P)
+        out["eta_ms"] = eta_ms = ms.edge(eta_max)
+        if eta_ms is not None:
+            out["tail_margin_sd"] = tail_margin(game, lin.z_star, ms.stationary(REFERENCE_FRACTION * eta_ms))
     reference = s.reference_theta(la.divergence)
     if s.theta_init is not None and stable:
         # training starts with a fresh critic: H ≈ 0 (ω = 0), as an initialized MLP's near-constant output
         start = torch.cat([s.theta_init, torch.zeros(game.dim_omega, dtype=s.theta_init.dtype)])
-        row.from_start, end = basins_.journey(lin, start, budget or 0.0, ratio)
+        out["from_start"], end = basins_.journey(lin, start, budget or 0.0, ratio)
         if budget is not None and reference is not None and end is not None:
             got, want = _readable(s.model, game.split(end)[0]), _readable(s.model, reference)
-            row.predicted_error = float((got - want).abs().max())
-    row.budget = budget
+            out["predicted_error"] = float((got - want).abs().max())
     if with_basins and stable:
-        row.basin = basins_.basin(lin, random_directions=2, r_max=3.0, steps=5, ratio=ratio).to_json()
+        out["basin"] = basins_.basin(lin, random_directions=2, r_max=3.0, steps=5, ratio=ratio).to_json()
+    return out
 
 
 @dataclass
