@@ -15,14 +15,14 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 from ...divergences import resolve
 from ...errors import InputError
 from ...toy_models import Setup
 from ..analysis.nodespace import FLOW_STEPS
 from ..analysis.trained import TrainedAnalysis, network_setup
-from ..report import Report, jsonable, revive
+from ..report import JsonFields, Report
 from ..training import cells, toy2d_cells
 from ..training.arms import cell_arm
 from ..training.cells import OperatingPoint
@@ -34,7 +34,7 @@ DEAD_BAND = 0.25  # a predicted dead fraction within ±0.25 of the measured one 
 
 
 @dataclass
-class CellRow:
+class CellRow(JsonFields):
     name: str
     lr: float
     batch: int
@@ -85,23 +85,12 @@ def scores(rows) -> dict:
 class TrainedAtlasReport(Report):
     model: str
     critic: str
-    rows: list
+    rows: list[CellRow]
     summary: dict
     settings: dict
     elapsed_s: float
     game: str = "trained"  # which game answered: the network that trains (not the stand-in)
     plot: str | None = None
-
-    def to_json(self) -> dict:
-        return jsonable({**self.__dict__, "rows": [asdict(r) for r in self.rows]})
-
-    @classmethod
-    def from_json(cls, d: dict) -> "TrainedAtlasReport":
-        d = revive(d)
-        names = {f.name for f in fields(cls)}  # a result file's provenance is not the report's
-        keys = {f.name for f in fields(CellRow)}  # an older file's extra row keys are not the row's
-        rows = [CellRow(**{k: v for k, v in r.items() if k in keys}) for r in d["rows"]]
-        return cls(**{k: v for k, v in d.items() if k in names} | {"rows": rows})
 
     def text(self) -> str:
         lines = [f"will it train? {self.model} with critic {self.critic} (the trained game), "
