@@ -18,10 +18,12 @@ with its verdict against CD in the JS table; the last column counts beats / ties
 from collections import Counter
 from pathlib import Path
 
+from febm.dynamics.training.bench import Comparison
 from studies import concatenate, load, verb, write_report
 from studies.readings import reads
 
 FIGURES_DIR = Path(__file__).resolve().parent.parent / "docs" / "figures"
+VERDICTS = BEATS, TIES, LOSES = (Comparison.BEATS.value, Comparison.TIES.value, Comparison.LOSES.value)  # JSON words
 DESCRIPTION = "bench.md's tables, bullets and readings from the bench's results; merge parts; redraw the curves"
 
 
@@ -89,10 +91,10 @@ def verdict(path) -> str:
     by = {(c["dataset"], c["method"]): c for c in cells}
     febm = [c for c in cells if c["method"] != "cd"]
     js = lambda c: c["summary"]["js"]["mean"]  # noqa: E731
-    counts = {v: sum(c["verdict"] == v for c in febm) for v in ("beats", "ties", "loses")}
+    counts = {v: sum(c["verdict"] == v for c in febm) for v in VERDICTS}
     tie_sets = []
-    for d in dict.fromkeys(c["dataset"] for c in febm if c["verdict"] == "ties"):
-        tied = [js(c) for c in febm if c["dataset"] == d and c["verdict"] == "ties"]
+    for d in dict.fromkeys(c["dataset"] for c in febm if c["verdict"] == TIES):
+        tied = [js(c) for c in febm if c["dataset"] == d and c["verdict"] == TIES]
         tie_sets.append(f"{NAMES[d]} ({len(tied)} f at JS {_span(tied, 3)}, CD {js(by[d, 'cd']):.3f})")
     hq = [by["8gaussians", m]["summary"]["high_quality"]["mean"] for m in BOUNDED]
     zf = [c for c in febm if c["method"] in ZERO_FORCING]
@@ -177,9 +179,9 @@ def long_run(path) -> str:
 
 def _verdicts(d: dict) -> dict:
     cells = [c for c in d["cells"] if c["method"] != "cd"]
-    out = {v: sum(c["verdict"] == v for c in cells) for v in ("beats", "ties", "loses")}
+    out = {v: sum(c["verdict"] == v for c in cells) for v in VERDICTS}
     out["comparisons"] = len(cells)
-    assert out["beats"] == 0, "the prose says no f beats CD"
+    assert out[BEATS] == 0, "the prose says no f beats CD"
     return out
 
 
@@ -230,7 +232,7 @@ def bench_long(d: dict) -> dict:
     by = _by(d)
     curve = {round(p["evaluations"] / 1e6): p["js"]["mean"] for p in by["8gaussians", "cd"]["curve"]}
     kl_moons = by["moons", "kl"]
-    assert kl_moons["verdict"] == "loses", "the prose says KL loses narrowly on moons"
+    assert kl_moons["verdict"] == LOSES, "the prose says KL loses narrowly on moons"
     for name in ("rings", "25gaussians"):  # "both still falling at 30 M"
         js = [p["js"]["mean"] for p in by[name, "cd"]["curve"]]
         assert js[-1] < js[len(js) * 4 // 5]
@@ -245,7 +247,7 @@ def bench_long(d: dict) -> dict:
     s = lambda name, m: by[name, m]["summary"]  # noqa: E731
     hard = [(name, m) for name in ("25gaussians", "rings") for m in ("kl", "jensen_shannon")]
     gaps = [_js(by[k]) - _js(by[k[0], "cd"]) for k in hard]
-    assert all(by[k]["verdict"] == "loses" for k in hard), "the prose says both lose on 25 Gaussians and rings"
+    assert all(by[k]["verdict"] == LOSES for k in hard), "the prose says both lose on 25 Gaussians and rings"
     for name in ("moons", "8gaussians"):
         out[f"cd_{name}"] = interval(s(name, "cd")["js"], 3)
         out[f"cd_{name}_modes"] = s(name, "cd")["mode_coverage"]["mean"]
@@ -266,7 +268,7 @@ def bench_tuned(d: dict) -> dict:
     untuned = _by(load(FIGURES_DIR / "bench-toy2d.json"))
     assert {c["lr"] for c in d["cells"]} == {0.004}, "the prose says every method chose lr 4·10⁻³"
     assert {c["critic_lr_ratio"] for c in d["cells"]} == {2.0, 5.0}, "the prose says the ratio split between 2 and 5"
-    assert all(c["verdict"] == "loses" for (s, m), c in by.items() if s == "moons" and m != "cd"), \
+    assert all(c["verdict"] == LOSES for (s, m), c in by.items() if s == "moons" and m != "cd"), \
         "the prose says every f still loses on moons"
     return {
         "minutes_each": d["elapsed_s"] / 2 / 60,

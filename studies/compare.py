@@ -29,13 +29,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from febm.dynamics.report import Report, revive
+from febm.dynamics.commands.atlas import Prediction
+from febm.dynamics.report import Report, RunState, revive
 from studies import without_provenance
 from studies.readings import RESULTS, reads
 
 DESCRIPTION = "the atlas's predicted classes against measured training: confusion table, Cohen's κ, Spearman's ρ"
 
-CLASSES = ("trains", "fragile", "fails")
+TRAINS, FRAGILE, FAILS = (c.value for c in (Prediction.TRAINS, Prediction.FRAGILE, Prediction.FAILS))
+CLASSES = (TRAINS, FRAGILE, FAILS)  # the atlas's words, in rank order
 RULES = {
     "paper-1d": "trains: all runs finite and error ≤ 0.05; fails: a run non-finite or error > 0.25; fragile: else",
     "toy2d": "trains: JS ≤ JS(CD) + 0.1 and coverage ≥ 0.9; fails: non-finite, JS ≥ 0.5 or coverage < 0.6; "
@@ -45,21 +47,21 @@ RULES = {
 
 def paper_1d_outcome(row: dict) -> tuple[str, float]:
     """(class, error) of one divergence's row of a paper-1d report (JSON)."""
-    finite = all(s == "ok" for s in row["status"])
+    finite = all(s == RunState.OK.value for s in row["status"])
     error = row["error"] if finite else float("inf")
     if not finite or error > 0.25:
-        return "fails", error
-    return ("trains" if error <= 0.05 else "fragile"), error
+        return FAILS, error
+    return (TRAINS if error <= 0.05 else FRAGILE), error
 
 
 def toy2d_outcome(method: dict, cd: dict) -> tuple[str, float]:
     """(class, JS) of one method on one dataset, from seed-averaged scores and status."""
     if not method["finite"]:
-        return "fails", float("inf")
+        return FAILS, float("inf")
     js, coverage = method["js"], method["mode_coverage"]
     if js >= 0.5 or coverage < 0.6:
-        return "fails", js
-    return ("trains" if js <= cd["js"] + 0.1 and coverage >= 0.9 else "fragile"), js
+        return FAILS, js
+    return (TRAINS if js <= cd["js"] + 0.1 and coverage >= 0.9 else FRAGILE), js
 
 
 @dataclass
@@ -162,7 +164,7 @@ def seed_average(reports: list[dict]) -> dict:
         scores = [r["scores"][method] for r in reports]
         out[method] = {"js": float(np.mean([s["js"] for s in scores])),
                        "mode_coverage": float(np.mean([s["mode_coverage"] for s in scores])),
-                       "finite": all(r["status"][method] == "ok" for r in reports)}
+                       "finite": all(r["status"][method] == RunState.OK.value for r in reports)}
     return out
 
 
@@ -201,9 +203,9 @@ def toy_readings(atlases: dict, training: dict) -> str:
     def cases(pred, meas):
         return [p.case for p in pairs if p.predicted == pred and p.measured in meas]
 
-    n_trains, n_fails = (sum(p.predicted == c for p in pairs) for c in ("trains", "fails"))
-    failed_trains, failed_fails = cases("trains", ("fails",)), cases("fails", ("fails",))
-    wrong = cases("fails", ("trains",))
+    n_trains, n_fails = (sum(p.predicted == c for p in pairs) for c in (TRAINS, FAILS))
+    failed_trains, failed_fails = cases(TRAINS, (FAILS,)), cases(FAILS, (FAILS,))
+    wrong = cases(FAILS, (TRAINS,))
     cd = {d: seed_average(runs)["cd"] for d, runs in training.items() if d in atlases}
     cd_js = ", ".join(f"{d} {c['js']:.2f}" for d, c in cd.items())
     cd_cov = ", ".join(f"{d} {c['mode_coverage']:.2f}" for d, c in cd.items())

@@ -38,6 +38,7 @@ from studies.operating_point import data_nll
 from studies.readings import reads
 
 DESCRIPTION = "f-EBM against CD where CD learns on CPU: exact grid samples on 8 Gaussians and moons, tuned, Holm"
+BEATS, TIES, LOSES = bench.Comparison.BEATS, bench.Comparison.TIES, bench.Comparison.LOSES
 
 DATASETS = ("8gaussians", "moons")
 METHODS = ["cd", "kl", "reverse_kl", "jensen_shannon", "squared_hellinger", "alpha=-0.5"]
@@ -239,13 +240,13 @@ def verdict_readings(d: dict) -> dict:
     """Counts of the verdicts after Holm, CD's final JS per toy, the steps and the budget."""
     report = bench.BenchReport.from_json(d)
     tested = [c for c in report.cells if c.method != "cd"]
-    out = {v: sum(c.verdict == v for c in tested) for v in ("beats", "ties", "loses")}
+    out = {v.value: sum(c.verdict == v for c in tested) for v in (BEATS, TIES, LOSES)}
     word = {(c.method, c.dataset): c.verdict for c in tested}
-    assert out["beats"] == 0, "the prose says no f beats CD"
-    assert all(word[m, t] == "ties" for m in ("kl", "jensen_shannon", "squared_hellinger") for t in DATASETS), \
+    assert out[BEATS.value] == 0, "the prose says no f beats CD"
+    assert all(word[m, t] == TIES for m in ("kl", "jensen_shannon", "squared_hellinger") for t in DATASETS), \
         "the prose says KL, Jensen-Shannon and squared Hellinger tie CD on both toys"
-    assert (word["reverse_kl", "moons"], word["reverse_kl", "8gaussians"]) == ("ties", "loses"), "the prose: reverse KL"
-    assert all(word["alpha=-0.5", t] == "loses" for t in DATASETS), "the prose says alpha=-0.5 loses on both"
+    assert (word["reverse_kl", "moons"], word["reverse_kl", "8gaussians"]) == (TIES, LOSES), "the prose: reverse KL"
+    assert all(word["alpha=-0.5", t] == LOSES for t in DATASETS), "the prose says alpha=-0.5 loses on both"
     flat = [c for c in report.cells if abs(_last_fifth(c.curve)) < 0.10]
     falling = {(c.method, c.dataset) for c in report.cells if c not in flat and not _within_noise(c.curve)}
     assert falling == {("kl", "8gaussians"), ("jensen_shannon", "8gaussians"), ("squared_hellinger", "8gaussians"),
@@ -264,9 +265,9 @@ def long_readings(d: dict) -> dict:
     """The same cells at twice the budget, settings as tuned: verdict counts, flat cells, CD's JS."""
     report = bench.BenchReport.from_json(d)
     tested = [c for c in report.cells if c.method != "cd"]
-    out = {v: sum(c.verdict == v for c in tested) for v in ("beats", "ties", "loses")}
-    assert out["beats"] == 0, "the prose says no f beats CD at twice the budget either"
-    assert {(c.method, c.dataset) for c in tested if c.verdict == "loses"} == {
+    out = {v.value: sum(c.verdict == v for c in tested) for v in (BEATS, TIES, LOSES)}
+    assert out[BEATS.value] == 0, "the prose says no f beats CD at twice the budget either"
+    assert {(c.method, c.dataset) for c in tested if c.verdict == LOSES} == {
         ("alpha=-0.5", "8gaussians"), ("alpha=-0.5", "moons")}, "the prose: only alpha=-0.5 loses"
     assert word_cell(report, "reverse_kl", "8gaussians").summary["js"].half_width > 0.1, "the prose: a wide spread"
     cd = {c.dataset: c for c in report.cells if c.method == "cd"}

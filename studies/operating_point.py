@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from febm.dynamics.training import bench
-from febm.dynamics.training.bench import holm
+from febm.dynamics.training.bench import Comparison, holm
 from febm.dynamics.training.budget import step_cost
 from febm.dynamics.training.toy2d_scoring import held_out_data
 from febm.dynamics.training.toy2d_training import Run, Toy2DConfig, train_batch
@@ -156,6 +156,7 @@ def commands(verbs) -> None:
 # --- readings for docs/bench.md's pilot bullets ------------------------------------------------------
 
 PILOT = RESULTS / "operating-point"
+TIES, BEATS = Comparison.TIES.value, Comparison.BEATS.value  # the verdict words of the result files
 # the four jobs where the exact arm's CD met both targets that bench.md quotes (one toy each)
 CITED = [("round1", "wide-silu-grid", "25gaussians")] + [("round2", "wide-silu-grid", t)
                                                          for t in ("8gaussians", "moons", "rings")]
@@ -189,9 +190,9 @@ def _pilot() -> dict:
     langevin = [k for k in n if not n[k]["exact"]]
     assert not any(n[k]["meets"] for k in langevin), "the prose says no Langevin configuration meets the targets"
     learned = [k for k in n if n[k]["meets"]]
-    assert all(n[k]["js_verdict"] == "ties" and n[k]["kl_verdict"] != "beats" for k in learned), \
+    assert all(n[k]["js_verdict"] == TIES and n[k]["kl_verdict"] != BEATS for k in learned), \
         "the prose says Jensen–Shannon ties CD and no f beats it where CD learned"
-    assert all(n[k]["meets"] is False for k in n if "beats" in (n[k]["js_verdict"], n[k]["kl_verdict"])), \
+    assert all(n[k]["meets"] is False for k in n if BEATS in (n[k]["js_verdict"], n[k]["kl_verdict"])), \
         "the prose says f beat CD only where CD failed"
     assert all(n[k]["meets"] for k in CITED), "the prose says CD meets both targets in these four"
     assert all(n[k]["last_fifth"] < -0.1 for k in CITED[1:]), "the prose says round 2's curves were still falling"
@@ -207,7 +208,7 @@ def _pilot() -> dict:
         cells = [next(c for c in jobs[k]["cells"] if c["method"] == m) for k, m in mine]
         pvalues.update(zip(mine, holm([1.0 if c["p_value"] is None else c["p_value"] for c in cells])))
     survive = sorted(k for (k, m), p in pvalues.items() if p < 0.05 and n[k][f"{'js' if m != 'kl' else 'kl'}_verdict"]
-                     == "beats")
+                     == BEATS)
     assert survive == [("round1", "wide-silu", "25gaussians"), ("round1", "wide-silu-lr5", "rings")], \
         "the prose names the two beats that survive Holm's correction"
     assert n[survive[1]]["nll_gap"] <= n[survive[0]]["nll_gap"], "the prose gives their NLL gaps low to high"

@@ -4,6 +4,7 @@
     python -m studies paper1d_table table docs/results/paper-1d.json
 """
 
+from febm.dynamics.report import RunState
 from studies import load, verb
 from studies.readings import reads
 
@@ -15,7 +16,7 @@ def table(result: dict) -> str:
              "| --- | --- | --- | --- | --- |"]
     for r in result["rows"]:
         e, f = r["exact"], r["febm"]
-        finite = sum(s == "ok" for s in r["status"])
+        finite = sum(s == RunState.OK.value for s in r["status"])
         lines.append(f"| {r['divergence']} | ({e['mu']:.4f}, {e['sigma']:.4f}) | ({f['mu']:.4f}, {f['sigma']:.4f}) | "
                      f"{r['error']:.4f} | {finite} of {len(r['status'])} |")
     worst = max(result["rows"], key=lambda r: r["error"])

@@ -9,6 +9,7 @@ operating point where CD learns every toy is still to be found.
 """
 
 from febm.dynamics.training import bench
+from febm.dynamics.training.bench import Comparison
 from febm.dynamics.training.toy2d_training import Toy2DConfig
 from febm.threads import limit_threads
 from studies import load, verb, write
@@ -43,8 +44,8 @@ def _arm_readings(d: dict) -> dict:
     out = {f"{c['method'].replace('_', '')}_{c['dataset']}": c["summary"]["js"]["mean"] for c in d["cells"]
            if c["method"] in ("cd", "reverse_kl")}
     verdicts = {(c["dataset"], c["method"]): c["verdict"] for c in d["cells"] if c["method"] != "cd"}
-    assert "beats" not in verdicts.values(), "the prose says no f beats CD in either arm"
-    assert all(verdicts[s, "jensen_shannon"] == "ties" for s in ("moons", "rings")), \
+    assert Comparison.BEATS.value not in verdicts.values(), "the prose says no f beats CD in either arm"
+    assert all(verdicts[s, "jensen_shannon"] == Comparison.TIES.value for s in ("moons", "rings")), \
         "the prose says JS ties CD on moons and rings in both arms"
     out["elapsed_s"] = d["elapsed_s"]
     return out

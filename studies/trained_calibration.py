@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from febm.dynamics.analysis.trained import RestStatus
 from febm.dynamics.commands.calibrate import CalibrateReport, calibrate, summarize
 from febm.dynamics.training.toy2d_training import all_methods
 from studies import load, verb, without_provenance, write, write_report
@@ -38,6 +39,7 @@ from studies.readings import reads
 DESCRIPTION = "trained-game.md's calibration: predicted against measured η_max, times, rates, η_ms on paper-1d"
 CURVED = all_methods()[1:]  # the 16 catalog f with f''(1) > 0
 HOLD_OUT = sorted(np.random.default_rng(20201).choice(CURVED, 4, replace=False).tolist())
+RESTED = RestStatus.RESTED.value  # a row's status in the result files where the flow came to rest
 SETTINGS = dict(model="paper-1d", critic="mlp:64,64", seed=0, flow_steps=6000, edge_steps=500)
 
 
@@ -281,7 +283,7 @@ def toy_table(path) -> str:
         lines.append(f"| {r.name} | {'hold-out' if r.name in rep.hold_out else 'analysis'} | {parts} | "
                      f"{(r.modes or {}).get('kernel_rank', 'n/a')} | {'n/a' if p is None else f'{p:.4g}'} | "
                      f"{'n/a' if m is None else f'{m:.4g}'} | {'n/a' if p is None or m is None else f'{p / m:.3f}'} | "
-                     f"{mode} | {rate if r.status == 'measured' else r.status} |")
+                     f"{mode} | {rate if r.status == RestStatus.RESTED else r.status} |")
     return "\n".join(lines)
 
 
@@ -311,7 +313,7 @@ def toy_readings(path) -> str:
     names = {"jensen_shannon": "Jensen–Shannon", "gan": "GAN", "le_cam": "Le Cam"}
     lines = []
     for r in report_of(path).rows:
-        if r.status != "measured":
+        if r.status != RestStatus.RESTED:
             continue
         p, m, lam = r.predicted["eta_max"], r.measured["eta_max"], r.modes["theta_mode"]["eigenvalue"][0]
         drift = ("Its slowest θ-heavy eigenvalue is positive (λ = "
@@ -348,7 +350,7 @@ def batch_table(grid_path, result_path) -> str:
 def readings(d: dict) -> dict:
     """The trained game (1-64-64-1 tanh critic on paper-1d): predicted against measured."""
     rows = d["rows"]
-    measured = [r for r in rows if r["status"] == "measured"]
+    measured = [r for r in rows if r["status"] == RESTED]
     ratio = [r["predicted"]["eta_max"] / r["measured"]["eta_max"] for r in measured]
     timed = [r for r in rows if r["measured"]["time_to_0.05"] and r["predicted"]["time_to_0.05"]]
     time_ratio = [r["predicted"]["time_to_0.05"] / r["measured"]["time_to_0.05"] for r in timed]
@@ -545,13 +547,13 @@ def _median(values: list) -> float:
 def toy_counts(d: dict) -> dict:
     """The trained game on 8 Gaussians with an MLP energy: how many flows stayed finite, how close."""
     rows = d["rows"]
-    measured = [r for r in rows if r["status"] == "measured"]
+    measured = [r for r in rows if r["status"] == RESTED]
     within = sum(abs(r["predicted"]["eta_max"] / r["measured"]["eta_max"] - 1) <= 0.01 for r in measured)
     ranks = [r["modes"]["kernel_rank"] for r in measured]
     out = {"tried": len(rows), "not_finite": len(rows) - len(measured), "within_1pct": within,
            "rank_low": min(ranks), "rank_high": max(ranks)}
     assert within == 0, "the prose says no f on this toy is within 1%"
-    assert sorted(r["name"] for r in rows if r["status"] != "measured") == ["kl", "reverse_kl", "squared_hellinger"], \
+    assert sorted(r["name"] for r in rows if r["status"] != RESTED) == ["kl", "reverse_kl", "squared_hellinger"], \
         "the prose names the f whose flows stop being finite"
     return out
 
