@@ -18,9 +18,9 @@ class SymbolicTimeout(Exception):
 
 
 @contextmanager
-def time_limit(seconds: float):
-    """Raise `SymbolicTimeout` in the block after ``seconds`` of this process's CPU time (main
-    thread only).
+def time_limit(seconds: float, error=None):
+    """Raise `SymbolicTimeout` (or ``error()``, an exception to raise instead) in the block after
+    ``seconds`` of this process's CPU time (main thread only).
 
     sympy's solve/simplify/limit can run for minutes on hard inputs; a timer signal is
     the only way to stop pure-Python work. The budget is CPU time (ITIMER_PROF), not wall time,
@@ -33,7 +33,7 @@ def time_limit(seconds: float):
         return
 
     def _raise(signum, frame):
-        raise SymbolicTimeout(f"sympy took longer than {seconds} s of CPU time")
+        raise error() if error is not None else SymbolicTimeout(f"sympy took longer than {seconds} s of CPU time")
 
     previous = signal.signal(signal.SIGPROF, _raise)
     signal.setitimer(signal.ITIMER_PROF, seconds)
