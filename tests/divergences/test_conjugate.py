@@ -201,7 +201,7 @@ def test_an_affine_generator_is_flagged(expr, affine):
     from febm.dynamics.commands.catalog import show
 
     report = show(expr)
-    assert report.record["affine"] is affine
+    assert report.record.affine is affine
     assert ("!! affine" in report.text()) is affine
     if affine:  # the property itself: D_f(p‖q) = E_q[f(p/q)] vanishes for unequal p, q
         f = compile_expr(resolve(expr).f, [T])
