@@ -1,6 +1,7 @@
 """febm atlas: one table of where f matters, its prediction rule, and the comparison with training."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -64,9 +65,7 @@ def test_atlas_figure(paper_atlas, tmp_path):
 def test_prediction_rule(changes, expected):
     row = AtlasRow("f", 1, 0, {}, True, [0.0], 0.0, -0.3, "stable", 1.0, 1.0, None, 5.0, 5.0, 5.0,
                    tail_margin_sd=10.0, from_start="arrived")
-    for k, v in changes.items():
-        setattr(row, k, v)
-    assert _predict(row)[0] == expected
+    assert _predict(replace(row, **changes))[0] == expected
 
 
 def test_atlas_cli_json_and_errors(capsys):
@@ -127,8 +126,8 @@ def _one_row_report():
     tails = {"g'": {"-inf": "bounded", "+inf": "e^u"}, "h'": {"-inf": "bounded", "+inf": "e^u"}}
     row = AtlasRow("kl", 1.0, -1.0, tails, True, [0.5, 0.2], 0.0, -0.6, Verdict.STABLE, 0.17, 0.17, None, 0.02,
                    None, None)
-    row.eta_max_simultaneous, row.eta_ms, row.prediction = 1.0, 0.02, Prediction.FRAGILE
-    row.tail_index_start, row.tail_index_path, row.tail_index_equilibrium = 2.0, 2.0, 3.9
+    row = replace(row, eta_max_simultaneous=1.0, eta_ms=0.02, prediction=Prediction.FRAGILE, tail_index_start=2.0,
+                  tail_index_path=2.0, tail_index_equilibrium=3.9)
     return AtlasReport("paper-1d", "", 1000, 1.0, "", 1.0, rows=[row])
 
 
