@@ -135,10 +135,12 @@ def _runs(name: str, point: OperatingPoint, config: Toy2DConfig, count: int) -> 
     return [Run(name, f"toy-cell/{name}/{k}", point.lr, config.critic_lr_ratio, point.steps) for k in range(count)]
 
 
-def _track(out, tracker: _Tracker) -> None:
+def _track(out, tracker: _Tracker, finish: bool = True) -> None:
+    """Read every record of ``out``; ``finish`` marks runs that end outside the basin as dead."""
     for step, scores in out.curves:
         tracker.read(step, scores, [_as_at(s, step) for s in out.status])
-    tracker.finish()
+    if finish:
+        tracker.finish()
 
 
 def _as_at(status, step: int):
@@ -220,11 +222,9 @@ def _initial_state(d, arm: ToyArm, point: OperatingPoint, seed: int) -> tuple:
 
 def _dilation(d, arm: ToyArm, point: OperatingPoint, start, flow_curves, floors, seed: int) -> dict:
     """Minibatch runs at the point's batch from each flow's start, on streams of their own, for the
-    budget's first `EARLY_SHARE` (K steps). Run k's dilation is K / τ_k, with τ_k the flow's first step
-    at an error as low as the run's at K (the flow's whole budget when it never gets there): the noise
-    slows the descent by that factor, and the run is predicted to arrive at the dilated flow's
-    arrival; a run already at `TARGET` within K arrives where it did; one that stops being finite
-    dies."""
+    budget's first `EARLY_SHARE` (K steps); `_dilated` turns each run's error at K and its flow's
+    ``floors`` entry into a dilation and an arrival. A run already at `TARGET` within K arrives where
+    it did; one that stops being finite dies."""
     k_steps = max(RECORD_EVERY, round(point.steps * EARLY_SHARE / RECORD_EVERY) * RECORD_EVERY)
     k_steps = min(k_steps, point.steps)
     config = arm.at(replace(point, steps=k_steps))
@@ -232,8 +232,7 @@ def _dilation(d, arm: ToyArm, point: OperatingPoint, start, flow_curves, floors,
             for k in range(PREDICTION_SEEDS)]
     out = train_batch(arm.dataset, runs, config, seed, {d.name: d}, curve_every=_every(k_steps), start=start)
     track = _Tracker(PREDICTION_SEEDS)
-    for step, scores in out.curves:
-        track.read(step, scores, [_as_at(s, step) for s in out.status])
+    _track(out, track, finish=False)  # an early run far from the basin is slow, not dead
     result = {"arrived": [], "dilation": [], "error": track.error, "died": [x is not None for x in track.died]}
     for k in range(PREDICTION_SEEDS):
         dilation, when = _dilated(flow_curves, k, track.error[k], track.arrived[k], k_steps, point.steps,
