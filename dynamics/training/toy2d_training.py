@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 
@@ -22,7 +22,7 @@ from ...divergences.numeric import exp_bounds_for
 from ...errors import InputError, UnknownName
 from ...toy_models import mlp, toy2d
 from .. import device as devices
-from ..report import Report, RunStatus, jsonable, revive
+from ..report import Report, RunStatus, fields_from_json, fields_to_json
 from .monitor import progress_bar, still_finite
 from .optim import Adam
 from .samplers import langevin
@@ -86,21 +86,15 @@ class Toy2DReport(Report):
     plot: str | None = None
 
     def to_json(self) -> dict:
-        d = {"dataset": self.dataset, "elapsed_s": self.elapsed_s, "steps": self.config.steps,
-             "scores": {m: asdict(sc) for m, sc in zip(self.methods, self.scores)},
-             "status": {m: jsonable(st) for m, st in zip(self.methods, self.status)}}
-        if self.plot is not None:
-            d["plot"] = self.plot
-        return d
+        return fields_to_json(Toy2DRecord.of(self))
 
     @classmethod
     def from_json(cls, d: dict) -> "Toy2DReport":
         """Back from the JSON: scores and statuses; the trained parameters and samples are not in it."""
-        d = revive(d)
-        methods = list(d["scores"])
-        return cls(d["dataset"], methods, [Score(**d["scores"][m]) for m in methods],
-                   [RunStatus.from_message(d["status"][m]) for m in methods], d["elapsed_s"],
-                   Toy2DConfig(steps=d["steps"]), None, None, d.get("plot"))
+        r = fields_from_json(Toy2DRecord, d)
+        methods = list(r.scores)
+        return cls(r.dataset, methods, [r.scores[m] for m in methods], [r.status[m] for m in methods],
+                   r.elapsed_s, Toy2DConfig(steps=r.steps), None, None, r.plot)
 
     def text(self) -> str:
         lines = [f"{self.dataset}: {self.config.steps} steps in {self.elapsed_s:.1f} s",
@@ -123,6 +117,25 @@ class Toy2DReport(Report):
         from .toy2d_plots import draw_samples
 
         return draw_samples(plt, self)
+
+
+@dataclass
+class Toy2DRecord:
+    """The JSON of ``febm toy2d``: a view of `Toy2DReport` (scores and statuses keyed by method; the
+    trained parameters and samples are not in it)."""
+
+    dataset: str
+    elapsed_s: float
+    steps: int
+    scores: dict[str, Score]
+    status: dict[str, RunStatus]
+    plot: str | None = None
+    json_if_set = ("plot",)
+
+    @classmethod
+    def of(cls, r: Toy2DReport) -> "Toy2DRecord":
+        return cls(r.dataset, r.elapsed_s, r.config.steps, dict(zip(r.methods, r.scores)),
+                   dict(zip(r.methods, r.status)), r.plot)
 
 
 def all_methods() -> list[str]:

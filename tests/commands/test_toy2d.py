@@ -188,3 +188,24 @@ def test_grid_sampler_draws_exp_minus_e_normalized_on_its_grid():
         idx = ((both[r] + config.box) // width).clamp(0, config.sampler_grid - 1).long()
         counts = np.bincount((idx[:, 0] * config.sampler_grid + idx[:, 1]).numpy(), minlength=len(probs))
         assert chisquare(counts, probs * config.chains).pvalue > 1e-4
+
+
+def test_toy2d_json_is_its_record_and_loads_back():
+    """The report's JSON is `Toy2DRecord` (scores and statuses keyed by method, the plot only when
+    written, an infinite KL as null) and loads back to the same JSON and text."""
+    from febm.dynamics.report import RunStatus
+    from febm.dynamics.training.toy2d_scoring import Score
+    from febm.dynamics.training.toy2d_training import Toy2DReport
+
+    report = Toy2DReport("moons", ["cd", "kl"], [Score(0.5, 0.1, 1.0, 0.9, 2.0), Score(None, 0.6, 0.5, 0.2)],
+                         [RunStatus(), RunStatus.non_finite("kl", 2)], 1.5, Toy2DConfig(steps=3), None, None)
+    d = json.loads(report.json_text())
+    assert list(d) == ["dataset", "elapsed_s", "steps", "scores", "status"]
+    assert d["scores"]["kl"] == {"kl": None, "js": 0.6, "mode_coverage": 0.5, "high_quality": 0.2, "nll": None}
+    assert d["status"] == {"cd": "ok", "kl": "kl became non-finite at step 2"}
+    again = Toy2DReport.from_json(d)
+    assert again.json_text() == report.json_text() and again.text() == report.text()
+    assert not again.status[1].ok
+    plotted = replace(report, plot="out/toy2d-moons.png")
+    assert list(json.loads(plotted.json_text()))[-1] == "plot"
+    assert Toy2DReport.from_json(json.loads(plotted.json_text())).plot == "out/toy2d-moons.png"
