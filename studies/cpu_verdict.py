@@ -188,19 +188,19 @@ def word_cell(report, method: str, dataset: str):
     return next(c for c in report.cells if (c.method, c.dataset) == (method, dataset))
 
 
-def _fifth_before_end(curve) -> dict:
+def _fifth_before_end(curve: list[bench.CurvePoint]) -> bench.CurvePoint:
     """The curve point nearest 80% of the budget."""
-    return min(curve, key=lambda p: abs(p["evaluations"] - 0.8 * curve[-1]["evaluations"]))
+    return min(curve, key=lambda p: abs(p.evaluations - 0.8 * curve[-1].evaluations))
 
 
 def _within_noise(curve) -> bool:
     """The last fifth's change of the mean JS is within the final mean's 95% half-width."""
-    end = curve[-1]["js"]
-    return abs(end.mean - _fifth_before_end(curve)["js"].mean) <= end.half_width
+    end = curve[-1].js
+    return abs(end.mean - _fifth_before_end(curve).js.mean) <= end.half_width
 
 
 def _last_fifth(curve) -> float:
-    return curve[-1]["js"].mean / _fifth_before_end(curve)["js"].mean - 1
+    return curve[-1].js.mean / _fifth_before_end(curve).js.mean - 1
 
 
 CHOSEN = "32-tanh-lr1e-2"  # the pilot's pick: the cheapest a step, first to meet both targets (the preset)

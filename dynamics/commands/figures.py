@@ -493,7 +493,8 @@ def calibration_flow(plt, params, seed):
 
 def _bench(name: str, path: str, title: str):
     @figure(name, title, reads=[path], formats=("png",),
-            uses=[f"..training.bench:{fn}" for fn in ("draw_curves", "_curve", "_final_js", "BenchReport.from_json")])
+            uses=[*(f"..training.bench:{fn}" for fn in ("draw_curves", "_curve", "_final_js", "Cell", "CurvePoint")),
+                  "..report:fields_from_json", "..report:_as_type"])  # the loader: the fields' types
     def draw(plt, params, seed):
         from ..training.bench import BenchReport
 

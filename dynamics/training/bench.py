@@ -99,6 +99,14 @@ class Comparison(StrEnum):
 
 
 @dataclass
+class CurvePoint:
+    """One point of a cell's learning curve: gradient evaluations spent per run, and the JS over seeds there."""
+
+    evaluations: float
+    js: Interval
+
+
+@dataclass
 class Cell:
     """One (dataset, method): its settings, steps, per-seed scores and their intervals."""
 
@@ -110,8 +118,8 @@ class Cell:
     evaluations: int  # gradient evaluations spent per run
     seeds: list[Score]
     failed: int  # runs that stopped being finite
-    summary: dict  # score name -> Interval
-    curve: list[dict]  # {"evaluations", "js": Interval}
+    summary: dict[str, Interval]  # score name -> Interval
+    curve: list[CurvePoint]
     verdict: Comparison | None = None  # against CD, at Holm-adjusted p < 0.05; None for CD itself
     p_value: float | None = None  # Welch's test against CD
     p_holm: float | None = None  # p_value after Holm's correction over the report's comparisons
@@ -127,18 +135,6 @@ class BenchReport(Report):
     extra: dict = field(default_factory=dict)
     json_order = ("protocol", "elapsed_s", "device", "cells")  # the settings first, as saved results have them
     json_if_set, json_drop = ("plot",), ("extra",)
-
-    @classmethod
-    def from_json(cls, d: dict) -> "BenchReport":
-        """The report back from `to_json` (to redraw or combine saved runs)."""
-        cells = []
-        for c in d["cells"]:
-            c = dict(c)
-            c["seeds"] = [Score(**s) for s in c["seeds"]]
-            c["summary"] = {k: Interval(**v) for k, v in c["summary"].items()}
-            c["curve"] = [{"evaluations": p["evaluations"], "js": Interval(**p["js"])} for p in c["curve"]]
-            cells.append(Cell(**c))
-        return cls(cells, d["protocol"], d["elapsed_s"], d["device"], d.get("plot"))
 
     def text(self) -> str:
         p = self.protocol
@@ -247,8 +243,8 @@ def _measure(dataset, methods, settings, seeds, budget, config, seed, progress) 
         cost = step_cost(m, config).total
         curve = []
         for step, sc in out.curves:  # after its last step a run is frozen: one point is enough
-            if not curve or min(step, r.steps) * cost > curve[-1]["evaluations"]:
-                curve.append({"evaluations": min(step, r.steps) * cost, "js": Interval.of([sc[i].js for i in idx])})
+            if not curve or min(step, r.steps) * cost > curve[-1].evaluations:
+                curve.append(CurvePoint(min(step, r.steps) * cost, Interval.of([sc[i].js for i in idx])))
         cells.append(Cell(
             dataset, m, r.lr, r.critic_lr_ratio, r.steps, r.steps * cost, per_seed,
             failed=sum(not out.status[i].ok for i in idx),
@@ -361,11 +357,11 @@ def _curve(cell):
     point, and the pair drew a vertical step."""
     points = []
     for p in cell.curve:  # a frozen run was scored again at the same count: one point
-        if not points or p["evaluations"] > points[-1]["evaluations"] * (1 + 1e-9):
+        if not points or p.evaluations > points[-1].evaluations * (1 + 1e-9):
             points.append(p)
     if len(points) >= 3:
-        gaps = sorted(b["evaluations"] - a["evaluations"] for a, b in zip(points, points[1:]))
-        if points[-1]["evaluations"] - points[-2]["evaluations"] < 0.25 * gaps[len(gaps) // 2]:
+        gaps = sorted(b.evaluations - a.evaluations for a, b in zip(points, points[1:]))
+        if points[-1].evaluations - points[-2].evaluations < 0.25 * gaps[len(gaps) // 2]:
             del points[-2]
-    return ([p["evaluations"] / 1e6 for p in points], [p["js"].mean for p in points],
-            [p["js"].half_width or 0.0 for p in points])
+    return ([p.evaluations / 1e6 for p in points], [p.js.mean for p in points],
+            [p.js.half_width or 0.0 for p in points])

@@ -189,3 +189,18 @@ def test_the_cli_lists_the_presets_of_the_bench():
 
     assert list(PRESETS) == list(bench.PRESETS) and bench.DEFAULT_PRESET in bench.PRESETS
     assert bench.PRESETS["under-trained"].config() == bench.Toy2DConfig()  # the earlier default, unchanged
+
+
+def test_a_saved_bench_loads_back_typed_and_writes_the_same_json():
+    """BenchReport loads through the generic JSON (fields' annotations): curve points, intervals,
+    scores and verdicts come back as their types, and the JSON written back is the file's."""
+    from febm.dynamics.commands.figures import result
+    from febm.dynamics.report import jsonable
+    from febm.dynamics.training.bench import BenchReport, Comparison, CurvePoint, Interval
+
+    saved = result("docs/results/cpu-verdict/verdict.json")
+    report = BenchReport.from_json(saved)
+    cell = next(c for c in report.cells if c.method != "cd")
+    assert isinstance(cell.curve[0], CurvePoint) and isinstance(cell.curve[0].js, Interval)
+    assert isinstance(cell.summary["js"], Interval) and isinstance(cell.verdict, Comparison)
+    assert jsonable(report.to_json()) == saved
