@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from febm.dynamics.commands.atlas import Prediction
-from febm.dynamics.report import Report, RunState, revive
+from febm.dynamics.report import Report, RunState
 from studies import without_provenance
 from studies.readings import RESULTS, reads
 
@@ -81,6 +81,8 @@ class ComparisonReport(Report):
     agreement: float = 0.0
     spearman: float | None = None
     spearman_p: float | None = None
+    classes: list[str] = field(init=False, default_factory=lambda: list(CLASSES))  # the confusion's order
+    json_order = ("model", "rule", "confusion", "classes", "agreement", "spearman", "spearman_p", "pairs")
 
     def __post_init__(self):
         self.confusion = [[sum(1 for p in self.pairs if p.predicted == a and p.measured == b) for b in CLASSES]
@@ -93,17 +95,6 @@ class ComparisonReport(Report):
         if len(set(ranks)) > 1 and len(set(errors)) > 1:
             rho, pval = spearmanr(ranks, errors)
             self.spearman, self.spearman_p = float(rho), float(pval)
-
-    def to_json(self) -> dict:
-        return {"model": self.model, "rule": self.rule, "confusion": self.confusion, "classes": list(CLASSES),
-                "agreement": self.agreement, "spearman": self.spearman, "spearman_p": self.spearman_p,
-                "pairs": [p.__dict__ for p in self.pairs]}
-
-    @classmethod
-    def from_json(cls, d: dict) -> "ComparisonReport":
-        d = revive(d)
-        return cls(d["model"], d["rule"], [Pair(**p) for p in d["pairs"]], spearman=d["spearman"],
-                   spearman_p=d["spearman_p"])
 
     def scores(self) -> tuple[float, float]:
         """(Cohen's κ, the agreement of always guessing the commonest measured class)."""

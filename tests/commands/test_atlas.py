@@ -96,6 +96,11 @@ def test_confusion_and_rank_correlation():
     report = ComparisonReport("x", "rule", pairs)
     assert report.confusion == [[1, 1, 0], [0, 1, 0], [0, 0, 1]]
     assert report.agreement == 0.75 and report.spearman > 0.7
+    d = json.loads(report.json_text())  # the generic JSON, in the order the saved comparisons have
+    assert list(d) == ["model", "rule", "confusion", "classes", "agreement", "spearman", "spearman_p", "pairs"]
+    assert d["classes"] == ["trains", "fragile", "fails"] and d["pairs"][3] == {
+        "case": "d", "predicted": "trains", "measured": "fragile", "error": 0.06}
+    assert ComparisonReport.from_json(d).json_text() == report.json_text()
     atlas_json = {"rows": [{"name": "kl", "prediction": "trains"}]}
     training = {"rows": [{"divergence": "kl", "status": ["ok"], "error": 0.2}]}
     assert compare_paper_1d(atlas_json, training).pairs[0].measured == "fragile"
