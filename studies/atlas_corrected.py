@@ -9,9 +9,12 @@ Spearman's ρ.
     python -m studies atlas_corrected old-edge docs/results/mean-square-old-operator.json kl  # what changed
 """
 
+from febm.dynamics.commands.atlas import Prediction
 from studies import load, verb, write
 from studies.compare import compare_measured, scores
 from studies.readings import RESULTS, reads
+
+FAILS, FRAGILE, TRAINS = Prediction.FAILS, Prediction.FRAGILE, Prediction.TRAINS
 
 DESCRIPTION = "atlas.md's paper-1d table (corrected mean-square operator) against measured classes; the old edge"
 
@@ -57,17 +60,17 @@ def _bullets(rows: dict, measured: dict) -> dict:
     def error(n):
         return measured[n]["measured_error"]
 
-    fails = sorted(n for n, r in rows.items() if r["prediction"] == "fails")
+    fails = sorted(n for n, r in rows.items() if r["prediction"] == FAILS)
     assert fails == ["alpha=2", "pearson_chi2", "symmetric_chi2"] and all(
-        measured[n]["measured"] == "fails" for n in fails), "the prose names the predicted failures, which failed"
+        measured[n]["measured"] == FAILS for n in fails), "the prose names the predicted failures, which failed"
     heavy = ["kl", "jeffreys"]
-    assert all(rows[n]["prediction"] == "fragile" and measured[n]["measured"] == "fails" for n in heavy), \
+    assert all(rows[n]["prediction"] == FRAGILE and measured[n]["measured"] == FAILS for n in heavy), \
         "the prose says KL and Jeffreys were called fragile and failed"
-    slow = sorted(n for n in rows if measured[n]["measured"] == "fails" and error(n) is not None)
+    slow = sorted(n for n in rows if measured[n]["measured"] == FAILS and error(n) is not None)
     assert slow == ["alpha=-0.5", "gan", "jensen_shannon", "le_cam", "squared_hellinger"], "the prose names the slow f"
     assert all(rows[n]["predicted_error"] < error(n) for n in slow), "the prose says the flow is faster than training"
-    trains = [n for n, r in rows.items() if r["prediction"] == "trains"]
-    missed = sorted(n for n in trains if measured[n]["measured"] != "trains")
+    trains = [n for n, r in rows.items() if r["prediction"] == TRAINS]
+    missed = sorted(n for n in trains if measured[n]["measured"] != TRAINS)
     assert missed == ["alpha=-0.5", "alpha=0.5", "reverse_kl"] and all(
         rows[n]["tail_index_path"] > 2 and rows[n]["tail_margin_sd"] > 3 for n in missed), \
         "the prose names three predicted trains that did not, with a finite variance and a margin above 3 sd"

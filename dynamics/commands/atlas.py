@@ -279,7 +279,7 @@ def atlas(names=None, model: str | Setup = "paper-1d", batch: int = 1000, lr_rat
 
 def draw(plt, report: AtlasReport):
     """Step-size limits and tail indices per divergence, coloured by the prediction."""
-    colours = {"trains": "C2", "fragile": "C1", "fails": "C3"}
+    colours = {Prediction.TRAINS: "C2", Prediction.FRAGILE: "C1", Prediction.FAILS: "C3"}
     rows = report.rows
     y = np.arange(len(rows))
     # two-line titles, a suptitle, the legend and the κ labels need ~4 inches whatever the rows (one row
