@@ -34,7 +34,7 @@ from febm.dynamics.training.toy2d_training import Run, Toy2DConfig, train_batch
 from febm.threads import limit_threads
 from febm.toy_models.toy2d import Mixture2D, toy2d
 from studies import load, verb, write
-from studies.operating_point import data_nll
+from studies.operating_point import data_nll, fifth_before_end, last_fifth_change
 from studies.readings import reads
 
 DESCRIPTION = "f-EBM against CD where CD learns on CPU: exact grid samples on 8 Gaussians and moons, tuned, Holm"
@@ -176,7 +176,7 @@ def table(path: str) -> str:
     for c in report.cells:
         floor = data_nll(c.dataset)
         nll = c.summary["nll"]
-        change = _last_fifth(c.curve)
+        change = last_fifth_change(c.curve)
         vs = "—" if c.verdict is None else f"{c.verdict} ({c.p_holm:.2g})"
         lines.append(f"| {c.dataset} | {c.method} | {c.lr:g}, {c.critic_lr_ratio:g} | {c.steps:,} | "
                      f"{c.summary['js'].text()} | {'n/a' if nll.mean is None else f'{nll.mean - floor:.2f}'} | "
@@ -188,19 +188,10 @@ def word_cell(report, method: str, dataset: str):
     return next(c for c in report.cells if (c.method, c.dataset) == (method, dataset))
 
 
-def _fifth_before_end(curve: list[bench.CurvePoint]) -> bench.CurvePoint:
-    """The curve point nearest 80% of the budget."""
-    return min(curve, key=lambda p: abs(p.evaluations - 0.8 * curve[-1].evaluations))
-
-
 def _within_noise(curve) -> bool:
     """The last fifth's change of the mean JS is within the final mean's 95% half-width."""
     end = curve[-1].js
-    return abs(end.mean - _fifth_before_end(curve).js.mean) <= end.half_width
-
-
-def _last_fifth(curve) -> float:
-    return curve[-1].js.mean / _fifth_before_end(curve).js.mean - 1
+    return abs(end.mean - fifth_before_end(curve).js.mean) <= end.half_width
 
 
 CHOSEN = "32-tanh-lr1e-2"  # the pilot's pick: the cheapest a step, first to meet both targets (the preset)
@@ -247,7 +238,7 @@ def verdict_readings(d: dict) -> dict:
         "the prose says KL, Jensen-Shannon and squared Hellinger tie CD on both toys"
     assert (word["reverse_kl", "moons"], word["reverse_kl", "8gaussians"]) == (TIES, LOSES), "the prose: reverse KL"
     assert all(word["alpha=-0.5", t] == LOSES for t in DATASETS), "the prose says alpha=-0.5 loses on both"
-    flat = [c for c in report.cells if abs(_last_fifth(c.curve)) < 0.10]
+    flat = [c for c in report.cells if abs(last_fifth_change(c.curve)) < 0.10]
     falling = {(c.method, c.dataset) for c in report.cells if c not in flat and not _within_noise(c.curve)}
     assert falling == {("kl", "8gaussians"), ("jensen_shannon", "8gaussians"), ("squared_hellinger", "8gaussians"),
                        ("cd", "moons")}, f"the prose names the cells still falling: {sorted(falling)}"
@@ -273,7 +264,7 @@ def long_readings(d: dict) -> dict:
     cd = {c.dataset: c for c in report.cells if c.method == "cd"}
     out.update(comparisons=len(tested), budget=report.protocol["budget"], cd_steps=cd["moons"].steps,
                cd_js_moons=cd["moons"].summary["js"].mean, cd_js_8gaussians=cd["8gaussians"].summary["js"].mean,
-               flat=sum(abs(_last_fifth(c.curve)) < 0.10 for c in report.cells), cells=len(report.cells))
+               flat=sum(abs(last_fifth_change(c.curve)) < 0.10 for c in report.cells), cells=len(report.cells))
     return out
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from febm.dynamics.report import fields_from_json
 from febm.dynamics.training import bench
 from febm.dynamics.training.bench import Comparison, holm
 from febm.dynamics.training.budget import step_cost
@@ -102,7 +103,7 @@ def table(folder: str) -> str:
     jobs = [load(p) for p in sorted(glob.glob(f"{folder}/*.json"))]
     keys = [(j["config_name"], j["dataset"], c) for j in jobs for c in j["cells"] if c["method"] != "cd"]
     adjusted = holm([1.0 if c["p_value"] is None else c["p_value"] for _, _, c in keys])
-    holm_verdict = {(name, dataset, c["method"]): c["verdict"] if p < 0.05 else "ties"
+    holm_verdict = {(name, dataset, c["method"]): c["verdict"] if p < 0.05 else Comparison.TIES.value
                     for (name, dataset, c), p in zip(keys, adjusted)}
     lines = ["| configuration | toy | CD steps | CD JS | CD NLL − data | last 20% | meets target | KL vs CD "
              "| Jensen–Shannon vs CD |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -113,7 +114,7 @@ def table(folder: str) -> str:
         gap = None if nll["mean"] is None else nll["mean"] - job["data_nll"]
         meets = js["mean"] is not None and js["mean"] <= JS_TARGET and gap is not None and gap <= NLL_MARGIN
         verdicts = [_verdict(cells[m], holm_verdict[job["config_name"], job["dataset"], m]) for m in METHODS[1:]]
-        change = last_fifth_change(cells["cd"]["curve"])
+        change = last_fifth_change(curve_of(cells["cd"]))
         lines.append(f"| {job['config_name']} | {job['dataset']} | {cells['cd']['steps']} | {_interval(js)} | "
                      f"{_fmt(gap, 2)} | {change:+.0%} | {'yes' if meets else 'no'} | " + " | ".join(verdicts) + " |")
     return "\n".join(lines)
@@ -124,12 +125,20 @@ def _verdict(cell: dict, corrected: str) -> str:
     return f"{cell['summary']['js']['mean']:.3f} ({word})"
 
 
-def last_fifth_change(curve: list[dict]) -> float:
+def curve_of(cell: dict) -> list[bench.CurvePoint]:
+    """A bench cell's learning curve, from its JSON."""
+    return [fields_from_json(bench.CurvePoint, p) for p in cell["curve"]]
+
+
+def fifth_before_end(curve: list[bench.CurvePoint]) -> bench.CurvePoint:
+    """The curve point nearest 80% of the budget."""
+    return min(curve, key=lambda p: abs(p.evaluations - 0.8 * curve[-1].evaluations))
+
+
+def last_fifth_change(curve: list[bench.CurvePoint]) -> float:
     """The relative change of the mean JS over the last 20% of the budget (the test of a
     flattened curve is |change| < 10%), from the curve point nearest 80% of the budget."""
-    end = curve[-1]["evaluations"]
-    before = min(curve, key=lambda p: abs(p["evaluations"] - 0.8 * end))
-    return curve[-1]["js"]["mean"] / before["js"]["mean"] - 1
+    return curve[-1].js.mean / fifth_before_end(curve).js.mean - 1
 
 
 def _interval(i: dict) -> str:
@@ -172,7 +181,7 @@ def _job_numbers(job: dict) -> dict:
     ratio = kl["summary"]["js"]["mean"] / cd["js"]["mean"]
     return {"cd_steps": job["cd_steps"], "cd_js": cd["js"]["mean"], "cd_js_hw": cd["js"]["half_width"],
             "nll_gap": gap, "meets": cd["js"]["mean"] <= JS_TARGET and gap <= NLL_MARGIN,
-            "last_fifth": last_fifth_change(cells["cd"]["curve"]),
+            "last_fifth": last_fifth_change(curve_of(cells["cd"])),
             "kl_js": kl["summary"]["js"]["mean"], "js_js": js["summary"]["js"]["mean"],
             "kl_ratio": ratio, "kl_ratio_floor": math.floor(ratio), "kl_ratio_ceil": math.ceil(ratio),
             "kl_failed": kl["failed"], "seeds": len(cells["cd"]["seeds"]),

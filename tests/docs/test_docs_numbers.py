@@ -644,7 +644,8 @@ def test_operating_point_pilot_tables_and_readings_come_from_the_result_files():
     steps = sorted(jobs[k]["cd_steps"] for k in others)
     assert f"({steps[0]:,}–{steps[-1]:,} steps" in text and jobs[grid25]["cd_steps"] == 6624
     assert all(js(k)["mean"] <= op.JS_TARGET and nll_gap(k) <= op.NLL_MARGIN for k in [grid25, *others])
-    changes = [op.last_fifth_change(next(c for c in jobs[k]["cells"] if c["method"] == "cd")["curve"]) for k in others]
+    changes = [op.last_fifth_change(op.curve_of(next(c for c in jobs[k]["cells"] if c["method"] == "cd")))
+               for k in others]
     assert f"(−{-max(changes):.0%} to\n  −{-min(changes):.0%}" in text
     langevin = [k for k in jobs if k[1] != "wide-silu-grid"]
     assert not any(js(k)["mean"] <= op.JS_TARGET and nll_gap(k) <= op.NLL_MARGIN for k in langevin)
