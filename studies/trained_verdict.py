@@ -119,14 +119,16 @@ def retest_toy(out: str, measured: str, names, seed: int = 1) -> None:
 def merge(out: str, parts) -> None:
     """The parts' cells in one report (the parts were run under the same settings), scores recomputed."""
     reports = [load(p) for p in parts]
-    kept = [{k: v for k, v in r.settings.items() if k not in ("measured_in", "parts_run_at")}
-            for r in reports]  # where runs were read and run
+    where = ("measured_in", "parts_run_at", "retest_of")  # where runs were read, run and retested
+    kept = [{k: v for k, v in r.settings.items() if k not in where} for r in reports]
     for path, settings in zip(parts, kept):
         if settings != kept[0]:  # refuses parts measured under other settings
             raise ValueError(f"{path}: its settings differ from {parts[0]}'s")
     first = reports[0]
     # where each part was run: a merged file's own provenance is the merge's
     first.settings["parts_run_at"] = sorted({_provenance(p).get("git_commit", "?") for p in parts})
+    if "retest_of" in first.settings:
+        first.settings["retest_of"] = sorted({r.settings["retest_of"] for r in reports})
     rows = [row for r in reports for row in r.rows]
     first.rows = rows
     first.summary = _summary(rows)
