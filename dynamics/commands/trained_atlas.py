@@ -204,7 +204,7 @@ def _settings(arm) -> dict:
         return {"rule": toy2d_cells.RULE, "target": toy2d_cells.TARGET, "escape": toy2d_cells.ESCAPE,
                 "dead_class": cells.DEAD_CLASS, "prediction_seeds": toy2d_cells.PREDICTION_SEEDS,
                 "record_every": toy2d_cells.RECORD_EVERY, "sampler_grid": c.sampler_grid, "data_nodes": c.data_nodes,
-                "error": "grid Jensen–Shannon", "link_clip": c.link_clip,
+                "error": "grid Jensen–Shannon", "link_clip": c.link_clip, "flows": toy2d_cells.FLOWS,
                 "game": (f"the 2-D bench's game on {arm.dataset}: energy and critic {'-'.join(map(str, c.sizes))} "
                          f"{c.activation}, Adam on both (critic at {c.critic_lr_ratio:g} × lr), penalty {c.penalty:g}, "
                          f"exact samples from a {c.sampler_grid}² grid")}

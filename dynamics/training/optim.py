@@ -16,11 +16,13 @@ class Adam:
         self.m, self.v = torch.zeros_like(param), torch.zeros_like(param)
         self.betas, self.eps, self.t = betas, eps, 0
 
-    def direction(self, grad):
+    def direction(self, grad, square=None):
+        """The step's direction; ``square`` (default grad²) feeds the second moment: a minibatch
+        gradient's square beside a mean gradient gives minibatch Adam's mean step."""
         self.t += 1
         b1, b2 = self.betas
         self.m.mul_(b1).add_(grad, alpha=1 - b1)
-        self.v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        self.v.mul_(b2).add_(grad * grad if square is None else square, alpha=1 - b2)
         m_hat = self.m / (1 - b1**self.t)
         v_hat = self.v / (1 - b2**self.t)
         return m_hat / (v_hat.sqrt() + self.eps)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -58,6 +58,11 @@ class Toy2DConfig:
     sampler: str = "langevin"
     sampler_grid: int = 64
     data_nodes: int = 4
+    # with sampler "expectation": Adam's second moments are fed the square of a minibatch gradient at
+    # this batch (B data points, B grid draws) while the step follows the exact gradient, i.e.
+    # minibatch Adam's mean step. Noise keeps v away from 0 at rest; without it the noise-free
+    # Adam flow's v collapses there and the flow blows up late. None: v sees the exact gradient
+    moment_batch: int | None = None
     # the reference code's practice: every exp(a) inside the links evaluates exp(clip(a, −c, c))
     # (c = 5 in its image code); also (lo, hi) or {f name: c or (lo, hi)} (the 1-D trainer's and the
     # game's one grammar, `divergences.numeric.exp_bounds_for`); None: the exact links
@@ -296,8 +301,9 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
         else:
             x_p, x_q, w_p = exact
             g_t, g_o = _gradients(theta, omega, x_p, x_q, methods, links, config, w_p)
-        new_omega = omega + lr_o * opt_o.direction(g_o)  # ascent on ω
-        new_theta = theta - lr_t * opt_t.direction(g_t)
+        squares = _minibatch_squares(theta, omega, data, methods, links, config, gen, kw)
+        new_omega = omega + lr_o * opt_o.direction(g_o, squares[1])  # ascent on ω
+        new_theta = theta - lr_t * opt_t.direction(g_t, squares[0])
         alive = still_finite(alive, status, step, lambda k: methods[k], new_theta, new_omega, new_chains)
         # a run that stops being finite, or has spent its steps, keeps its last state and chains
         moving = moving & alive
@@ -313,9 +319,25 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
     return BatchResult(theta, omega, chains, status, time.perf_counter() - t0, curves)
 
 
+def _minibatch_squares(theta, omega, data, methods, links, config, gen, kw) -> tuple:
+    """(g_θ², g_ω²) of one minibatch gradient at ``config.moment_batch`` (each run from its own stream),
+    or (None, None) without one."""
+    b = config.moment_batch
+    if b is None or config.sampler != "expectation":
+        return None, None
+    x_p = gen.each(lambda g: data.sample(b, g, device=kw["device"], dtype=kw["dtype"]))
+    x_q = grid_samples(theta, replace(config, chains=b), gen, kw)
+    g_t, g_o = _gradients(theta, omega, x_p, x_q, methods, links, config)
+    return g_t * g_t, g_o * g_o
+
+
 def _check_draws(config: Toy2DConfig) -> None:
     """A step's model points are its first ``batch`` chains (or grid draws): a batch above the chains
-    would silently use fewer model points than data points."""
+    would silently use fewer model points than data points. A moment batch feeds only the noise-free
+    game's Adam."""
+    b = config.moment_batch
+    if b is not None and (config.sampler != "expectation" or not isinstance(b, int) or b < 1):
+        raise InputError(f"moment_batch {b!r}: a positive batch, and only with the sampler 'expectation'")
     if config.batch > config.chains:
         raise InputError(f"batch {config.batch} exceeds the {config.chains} model chains (or grid draws) a step; "
                          "raise chains to at least the batch")

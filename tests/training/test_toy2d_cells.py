@@ -133,6 +133,22 @@ def test_a_batch_beyond_the_model_draws_is_refused():
         train_batch("moons", [], replace(SMALL, batch=32, chains=16))
 
 
+def test_a_moment_batch_is_refused_outside_the_noise_free_game():
+    with pytest.raises(InputError, match="moment_batch"):
+        train_batch("moons", [], replace(SMALL, moment_batch=16))
+    with pytest.raises(InputError, match="moment_batch"):
+        train_batch("moons", [], replace(SMALL, sampler="expectation", moment_batch=0))
+
+
+def test_each_batch_has_its_own_mean_field_flow_from_the_runs_start():
+    """The flows at two batches start at one state (the measured runs' first draws) and part as their
+    Adam second moments see different minibatch noise."""
+    arm = toy2d_cells.ToyArm("moons", SMALL)
+    predicted = toy2d_cells.predict("kl", arm, 1e-2, 20, [4, 64])
+    a, b = (predicted[k].runs["flow_error"] for k in (4, 64))
+    assert a[0] == b[0] and a[-1] != b[-1]
+
+
 def test_an_operating_point_draws_as_many_model_points_as_data_points():
     config = toy2d_cells.ToyArm("moons", SMALL).at(OperatingPoint(1e-2, 1000, 10))
     assert config.batch == config.chains == 1000
