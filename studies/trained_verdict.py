@@ -314,6 +314,53 @@ def toy_round4(d: dict) -> dict:
             "analysis_f": len({r.name for r in toy.rows if not r.hold_out})}
 
 
+def bootstrap(rows, draws: int = 4000, seed: int = 0) -> dict:
+    """90% intervals of Cohen's κ and of the accuracy's gain over the majority class, cells resampled
+    with replacement (a 12-cell score moves a lot with the cells it happens to hold)."""
+    rng = np.random.default_rng(seed)
+    kappa, gain = [], []
+    for _ in range(draws):
+        s = scores([rows[i] for i in rng.integers(len(rows), size=len(rows))])
+        gain.append(s["accuracy"] - s["majority"])
+        if s["kappa"] is not None:
+            kappa.append(s["kappa"])
+    (k_lo, k_hi), (g_lo, g_hi) = np.percentile(kappa, [5, 95]), np.percentile(gain, [5, 95])
+    return {"kappa_low": float(k_lo), "kappa_high": float(k_hi), "gain_low": float(g_lo), "gain_high": float(g_hi)}
+
+
+def _pessimistic(rows) -> tuple:
+    """(misses, misses that called a cell that trained slow or dying)."""
+    missed = [r for r in rows if str(r.predicted["class"]) != str(r.measured["class"])]
+    return len(missed), sum(str(r.measured["class"]) == "trains" for r in missed)
+
+
+@reads("atlas-trained-toy2d-moons.json")
+def toy_round5(d: dict) -> dict:
+    """Round 5 (mean-field flows): its hold-out's score with bootstrap intervals; asserts "every miss
+    was pessimistic" (a cell that trained, called slow or dying)."""
+    toy = _report(d)
+    held = [r for r in toy.rows if r.hold_out]
+    s = toy.summary["hold_out"]
+    missed, pessimistic = _pessimistic(held)
+    assert missed and missed == pessimistic, "the prose: every hold-out miss called a cell that trained slow"
+    return {"gain": s["accuracy"] - s["majority"], "missed": missed, **bootstrap(held),
+            "analysis_f": len({r.name for r in toy.rows if not r.hold_out})}
+
+
+def retest_table(*files) -> str:
+    """Two measurements of the same cells (8 runs each, other streams), scored as predictor and truth
+    (markdown): the most any predictor can show at 8 runs a cell. ``files``: (label, retest file) pairs."""
+    lines = ["| cells measured twice | cells | class agreement | always the commonest class | Cohen's κ | "
+             "time within ×2 | dead fraction within ±0.25 |", "|---|---|---|---|---|---|---|"]
+    for label, d in zip(files[::2], files[1::2]):
+        s = scores(_report(d).rows)
+        kappa = "n/a" if s["kappa"] is None else f"{s['kappa']:.2f}"
+        lines.append(f"| {label} | {s['cells']} | {_pct(s['accuracy'])} | {_pct(s['majority'])} "
+                     f"({s['majority_class']}) | {kappa} | {s['time_within']}/{s['time_cells']} | "
+                     f"{s['dead_within']}/{s['dead_cells']} |")
+    return "\n".join(lines)
+
+
 def commands(verbs) -> None:
     verb(verbs, "run", lambda out, names: run(out, names or ANALYSIS + HOLD_OUT),
          "predicted and measured cells of the named f (default: the analysis set and the hold-out)", "out",
