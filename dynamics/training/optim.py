@@ -22,7 +22,10 @@ class Adam:
         self.t += 1
         b1, b2 = self.betas
         self.m.mul_(b1).add_(grad, alpha=1 - b1)
-        self.v.mul_(b2).add_(grad * grad if square is None else square, alpha=1 - b2)
+        if square is None:
+            self.v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        else:
+            self.v.mul_(b2).add_(square, alpha=1 - b2)
         m_hat = self.m / (1 - b1**self.t)
         v_hat = self.v / (1 - b2**self.t)
         return m_hat / (v_hat.sqrt() + self.eps)
