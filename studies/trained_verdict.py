@@ -334,17 +334,65 @@ def _pessimistic(rows) -> tuple:
     return len(missed), sum(str(r.measured["class"]) == "trains" for r in missed)
 
 
+@reads("atlas-trained-paper-1d.json")
+def paper_1d(d: dict) -> dict:
+    """paper-1d's hold-out score, with its 90% bootstrap intervals."""
+    return bootstrap([r for r in _report(d).rows if r.hold_out])
+
+
 @reads("atlas-trained-toy2d-moons.json")
 def toy_round5(d: dict) -> dict:
     """Round 5 (mean-field flows): its hold-out's score with bootstrap intervals; asserts "every miss
     was pessimistic" (a cell that trained, called slow or dying)."""
+    from studies.readings import RESULTS
+
     toy = _report(d)
     held = [r for r in toy.rows if r.hold_out]
-    s = toy.summary["hold_out"]
+    s, seen = toy.summary["hold_out"], toy.summary["analysis"]
     missed, pessimistic = _pessimistic(held)
     assert missed and missed == pessimistic, "the prose: every hold-out miss called a cell that trained slow"
+    assert seen["accuracy"] < s["accuracy"], "the prose: on its analysis cells it does worse"
+    before = {(r.name, r.batch): r for r in load(RESULTS / "atlas-trained-toy2d-moons-round4.json").rows}
+    blew_up = [r for r in toy.rows if not r.hold_out and r.batch == 1000 and str(r.measured["class"]) == "trains"
+               and str(before[r.name, r.batch].predicted["class"]) == "dies"]
+    assert blew_up and not any(str(r.predicted["class"]) == "dies" for r in blew_up), "the prose: calls none dying"
+    others = [(str(r.predicted["class"]), str(r.measured["class"]), r.batch) for r in toy.rows
+              if not r.hold_out and r not in blew_up and str(r.predicted["class"]) != str(r.measured["class"])]
+    kinds = {("slow", "trains", 100), ("trains", "slow", 100), ("slow", "dies", 100)}
+    assert set(others) == kinds, "the prose: the other misses, all at batch 100, of these kinds"
     return {"gain": s["accuracy"] - s["majority"], "missed": missed, **bootstrap(held),
-            "analysis_f": len({r.name for r in toy.rows if not r.hold_out})}
+            "analysis_f": len({r.name for r in toy.rows if not r.hold_out}), "blew_up": len(blew_up),
+            "blew_up_trains": sum(str(r.predicted["class"]) == "trains" for r in blew_up)}
+
+
+@reads("atlas-trained-toy2d-moons-retest.json")
+def toy_retest(d: dict) -> dict:
+    """Round 5's hold-out measured twice: asserts "the misses are the predictor's" (the two
+    measurements agree more often than the prediction agrees with the first)."""
+    from studies.readings import RESULTS
+
+    twice = _report(d).summary["hold_out"]
+    round5 = load_json(RESULTS / "atlas-trained-toy2d-moons.json")["summary"]["hold_out"]
+    assert twice["accuracy"] > round5["accuracy"], "the prose: the misses are the predictor's"
+    return {"agreement": twice["accuracy"], "kappa": twice["kappa"]}
+
+
+@reads("atlas-trained-toy2d-moons-round4-retest.json")
+def toy_round4_retest(d: dict) -> dict:
+    """Round 4's cells measured twice: asserts "every disagreement sits at a boundary" (a dead
+    fraction one run from 0.25, or a median arrival in the budget's last 30%)."""
+    rows = _report(d).rows
+    s = scores(rows)
+    apart = [r for r in rows if str(r.predicted["class"]) != str(r.measured["class"])]
+    one_run = 1 / RUNS
+
+    def at_boundary(r) -> bool:
+        dead = min(r.predicted["dead_fraction"], r.measured["dead_fraction"])
+        times = [t for t in (r.predicted["time_to_0.05"], r.measured["time_to_0.05"]) if t is not None]
+        return abs(dead - 0.25) <= one_run or any(t > 0.7 * r.steps for t in times)
+
+    assert all(at_boundary(r) for r in apart), "the prose: every disagreement sits at a boundary"
+    return {"cells": s["cells"], "agreement": s["accuracy"], "kappa": s["kappa"], "apart": len(apart)}
 
 
 def retest_table(*files) -> str:
