@@ -27,7 +27,7 @@ import numpy as np
 
 from febm.dynamics.commands.trained_atlas import TrainedAtlasReport, scores, trained_atlas
 from febm.dynamics.files import save_figure
-from febm.dynamics.training.cells import OperatingPoint
+from febm.dynamics.training.cells import CellClass, OperatingPoint
 from febm.dynamics.training.toy2d_training import all_methods
 from febm.threads import limit_threads
 from studies import load as load_json
@@ -261,7 +261,7 @@ def toy_round2(d: dict) -> dict:
     for part in ("analysis", "hold_out"):
         assert toy.summary[part]["kappa"] < paper[part]["kappa"], "the prose says weaker than on paper-1d"
     held = [r for r in toy.rows if r.hold_out]
-    dies = sum(str(r.measured["class"]) == "dies" for r in held)
+    dies = sum(str(r.measured["class"]) == CellClass.DIES for r in held)
     assert dies > len(held) / 2, "the prose says most hold-out cells die"
     assert toy.summary["hold_out"]["time_cells"] == 0, "the prose says no hold-out cell arrives"
     by_batch = {b: scores([r for r in toy.rows if not r.hold_out and r.batch == b]) for b in (1000, 100)}
@@ -285,7 +285,7 @@ def _b100(report, held: bool, predicted: set, measured: str) -> tuple:
 def toy_round3(d: dict) -> dict:
     """Round 3 (the dilation without the floor) on its hold-out: at batch 100 it called cells that
     ended slow "trains" (the prose: too optimistic there)."""
-    optimistic, slow = _b100(_report(d), True, {"trains"}, "slow")
+    optimistic, slow = _b100(_report(d), True, {CellClass.TRAINS}, CellClass.SLOW)
     assert optimistic > slow / 2, "the prose: round 3 was too optimistic at batch 100"
     return {"b100_optimistic": optimistic, "b100_slow": slow}
 
@@ -300,12 +300,12 @@ def toy_round4(d: dict) -> dict:
     toy = _report(d)
     paper = load_json(RESULTS / "atlas-trained-paper-1d.json")["summary"]
     assert toy.summary["hold_out"]["kappa"] < paper["hold_out"]["kappa"], "the prose: less well than on paper-1d"
-    pessimistic, trained = _b100(toy, False, {"slow", "dies"}, "trains")
+    pessimistic, trained = _b100(toy, False, {CellClass.SLOW, CellClass.DIES}, CellClass.TRAINS)
     assert pessimistic >= trained / 2, "the prose: too pessimistic at batch 100 (at least half)"
     s = toy.summary["hold_out"]
     assert toy.summary["analysis"]["kappa"] < s["kappa"], "the prose: on its analysis set it does worse"
-    wrong = [r for r in toy.rows if r.hold_out and r.batch == 1000 and str(r.predicted["class"]) == "dies"
-             and str(r.measured["class"]) == "trains"]
+    wrong = [r for r in toy.rows if r.hold_out and r.batch == 1000 and str(r.predicted["class"]) == CellClass.DIES
+             and str(r.measured["class"]) == CellClass.TRAINS]
     for r in wrong:  # the prose: flows that end outside the basin where the runs from their starts train
         escaped = sum(x == -1 for x in r.predicted["runs"]["flow_died"])
         assert escaped > sum(x is not None for x in r.measured["runs"]["died"]), r.name
@@ -331,7 +331,7 @@ def bootstrap(rows, draws: int = 4000, seed: int = 0) -> dict:
 def _pessimistic(rows) -> tuple:
     """(misses, misses that called a cell that trained slow or dying)."""
     missed = [r for r in rows if str(r.predicted["class"]) != str(r.measured["class"])]
-    return len(missed), sum(str(r.measured["class"]) == "trains" for r in missed)
+    return len(missed), sum(str(r.measured["class"]) == CellClass.TRAINS for r in missed)
 
 
 @reads("atlas-trained-paper-1d.json")
@@ -353,16 +353,19 @@ def toy_round5(d: dict) -> dict:
     assert missed and missed == pessimistic, "the prose: every hold-out miss called a cell that trained slow"
     assert seen["accuracy"] < s["accuracy"], "the prose: on its analysis cells it does worse"
     before = {(r.name, r.batch): r for r in load(RESULTS / "atlas-trained-toy2d-moons-round4.json").rows}
-    blew_up = [r for r in toy.rows if not r.hold_out and r.batch == 1000 and str(r.measured["class"]) == "trains"
-               and str(before[r.name, r.batch].predicted["class"]) == "dies"]
-    assert blew_up and not any(str(r.predicted["class"]) == "dies" for r in blew_up), "the prose: calls none dying"
+    blew_up = [r for r in toy.rows if not r.hold_out and r.batch == 1000
+               and str(r.measured["class"]) == CellClass.TRAINS
+               and str(before[r.name, r.batch].predicted["class"]) == CellClass.DIES]
+    assert blew_up, "the prose: cells where round 4's flows blew up and the runs trained"
+    assert not any(str(r.predicted["class"]) == CellClass.DIES for r in blew_up), "the prose: calls none dying"
     others = [(str(r.predicted["class"]), str(r.measured["class"]), r.batch) for r in toy.rows
               if not r.hold_out and r not in blew_up and str(r.predicted["class"]) != str(r.measured["class"])]
-    kinds = {("slow", "trains", 100), ("trains", "slow", 100), ("slow", "dies", 100)}
+    kinds = {(CellClass.SLOW, CellClass.TRAINS, 100), (CellClass.TRAINS, CellClass.SLOW, 100),
+             (CellClass.SLOW, CellClass.DIES, 100)}
     assert set(others) == kinds, "the prose: the other misses, all at batch 100, of these kinds"
     return {"gain": s["accuracy"] - s["majority"], "missed": missed, **bootstrap(held),
             "analysis_f": len({r.name for r in toy.rows if not r.hold_out}), "blew_up": len(blew_up),
-            "blew_up_trains": sum(str(r.predicted["class"]) == "trains" for r in blew_up)}
+            "blew_up_trains": sum(str(r.predicted["class"]) == CellClass.TRAINS for r in blew_up)}
 
 
 @reads("atlas-trained-toy2d-moons-retest.json")
