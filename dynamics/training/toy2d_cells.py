@@ -16,9 +16,10 @@ data points and B model points a step.
 Predicted, before any run of the cell: a mean-field flow of the same game at B from each measured
 run's initialisation (``sampler="expectation"``: E_q exact on the grid, E_p on the data's
 Gauss–Hermite nodes; same optimizer and lr), whose Adam second moments are fed the square of a
-minibatch gradient at B (``moment_batch``): minibatch Adam's mean step. Without that, Adam's v
-collapses at rest and the noise-free flow blows up late, where minibatch runs, whose v the noise
-holds up, stay. Minibatch noise at B is measured by short minibatch runs on streams
+minibatch gradient at B (``moment_batch``): minibatch Adam's mean step. Without that, Adam's v (its
+running mean of squared gradients, which divides the step) collapses at rest, its steps stay about
+lr long, and the noise-free flow blows up late, where minibatch runs stay trained, their v held up
+by the noise. Minibatch noise at B is measured by short minibatch runs on streams
 of their own, and enters three ways. It raises the error at rest: `PROBE_STEPS` steps from each
 flow's end give a noise floor (their mean error over the second half above the flow's). It slows
 the descent: runs from the same starts for the budget's first `EARLY_SHARE` give each flow a
@@ -36,13 +37,14 @@ Each earlier version was scored once on moons, and each hold-out was retired aft
 (docs/atlas.md): the first (two flows, no probe) missed the spread over initialisations; the second
 (eight flows plus the floor) arrived too early at batch 100, where noise slows the whole descent;
 the third (the dilation without the floor) arrived too early where the noise throws runs back up
-late in the budget; the fourth (the dilation and the floor on one noise-free flow for every batch)
+late in the budget; the fourth (the dilation and the floor on the same noise-free flows for both
+batches)
 predicted deaths at batch 1000 where the noise-free flows blew up late and the runs trained. Two
 ideas tried on the analysis set did not predict the slowing: Adam's second moments fed a minibatch
 gradient's square along the mean flow (at batch 100 the flows arrived nearly as early as the
-noise-free ones: it is kept for the stability it gives, and the dilation still supplies the
-slowing), and the end probe run on with the flow's Adam moments (its floors, 0.03–0.14, overshot
-the runs' own).
+noise-free ones; round 5 adopted it later for the stability it gives, while the dilation supplies
+the slowing), and the end probe run on with the flow's Adam moments (its floors, 0.03–0.14,
+overshot the runs' own).
 """
 
 from __future__ import annotations
@@ -68,12 +70,12 @@ TARGET = 0.05  # grid JS
 ESCAPE = 0.6  # final grid JS beyond which a run has left the basin: the start is ≈ 0.53, the ceiling log 2 ≈ 0.69
 RECORD_EVERY = 50
 MEASURE_SEEDS = 8
-PREDICTION_SEEDS = MEASURE_SEEDS  # a noise-free flow from each measured run's initialisation
+PREDICTION_SEEDS = MEASURE_SEEDS  # at each batch, a mean-field flow from each measured run's initialisation
 PROBE_STEPS = 300  # minibatch steps from each flow's end that test for escapes under noise at a batch
 EARLY_SHARE = 0.2  # the share of the budget over which minibatch runs from the start measure the dilation
 SAMPLER_GRID = 64
-FLOWS = ("one mean-field flow per batch: exact expectations, Adam's second moments fed a minibatch gradient's "
-         "square at the cell's batch")
+FLOWS = ("a mean-field flow from each run's start at each batch: exact expectations, Adam's second moments fed a "
+         "minibatch gradient's square at the cell's batch")
 
 
 @dataclass(frozen=True)

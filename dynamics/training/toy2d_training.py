@@ -1,5 +1,7 @@
 """Training on the 2-D toys (``febm toy2d``, ``febm bench``): f-EBM and contrastive divergence, MLP
-energies sampled by Langevin dynamics; the loop, its configuration and report. The samplers are
+energies sampled by Langevin dynamics, exactly on a grid, or not at all (the noise-free game's exact
+expectations, optionally with Adam's second moments fed a minibatch square: ``moment_batch``); the
+loop, its configuration and report. The samplers are
 `toy2d_sampler`, the scores `toy2d_scoring`, the figure `toy2d_plots`.
 
 All runs (one per divergence, plus "cd") advance together: the R energies and critics are
@@ -14,6 +16,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field, replace
+from numbers import Integral
 
 import torch
 
@@ -336,7 +339,8 @@ def _check_draws(config: Toy2DConfig) -> None:
     would silently use fewer model points than data points. A moment batch feeds only the noise-free
     game's Adam."""
     b = config.moment_batch
-    if b is not None and (config.sampler != "expectation" or not isinstance(b, int) or b < 1):
+    if b is not None and (config.sampler != "expectation" or isinstance(b, bool) or not isinstance(b, Integral)
+                          or b < 1):
         raise InputError(f"moment_batch {b!r}: a positive batch, and only with the sampler 'expectation'")
     if config.batch > config.chains:
         raise InputError(f"batch {config.batch} exceeds the {config.chains} model chains (or grid draws) a step; "
