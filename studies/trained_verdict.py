@@ -21,11 +21,13 @@ was committed before the first scoring run.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from febm.dynamics.commands.trained_atlas import TrainedAtlasReport, scores, trained_atlas
+from febm.dynamics.analysis.trained import network_setup
+from febm.dynamics.commands.trained_atlas import TrainedAtlasReport, measure_row, scores, trained_atlas
 from febm.dynamics.files import save_figure
 from febm.dynamics.training.cells import CellClass, OperatingPoint
 from febm.dynamics.training.toy2d_training import all_methods
@@ -98,10 +100,6 @@ def retest_toy(out: str, measured: str, names, seed: int = 1) -> None:
     """The measurement's own noise: the named f's cells in ``measured`` measured again on streams of
     another ``seed``, the first measurement standing as the prediction. Two measurements of one cell
     disagree as often as 8 runs leave a class undecided; scores closer than that cannot be told apart."""
-    from dataclasses import replace
-
-    from febm.dynamics.commands.trained_atlas import measure_row, network_setup
-
     limit_threads(1)
     report = load(measured)
     setup = network_setup(TOY_MODEL, TOY_CRITIC, seed)
@@ -163,6 +161,13 @@ def _pct(x) -> str:
     return "n/a" if x is None else f"{x:.0%}"
 
 
+def _score_columns(s: dict) -> str:
+    """A score's table cells: cells | accuracy | the commonest class | κ | time within ×2 | dead within ±0.25."""
+    kappa = "n/a" if s["kappa"] is None else f"{s['kappa']:.2f}"
+    return (f"{s['cells']} | {_pct(s['accuracy'])} | {_pct(s['majority'])} ({s['majority_class']}) | {kappa} | "
+            f"{s['time_within']}/{s['time_cells']} | {s['dead_within']}/{s['dead_cells']}")
+
+
 def scores_table(d) -> str:
     """The scores by set and operating point (markdown): accuracy against the majority class, Cohen's κ,
     time within ×2 where both arrive, dead fraction within ±0.25."""
@@ -179,11 +184,8 @@ def scores_table(d) -> str:
             if not s["cells"]:
                 continue
             where = "all" if point is None else f"lr {point[0]:g}, batch {point[1]}, {point[2]:,} steps"
-            kappa = "n/a" if s["kappa"] is None else f"{s['kappa']:.2f}"
             name = f"**{label}**" if point is None else ""
-            lines.append(f"| {name} | {where} | {s['cells']} | {_pct(s['accuracy'])} | {_pct(s['majority'])} "
-                         f"({s['majority_class']}) | {kappa} | {s['time_within']}/{s['time_cells']} | "
-                         f"{s['dead_within']}/{s['dead_cells']} |")
+            lines.append(f"| {name} | {where} | {_score_columns(s)} |")
     return "\n".join(lines)
 
 
@@ -199,13 +201,9 @@ def toy_rounds_table(*rounds) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     for k, d in enumerate(rounds):
         held, seen = (d["summary"][part] for part in ("hold_out", "analysis"))
-        kappa = "n/a" if held["kappa"] is None else f"{held['kappa']:.2f}"
         analysis = (f"{seen['cells']}, {_pct(seen['accuracy'])}, {seen['kappa']:.2f}" if seen["cells"]
                     else "not scored")
-        lines.append(f"| {k + 1} | {TOY_ROUNDS[k]} | {held['cells']} | {_pct(held['accuracy'])} | "
-                     f"{_pct(held['majority'])} ({held['majority_class']}) | {kappa} | "
-                     f"{held['time_within']}/{held['time_cells']} | {held['dead_within']}/{held['dead_cells']} | "
-                     f"{analysis} |")
+        lines.append(f"| {k + 1} | {TOY_ROUNDS[k]} | {_score_columns(held)} | {analysis} |")
     return "\n".join(lines)
 
 
@@ -416,11 +414,7 @@ def retest_table(*files) -> str:
     lines = ["| cells measured twice | cells | class agreement | always the commonest class | Cohen's κ | "
              "time within ×2 | dead fraction within ±0.25 |", "|---|---|---|---|---|---|---|"]
     for label, d in zip(files[::2], files[1::2]):
-        s = scores(_report(d).rows)
-        kappa = "n/a" if s["kappa"] is None else f"{s['kappa']:.2f}"
-        lines.append(f"| {label} | {s['cells']} | {_pct(s['accuracy'])} | {_pct(s['majority'])} "
-                     f"({s['majority_class']}) | {kappa} | {s['time_within']}/{s['time_cells']} | "
-                     f"{s['dead_within']}/{s['dead_cells']} |")
+        lines.append(f"| {label} | {_score_columns(scores(_report(d).rows))} |")
     return "\n".join(lines)
 
 

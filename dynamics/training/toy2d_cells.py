@@ -38,9 +38,8 @@ Each earlier version was scored once on moons, and each hold-out was retired aft
 (eight flows plus the floor) arrived too early at batch 100, where noise slows the whole descent;
 the third (the dilation without the floor) arrived too early where the noise throws runs back up
 late in the budget; the fourth (the dilation and the floor on the same noise-free flows for both
-batches)
-predicted deaths at batch 1000 where the noise-free flows blew up late and the runs trained. Two
-ideas tried on the analysis set did not predict the slowing: Adam's second moments fed a minibatch
+batches) predicted deaths at batch 1000 where the noise-free flows blew up late and the runs
+trained. Two ideas tried on the analysis set did not predict the slowing: Adam's second moments fed a minibatch
 gradient's square along the mean flow (at batch 100 the flows arrived nearly as early as the
 noise-free ones; round 5 adopted it later for the stability it gives, while the dilation supplies
 the slowing), and the end probe run on with the flow's Adam moments (its floors, 0.03–0.14,

@@ -325,8 +325,8 @@ def train_batch(dataset: str, runs: list[Run], config: Toy2DConfig, seed: int = 
 def _minibatch_squares(theta, omega, data, methods, links, config, gen, kw) -> tuple:
     """(g_θ², g_ω²) of one minibatch gradient at ``config.moment_batch`` (each run from its own stream),
     or (None, None) without one."""
-    b = config.moment_batch
-    if b is None or config.sampler != "expectation":
+    b = config.moment_batch  # `_check_draws` allows one only with the sampler "expectation"
+    if b is None:
         return None, None
     x_p = gen.each(lambda g: data.sample(b, g, device=kw["device"], dtype=kw["dtype"]))
     x_q = grid_samples(theta, replace(config, chains=b), gen, kw)
