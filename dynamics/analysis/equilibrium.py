@@ -18,6 +18,7 @@ class Equilibrium:
     residual: float  # ‖F(z)‖
     success: bool
     message: str
+    trained: object = None  # the `trained.TrainedAnalysis` whose resting point this is ("flow" method)
 
 
 def residual(field, z) -> float:
@@ -118,10 +119,9 @@ def _known(game, setup, tol):
 
 
 def _flow(game, setup, tol):
-    from .trained import locate_by_flow
+    from .trained import TrainedAnalysis
 
-    z, res, message = locate_by_flow(game, setup)
-    return Equilibrium(z, res, res < tol, message)
+    return TrainedAnalysis.of_game(game, setup, record=False).equilibrium(tol)
 
 
 def _root(game, setup, tol):
@@ -145,7 +145,7 @@ def _root(game, setup, tol):
 
 
 # how an equilibrium is found: "known" (a realizable set-up's, for every f), "root" (a dense
-# Levenberg–Marquardt solve) or "flow" (a wide game's resting point, `trained.resting_point`)
+# Levenberg–Marquardt solve) or "flow" (a wide game's resting point, kept as a `TrainedAnalysis`)
 METHODS = {"known": _known, "root": _root, "flow": _flow}
 
 

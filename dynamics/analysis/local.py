@@ -65,7 +65,7 @@ class LocalAnalysis:
         """``critic``: a network critic for the set-up (``mlp:64,64``, a file, a critic object), if
         the set-up takes one (paper-1d); ``link_clip``: clamps inside the links, as the trainer's
         (`Game`); ``method``: how the equilibrium is found (`equilibrium.METHODS`; "auto" picks the
-        known one, a wide game's resting point (`trained.resting_point`) or a dense root-solve)."""
+        known one, a wide game's resting point (a `TrainedAnalysis`, kept as `trained`) or a dense root-solve)."""
         div = resolve(spec).validate()
         s = setup(model) if critic is None else with_critic(model, critic)
         game = Game.from_setup(div, s, link_clip)
@@ -105,6 +105,11 @@ class LocalAnalysis:
     @property
     def theta(self):
         return self.game.split(self.equilibrium.z)[0]
+
+    @property
+    def trained(self):
+        """The `trained.TrainedAnalysis` whose resting point was located (a wide game), else None."""
+        return self.equilibrium.trained
 
     def eta_max(self, update: str = "simultaneous") -> float | None:
         return edge(self.stable_steps[update])

@@ -4,8 +4,8 @@ A network critic's game has no dense Jacobian and, in practice, no root to solve
 deterministic full-batch flow from the set-up's start (its critic warmed up, `nodespace.warm_start`)
 is run to rest (`step_edge.flow_to_rest`), and the largest-modulus eigenvalues of ∂F/∂z there come
 from Arnoldi on exact Jacobian–vector products (`step_edge.predicted`). `TrainedAnalysis.build` does
-this chain once; `calibrate`, `check --critic` (through `equilibrium.locate`'s "flow" method) and the
-trained-game atlas read what they need from it.
+this chain once; `calibrate`, `check --critic` (a wide game's equilibrium is `equilibrium.locate`'s
+"flow" method, which keeps its `TrainedAnalysis`) and the trained-game atlas read what they need from it.
 
 The resting point is reported as it is: its residual |F| is kept, never treated as an
 equilibrium's (`LocalAnalysis` gives no verdict above its tolerance).
@@ -21,8 +21,10 @@ import numpy as np
 import torch
 
 from ...divergences import Divergence, resolve
+from ...threads import serial
 from ...toy_models import Setup, with_critic
-from . import step_edge
+from . import nodespace, step_edge
+from .equilibrium import Equilibrium
 from .game import Game
 from .nodespace import FLOW_STEPS, WARM_STEPS, NodeGame, warm_start
 
@@ -52,22 +54,6 @@ def resting_point(game: Game, setup: Setup, flow_steps: int = FLOW_STEPS, warm_s
     return start, z, checkpoints
 
 
-def locate_by_flow(game: Game, setup: Setup, steps: int | None = None, seed: int = 0) -> tuple:
-    """Where the deterministic full-batch flow from the set-up's start (its critic warmed up) comes
-    to rest after ``steps`` steps (`resting_point`), its residual |F| (reported as it is: a point
-    that is not an equilibrium reads as one that is not) and a message with |F| along the way:
-    `equilibrium.locate`'s "flow" method."""
-    from ...threads import serial
-
-    steps = FLOW_STEPS if steps is None else steps
-    with serial():
-        _, z, checkpoints = resting_point(game, setup, steps, seed=seed, record=False)
-    res = float(NodeGame(game).field(z).norm())
-    trend = ", ".join(f"{r:.2g}" for r in checkpoints["residual"])
-    return z, res, (f"the flow came to |F| = {res:.2g} after {steps} steps "
-                    f"(|F| every {steps // (len(checkpoints['residual']) - 1)} steps: {trend})")
-
-
 @dataclass(frozen=True)
 class TrainedAnalysis:
     """One divergence on one set-up with a network critic, analysed at the flow's resting point."""
@@ -89,13 +75,22 @@ class TrainedAnalysis:
     path_angle: dict = field(default_factory=dict)
 
     @classmethod
-    def build(cls, spec, setup: Setup, link_clip=None, flow_steps: int = FLOW_STEPS,
-              warm_steps: int = WARM_STEPS, seed: int = 0, record: bool = True) -> "TrainedAnalysis":
+    def build(cls, spec, setup: Setup, link_clip=None, flow_steps: int | None = None,
+              warm_steps: int | None = None, seed: int = 0, record: bool = True) -> "TrainedAnalysis":
         """Flow to rest, then Arnoldi there. ``link_clip``: the trainer's clamps inside the links
-        (`Game`); ``record``: an Arnoldi run at every checkpoint of the flow (the step limit's drift)."""
-        div = resolve(spec).validate()
-        game = Game.from_setup(div, setup, link_clip)
-        node_game = NodeGame(game)
+        (`Game`); ``flow_steps``, ``warm_steps``: `nodespace`'s defaults where None; ``record``: an
+        Arnoldi run at every checkpoint of the flow (the step limit's drift)."""
+        game = Game.from_setup(resolve(spec).validate(), setup, link_clip)
+        return cls.of_game(game, setup, flow_steps, warm_steps, seed, record)
+
+    @classmethod
+    @serial()  # loops of small operations (the numbers are the same with any thread count)
+    def of_game(cls, game: Game, setup: Setup, flow_steps: int | None = None, warm_steps: int | None = None,
+                seed: int = 0, record: bool = True) -> "TrainedAnalysis":
+        """`build` for a game already made (`equilibrium.locate`'s "flow" method)."""
+        flow_steps = nodespace.FLOW_STEPS if flow_steps is None else flow_steps
+        warm_steps = nodespace.WARM_STEPS if warm_steps is None else warm_steps
+        div, node_game = game.divergence, NodeGame(game)
         start, z, checkpoints = resting_point(game, setup, flow_steps, warm_steps, seed, record)
         F = node_game.field(z)
         residual = float(F.norm())
@@ -107,6 +102,15 @@ class TrainedAnalysis:
         return cls(div, setup, node_game, start, z, residual, float(F[:n].norm()), float(F[n:].norm()), distance,
                    eta, np.asarray(eigs), binding, _status(residual, eigs, eta), checkpoints,
                    step_edge.path_angle(node_game.field, start, z))
+
+    def equilibrium(self, tol: float) -> Equilibrium:
+        """The resting point as an `Equilibrium` for `LocalAnalysis`: a success only if |F| < ``tol``, its
+        message |F| along the flow (a point that is not an equilibrium reads as one that is not)."""
+        steps = self.checkpoints["step"]
+        trend = ", ".join(f"{r:.2g}" for r in self.checkpoints["residual"])
+        message = (f"the flow came to |F| = {self.residual:.2g} after {steps[-1]} steps "
+                   f"(|F| every {steps[1] - steps[0]} steps: {trend})")
+        return Equilibrium(self.z, self.residual, self.residual < tol, message, trained=self)
 
     @property
     def game(self) -> Game:

@@ -107,6 +107,7 @@ class CheckReport(Report):
     notes: list = field(default_factory=list)
     regularity: str = "smooth"  # the kind of f at 1 (divergences.validation.REGULARITY)
     link_clip: list | None = None  # [lo, hi] of the clamp on every exp inside the links (None: unbounded)
+    trained: dict | None = None  # a wide game's resting point, read by `TrainedAnalysis` (`_trained_report`)
 
     @property
     def simulation(self) -> dict:
@@ -133,7 +134,7 @@ class CheckReport(Report):
                    spectrum, r.jacobian_agreement, r.equilibrium, r.z_star, r.closed_form, r.bias,
                    {k: [tuple(iv) for iv in v] for k, v in r.stable_steps.items()}, r.eta_max_simultaneous,
                    r.eta_max_alternating, r.critical_lr_ratios, runs.get("flow"), runs.get("alternating"),
-                   list(r.notes), r.regularity, r.link_clip)
+                   list(r.notes), r.regularity, r.link_clip, r.trained)
 
     def text(self) -> str:
         d = CheckRecord.of(self)  # the JSON's values, before `jsonable`
@@ -156,6 +157,7 @@ class CheckReport(Report):
             *([f"  links        every exp(a) inside g and h clamped to a in {_bounds(self.link_clip)}"]
               if self.link_clip else []),
             f"  equilibrium  {eq_line}",
+            *([_trained_line(self.trained, eq['tolerance'])] if self.trained else []),
             *([f"  bias         θ* is {self.bias:.3g} from the exact minimizer of D_f over the model family "
                "(the critic's limited capacity)"] if self.bias is not None and eq["known_residual"] is None
               else []),
@@ -172,7 +174,8 @@ class CheckReport(Report):
                 lines.append(f"  {kind:12} not simulated: {run.reason}")
         if self.verdict not in (Verdict.STABLE, Verdict.UNSTABLE):
             lines += [f"  note         {n}" for n in d.notes]
-            lines.append("  η_max and critical ratios are not defined without exponential rates")
+            lines.append(f"  η_max and critical ratios {'of an equilibrium ' if self.trained else ''}are not defined "
+                         "without exponential rates")
             return "\n".join(lines)
         lines.append("  stable steps " + "; ".join(f"{k} {_intervals(v)}" for k, v in self.stable_steps.items()))
         if isinstance(self.alternating, StepRun) and self.alternating.measured_rate_per_step is not None:
@@ -232,6 +235,7 @@ class CheckRecord:
     simulation: dict  # "flow", "alternating" -> a FlowRun, StepRun or Skipped
     notes: list
     link_clip: list | None = None
+    trained: dict | None = None
 
     @classmethod
     def of(cls, c: CheckReport) -> "CheckRecord":
@@ -251,7 +255,7 @@ class CheckRecord:
             {k: [list(iv) for iv in v] for k, v in c.stable_steps.items()},
             c.critical_lr_ratios[0] if c.critical_lr_ratios else None, c.critical_lr_ratios,
             c.jacobian_agreement, c.equilibrium, c.z_star, c.closed_form, c.bias, c.simulation,
-            c.notes + ([] if sp_ is None else sp_.notes), c.link_clip)
+            c.notes + ([] if sp_ is None else sp_.notes), c.link_clip, c.trained)
 
 
 def _critical(ratios, ratio: float, verdict) -> str:
@@ -297,6 +301,26 @@ def _format_eigs(eigs, limit=8) -> str:
             parts.append(f"{e.real:.4g} ± {e.imag:.4g}i")
     extra = len(shown) - limit
     return ", ".join(parts) + (f", … ({extra} more)" if extra > 0 else "")
+
+
+def _trained_report(la: LocalAnalysis) -> dict | None:
+    """What `TrainedAnalysis` reads at a wide game's resting point: the full-batch step limit of
+    simultaneous GDA with one lr for both players, from the largest eigenvalues (`febm calibrate`
+    measures it against runs), with that point's |F| and status."""
+    ta = la.trained
+    if ta is None:
+        return None
+    return {"residual": finite_or_none(ta.residual), "status": ta.status.name.lower(), "eta_max": ta.eta_max,
+            "distance_to_minimizer": ta.distance_to_minimizer}
+
+
+def _trained_line(t: dict, tolerance: float) -> str:
+    where = "the flow's resting point" + ("" if t["residual"] is not None and t["residual"] <= tolerance
+                                          else ", not an equilibrium")
+    if t["eta_max"] is None:
+        return f"  trained game  no step limit at {where} ({t['status'].replace('_', ' ')})"
+    return (f"  trained game  full-batch η_max = {t['eta_max']:.4g} at η_ω = η_θ, at {where} (Arnoldi on "
+            "exact products; `febm calibrate` measures it against runs)")
 
 
 def _equilibrium_report(la: LocalAnalysis, seed: int) -> dict:
@@ -450,4 +474,5 @@ def check(spec: str | Divergence, model: str | Setup = "gaussian-1d", lr_ratio: 
         notes=notes,
         regularity=la.regularity[0],
         link_clip=None if la.game.link_clip is None else [finite_or_none(b) for b in la.game.link_clip],
+        trained=_trained_report(la),
     )

@@ -217,3 +217,28 @@ def test_check_reads_a_flow_that_overflowed_as_not_finite():
     d["equilibrium"]["solved_residual"] = None
     again = type(report).from_json(d)
     assert "|F| = not finite" in again.text()
+
+
+def test_check_reads_a_wide_games_step_limit_from_its_trained_analysis(monkeypatch):
+    """A wide game's located point is a `TrainedAnalysis`'s resting point, kept by `LocalAnalysis`;
+    its Arnoldi step limit (largest-modulus eigenvalues only) equals the one read off every eigenvalue
+    of the dense Jacobian there, and `check` prints it beside the missing verdict."""
+    from torch.func import jacrev
+
+    from febm.dynamics.analysis import nodespace as ns
+    from febm.dynamics.analysis.local import LocalAnalysis
+    from febm.dynamics.analysis.trained import RestStatus, TrainedAnalysis
+    from febm.dynamics.commands.check import check
+
+    monkeypatch.setattr(ns, "WIDE", 10)  # mlp:4 (13 parameters) counts as wide here
+    monkeypatch.setattr(ns, "FLOW_STEPS", 2000)
+    ta = LocalAnalysis.build("kl", "paper-1d", critic="mlp:4").trained
+    assert isinstance(ta, TrainedAnalysis) and ta.status is RestStatus.RESTED
+    eigs = np.linalg.eigvals(jacrev(ta.node_game.field)(ta.z).numpy())
+    assert len(eigs) > len(ta.eigenvalues)  # Arnoldi saw only some of them
+    dense = min(-2 * e.real / abs(e) ** 2 for e in eigs if e.real < 0)
+    assert ta.eta_max == pytest.approx(dense, rel=1e-9)
+    report = check("kl", "paper-1d", critic="mlp:4", simulate_runs=False)
+    assert report.verdict == "no-equilibrium"
+    assert report.to_json()["trained"]["eta_max"] == pytest.approx(ta.eta_max, rel=1e-12)
+    assert f"η_max = {ta.eta_max:.4g} at η_ω = η_θ, at the flow's resting point, not an equilibrium" in report.text()
