@@ -11,11 +11,12 @@ import math
 import torch
 
 from .energies import gaussian_energy, gaussian_energy_gradient
+from .protocols import log_prob
 
 
 class BatchedGaussian1D:
     """Energy, its parameter gradient, exact samples and log-density of R Gaussian EBMs (the energy
-    and its gradient are `energies.gaussian_energy`'s)."""
+    and its gradient are `energies.gaussian_energy`'s, log q is `protocols.log_prob`)."""
 
     @staticmethod
     def energy(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -32,9 +33,14 @@ class BatchedGaussian1D:
         """Exact samples x = μ + σ z from standard normals z of shape (R, n)."""
         return theta[:, :1] + torch.exp(theta[:, 1:]) * z
 
+    @staticmethod
+    def log_partition(theta: torch.Tensor) -> torch.Tensor:
+        """log Z = log σ + ½ log 2π per run, (R, 1)."""
+        return theta[:, 1:] + 0.5 * math.log(2 * math.pi)
+
     @classmethod
     def log_prob(cls, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return -cls.energy(theta, x) - theta[:, 1:] - 0.5 * math.log(2 * math.pi)
+        return log_prob(cls, theta, x)
 
     @staticmethod
     def mean_sd(theta: torch.Tensor) -> torch.Tensor:

@@ -26,14 +26,19 @@ class GaussianFit:
 
 
 def divergence_to_gaussian(f_np, log_p, mu: float, sigma: float, x: np.ndarray, w: np.ndarray) -> float:
-    """∫ q f(p/q) dx for q = N(μ, σ²), on the nodes x with weights w."""
-    log_q = -0.5 * ((x - mu) / sigma) ** 2 - np.log(sigma * np.sqrt(2 * np.pi))
+    """∫ q f(p/q) dx for q = N(μ, σ²) (scipy's log-density), on the nodes x with weights w."""
+    from scipy.stats import norm
+
+    return divergence_on_nodes(f_np, log_p, norm.logpdf(x, mu, sigma), w)
+
+
+def divergence_on_nodes(f_np, log_p: np.ndarray, log_q: np.ndarray, w: np.ndarray) -> float:
+    """Σ w q f(p/q) from log p and log q at the nodes. Where q underflows, q f(p/q) → 0 for the
+    generators here (f(t) grows at most like t²); NaN or ∞ where D_f is not finite."""
     q = np.exp(log_q)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         integrand = q * f_np(np.exp(log_p - log_q))
-    # where q underflows, q f(p/q) -> 0 for the generators here (f(t) grows at most like t²)
-    integrand = np.where(q > 0, integrand, 0.0)
-    return float(np.sum(w * integrand))
+    return float(np.sum(w * np.where(q > 0, integrand, 0.0)))
 
 
 def fit_gaussian(f_np, log_p, start=(0.0, 1.0), lo=-20.0, hi=24.0, nodes=1500) -> GaussianFit:
@@ -67,11 +72,8 @@ def minimize_divergence(f_np, log_p: np.ndarray, log_q, w: np.ndarray, theta0) -
     from scipy.optimize import minimize
 
     def objective(theta):
-        lq = log_q(theta)
-        q = np.exp(lq)
-        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            value = float(np.sum(w * np.where(q > 0, q * f_np(np.exp(log_p - lq)), 0.0)))
-        return value if np.isfinite(value) else 1e300
+        value = divergence_on_nodes(f_np, log_p, log_q(theta), w)
+        return value if np.isfinite(value) else INFINITE
 
     theta0 = np.asarray(theta0, dtype=float)
     coarse = minimize(objective, theta0, method="Nelder-Mead",

@@ -121,7 +121,9 @@ def _known(game, setup, tol):
 def _flow(game, setup, tol):
     from .trained import TrainedAnalysis
 
-    return TrainedAnalysis.of_game(game, setup, record=False).equilibrium(tol)
+    ta = TrainedAnalysis.of_game(game, setup, record=False)
+    # a success only below tol: a resting point that is not an equilibrium reads as one that is not
+    return Equilibrium(ta.z, ta.residual, ta.residual < tol, ta.flow_message, trained=ta)
 
 
 def _root(game, setup, tol):

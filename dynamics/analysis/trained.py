@@ -24,7 +24,6 @@ from ...divergences import Divergence, resolve
 from ...threads import serial
 from ...toy_models import Setup, with_critic
 from . import nodespace, step_edge
-from .equilibrium import Equilibrium
 from .game import Game
 from .nodespace import FLOW_STEPS, WARM_STEPS, NodeGame, warm_start
 
@@ -103,14 +102,13 @@ class TrainedAnalysis:
                    eta, np.asarray(eigs), binding, _status(residual, eigs, eta), checkpoints,
                    step_edge.path_angle(node_game.field, start, z))
 
-    def equilibrium(self, tol: float) -> Equilibrium:
-        """The resting point as an `Equilibrium` for `LocalAnalysis`: a success only if |F| < ``tol``, its
-        message |F| along the flow (a point that is not an equilibrium reads as one that is not)."""
+    @property
+    def flow_message(self) -> str:
+        """|F| along the flow to rest, for a report (`equilibrium.locate`'s "flow" method)."""
         steps = self.checkpoints["step"]
         trend = ", ".join(f"{r:.2g}" for r in self.checkpoints["residual"])
-        message = (f"the flow came to |F| = {self.residual:.2g} after {steps[-1]} steps "
-                   f"(|F| every {steps[1] - steps[0]} steps: {trend})")
-        return Equilibrium(self.z, self.residual, self.residual < tol, message, trained=self)
+        return (f"the flow came to |F| = {self.residual:.2g} after {steps[-1]} steps "
+                f"(|F| every {steps[1] - steps[0]} steps: {trend})")
 
     @property
     def game(self) -> Game:
