@@ -144,8 +144,8 @@ class Divergence:
         return _validation.smooth_at_1(self.pieces)
 
     @cached_property
-    def regularity(self) -> tuple[str, str]:
-        """(kind, message): how smooth f is at 1 (the kinds are `validation.REGULARITY`'s keys)."""
+    def regularity(self) -> tuple[_validation.Regularity, str]:
+        """(kind, message): how smooth f is at 1 (`validation.Regularity`)."""
         return _validation.regularity(self.pieces, self.smoothness)
 
     @cached_property

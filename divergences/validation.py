@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import sympy as sp
@@ -162,7 +163,21 @@ def _defined(value) -> bool:
     return is_finite_number(value) if value.is_number else True
 
 
-REGULARITY = {  # how smooth f is at t = 1, which decides whether the local theory applies
+class Regularity(StrEnum):
+    """How smooth f is at t = 1, which decides whether the local theory applies (its value is the
+    kind's name in reports)."""
+
+    SMOOTH = "smooth"
+    SYMBOLIC = "symbolic"
+    ZERO_CURVATURE = "zero-curvature"
+    NEGATIVE_CURVATURE = "negative-curvature"
+    INFINITE_CURVATURE = "infinite-curvature"
+    KINK = "kink"
+    JUMP_F2 = "jump-f2"
+    JUMP_HIGHER = "jump-higher"
+
+
+REGULARITY = {  # each kind's message
     "smooth": "f''(1) = {f2} > 0: the linearization has a restoring force f''(1)·J0",
     "symbolic": "f''(1) = {f2}, positive for the parameter values that make f convex",
     "zero-curvature": "f''(1) = 0: the Jacobian vanishes at a realizable equilibrium, so the dynamics are "
@@ -175,44 +190,45 @@ REGULARITY = {  # how smooth f is at t = 1, which decides whether the local theo
     "jump-higher": "f''(1) = {f2}, but f''' is {how3} at t = 1: the linear theory applies; f'''(1) "
                    "(the basins' curvature) is undefined",
 }
-LINEARIZABLE = ("smooth", "symbolic", "jump-higher")  # kinds with a finite f''(1) > 0
+LINEARIZABLE = (Regularity.SMOOTH, Regularity.SYMBOLIC, Regularity.JUMP_HIGHER)  # a finite f''(1) > 0
+NOT_SMOOTH = (Regularity.KINK, Regularity.JUMP_F2, Regularity.INFINITE_CURVATURE)  # no derivative of the field at z*
 
 
 def f2_text(f2, kind: str) -> str:
     """f''(1) for a reader: the value, "∞" for infinite curvature, else "undefined" with the kind."""
     if f2 is not None:
         return str(f2)
-    return "∞ (infinite curvature at 1)" if kind == "infinite-curvature" else f"undefined ({kind} at 1)"
+    return "∞ (infinite curvature at 1)" if kind == Regularity.INFINITE_CURVATURE else f"undefined ({kind} at 1)"
 
 
 def _infinite(value) -> bool:
     return value is not None and value.is_number and value.has(sp.oo, -sp.oo, sp.zoo)
 
 
-def regularity(pieces: list[Piece], s: Smoothness) -> tuple[str, str]:
+def regularity(pieces: list[Piece], s: Smoothness) -> tuple[Regularity, str]:
     """The kind of f's regularity at 1 and its message (`REGULARITY`), from the one-sided
     derivatives; one-sided limits are taken only where ``s`` leaves a derivative undefined."""
     if s.f1 is not None and s.f2 is not None:
         if s.f2.free_symbols:
-            kind = "symbolic"
+            kind = Regularity.SYMBOLIC
         elif s.f2 == 0:
-            kind = "zero-curvature"
+            kind = Regularity.ZERO_CURVATURE
         elif s.f2 < 0:
-            kind = "negative-curvature"
+            kind = Regularity.NEGATIVE_CURVATURE
         elif s.f3 is None:
             l3, r3 = _one_sided(pieces, 3)
             how = "infinite" if _infinite(l3) or _infinite(r3) else f"discontinuous ({l3} against {r3})"
-            return "jump-higher", REGULARITY["jump-higher"].format(f2=s.f2, how3=how)
+            return Regularity.JUMP_HIGHER, REGULARITY[Regularity.JUMP_HIGHER].format(f2=s.f2, how3=how)
         else:
-            kind = "smooth"
+            kind = Regularity.SMOOTH
         return kind, REGULARITY[kind].format(f2=s.f2)
     l1, r1 = _one_sided(pieces, 1)
     if not (_defined(l1) and _defined(r1) and sp.simplify(l1 - r1) == 0):
-        return "kink", REGULARITY["kink"].format(l1=l1, r1=r1)
+        return Regularity.KINK, REGULARITY[Regularity.KINK].format(l1=l1, r1=r1)
     l2, r2 = _one_sided(pieces, 2)
     if _infinite(l2) or _infinite(r2):
-        return "infinite-curvature", REGULARITY["infinite-curvature"]
-    return "jump-f2", REGULARITY["jump-f2"].format(l2=l2, r2=r2)
+        return Regularity.INFINITE_CURVATURE, REGULARITY[Regularity.INFINITE_CURVATURE]
+    return Regularity.JUMP_F2, REGULARITY[Regularity.JUMP_F2].format(l2=l2, r2=r2)
 
 
 def outside_float_range(f2) -> str | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...divergences import Divergence, resolve
-from ...divergences.validation import LINEARIZABLE
+from ...divergences.validation import LINEARIZABLE, Regularity
 from ...errors import InputError
 from ...toy_models import Setup, setup, with_critic
 from ..report import Verdict, finite_or_none
@@ -127,13 +127,13 @@ class LocalAnalysis:
         return self
 
 
-def regularity_verdict(regularity: tuple[str, str]) -> tuple[Verdict, str] | None:
+def regularity_verdict(regularity: tuple[Regularity, str]) -> tuple[Verdict, str] | None:
     """The verdict an f without a finite f''(1) > 0 gets before any equilibrium is sought (None for
     an f that can be linearized): INCONCLUSIVE for f''(1) = 0, NOT_APPLICABLE otherwise."""
     kind, message = regularity
     if kind in LINEARIZABLE:
         return None
-    return (Verdict.INCONCLUSIVE if kind == "zero-curvature" else Verdict.NOT_APPLICABLE), message
+    return (Verdict.INCONCLUSIVE if kind == Regularity.ZERO_CURVATURE else Verdict.NOT_APPLICABLE), message
 
 
 # --- the chain ----------------------------------------------------------------------------

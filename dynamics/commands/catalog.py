@@ -8,6 +8,7 @@ from ...divergences import Divergence, names, resolve
 from ...divergences.display import readable
 from ...divergences.divergence import number
 from ...divergences.tails import LINKS, Growth, LinkTails
+from ...divergences.validation import Regularity
 from ..report import Report, fields_from_json, fields_to_json, jsonable
 
 AFFINE = ("f(t) = c·(t − 1) is affine, so D_f(p‖q) = c·(E_q[p/q] − 1) = 0 for every p and q: not a divergence. "
@@ -146,7 +147,7 @@ class ShowReport(Report):
             "conjugate": None if d.conjugate.expr is None else readable(d.conjugate.expr)}
         conj = shown["conjugate"] if shown["conjugate"] is not None else "no closed form found: evaluated numerically"
         f2 = r.f2_at_1 if r.f2_at_1 is not None else (
-            "∞" if d.regularity[0] == "infinite-curvature" else "undefined") + f" ({d.regularity[1]})"
+            "∞" if d.regularity[0] == Regularity.INFINITE_CURVATURE else "undefined") + f" ({d.regularity[1]})"
         f3 = "—" if r.f3_at_1 is None else r.f3_at_1
         lines = [
             f"{r.name}   (from {r.expression!r})",

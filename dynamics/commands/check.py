@@ -14,7 +14,7 @@ import numpy as np
 
 from ...divergences import Divergence
 from ...divergences.divergence import number
-from ...divergences.validation import f2_text
+from ...divergences.validation import NOT_SMOOTH, Regularity, f2_text
 from ...toy_models import Setup, with_critic
 from .. import memory
 from ..analysis import Linearization, equilibrium, oscillation_period, simulate
@@ -66,10 +66,9 @@ class StepRun:
 
 
 GAP = 1e-4  # a relative autodiff/finite-difference gap above this is explained, not printed bare
-NOT_SMOOTH = {"kink", "jump-f2", "infinite-curvature"}  # f's kinds at 1 whose field has no derivative at z*
 
 
-def gap_explanation(gap, regularity: str) -> str | None:
+def gap_explanation(gap, regularity: Regularity) -> str | None:
     """Why autodiff and finite differences disagree by ``gap`` (relative), or None if they agree."""
     if gap is None or gap <= GAP:
         return None
@@ -105,7 +104,7 @@ class CheckReport(Report):
     flow: FlowRun | Skipped | None = None
     alternating: StepRun | Skipped | None = None
     notes: list = field(default_factory=list)
-    regularity: str = "smooth"  # the kind of f at 1 (divergences.validation.REGULARITY)
+    regularity: Regularity = Regularity.SMOOTH  # the kind of f at 1
     link_clip: list | None = None  # [lo, hi] of the clamp on every exp inside the links (None: unbounded)
     trained: dict | None = None  # a wide game's resting point, read by `TrainedAnalysis` (`_trained_report`)
 
@@ -211,7 +210,7 @@ class CheckRecord:
     verdict: Verdict
     reason: str
     f2_at_1: float | None
-    regularity: str
+    regularity: Regularity
     model: str
     model_description: str
     lr_ratio: float
