@@ -456,18 +456,29 @@ def toy_catalog(d: dict) -> dict:
 
 
 def _catalog_misses(rows) -> dict:
-    """The catalog's misses by kind; asserts "two kinds make up most of them": cells that do not train,
-    called dies for slow or slow for dies (their runs end near the start's grid JS, where the escape
-    threshold splits them), and cells that trained, called slow."""
+    """The catalog's misses by kind; asserts the prose: two kinds make up most of them. Cells that do
+    not train, called dies for slow (the runs stay finite; in most, a quarter of the flows stop being
+    finite within `EARLY` steps) or slow for dies; and cells that trained, called slow."""
     missed = [r for r in rows if str(r.predicted["class"]) != str(r.measured["class"])]
     pairs = [(str(r.predicted["class"]), str(r.measured["class"])) for r in missed]
     stuck = [r for r, pair in zip(missed, pairs) if set(pair) == {CellClass.SLOW, CellClass.DIES}]
     late = [r for r, pair in zip(missed, pairs) if pair == (CellClass.SLOW, CellClass.TRAINS)]
     assert len(stuck) + len(late) >= 0.75 * len(missed), "the prose: two kinds make up most of the misses"
+    called_dead = [r for r in stuck if str(r.predicted["class"]) == CellClass.DIES]
+    assert all(d is None or d < 0 for r in called_dead for d in r.measured["runs"]["died"]), \
+        "the prose: called dies where the runs stay finite"
+    early = [r for r in called_dead
+             if sum(d is not None and 0 <= d < EARLY for d in r.predicted["runs"]["flow_died"]) >= RUNS / 4]
+    assert len(early) > len(called_dead) / 2, "the prose: in most of them the flows stop being finite early"
     ends = [r.measured["final_error"] for r in stuck if r.measured["final_error"] is not None]
     return {"missed": len(missed), "stuck": len(stuck), "stuck_end_low": min(ends), "stuck_end_high": max(ends),
+            "stuck_dies": len(called_dead), "stuck_early": len(early), "early_steps": EARLY,
+            "stuck_slow": len(stuck) - len(called_dead),
             "late": len(late), "late_earliest": min(r.measured["time_to_0.05"] / r.steps for r in late),
             "other": len(missed) - len(stuck) - len(late)}
+
+
+EARLY = 100  # steps: a flow that stops being finite before this died at once
 
 
 def retest_table(*files) -> str:

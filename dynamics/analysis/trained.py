@@ -107,8 +107,8 @@ class TrainedAnalysis:
         """|F| along the flow to rest, for a report (`equilibrium.locate`'s "flow" method)."""
         steps = self.checkpoints["step"]
         trend = ", ".join(f"{r:.2g}" for r in self.checkpoints["residual"])
-        return (f"the flow came to |F| = {self.residual:.2g} after {steps[-1]} steps "
-                f"(|F| every {steps[1] - steps[0]} steps: {trend})")
+        every = f"every {steps[1] - steps[0]} steps" if len(steps) > 1 else "at the start"
+        return f"the flow came to |F| = {self.residual:.2g} after {steps[-1]} steps (|F| {every}: {trend})"
 
     @property
     def game(self) -> Game:

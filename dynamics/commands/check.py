@@ -20,6 +20,7 @@ from .. import memory
 from ..analysis import Linearization, equilibrium, oscillation_period, simulate
 from ..analysis.local import EQUILIBRIUM_TOL, LocalAnalysis
 from ..analysis.spectrum import Spectrum
+from ..analysis.trained import RestStatus
 from ..report import Report, Verdict, fields_from_json, fields_to_json, finite_or_none
 from . import check_plots
 
@@ -317,7 +318,7 @@ def _trained_line(t: dict, tolerance: float) -> str:
     where = "the flow's resting point" + ("" if t["residual"] is not None and t["residual"] <= tolerance
                                           else ", not an equilibrium")
     if t["eta_max"] is None:
-        return f"  trained game  no step limit at {where} ({t['status'].replace('_', ' ')})"
+        return f"  trained game  {RestStatus[t['status'].upper()].value} (at {where})"
     return (f"  trained game  full-batch η_max = {t['eta_max']:.4g} at η_ω = η_θ, at {where} (Arnoldi on "
             "exact products; `febm calibrate` measures it against runs)")
 
