@@ -178,23 +178,23 @@ class Regularity(StrEnum):
 
 
 REGULARITY = {  # each kind's message
-    "smooth": "f''(1) = {f2} > 0: the linearization has a restoring force f''(1)·J0",
-    "symbolic": "f''(1) = {f2}, positive for the parameter values that make f convex",
-    "zero-curvature": "f''(1) = 0: the Jacobian vanishes at a realizable equilibrium, so the dynamics are "
-                      "not exponentially stable and the linearization decides nothing",
-    "negative-curvature": "f''(1) = {f2} < 0: f is not convex at 1",
-    "infinite-curvature": "f''(t) → ∞ as t → 1 (f' is continuous but not differentiable there): "
-                          "the Jacobian at the equilibrium is infinite, so no linearization exists",
-    "kink": "f has a kink at t = 1 (f' jumps from {l1} to {r1}): f''(1) is undefined, a Dirac mass",
-    "jump-f2": "f'' jumps at t = 1 (from {l2} to {r2}): the field is not differentiable at the equilibrium",
-    "jump-higher": "f''(1) = {f2}, but f''' is {how3} at t = 1: the linear theory applies; f'''(1) "
-                   "(the basins' curvature) is undefined",
+    Regularity.SMOOTH: "f''(1) = {f2} > 0: the linearization has a restoring force f''(1)·J0",
+    Regularity.SYMBOLIC: "f''(1) = {f2}, positive for the parameter values that make f convex",
+    Regularity.ZERO_CURVATURE: "f''(1) = 0: the Jacobian vanishes at a realizable equilibrium, so the dynamics are "
+                               "not exponentially stable and the linearization decides nothing",
+    Regularity.NEGATIVE_CURVATURE: "f''(1) = {f2} < 0: f is not convex at 1",
+    Regularity.INFINITE_CURVATURE: "f''(t) → ∞ as t → 1 (f' is continuous but not differentiable there): "
+                                   "the Jacobian at the equilibrium is infinite, so no linearization exists",
+    Regularity.KINK: "f has a kink at t = 1 (f' jumps from {l1} to {r1}): f''(1) is undefined, a Dirac mass",
+    Regularity.JUMP_F2: "f'' jumps at t = 1 (from {l2} to {r2}): the field is not differentiable at the equilibrium",
+    Regularity.JUMP_HIGHER: "f''(1) = {f2}, but f''' is {how3} at t = 1: the linear theory applies; f'''(1) "
+                            "(the basins' curvature) is undefined",
 }
 LINEARIZABLE = (Regularity.SMOOTH, Regularity.SYMBOLIC, Regularity.JUMP_HIGHER)  # a finite f''(1) > 0
 NOT_SMOOTH = (Regularity.KINK, Regularity.JUMP_F2, Regularity.INFINITE_CURVATURE)  # no derivative of the field at z*
 
 
-def f2_text(f2, kind: str) -> str:
+def f2_text(f2, kind: Regularity) -> str:
     """f''(1) for a reader: the value, "∞" for infinite curvature, else "undefined" with the kind."""
     if f2 is not None:
         return str(f2)
