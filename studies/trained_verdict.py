@@ -55,7 +55,9 @@ TOY_POINTS = (OperatingPoint(1e-2, 1000, 3000), OperatingPoint(1e-2, 100, 3000))
 # a step, where rounds 1-2 drew 256) on 6 of 9 by default_rng(20261209); round 4 (the dilation and the
 # floor) on 6 of 9 by default_rng(20261210); round 5 (the same on a mean-field flow at each batch) on
 # 6 of 9 new own generators, not in the catalog, that pass every check of `febm show` (listed, and
-# drawn, before any run of them)
+# drawn, before any run of them) by default_rng(20261211); round 6 (minibatch runs' own deaths, no
+# floor in the arrival; chosen on round 5's stored flows of the analysis cells) likewise on 6 of 9 by
+# default_rng(20261212)
 TOY_HOLD_OUT_2 = ["(sqrt(t)-1)**2 + (t-1)**2/8", "(t-1)**2/(2*sqrt(t))", "(t-1)*log((1+t)/2)",
                   "-log(t) + t - 1 + (t-1)**2/2", "exp(t-1) - t", "t*log(t) - t + 1 + (t-1)**2/4"]
 TOY_HOLD_OUT_3 = ["(t-1)**4/12 + (t-1)**2/2", "(t-1)*asinh(t-1)", "(t-1)*log(t) + (t-1)**2/4", "exp(1-t) + t - 2",
@@ -64,11 +66,17 @@ TOY_CANDIDATES_4 = ["cosh(t-1) - 1", "(t-1)**2/(t+3)", "t**1.25 - 1.25*t + 0.25"
                     "(t-1)*log(t) + 2*(sqrt(t)-1)**2", "-log(t) + (sqrt(t)-1)**2", "(t-1)**2/(1+sqrt(t))",
                     "t*log(t) - t + 1 + (t-1)**2/8", "(t-1)**2/(2+t) + (t-1)*atan(t-1)"]
 TOY_HOLD_OUT_4 = sorted(np.random.default_rng(20261210).choice(TOY_CANDIDATES_4, 6, replace=False).tolist())
-TOY_CANDIDATES = ["exp(2*(t-1))/2 - t + 1/2", "t*log(t) - t + 1 + (t-1)**2/(t+1)", "(sqrt(t)-1)**2 + (t-1)*atan(t-1)",
+TOY_CANDIDATES_5 = ["exp(2*(t-1))/2 - t + 1/2", "t*log(t) - t + 1 + (t-1)**2/(t+1)", "(sqrt(t)-1)**2 + (t-1)*atan(t-1)",
                   "t**1.75 - 1.75*t + 0.75", "(t-1)**2*(1+1/t)/4", "(t-1)*log(t)/2 + (sqrt(t)-1)**2",
                   "log(cosh(t-1))", "(t-1)**2/(t+1) + (sqrt(t)-1)**2", "-log(t) + t - 1 + (t-1)**2/4"]
-TOY_HOLD_OUT = sorted(np.random.default_rng(20261211).choice(TOY_CANDIDATES, 6, replace=False).tolist())
-TOY_ANALYSIS = ANALYSIS + HOLD_OUT + TOY_HOLD_OUT_2 + TOY_HOLD_OUT_3 + TOY_HOLD_OUT_4
+TOY_HOLD_OUT_5 = sorted(np.random.default_rng(20261211).choice(TOY_CANDIDATES_5, 6, replace=False).tolist())
+TOY_CANDIDATES = ["t**2.5 - 2.5*t + 1.5", "t**(-0.5) + 0.5*t - 1.5", "(t-1)**2/(2*t+1)",
+                  "t*log(t) - t + 1 + (t-1)*atan(t-1)/2", "(sqrt(t)-1)**2 + (t-1)**2/(2*(t+1))",
+                  "exp(t-1) - t + (t-1)**2/4", "(t-1)*log(t) + (t-1)**2/(t+1)", "-log(t) + t - 1 + (sqrt(t)-1)**2",
+                  "(t-1)*log((1+3*t)/4)"]
+TOY_HOLD_OUT = sorted(np.random.default_rng(20261212).choice(TOY_CANDIDATES, 6, replace=False).tolist())
+TOY_ANALYSIS = CURVED + [f for f in HOLD_OUT if f not in CURVED] + TOY_HOLD_OUT_2 + TOY_HOLD_OUT_3 + TOY_HOLD_OUT_4 \
+    + TOY_HOLD_OUT_5
 # The curved catalog f that rounds 3-5 had not run (rounds 1 and 2 ran all 16 in the game drawing 256
 # model points a step; round 4 ran the other 8: kl, reverse_kl, jensen_shannon, pearson_chi2, le_cam,
 # triangular, alpha=-0.5, alpha=2). They were run after round 5 was scored, all of them, under its rule

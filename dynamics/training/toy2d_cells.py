@@ -19,19 +19,20 @@ Gauss–Hermite nodes; same optimizer and lr), whose Adam second moments are fed
 minibatch gradient at B (``moment_batch``): minibatch Adam's mean step. Without that, Adam's v (its
 running mean of squared gradients, which divides the step) collapses at rest, its steps stay about
 lr long, and the noise-free flow blows up late, where minibatch runs stay trained, their v held up
-by the noise. Minibatch noise at B is measured by short minibatch runs on streams
-of their own, and enters three ways. It raises the error at rest: `PROBE_STEPS` steps from each
-flow's end give a noise floor (their mean error over the second half above the flow's). It slows
-the descent: runs from the same starts for the budget's first `EARLY_SHARE` give each flow a
-dilation (how much longer the flow, floor added, takes to get where the run got). A run is
-predicted to arrive at the dilated first step at which its flow's error plus the floor is ≤
-`TARGET`. And it can throw a run out: an end probe or early run that stops being finite, or an end
-probe that escapes, marks the flow's runs as dying. Along the flows, the chance that a minibatch
-step at B kills a run is the chance that one of its 2B points lands where a link or its derivative
-is not finite in the runs' float32 (`step_death`): the q-mass of such grid cells and the p-mass of
-such data nodes. A flow that dies counts 1; otherwise 1 − exp(−Σ p_step) over the budget, the last
-state's chance held to S. Every threshold is fixed here, before any scoring run. The flows' error
-curves are kept in the prediction, so that a later rule can be scored on the same flows.
+by the noise. Minibatch noise at B is measured by short minibatch runs on streams of their own,
+from the same starts as the flows. It slows the descent: runs for the budget's first `EARLY_SHARE`
+give each flow a dilation (how much longer the flow takes to get where the run got), and a run is
+predicted to arrive at the dilated first step at which its flow's error is ≤ `TARGET`. And it kills
+runs: only a minibatch run's own fate counts as a death, an early run or a `PROBE_STEPS`-step run
+from its flow's end that stops being finite or ends past `ESCAPE`. A flow that stops being finite or
+ends outside the basin says nothing about its run (the mean-field flows of χ²-type and negative-α f
+overflow within their first steps where minibatch Adam survives); its run arrives only if its early
+run did. Along a finite flow, the chance that a minibatch step at B kills a run is the chance that
+one of its 2B points lands where a link or its derivative is not finite in the runs' float32
+(`step_death`): the q-mass of such grid cells and the p-mass of such data nodes, 1 − exp(−Σ p_step)
+over the budget, the last state's chance held to S. Every threshold is fixed here, before any
+scoring run. The flows' error curves are kept in the prediction, so that a later rule can be scored
+on the same flows.
 
 Each earlier version was scored once on moons, and each hold-out was retired after it was seen
 (docs/atlas.md): the first (two flows, no probe) missed the spread over initialisations; the second
@@ -39,11 +40,14 @@ Each earlier version was scored once on moons, and each hold-out was retired aft
 the third (the dilation without the floor) arrived too early where the noise throws runs back up
 late in the budget; the fourth (the dilation and the floor on the same noise-free flows for both
 batches) predicted deaths at batch 1000 where the noise-free flows blew up late and the runs
-trained. Two ideas tried on the analysis set did not predict the slowing: Adam's second moments fed a minibatch
-gradient's square along the mean flow (at batch 100 the flows arrived nearly as early as the
-noise-free ones; round 5 adopted it later for the stability it gives, while the dilation supplies
-the slowing), and the end probe run on with the flow's Adam moments (its floors, 0.03–0.14,
-overshot the runs' own).
+trained; the fifth (Adam's v fed a minibatch square, the end probe's noise floor added to the flow)
+counted flows that overflow at once as deaths and, its floor overshooting the runs' own, called late
+arrivals slow. Round 6's rule was chosen on round 5's stored flows of 48 analysis cells, among three
+death rules and three weights of the floor. Two ideas tried on the analysis set did not predict the
+slowing: Adam's second moments fed a minibatch gradient's square along the mean flow (at batch
+100 the flows arrived nearly as early as the noise-free ones; round 5 adopted it later for the
+stability it gives, while the dilation supplies the slowing), and the end probe run on with the
+flow's Adam moments (its floors, 0.03–0.14, overshot the runs' own).
 """
 
 from __future__ import annotations
@@ -190,13 +194,9 @@ def predict(spec, arm: ToyArm, lr: float, steps: int, batches, seed: int = 0) ->
 def _predict_at(d, arm: ToyArm, point: OperatingPoint, start, seed: int) -> Outcome:
     out, track, chances, gaps = _flows(d, arm, point, start, seed)
     floor, probe_dead = _noise_floor(d, arm, point.lr, point.batch, out, track, seed)
-    early = _dilation(d, arm, point, start, out.curves, floor, seed)
-    n = PREDICTION_SEEDS
-    alive = [track.died[k] is None and not probe_dead[k] and not early["died"][k] for k in range(n)]
-    arrived = [early["arrived"][k] if alive[k] else None for k in range(n)]
-    time = arrival.median_time(arrived)
-    per_run = [_dead_fraction([c[k] for c in chances], gaps) if alive[k] else 1.0 for k in range(n)]
-    dead = float(np.mean(per_run))
+    early = _dilation(d, arm, point, start, out.curves, seed)
+    arrived, per_run = _fates(track.died, probe_dead, early, chances, gaps)
+    time, dead = arrival.median_time(arrived), float(np.mean(per_run))
     return Outcome(classify(time, dead), time, dead,
                    runs={"arrived": arrived, "flow_arrived": track.arrived, "flow_died": track.died,
                          "dilation": early["dilation"], "early_error": early["error"],
@@ -204,6 +204,21 @@ def _predict_at(d, arm: ToyArm, point: OperatingPoint, start, seed: int) -> Outc
                          "dead_chance": per_run, "final_error": track.error,
                          "flow_steps": [step for step, _ in out.curves],
                          "flow_error": [[sc.js for sc in scores] for _, scores in out.curves]})
+
+
+def _fates(flow_died, probe_dead, early: dict, chances, gaps) -> tuple:
+    """(arrival, dead chance) per run: a run whose early run or end probe died is dead (1); one whose
+    flow stopped being finite or left the basin arrives only as its early run did, and does not die
+    (0); otherwise it arrives at its dilated flow's step and dies with the chance along its flow."""
+    arrived, dead = [], []
+    for k, flow_dead in enumerate(flow_died):
+        if probe_dead[k] or early["died"][k]:
+            arrived.append(None)
+            dead.append(1.0)
+            continue
+        arrived.append(early["arrived"][k])
+        dead.append(0.0 if flow_dead is not None else _dead_fraction([c[k] for c in chances], gaps))
+    return arrived, dead
 
 
 def _flows(d, arm: ToyArm, point: OperatingPoint, start, seed: int) -> tuple:
@@ -236,10 +251,10 @@ def _initial_state(d, arm: ToyArm, point: OperatingPoint, seed: int) -> tuple:
     return out.theta, out.omega
 
 
-def _dilation(d, arm: ToyArm, point: OperatingPoint, start, flow_curves, floors, seed: int) -> dict:
+def _dilation(d, arm: ToyArm, point: OperatingPoint, start, flow_curves, seed: int) -> dict:
     """Minibatch runs at the point's batch from each flow's start, on streams of their own, for the
-    budget's first `EARLY_SHARE` (K steps); `_dilated` turns each run's error at K and its flow's
-    ``floors`` entry into a dilation and an arrival. A run already at `TARGET` within K arrives where
+    budget's first `EARLY_SHARE` (K steps); `_dilated` turns each run's error at K into a dilation of
+    its flow and an arrival. A run already at `TARGET` within K arrives where
     it did; one that stops being finite dies."""
     k_steps = max(RECORD_EVERY, round(point.steps * EARLY_SHARE / RECORD_EVERY) * RECORD_EVERY)
     k_steps = min(k_steps, point.steps)
@@ -251,23 +266,21 @@ def _dilation(d, arm: ToyArm, point: OperatingPoint, start, flow_curves, floors,
     _track(out, track, finish=False)  # an early run far from the basin is slow, not dead
     result = {"arrived": [], "dilation": [], "error": track.error, "died": [x is not None for x in track.died]}
     for k in range(PREDICTION_SEEDS):
-        dilation, when = _dilated(flow_curves, k, track.error[k], track.arrived[k], k_steps, point.steps,
-                                  floors[k])
+        dilation, when = _dilated(flow_curves, k, track.error[k], track.arrived[k], k_steps, point.steps)
         result["dilation"].append(dilation)
         result["arrived"].append(when)
     return result
 
 
-def _dilated(curves, k: int, error: float, early: int | None, k_steps: int, budget: int,
-             floor: float = 0.0) -> tuple:
-    """(dilation, arrival) of run k, whose error is taken to be flow k's, slowed by a dilation, plus the
-    noise floor: the dilation is K / τ, with τ the flow's first recorded step at which flow + floor ≤
-    ``error`` (the run's at K; the budget when the flow never gets there); the arrival is ``early``
-    (the run's own, within K) or the dilated first step at which flow + floor ≤ `TARGET`, None past
-    the budget or without a finite dilation."""
-    tau = next((step for step, scores in curves if scores[k].js + floor <= error), budget)
+def _dilated(curves, k: int, error: float, early: int | None, k_steps: int, budget: int) -> tuple:
+    """(dilation, arrival) of run k, whose error is taken to be flow k's, slowed by a dilation: the
+    dilation is K / τ, with τ the flow's first recorded step at which it is ≤ ``error`` (the run's at
+    K; the budget when the flow never gets there); the arrival is ``early`` (the run's own, within K)
+    or the dilated first step at which the flow is ≤ `TARGET`, None past the budget or without a
+    finite dilation."""
+    tau = next((step for step, scores in curves if scores[k].js <= error), budget)
     dilation = k_steps / tau if tau > 0 else math.inf
-    flow_time = next((step for step, scores in curves if scores[k].js + floor <= TARGET), None)
+    flow_time = next((step for step, scores in curves if scores[k].js <= TARGET), None)
     if early is not None:
         return dilation, early
     if flow_time is None or not math.isfinite(dilation) or dilation * flow_time > budget:
@@ -277,9 +290,9 @@ def _dilated(curves, k: int, error: float, early: int | None, k_steps: int, budg
 
 def _noise_floor(d, arm: ToyArm, lr: float, batch: int, flows, track: _Tracker, seed: int) -> tuple:
     """(floor, died) per flow: minibatch runs at ``batch`` from each finite flow's end (fresh Adam
-    moments, their own streams) for `PROBE_STEPS`; the floor is their mean error over the second half
-    above the flow's own end error (≥ 0); a probe that stops being finite or ends with error >
-    `ESCAPE` marks its flow's runs as dying."""
+    moments, their own streams) for `PROBE_STEPS`; a probe that stops being finite or ends with error
+    > `ESCAPE` marks its flow's runs as dying. The floor (their mean error over the second half above
+    the flow's own end error, ≥ 0) is kept for the record: since round 6 no arrival uses it."""
     n = len(track.died)
     floor, died = [0.0] * n, [False] * n
     alive = [k for k in range(n) if track.died[k] is None]

@@ -123,9 +123,17 @@ def test_a_run_arrives_at_its_flow_s_arrival_dilated_by_its_early_lag():
     assert toy2d_cells._dilated(curves, 0, 0.6, None, 100, 1000) == (math.inf, None)  # no better than the start
     assert toy2d_cells._dilated(curves, 0, 0.03, 80, 100, 1000)[1] == 80  # arrived within K: its own time
     assert toy2d_cells._dilated(curves, 0, 0.001, None, 100, 1000)[0] == 0.1  # beyond the flow: τ = the budget
-    # with a floor of 0.03 the flow's error counts 0.03 more: flow + floor reaches 0.05 only at step 300
-    assert toy2d_cells._dilated(curves, 0, 0.23, None, 200, 1000, floor=0.03) == (2.0, 600.0)
-    assert toy2d_cells._dilated(curves, 0, 0.23, None, 200, 1000, floor=0.05) == (1.0, None)  # never at 0.05
+
+
+def test_only_a_minibatch_run_s_own_death_counts():
+    """Run 0: its flow overflowed, its early run lives: not dead, arrives as its early run (never).
+    Run 1: its end probe died. Run 2: its early run died. Run 3: a finite flow whose steps each kill
+    with chance 0.01 over 100 steps: 1 − 0.99¹⁰⁰, arriving at its dilated flow's step."""
+    early = {"died": [False, False, True, False], "arrived": [None, 500.0, None, 700.0]}
+    chances, gaps = [[1.0, 0.0, 0.0, 0.01]], [100]
+    arrived, dead = toy2d_cells._fates([12, None, None, None], [False, True, False, False], early, chances, gaps)
+    assert arrived == [None, None, None, 700.0]
+    assert dead[:3] == [0.0, 1.0, 1.0] and dead[3] == pytest.approx(1 - 0.99 ** 100)
 
 
 def test_a_batch_beyond_the_model_draws_is_refused():
