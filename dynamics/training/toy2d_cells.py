@@ -272,15 +272,16 @@ def _dilation(d, arm: ToyArm, point: OperatingPoint, start, flow_curves, seed: i
     return result
 
 
-def _dilated(curves, k: int, error: float, early: int | None, k_steps: int, budget: int) -> tuple:
-    """(dilation, arrival) of run k, whose error is taken to be flow k's, slowed by a dilation: the
-    dilation is K / τ, with τ the flow's first recorded step at which it is ≤ ``error`` (the run's at
-    K; the budget when the flow never gets there); the arrival is ``early`` (the run's own, within K)
-    or the dilated first step at which the flow is ≤ `TARGET`, None past the budget or without a
-    finite dilation."""
-    tau = next((step for step, scores in curves if scores[k].js <= error), budget)
+def _dilated(curves, k: int, error: float, early: int | None, k_steps: int, budget: int,
+             floor: float = 0.0) -> tuple:
+    """(dilation, arrival) of run k, whose error is taken to be flow k's plus ``floor`` (round 5's
+    noise floor; none since round 6), slowed by a dilation: the dilation is K / τ, with τ the flow's
+    first recorded step at which flow + floor ≤ ``error`` (the run's at K; the budget when the flow
+    never gets there); the arrival is ``early`` (the run's own, within K) or the dilated first step at
+    which flow + floor ≤ `TARGET`, None past the budget or without a finite dilation."""
+    tau = next((step for step, scores in curves if scores[k].js + floor <= error), budget)
     dilation = k_steps / tau if tau > 0 else math.inf
-    flow_time = next((step for step, scores in curves if scores[k].js <= TARGET), None)
+    flow_time = next((step for step, scores in curves if scores[k].js + floor <= TARGET), None)
     if early is not None:
         return dilation, early
     if flow_time is None or not math.isfinite(dilation) or dilation * flow_time > budget:

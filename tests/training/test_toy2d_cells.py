@@ -123,6 +123,9 @@ def test_a_run_arrives_at_its_flow_s_arrival_dilated_by_its_early_lag():
     assert toy2d_cells._dilated(curves, 0, 0.6, None, 100, 1000) == (math.inf, None)  # no better than the start
     assert toy2d_cells._dilated(curves, 0, 0.03, 80, 100, 1000)[1] == 80  # arrived within K: its own time
     assert toy2d_cells._dilated(curves, 0, 0.001, None, 100, 1000)[0] == 0.1  # beyond the flow: τ = the budget
+    # round 5's floor of 0.03: the flow's error counts 0.03 more, so flow + floor reaches 0.05 only at step 300
+    assert toy2d_cells._dilated(curves, 0, 0.23, None, 200, 1000, floor=0.03) == (2.0, 600.0)
+    assert toy2d_cells._dilated(curves, 0, 0.23, None, 200, 1000, floor=0.05) == (1.0, None)  # never at 0.05
 
 
 def test_only_a_minibatch_run_s_own_death_counts():

@@ -1,0 +1,124 @@
+"""How the toy predictor's round-6 rule was chosen: round 5's stored flows rescored under other rules.
+
+A toy prediction keeps, per run, what its rule combined (`toy2d_cells`): the flow's error curve and
+fate, the early minibatch run's error and fate, the end probe's fate and noise floor, the chance of
+death along the flow. So a rule that combines them differently can be scored on the same cells
+without running anything. Round 6's rule was chosen here, on every cell round 5 predicted (its main
+file, its retired hold-out included, and the curved catalog; the catalog's row wins where both hold a
+cell), before any run of round 6's hold-out (`TOY_HOLD_OUT`), which no rule here has seen:
+
+* the deaths (`DEATHS`): which fates count. Round 5 counted a flow that stopped being finite or ended
+  outside the basin as its run's death; the others count minibatch runs' own deaths and, at most, the
+  flows that end outside the basin or overflow after `EARLY` steps (the overflows within them are the
+  catalog's misses);
+* the floor's weight (`WEIGHTS`): how much of the end probe's noise floor is added to the flow's
+  error before the dilation and the arrival are read.
+
+    python -m studies toy_rules table FILE.json ...    # every rule's score on the files' cells
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from febm.dynamics.commands.trained_atlas import scores
+from febm.dynamics.training import arrival
+from febm.dynamics.training.cells import classify
+from febm.dynamics.training.toy2d_cells import EARLY_SHARE, RECORD_EVERY, TARGET, _dead_fraction, _dilated
+from studies import verb
+from studies.trained_verdict import EARLY, TOY_HOLD_OUT, _report, bootstrap
+
+DESCRIPTION = "the toy predictor's rule, chosen by rescoring round 5's stored flows under other rules"
+DEATHS = {
+    "flows and minibatch runs (round 5)": lambda died: True,
+    "minibatch runs, and flows that end outside": lambda died: died == -1,
+    f"minibatch runs, and flows that end outside or overflow after {EARLY} steps":
+        lambda died: died == -1 or died >= EARLY,
+    "minibatch runs only (round 6)": lambda died: False,
+}
+WEIGHTS = (1.0, 0.5, 0.0)
+CHOSEN = ("minibatch runs only (round 6)", 0.0)
+
+
+class _Js:
+    """A stored error as the trainer's score (``.js``); a non-finite one is stored as text."""
+
+    def __init__(self, value):
+        self.js = float(value)
+
+
+def rescored(row, death: str, weight: float) -> dict:
+    """The row's predicted outcome under another rule, from its stored flows (see the module): a run
+    whose early run or end probe died, or whose flow's fate counts under ``death``, dies; a run whose
+    flow's fate does not count arrives only as its early run did; the others arrive at their dilated
+    flow + ``weight`` × floor's step and die with the chance along the flow."""
+    runs, steps = row.predicted["runs"], row.steps
+    k_steps = min(max(RECORD_EVERY, round(steps * EARLY_SHARE / RECORD_EVERY) * RECORD_EVERY), steps)
+    curves = [(s, [_Js(e) for e in errors]) for s, errors in zip(runs["flow_steps"], runs["flow_error"])]
+    gaps = list(np.diff(runs["flow_steps"] + [steps]))
+    arrived, dead = [], []
+    for k, flow_died in enumerate(runs["flow_died"]):
+        counted = flow_died is not None and DEATHS[death](flow_died)
+        if runs["probe_died"][k] or runs["early_died"][k] or counted:
+            arrived.append(None)
+            dead.append(1.0)
+        elif flow_died is not None:
+            arrived.append(_early_arrival(runs["arrived"][k], k_steps))
+            dead.append(0.0)
+        else:
+            floor = weight * runs["noise_floor"][k]
+            early = _early_arrival(runs["arrived"][k], k_steps)
+            arrived.append(_dilated(curves, k, float(runs["early_error"][k]), early, k_steps, steps, floor)[1])
+            dead.append(float(runs["dead_chance"][k]))
+    time, fraction = arrival.median_time(arrived), float(np.mean(dead))
+    return {"class": str(classify(time, fraction)), "time_to_0.05": time, "dead_fraction": fraction}
+
+
+def _early_arrival(stored, k_steps: int):
+    """The early run's own arrival, where the stored arrival is one: a record step within K (a dilated
+    arrival within K would need the run's error at K below `TARGET`, where it had arrived itself)."""
+    if stored is None or stored > k_steps or not math.isclose(stored % RECORD_EVERY, 0.0, abs_tol=1e-9):
+        return None
+    return stored
+
+
+def cells(*files) -> list:
+    """The files' cells of f outside today's hold-out, one row per (f, lr, batch, steps), a later file's
+    row winning, each marked as analysis."""
+    rows = {}
+    for d in files:
+        for r in _report(d).rows:
+            if r.name not in TOY_HOLD_OUT:
+                rows[r.name, r.lr, r.batch, r.steps] = replace(r, hold_out=False)
+    return list(rows.values())
+
+
+def scored(rows, death: str, weight: float) -> dict:
+    """The rule's scores on ``rows`` (`trained_atlas.scores`) with κ's bootstrap interval."""
+    again = [replace(r, predicted={**r.predicted, **rescored(r, death, weight)}) for r in rows]
+    return scores(again) | bootstrap(again)
+
+
+def table(*files) -> str:
+    """Every rule's score on the files' cells outside today's hold-out (markdown), the chosen one in bold."""
+    rows = cells(*files)
+    lines = ["| which deaths count | floor's weight | cells | class accuracy | always the commonest class | "
+             "Cohen's κ (90% interval) | time within ×2 |", "|---|---|---|---|---|---|---|"]
+    for death in DEATHS:
+        for weight in WEIGHTS:
+            s = scored(rows, death, weight)
+            mark = "**" if (death, weight) == CHOSEN else ""
+            lines.append(f"| {mark}{death}{mark} | {weight:g} | {s['cells']} | {s['accuracy']:.0%} | "
+                         f"{s['majority']:.0%} | {s['kappa']:.2f} ({s['kappa_low']:.2f}–{s['kappa_high']:.2f}) | "
+                         f"{s['time_within']}/{s['time_cells']} |")
+    return "\n".join(lines)
+
+
+def commands(verbs) -> None:
+    from studies import load as load_json
+
+    verb(verbs, "table", lambda paths: table(*(load_json(p) for p in paths)),
+         "every rule's score on the files' cells outside today's hold-out", ("paths", {"nargs": "+"}))

@@ -1,0 +1,32 @@
+"""studies.toy_rules: rescoring stored toy predictions under another rule."""
+
+import pytest
+
+from studies import load
+from studies.readings import RESULTS
+from studies.toy_rules import DEATHS, cells, rescored
+from studies.trained_verdict import _report
+
+ROUND5 = "flows and minibatch runs (round 5)"
+
+
+@pytest.mark.parametrize("name", ["atlas-trained-toy2d-moons.json", "atlas-trained-toy2d-moons-catalog.json"])
+def test_round_5_s_rule_rescored_gives_every_stored_prediction(name):
+    """Two implementations of round 5's rule: the predictor's at run time, and the rescoring of
+    the quantities it stored."""
+    for row in _report(load(RESULTS / name)).rows:
+        again = rescored(row, ROUND5, 1.0)
+        assert again["class"] == row.predicted["class"], row.name
+        assert again["dead_fraction"] == pytest.approx(row.predicted["dead_fraction"], abs=1e-12)
+        if row.predicted["time_to_0.05"] is None:
+            assert again["time_to_0.05"] is None
+        else:
+            assert again["time_to_0.05"] == pytest.approx(row.predicted["time_to_0.05"], rel=1e-9)
+
+
+def test_a_rule_that_ignores_the_flows_fates_only_removes_deaths():
+    """Counting fewer fates as deaths never raises a cell's predicted dead fraction."""
+    rows = cells(load(RESULTS / "atlas-trained-toy2d-moons-catalog.json"))
+    for row in rows:
+        dead = [rescored(row, death, 1.0)["dead_fraction"] for death in DEATHS]
+        assert dead[0] == max(dead) and dead[-1] == min(dead), row.name
