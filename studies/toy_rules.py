@@ -27,7 +27,7 @@ import numpy as np
 from febm.dynamics.commands.trained_atlas import scores
 from febm.dynamics.training import arrival
 from febm.dynamics.training.cells import classify
-from febm.dynamics.training.toy2d_cells import EARLY_SHARE, RECORD_EVERY, TARGET, _dead_fraction, _dilated
+from febm.dynamics.training.toy2d_cells import EARLY_SHARE, RECORD_EVERY, dilated
 from studies import verb
 from studies.trained_verdict import EARLY, TOY_HOLD_OUT, _report, bootstrap
 
@@ -58,7 +58,6 @@ def rescored(row, death: str, weight: float) -> dict:
     runs, steps = row.predicted["runs"], row.steps
     k_steps = min(max(RECORD_EVERY, round(steps * EARLY_SHARE / RECORD_EVERY) * RECORD_EVERY), steps)
     curves = [(s, [_Js(e) for e in errors]) for s, errors in zip(runs["flow_steps"], runs["flow_error"])]
-    gaps = list(np.diff(runs["flow_steps"] + [steps]))
     arrived, dead = [], []
     for k, flow_died in enumerate(runs["flow_died"]):
         counted = flow_died is not None and DEATHS[death](flow_died)
@@ -71,7 +70,7 @@ def rescored(row, death: str, weight: float) -> dict:
         else:
             floor = weight * runs["noise_floor"][k]
             early = _early_arrival(runs["arrived"][k], k_steps)
-            arrived.append(_dilated(curves, k, float(runs["early_error"][k]), early, k_steps, steps, floor)[1])
+            arrived.append(dilated(curves, k, float(runs["early_error"][k]), early, k_steps, steps, floor)[1])
             dead.append(float(runs["dead_chance"][k]))
     time, fraction = arrival.median_time(arrived), float(np.mean(dead))
     return {"class": str(classify(time, fraction)), "time_to_0.05": time, "dead_fraction": fraction}

@@ -253,7 +253,7 @@ def _initial_state(d, arm: ToyArm, point: OperatingPoint, seed: int) -> tuple:
 
 def _dilation(d, arm: ToyArm, point: OperatingPoint, start, flow_curves, seed: int) -> dict:
     """Minibatch runs at the point's batch from each flow's start, on streams of their own, for the
-    budget's first `EARLY_SHARE` (K steps); `_dilated` turns each run's error at K into a dilation of
+    budget's first `EARLY_SHARE` (K steps); `dilated` turns each run's error at K into a dilation of
     its flow and an arrival. A run already at `TARGET` within K arrives where
     it did; one that stops being finite dies."""
     k_steps = max(RECORD_EVERY, round(point.steps * EARLY_SHARE / RECORD_EVERY) * RECORD_EVERY)
@@ -266,13 +266,13 @@ def _dilation(d, arm: ToyArm, point: OperatingPoint, start, flow_curves, seed: i
     _track(out, track, finish=False)  # an early run far from the basin is slow, not dead
     result = {"arrived": [], "dilation": [], "error": track.error, "died": [x is not None for x in track.died]}
     for k in range(PREDICTION_SEEDS):
-        dilation, when = _dilated(flow_curves, k, track.error[k], track.arrived[k], k_steps, point.steps)
+        dilation, when = dilated(flow_curves, k, track.error[k], track.arrived[k], k_steps, point.steps)
         result["dilation"].append(dilation)
         result["arrived"].append(when)
     return result
 
 
-def _dilated(curves, k: int, error: float, early: int | None, k_steps: int, budget: int,
+def dilated(curves, k: int, error: float, early: int | None, k_steps: int, budget: int,
              floor: float = 0.0) -> tuple:
     """(dilation, arrival) of run k, whose error is taken to be flow k's plus ``floor`` (round 5's
     noise floor; none since round 6), slowed by a dilation: the dilation is K / τ, with τ the flow's

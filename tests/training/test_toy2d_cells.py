@@ -117,15 +117,15 @@ def test_a_run_arrives_at_its_flow_s_arrival_dilated_by_its_early_lag():
     from types import SimpleNamespace as S
 
     curves = [(step, [S(js=e)]) for step, e in [(0, 0.5), (100, 0.2), (200, 0.04), (300, 0.01)]]
-    assert toy2d_cells._dilated(curves, 0, 0.2, None, 200, 1000) == (2.0, 400.0)
-    assert toy2d_cells._dilated(curves, 0, 0.05, None, 100, 1000) == (0.5, 100.0)  # ahead of the flow
-    assert toy2d_cells._dilated(curves, 0, 0.2, None, 300, 500) == (3.0, None)  # past the budget
-    assert toy2d_cells._dilated(curves, 0, 0.6, None, 100, 1000) == (math.inf, None)  # no better than the start
-    assert toy2d_cells._dilated(curves, 0, 0.03, 80, 100, 1000)[1] == 80  # arrived within K: its own time
-    assert toy2d_cells._dilated(curves, 0, 0.001, None, 100, 1000)[0] == 0.1  # beyond the flow: τ = the budget
+    assert toy2d_cells.dilated(curves, 0, 0.2, None, 200, 1000) == (2.0, 400.0)
+    assert toy2d_cells.dilated(curves, 0, 0.05, None, 100, 1000) == (0.5, 100.0)  # ahead of the flow
+    assert toy2d_cells.dilated(curves, 0, 0.2, None, 300, 500) == (3.0, None)  # past the budget
+    assert toy2d_cells.dilated(curves, 0, 0.6, None, 100, 1000) == (math.inf, None)  # no better than the start
+    assert toy2d_cells.dilated(curves, 0, 0.03, 80, 100, 1000)[1] == 80  # arrived within K: its own time
+    assert toy2d_cells.dilated(curves, 0, 0.001, None, 100, 1000)[0] == 0.1  # beyond the flow: τ = the budget
     # round 5's floor of 0.03: the flow's error counts 0.03 more, so flow + floor reaches 0.05 only at step 300
-    assert toy2d_cells._dilated(curves, 0, 0.23, None, 200, 1000, floor=0.03) == (2.0, 600.0)
-    assert toy2d_cells._dilated(curves, 0, 0.23, None, 200, 1000, floor=0.05) == (1.0, None)  # never at 0.05
+    assert toy2d_cells.dilated(curves, 0, 0.23, None, 200, 1000, floor=0.03) == (2.0, 600.0)
+    assert toy2d_cells.dilated(curves, 0, 0.23, None, 200, 1000, floor=0.05) == (1.0, None)  # never at 0.05
 
 
 def test_only_a_minibatch_run_s_own_death_counts():
