@@ -52,9 +52,9 @@ class _Js:
 
 def rescored(row, death: str, weight: float) -> dict:
     """The row's predicted outcome under another rule, from its stored flows (see the module): a run
-    whose early run or end probe died, or whose flow's fate counts under ``death``, dies; a run whose
-    flow's fate does not count arrives only as its early run did; the others arrive at their dilated
-    flow + ``weight`` × floor's step and die with the chance along the flow."""
+    whose early run or end probe died, or whose flow's fate counts under ``death``, dies; the others
+    arrive at their dilated flow + ``weight`` × floor's step (a flow that overflowed or left gets
+    there only if it did before) and die with the chance along a finite flow (none along the others)."""
     runs, steps = row.predicted["runs"], row.steps
     k_steps = min(max(RECORD_EVERY, round(steps * EARLY_SHARE / RECORD_EVERY) * RECORD_EVERY), steps)
     curves = [(s, [_Js(e) for e in errors]) for s, errors in zip(runs["flow_steps"], runs["flow_error"])]
@@ -64,14 +64,11 @@ def rescored(row, death: str, weight: float) -> dict:
         if runs["probe_died"][k] or runs["early_died"][k] or counted:
             arrived.append(None)
             dead.append(1.0)
-        elif flow_died is not None:
-            arrived.append(_early_arrival(runs["arrived"][k], k_steps))
-            dead.append(0.0)
         else:
             floor = weight * runs["noise_floor"][k]
             early = _early_arrival(runs["arrived"][k], k_steps)
             arrived.append(dilated(curves, k, float(runs["early_error"][k]), early, k_steps, steps, floor)[1])
-            dead.append(float(runs["dead_chance"][k]))
+            dead.append(0.0 if flow_died is not None else float(runs["dead_chance"][k]))
     time, fraction = arrival.median_time(arrived), float(np.mean(dead))
     return {"class": str(classify(time, fraction)), "time_to_0.05": time, "dead_fraction": fraction}
 

@@ -25,13 +25,14 @@ give each flow a dilation (how much longer the flow takes to get where the run g
 predicted to arrive at the dilated first step at which its flow's error is ≤ `TARGET`. And it kills
 runs: only a minibatch run's own fate counts as a death, an early run or a `PROBE_STEPS`-step run
 from its flow's end that stops being finite or ends past `ESCAPE`. A flow that stops being finite or
-ends outside the basin says nothing about its run (the mean-field flows of χ²-type and negative-α f
-overflow within their first steps where minibatch Adam survives); its run arrives only if its early
-run did. Along a finite flow, the chance that a minibatch step at B kills a run is the chance that
-one of its 2B points lands where a link or its derivative is not finite in the runs' float32
-(`step_death`): the q-mass of such grid cells and the p-mass of such data nodes, 1 − exp(−Σ p_step)
-over the budget, the last state's chance held to S. Every threshold is fixed here, before any
-scoring run. The flows' error curves are kept in the prediction, so that a later rule can be scored
+ends outside the basin does not kill its run (the mean-field flows of χ²-type and negative-α f
+overflow within their first steps where minibatch Adam survives); its run arrives if its early run
+did, or where the dilated flow got to `TARGET` before it overflowed or left. Along a finite flow,
+the chance that a minibatch step at B kills a run is the chance that one of its 2B points lands
+where a link or its derivative is not finite in the runs' float32 (`step_death`): the q-mass of such
+grid cells and the p-mass of such data nodes, 1 − exp(−Σ p_step) over the budget, the last state's
+chance held to S. Every threshold is fixed here, before any scoring run. The flows' error curves are
+kept in the prediction, so that a later rule can be scored
 on the same flows.
 
 Each earlier version was scored once on moons, and each hold-out was retired after it was seen
@@ -207,9 +208,10 @@ def _predict_at(d, arm: ToyArm, point: OperatingPoint, start, seed: int) -> Outc
 
 
 def _fates(flow_died, probe_dead, early: dict, chances, gaps) -> tuple:
-    """(arrival, dead chance) per run: a run whose early run or end probe died is dead (1); one whose
-    flow stopped being finite or left the basin arrives only as its early run did, and does not die
-    (0); otherwise it arrives at its dilated flow's step and dies with the chance along its flow."""
+    """(arrival, dead chance) per run: a run whose early run or end probe died is dead (1); the others
+    arrive as ``early`` says (their own arrival within K, or their dilated flow's step: a flow that
+    stopped being finite or left the basin gets there only if it did before) and die with the chance
+    along their flow where it stayed finite and in the basin, and not at all where it did not."""
     arrived, dead = [], []
     for k, flow_dead in enumerate(flow_died):
         if probe_dead[k] or early["died"][k]:
