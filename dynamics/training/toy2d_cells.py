@@ -32,8 +32,7 @@ the chance that a minibatch step at B kills a run is the chance that one of its 
 where a link or its derivative is not finite in the runs' float32 (`step_death`): the q-mass of such
 grid cells and the p-mass of such data nodes, 1 − exp(−Σ p_step) over the budget, the last state's
 chance held to S. Every threshold is fixed here, before any scoring run. The flows' error curves are
-kept in the prediction, so that a later rule can be scored
-on the same flows.
+kept in the prediction, so that a later rule can be scored on the same flows.
 
 Each earlier version was scored once on moons, and each hold-out was retired after it was seen
 (docs/atlas.md): the first (two flows, no probe) missed the spread over initialisations; the second
