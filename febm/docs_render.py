@@ -217,11 +217,18 @@ def render(text: str, figures_url: str = "figures/") -> str:
     """``text`` with every placeholder filled; ``figures_url`` is docs/figures/ as the page links it."""
     cache: dict = {}
     text = text.replace("\\{{", _ESCAPED)  # \{{ shows two braces: how a page writes about the syntax
-    out = PLACEHOLDER.sub(lambda m: resolve(m[1], cache, figures_url), text)
+    out = PLACEHOLDER.sub(lambda m: _indented(resolve(m[1], cache, figures_url), text, m.start()), text)
     if "{{" in out:
         line = out[out.index("{{"):].splitlines()[0]
         raise PlaceholderError(f"a placeholder is not closed with }}}}: {line[:120]}")
     return out.replace(_ESCAPED, "{{")
+
+
+def _indented(value: str, text: str, at: int) -> str:
+    """``value`` with its later lines indented as the placeholder's line is, where the placeholder
+    starts its line (a table inside an admonition or a list item stays inside it)."""
+    prefix = text[text.rfind("\n", 0, at) + 1:at]
+    return value.replace("\n", "\n" + prefix) if prefix and not prefix.strip() else value
 
 
 def placeholders(text: str) -> list[str]:

@@ -26,10 +26,11 @@ import numpy as np
 
 from febm.dynamics.commands.trained_atlas import scores
 from febm.dynamics.training import arrival
-from febm.dynamics.training.cells import classify
+from febm.dynamics.training.cells import CellClass, classify
 from febm.dynamics.training.toy2d_cells import EARLY_SHARE, RECORD_EVERY, dilated
-from studies import verb
-from studies.trained_verdict import EARLY, TOY_HOLD_OUT, _report, bootstrap
+from studies import load, verb
+from studies.readings import reads
+from studies.trained_verdict import EARLY, TOY_HOLD_OUT, as_report, bootstrap
 
 DESCRIPTION = "the toy predictor's rule, chosen by rescoring round 5's stored flows under other rules"
 DEATHS = {
@@ -41,6 +42,7 @@ DEATHS = {
 }
 WEIGHTS = (1.0, 0.5, 0.0)
 CHOSEN = ("minibatch runs only (round 6)", 0.0)
+ROUND5_RULE = ("flows and minibatch runs (round 5)", 1.0)
 
 
 class _Js:
@@ -86,7 +88,7 @@ def cells(*files) -> list:
     row winning, each marked as analysis."""
     rows = {}
     for d in files:
-        for r in _report(d).rows:
+        for r in as_report(d).rows:
             if r.name not in TOY_HOLD_OUT:
                 rows[r.name, r.lr, r.batch, r.steps] = replace(r, hold_out=False)
     return list(rows.values())
@@ -114,7 +116,42 @@ def table(*files) -> str:
 
 
 def commands(verbs) -> None:
-    from studies import load as load_json
-
-    verb(verbs, "table", lambda paths: table(*(load_json(p) for p in paths)),
+    verb(verbs, "table", lambda paths: table(*(load(p) for p in paths)),
          "every rule's score on the files' cells outside today's hold-out", ("paths", {"nargs": "+"}))
+
+
+@reads("atlas-trained-toy2d-moons.json")
+def toy_round6(d: dict) -> dict:
+    """Round 6 on its hold-out (the file holds it alone): its score with bootstrap intervals, by batch;
+    the rule's choice (round 5's rule and round 6's on the cells it was chosen on); round 5's rule on
+    this hold-out, rescored after the fact. Asserts the prose's account of the misses and of the
+    choice (tests/studies/test_toy_rules.py checks that the rescoring gives the file's predictions)."""
+    from studies.readings import RESULTS
+    from studies.trained_verdict import cell_classes, missed_cells
+
+    rows = as_report(d).rows
+    assert all(r.hold_out for r in rows), "the prose: the file holds round 6's hold-out alone"
+    s = scores(rows)
+    assert s["kappa"] < 0.6 or s["accuracy"] - s["majority"] < 0.2, "the prose: the class misses the targets"
+    assert s["time_within"] == s["time_cells"] and s["dead_within"] == s["dead_cells"], "the prose: its numbers hold"
+    out = {"gain": s["accuracy"] - s["majority"], "f": len({r.name for r in rows}), **bootstrap(rows)}
+    for b in (1000, 100):
+        part = scores([r for r in rows if r.batch == b])
+        out |= {f"b{b}_accuracy": part["accuracy"], f"b{b}_majority": part["majority"], f"b{b}_cells": part["cells"]}
+    missed = missed_cells(rows)
+    late = [r for r in missed if cell_classes(r) == (CellClass.SLOW, CellClass.TRAINS)]
+    assert len(missed) == len(late) + 2 and sum(r.batch == 1000 for r in missed) == len(missed) - 1, \
+        "the prose: the misses, all but one at batch 1000"
+    seen = cells(load(RESULTS / "atlas-trained-toy2d-moons-round5.json"),
+                 load(RESULTS / "atlas-trained-toy2d-moons-catalog.json"))
+    before, chosen = scored(seen, ROUND5_RULE[0], ROUND5_RULE[1]), scored(seen, *CHOSEN)
+    assert chosen["kappa"] == max(scored(seen, death, w)["kappa"] for death in DEATHS for w in WEIGHTS), \
+        "the prose: the chosen rule has the best kappa on the cells it was chosen on"
+    old = scores([replace(r, predicted={**r.predicted, **rescored(r, *ROUND5_RULE)}) for r in rows])
+    assert old["accuracy"] < s["accuracy"], "the prose: round 5's rule does worse on this hold-out"
+    return out | {"missed": len(missed), "late": len(late),
+                  "late_earliest": min(r.measured["time_to_0.05"] / r.steps for r in late),
+                  "chosen_cells": chosen["cells"], "chosen_accuracy": chosen["accuracy"],
+                  "chosen_kappa": chosen["kappa"], "chosen_majority": chosen["majority"],
+                  "before_accuracy": before["accuracy"], "before_kappa": before["kappa"],
+                  "rules": len(DEATHS) * len(WEIGHTS), "old_accuracy": old["accuracy"], "old_kappa": old["kappa"]}

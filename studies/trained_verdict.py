@@ -167,7 +167,7 @@ def load(path: str) -> TrainedAtlasReport:
     return TrainedAtlasReport.from_json(load_json(path))
 
 
-def _report(d) -> TrainedAtlasReport:
+def as_report(d) -> TrainedAtlasReport:
     d = dict(d)
     d.pop("provenance", None)
     return TrainedAtlasReport.from_json(d)
@@ -187,7 +187,7 @@ def _score_columns(s: dict) -> str:
 def scores_table(d) -> str:
     """The scores by set and operating point (markdown): accuracy against the majority class, Cohen's κ,
     time within ×2 where both arrive, dead fraction within ±0.25."""
-    report = _report(d)
+    report = as_report(d)
     lines = ["| set | operating point | cells | class accuracy | always the commonest class | Cohen's κ | "
              "time within ×2 | dead fraction within ±0.25 |", "|---|---|---|---|---|---|---|---|"]
     groups = [("analysis set", False), ("hold-out", True)]
@@ -206,7 +206,8 @@ def scores_table(d) -> str:
 
 
 TOY_ROUNDS = ["two noise-free flows", "a flow per run + the noise floor", "a flow per run, dilated by early runs",
-              "a flow per run, dilated, + the noise floor", "a mean-field flow per run and batch, dilated, + the floor"]
+              "a flow per run, dilated, + the noise floor", "a mean-field flow per run and batch, dilated, + the floor",
+              "the same flows, dilated, no floor; only minibatch runs die"]
 
 
 def toy_rounds_table(*rounds) -> str:
@@ -232,7 +233,7 @@ def _outcome_text(o) -> str:
 
 def cells_table(d) -> str:
     """Every cell (markdown): class (time to 0.05; dead fraction), predicted and measured."""
-    report = _report(d)
+    report = as_report(d)
     lines = ["| f | set | lr | batch | steps | lr/η_max | predicted | measured | final error |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in report.rows:
@@ -253,7 +254,7 @@ def figure(path: str, png: str) -> None:
 def toy_round1(d: dict) -> dict:
     """The toy's first predictor: where its two KL flows ended against the runs, and how much longer
     than their flows the runs that arrive took, by batch."""
-    report = _report(d)
+    report = as_report(d)
     kl = next(r for r in report.rows if r.name == "kl" and r.batch == 1000)
     ends = kl.predicted["runs"]["final_error"]
     slower = {b: [r.measured["time_to_0.05"] / r.predicted["time_to_0.05"] for r in report.rows
@@ -270,7 +271,7 @@ def toy_round2(d: dict) -> dict:
     sets) and counts the hold-out cells that die."""
     from studies.readings import RESULTS
 
-    toy = _report(d)
+    toy = as_report(d)
     paper = load_json(RESULTS / "atlas-trained-paper-1d.json")["summary"]
     for part in ("analysis", "hold_out"):
         assert toy.summary[part]["kappa"] < paper[part]["kappa"], "the prose says weaker than on paper-1d"
@@ -299,7 +300,7 @@ def _b100(report, held: bool, predicted: set, measured: str) -> tuple:
 def toy_round3(d: dict) -> dict:
     """Round 3 (the dilation without the floor) on its hold-out: at batch 100 it called cells that
     ended slow "trains" (the prose: too optimistic there)."""
-    optimistic, slow = _b100(_report(d), True, {CellClass.TRAINS}, CellClass.SLOW)
+    optimistic, slow = _b100(as_report(d), True, {CellClass.TRAINS}, CellClass.SLOW)
     assert optimistic > slow / 2, "the prose: round 3 was too optimistic at batch 100"
     return {"b100_optimistic": optimistic, "b100_slow": slow}
 
@@ -311,7 +312,7 @@ def toy_round4(d: dict) -> dict:
     were predicted not to)."""
     from studies.readings import RESULTS
 
-    toy = _report(d)
+    toy = as_report(d)
     paper = load_json(RESULTS / "atlas-trained-paper-1d.json")["summary"]
     assert toy.summary["hold_out"]["kappa"] < paper["hold_out"]["kappa"], "the prose: less well than on paper-1d"
     pessimistic, trained = _b100(toy, False, {CellClass.SLOW, CellClass.DIES}, CellClass.TRAINS)
@@ -328,14 +329,14 @@ def toy_round4(d: dict) -> dict:
             "analysis_f": len({r.name for r in toy.rows if not r.hold_out})}
 
 
-def _classes(r) -> tuple[CellClass, CellClass]:
+def cell_classes(r) -> tuple[CellClass, CellClass]:
     """A cell's (predicted, measured) class."""
     return CellClass(r.predicted["class"]), CellClass(r.measured["class"])
 
 
-def _missed(rows) -> list:
+def missed_cells(rows) -> list:
     """The cells whose predicted class is not the measured one."""
-    return [r for r in rows if len(set(_classes(r))) == 2]
+    return [r for r in rows if len(set(cell_classes(r))) == 2]
 
 
 def bootstrap(rows, draws: int = 4000, seed: int = 0) -> dict:
@@ -360,23 +361,23 @@ def bootstrap(rows, draws: int = 4000, seed: int = 0) -> dict:
 
 def _pessimistic(rows) -> tuple:
     """(misses, misses that called a cell that trained slow)."""
-    missed = _missed(rows)
-    return len(missed), sum(_classes(r) == (CellClass.SLOW, CellClass.TRAINS) for r in missed)
+    missed = missed_cells(rows)
+    return len(missed), sum(cell_classes(r) == (CellClass.SLOW, CellClass.TRAINS) for r in missed)
 
 
 @reads("atlas-trained-paper-1d.json")
 def paper_1d(d: dict) -> dict:
     """paper-1d's hold-out score, with its 90% bootstrap intervals."""
-    return bootstrap([r for r in _report(d).rows if r.hold_out])
+    return bootstrap([r for r in as_report(d).rows if r.hold_out])
 
 
-@reads("atlas-trained-toy2d-moons.json")
+@reads("atlas-trained-toy2d-moons-round5.json")
 def toy_round5(d: dict) -> dict:
     """Round 5 (mean-field flows): its hold-out's score with bootstrap intervals; asserts "every miss
     was pessimistic" (a cell that trained, called slow or dying)."""
     from studies.readings import RESULTS
 
-    toy = _report(d)
+    toy = as_report(d)
     held = [r for r in toy.rows if r.hold_out]
     s, seen = toy.summary["hold_out"], toy.summary["analysis"]
     missed, pessimistic = _pessimistic(held)
@@ -390,12 +391,12 @@ def toy_round5(d: dict) -> dict:
     assert blew_up, "the prose: cells where round 4's flows blew up and the runs trained"
     assert all(str(r.predicted["class"]) in (CellClass.TRAINS, CellClass.SLOW) for r in blew_up), \
         "the prose: calls none dying, the rest slow"
-    others = [(*_classes(r), r.batch) for r in _missed(toy.rows) if not r.hold_out and r not in blew_up]
+    others = [(*cell_classes(r), r.batch) for r in missed_cells(toy.rows) if not r.hold_out and r not in blew_up]
     kinds = {(CellClass.SLOW, CellClass.TRAINS, 100), (CellClass.TRAINS, CellClass.SLOW, 100),
              (CellClass.SLOW, CellClass.DIES, 100)}
     assert set(others) == kinds, "the prose: the other misses, all at batch 100, of these kinds"
     escaped = next(r for r in toy.rows if not r.hold_out and r.batch == 100
-                   and _classes(r) == (CellClass.SLOW, CellClass.DIES))
+                   and cell_classes(r) == (CellClass.SLOW, CellClass.DIES))
     return {"gain": s["accuracy"] - s["majority"], "missed": missed, **bootstrap(held),
             "analysis_f": len({r.name for r in toy.rows if not r.hold_out}), "blew_up": len(blew_up),
             "blew_up_trains": sum(str(r.predicted["class"]) == CellClass.TRAINS for r in blew_up),
@@ -408,8 +409,8 @@ def toy_retest(d: dict) -> dict:
     measurements agree more often than the prediction agrees with the first)."""
     from studies.readings import RESULTS
 
-    first = [r for r in load(RESULTS / "atlas-trained-toy2d-moons.json").rows if r.hold_out]
-    return _retest(_report(d).rows, first)
+    first = [r for r in load(RESULTS / "atlas-trained-toy2d-moons-round5.json").rows if r.hold_out]
+    return _retest(as_report(d).rows, first)
 
 
 @reads("atlas-trained-toy2d-moons-catalog-retest.json")
@@ -418,7 +419,7 @@ def toy_catalog_retest(d: dict) -> dict:
     predictor's" (the two measurements agree more often than the prediction agrees with the first)."""
     from studies.readings import RESULTS
 
-    rows = _report(d).rows
+    rows = as_report(d).rows
     assert {r.name for r in rows} == set(TOY_CATALOG_LATE)
     first = [r for r in load(RESULTS / "atlas-trained-toy2d-moons-catalog.json").rows if r.name in TOY_CATALOG_LATE]
     return {**_retest(rows, first), "f": len(TOY_CATALOG_LATE)}
@@ -436,9 +437,9 @@ def _retest(twice, first) -> dict:
 def toy_round4_retest(d: dict) -> dict:
     """Round 4's cells measured twice: asserts "every disagreement sits at a boundary" (one of the two
     dead fractions one run from 0.25, or a median arrival in the budget's last 30%)."""
-    rows = _report(d).rows
+    rows = as_report(d).rows
     s = scores(rows)
-    apart = _missed(rows)
+    apart = missed_cells(rows)
     one_run = 1 / RUNS
 
     def at_boundary(r) -> bool:
@@ -465,7 +466,7 @@ def catalog_table(d) -> str:
     the f are resampled (`bootstrap`)."""
     lines = ["| catalog f | cells | class accuracy | always the commonest class | Cohen's κ (90% interval) | "
              "time within ×2 | dead fraction within ±0.25 |", "|---|---|---|---|---|---|---|"]
-    for label, rows in _catalog_sets(_report(d).rows):
+    for label, rows in _catalog_sets(as_report(d).rows):
         s, b = scores(rows), bootstrap(rows)
         columns = _score_columns(s).split(" | ")
         columns[3] += f" ({b['kappa_low']:.2f}–{b['kappa_high']:.2f})"
@@ -477,7 +478,7 @@ def catalog_table(d) -> str:
 def toy_catalog(d: dict) -> dict:
     """Round 5 over the curved catalog: each set's score, the gain over the commonest class and the
     bootstrap intervals; asserts that the file holds the whole curved catalog, each f at both points."""
-    rows = _report(d).rows
+    rows = as_report(d).rows
     assert sorted({r.name for r in rows}) == sorted(CURVED) and len(rows) == 2 * len(CURVED), \
         "the prose: the whole curved catalog, at both operating points"
     out = _catalog_misses(rows)
@@ -494,11 +495,11 @@ def _catalog_misses(rows) -> dict:
     """The catalog's misses by kind; asserts the prose: two kinds make up most of them. Cells that do
     not train, called dies for slow (the runs stay finite; in most, a quarter of the flows stop being
     finite within `EARLY` steps) or slow for dies; and cells that trained, called slow."""
-    missed = _missed(rows)
-    stuck = [r for r in missed if set(_classes(r)) == {CellClass.SLOW, CellClass.DIES}]
-    late = [r for r in missed if _classes(r) == (CellClass.SLOW, CellClass.TRAINS)]
+    missed = missed_cells(rows)
+    stuck = [r for r in missed if set(cell_classes(r)) == {CellClass.SLOW, CellClass.DIES}]
+    late = [r for r in missed if cell_classes(r) == (CellClass.SLOW, CellClass.TRAINS)]
     assert len(stuck) + len(late) >= 0.75 * len(missed), "the prose: two kinds make up most of the misses"
-    called_dead = [r for r in stuck if _classes(r)[0] == CellClass.DIES]
+    called_dead = [r for r in stuck if cell_classes(r)[0] == CellClass.DIES]
     assert all(d is None or d < 0 for r in called_dead for d in r.measured["runs"]["died"]), \
         "the prose: called dies where the runs stay finite"
     early = [r for r in called_dead
@@ -518,7 +519,7 @@ def retest_table(*files) -> str:
     lines = ["| cells measured twice | cells | class agreement | always the commonest class | Cohen's κ | "
              "time within ×2 | dead fraction within ±0.25 |", "|---|---|---|---|---|---|---|"]
     for label, d in zip(files[::2], files[1::2]):
-        lines.append(f"| {label} | {_score_columns(scores(_report(d).rows))} |")
+        lines.append(f"| {label} | {_score_columns(scores(as_report(d).rows))} |")
     return "\n".join(lines)
 
 

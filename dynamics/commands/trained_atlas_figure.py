@@ -36,7 +36,7 @@ def _classes(ax, rows, measured: bool) -> None:
         for (p, m), n in counts.items():
             ax.scatter(shown.index(m) + dx, shown.index(p), s=60 + 40 * n, alpha=0.7, **{**STYLE[held], "label": None})
             ax.annotate(str(n), (shown.index(m) + dx, shown.index(p)), ha="center", va="center", fontsize=8)
-    for held in (False, True):
+    for held in sorted({r.hold_out for r in rows}):  # a legend entry for each set shown
         ax.scatter([], [], **STYLE[held])
     ax.plot([-0.5, len(shown) - 0.5], [-0.5, len(shown) - 0.5], color="0.8", lw=1, zorder=0)
     ax.set_xticks(range(len(shown)), shown)
@@ -52,7 +52,7 @@ def _classes(ax, rows, measured: bool) -> None:
 def _times(ax, rows, factor: float, error: str = "error", target: float = 0.05) -> None:
     pairs = [(r.measured["time_to_0.05"], r.predicted["time_to_0.05"], r.hold_out) for r in rows
              if r.measured["time_to_0.05"] and r.predicted["time_to_0.05"]]
-    for held in (False, True):
+    for held in sorted({h for _, _, h in pairs}):
         xs = [m for m, p, h in pairs if h == held]
         ax.scatter(xs, [p for m, p, h in pairs if h == held], **STYLE[held])
     if pairs:
@@ -70,7 +70,7 @@ def _times(ax, rows, factor: float, error: str = "error", target: float = 0.05) 
 
 def _dead(ax, rows, band: float) -> None:
     rng = np.random.default_rng(0)  # a small horizontal jitter: many cells sit at 0 or 1
-    for held in (False, True):
+    for held in sorted({r.hold_out for r in rows}):
         sel = [r for r in rows if r.hold_out == held and r.predicted.get("dead_fraction") is not None]
         xs = np.array([r.measured["dead_fraction"] for r in sel]) + rng.uniform(-0.015, 0.015, len(sel))
         ax.scatter(xs, [r.predicted["dead_fraction"] for r in sel], **STYLE[held])
@@ -79,6 +79,6 @@ def _dead(ax, rows, band: float) -> None:
     ax.plot(t, t, color="0.5", lw=1)
     ax.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05))
     ax.set_xlabel("measured fraction of runs that die")
-    ax.set_ylabel("predicted (death chance along the flows)")
+    ax.set_ylabel("predicted fraction of runs that die")
     ax.set_title("dead fraction", fontsize=9)
     ax.legend(fontsize=8, loc="upper left")
