@@ -155,3 +155,16 @@ def toy_round6(d: dict) -> dict:
                   "chosen_kappa": chosen["kappa"], "chosen_majority": chosen["majority"],
                   "before_accuracy": before["accuracy"], "before_kappa": before["kappa"],
                   "rules": len(DEATHS) * len(WEIGHTS), "old_accuracy": old["accuracy"], "old_kappa": old["kappa"]}
+
+
+@reads("atlas-trained-toy2d-moons-round6-retest.json")
+def toy_round6_retest(d: dict) -> dict:
+    """Round 6's hold-out measured twice: asserts "the misses are mostly the predictor's" (the two
+    measurements agree more often than the prediction with the first) and "every disagreement sits
+    at a boundary"."""
+    from studies.readings import RESULTS
+    from studies.trained_verdict import at_boundary, missed_cells, retest_agreement
+
+    rows = as_report(d).rows
+    assert all(at_boundary(r) for r in missed_cells(rows)), "the prose: every disagreement sits at a boundary"
+    return retest_agreement(rows, as_report(load(RESULTS / "atlas-trained-toy2d-moons.json")).rows)
