@@ -403,7 +403,7 @@ def toy_round5(d: dict) -> dict:
             "escaped_dead": escaped.measured["dead_fraction"], "escaped_predicted": escaped.predicted["dead_fraction"]}
 
 
-@reads("atlas-trained-toy2d-moons-retest.json")
+@reads("atlas-trained-toy2d-moons-round5-retest.json")
 def toy_retest(d: dict) -> dict:
     """Round 5's hold-out measured twice: asserts "the misses are the predictor's" (the two
     measurements agree more often than the prediction agrees with the first)."""
@@ -445,8 +445,9 @@ def toy_round4_retest(d: dict) -> dict:
 
 
 def at_boundary(r) -> bool:
-    """Whether a cell measured twice sits at a class boundary: one of its two dead fractions within one
-    run of the quarter that makes it die, or a median arrival in the budget's last 30%."""
+    """Whether a cell measured twice sits at a class boundary: either of its two dead fractions within
+    one run of the quarter that makes it die, or a median arrival in the budget's last 30% (until
+    round 6's retest the check took the smaller dead fraction only, narrower than the page's words)."""
     dead = (r.predicted["dead_fraction"], r.measured["dead_fraction"])
     times = [t for t in (r.predicted["time_to_0.05"], r.measured["time_to_0.05"]) if t is not None]
     return any(abs(x - 0.25) <= 1 / RUNS for x in dead) or any(t > 0.7 * r.steps for t in times)

@@ -22,17 +22,19 @@ lr long, and the noise-free flow blows up late, where minibatch runs stay traine
 by the noise. Minibatch noise at B is measured by short minibatch runs on streams of their own,
 from the same starts as the flows. It slows the descent: runs for the budget's first `EARLY_SHARE`
 give each flow a dilation (how much longer the flow takes to get where the run got), and a run is
-predicted to arrive at the dilated first step at which its flow's error is ≤ `TARGET`. And it kills
-runs: only a minibatch run's own fate counts as a death, an early run or a `PROBE_STEPS`-step run
-from its flow's end that stops being finite or ends past `ESCAPE`. A flow that stops being finite or
-ends outside the basin does not kill its run (the mean-field flows of χ²-type and negative-α f
-overflow within their first steps where minibatch Adam survives); its run arrives if its early run
-did, or where the dilated flow got to `TARGET` before it overflowed or left. Along a finite flow,
-the chance that a minibatch step at B kills a run is the chance that one of its 2B points lands
-where a link or its derivative is not finite in the runs' float32 (`step_death`): the q-mass of such
-grid cells and the p-mass of such data nodes, 1 − exp(−Σ p_step) over the budget, the last state's
-chance held to S. Every threshold is fixed here, before any scoring run. The flows' error curves are
-kept in the prediction, so that a later rule can be scored on the same flows.
+predicted to arrive at the dilated first step at which its flow's error is ≤ `TARGET` (or where
+its early run got there itself). And it kills runs: only a minibatch run's own fate counts as a
+death, an early run that stops being finite, or a `PROBE_STEPS`-step run from its flow's end that
+stops being finite or ends past `ESCAPE`. A flow that stops being finite or ends outside the basin
+does not kill its run (the mean-field flows of χ²-type and negative-α f overflow within their first
+steps where minibatch Adam survives) and gives it no chance of death; its run arrives if its early
+run did, or where the dilated flow got to `TARGET` (an overflowed flow is held at its last finite
+state). Along the other flows, the chance that a minibatch step at B kills a run is the chance that
+one of its 2B points lands where a link or its derivative is not finite in the runs' float32
+(`step_death`): the q-mass of such grid cells and the p-mass of such data nodes, 1 − exp(−Σ p_step)
+over the budget, the last state's chance held to S. Every threshold is fixed here, before any
+scoring run. The flows' error curves are kept in the prediction, so that a later rule can be scored
+on the same flows.
 
 Each earlier version was scored once on moons, and each hold-out was retired after it was seen
 (docs/atlas.md): the first (two flows, no probe) missed the spread over initialisations; the second
@@ -200,24 +202,26 @@ def _predict_at(d, arm: ToyArm, point: OperatingPoint, start, seed: int) -> Outc
     return Outcome(classify(time, dead), time, dead,
                    runs={"arrived": arrived, "flow_arrived": track.arrived, "flow_died": track.died,
                          "dilation": early["dilation"], "early_error": early["error"],
-                         "early_died": early["died"], "noise_floor": floor, "probe_died": probe_dead,
+                         "early_arrived": early["own"], "early_died": early["died"], "noise_floor": floor,
+                         "probe_died": probe_dead,
                          "dead_chance": per_run, "final_error": track.error,
                          "flow_steps": [step for step, _ in out.curves],
                          "flow_error": [[sc.js for sc in scores] for _, scores in out.curves]})
 
 
 def _fates(flow_died, probe_dead, early: dict, chances, gaps) -> tuple:
-    """(arrival, dead chance) per run: a run whose early run or end probe died is dead (1); the others
-    arrive as ``early`` says (their own arrival within K, or their dilated flow's step: a flow that
-    stopped being finite or left the basin gets there only if it did before) and die with the chance
-    along their flow where it stayed finite and in the basin, and not at all where it did not."""
+    """(arrival, dead chance) per run: a run whose early run stopped being finite or whose end probe
+    died is dead (1); the others arrive as ``early`` says (the early run's own arrival within K, or the
+    dilated flow's step, read on records that hold a flow's last finite state once it overflowed) and
+    die with the chance along their flow, or not at all (0) if the flow stopped being finite or ended
+    outside the basin."""
     arrived, dead = [], []
     for k, flow_dead in enumerate(flow_died):
         if probe_dead[k] or early["died"][k]:
             arrived.append(None)
             dead.append(1.0)
             continue
-        arrived.append(early["arrived"][k])
+        arrived.append(early["arrival"][k])
         dead.append(0.0 if flow_dead is not None else _dead_fraction([c[k] for c in chances], gaps))
     return arrived, dead
 
@@ -255,22 +259,27 @@ def _initial_state(d, arm: ToyArm, point: OperatingPoint, seed: int) -> tuple:
 def _dilation(d, arm: ToyArm, point: OperatingPoint, start, flow_curves, seed: int) -> dict:
     """Minibatch runs at the point's batch from each flow's start, on streams of their own, for the
     budget's first `EARLY_SHARE` (K steps); `dilated` turns each run's error at K into a dilation of
-    its flow and an arrival. A run already at `TARGET` within K arrives where
-    it did; one that stops being finite dies."""
-    k_steps = max(RECORD_EVERY, round(point.steps * EARLY_SHARE / RECORD_EVERY) * RECORD_EVERY)
-    k_steps = min(k_steps, point.steps)
+    its flow and an arrival. A run already at `TARGET` within K arrives where it did (``own``); one
+    that stops being finite dies (leaving the basin early is being slow, not dead)."""
+    k_steps = early_steps(point.steps)
     config = arm.at(replace(point, steps=k_steps))
     runs = [Run(d.name, f"toy-early/{d.name}/{point.batch}/{k}", point.lr, config.critic_lr_ratio, k_steps)
             for k in range(PREDICTION_SEEDS)]
     out = train_batch(arm.dataset, runs, config, seed, {d.name: d}, curve_every=_every(k_steps), start=start)
     track = _Tracker(PREDICTION_SEEDS)
     _track(out, track, finish=False)  # an early run far from the basin is slow, not dead
-    result = {"arrived": [], "dilation": [], "error": track.error, "died": [x is not None for x in track.died]}
+    result = {"arrival": [], "dilation": [], "error": track.error, "own": track.arrived,
+              "died": [x is not None for x in track.died]}
     for k in range(PREDICTION_SEEDS):
         dilation, when = dilated(flow_curves, k, track.error[k], track.arrived[k], k_steps, point.steps)
         result["dilation"].append(dilation)
-        result["arrived"].append(when)
+        result["arrival"].append(when)
     return result
+
+
+def early_steps(steps: int) -> int:
+    """K: the budget's first `EARLY_SHARE`, in whole records (at least one, at most the budget)."""
+    return min(max(RECORD_EVERY, round(steps * EARLY_SHARE / RECORD_EVERY) * RECORD_EVERY), steps)
 
 
 def dilated(curves, k: int, error: float, early: int | None, k_steps: int, budget: int,
@@ -371,4 +380,5 @@ def require_toy_arm(setup_name: str, critic_spec) -> ToyArm:
     return ToyArm.bench(setup_name.removeprefix("toy2d-"), hidden)
 
 
-__all__ = ["ToyArm", "measure", "predict", "step_death", "require_toy_arm", "TARGET", "ESCAPE", "CellClass"]
+__all__ = ["ToyArm", "measure", "predict", "step_death", "require_toy_arm", "dilated", "early_steps", "TARGET",
+           "ESCAPE", "CellClass"]

@@ -80,7 +80,7 @@ def test_every_rendered_table_is_its_renderers_output(page):
 def test_a_table_inside_an_admonition_keeps_its_indent():
     """A multi-line table whose placeholder starts an indented line is indented line by line; one
     after text on its line is left as it is."""
-    call = 'table:trained_verdict.retest_table("x", "@docs/results/atlas-trained-toy2d-moons-retest.json")'
+    call = 'table:trained_verdict.retest_table("x", "@docs/results/atlas-trained-toy2d-moons-round5-retest.json")'
     table = resolve(call, {})
     assert "\n" in table
     assert render(f"??? note\n    {{{{ {call} }}}}\n") == "??? note\n    " + table.replace("\n", "\n    ") + "\n"

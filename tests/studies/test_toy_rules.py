@@ -4,10 +4,8 @@ import pytest
 
 from studies import load
 from studies.readings import RESULTS
-from studies.toy_rules import CHOSEN, DEATHS, cells, rescored
+from studies.toy_rules import CHOSEN, DEATHS, ROUND5_RULE, cells, rescored
 from studies.trained_verdict import as_report
-
-ROUND5 = "flows and minibatch runs (round 5)"
 
 
 @pytest.mark.parametrize("name", ["atlas-trained-toy2d-moons-round5.json", "atlas-trained-toy2d-moons-catalog.json"])
@@ -15,7 +13,7 @@ def test_round_5_s_rule_rescored_gives_every_stored_prediction(name):
     """Two implementations of round 5's rule: the predictor's at run time, and the rescoring of
     the quantities it stored."""
     for row in as_report(load(RESULTS / name)).rows:
-        again = rescored(row, ROUND5, 1.0)
+        again = rescored(row, *ROUND5_RULE)
         assert again["class"] == row.predicted["class"], row.name
         assert again["dead_fraction"] == pytest.approx(row.predicted["dead_fraction"], abs=1e-12)
         if row.predicted["time_to_0.05"] is None:

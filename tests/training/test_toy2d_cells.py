@@ -129,10 +129,10 @@ def test_a_run_arrives_at_its_flow_s_arrival_dilated_by_its_early_lag():
 
 
 def test_only_a_minibatch_run_s_own_death_counts():
-    """Run 0: its flow overflowed, its early run lives: not dead, arrives as its early run (never).
+    """Run 0: its flow overflowed, its early run lives: not dead, and never arrives (its ``arrival``).
     Run 1: its end probe died. Run 2: its early run died. Run 3: a finite flow whose steps each kill
     with chance 0.01 over 100 steps: 1 − 0.99¹⁰⁰, arriving at its dilated flow's step."""
-    early = {"died": [False, False, True, False], "arrived": [None, 500.0, None, 700.0]}
+    early = {"died": [False, False, True, False], "arrival": [None, 500.0, None, 700.0]}
     chances, gaps = [[1.0, 0.0, 0.0, 0.01]], [100]
     arrived, dead = toy2d_cells._fates([12, None, None, None], [False, True, False, False], early, chances, gaps)
     assert arrived == [None, None, None, 700.0]
@@ -163,3 +163,9 @@ def test_each_batch_has_its_own_mean_field_flow_from_the_runs_start():
 def test_an_operating_point_draws_as_many_model_points_as_data_points():
     config = toy2d_cells.ToyArm("moons", SMALL).at(OperatingPoint(1e-2, 1000, 10))
     assert config.batch == config.chains == 1000
+
+
+def test_the_early_share_is_whole_records_within_the_budget():
+    assert toy2d_cells.early_steps(3000) == 600
+    assert toy2d_cells.early_steps(100) == 50  # at least one record
+    assert toy2d_cells.early_steps(20) == 20  # never past the budget
