@@ -14,7 +14,8 @@ r = H_ω + E_θ, integrated on a fine grid against p's and q_θ's densities (1-D
 * the sum: the B + B terms below that threshold add up past B σ²/η, by the saddle-point
   (Lugannani–Rice) formula on their exact cumulant generating function: no central limit, whose
   symmetric tails put 2–10× too many deaths on the skewed terms of a small batch;
-* overflow: a sample where a link or its derivative is not finite in float32.
+* overflow: a p-sample where g or g' is not finite in float32, or a q-sample where h or h' is (each
+  sample meets only its own link).
 
 P(step kills) = 1 − P(no overflow, no jump, sum below). Every threshold is fixed here.
 """
@@ -83,30 +84,41 @@ def _derivative(link, r):
 
 
 def _terms(g, h, r, e, w_p, w_q):
-    """(a_p, a_q, w_p, w_q, where a link overflows): the per-sample terms of ĝ on the grid."""
+    """(a_p, a_q, w_p, w_q, bad_p, bad_q): the per-sample terms of ĝ on the grid, and where a p-sample
+    (g or g' not finite in float32) or a q-sample (h or h') would overflow the trainer's step. A
+    p-sample meets only g and a q-sample only h, so each has its own mask."""
     with torch.enable_grad():
         _, dg = _derivative(g, r)
         hv, dh = _derivative(h, r)
-    overflow = [~torch.isfinite(link(r.float())) for link in (g, h)]
-    bad = overflow[0] | overflow[1] | ~torch.isfinite(dg) | ~torch.isfinite(dh) | ~torch.isfinite(hv)
-    hv, dg, dh = (torch.where(bad, 0.0, t) for t in (hv, dg, dh))
+    bad_p = link_overflows(g, r.float()) | ~torch.isfinite(dg)
+    bad_q = link_overflows(h, r.float()) | ~torch.isfinite(dh) | ~torch.isfinite(hv)
+    dg = torch.where(bad_p, 0.0, dg)
+    hv, dh = (torch.where(bad_q, 0.0, t) for t in (hv, dh))
     mean_h, mean_e = (w_q * hv).sum(1, keepdim=True), (w_q * e).sum(1, keepdim=True)
     # the batch centres h in the covariance term, Σ(h_i − h̄)e_i = Σ(h_i − h̄)(e_i − ē): to first order
     # each q-sample adds (h − E h)(e − E e), whose law (not that of (h − E h)e) the batch's sum has
-    return dg * e, (hv - mean_h) * (e - mean_e) - dh * e, w_p, w_q, bad
+    return dg * e, (hv - mean_h) * (e - mean_e) - dh * e, w_p, w_q, bad_p, bad_q
 
 
-def _death(a_p, a_q, w_p, w_q, bad, theta, batch: int, lr: float) -> torch.Tensor:
+def link_overflows(link, r) -> torch.Tensor:
+    """Where link(r) or its derivative is not finite, in r's dtype (a bool per point)."""
+    with torch.enable_grad():
+        r = r.detach().requires_grad_(True)
+        y = link(r)
+        (dy,) = torch.autograd.grad(y.sum(), r, allow_unused=True, materialize_grads=True)
+    return ~(torch.isfinite(y) & torch.isfinite(dy))
+
+
+def _death(a_p, a_q, w_p, w_q, bad_p, bad_q, theta, batch: int, lr: float) -> torch.Tensor:
     """Per run: 1 − P(no term jumps and the sum of the B + B terms stays below B σ²/η) (`_survival`)."""
     mean = (w_p * a_p).sum(1) + (w_q * a_q).sum(1)
     kill = torch.exp(2 * theta[:, 1]) / lr  # ĝ at which σ reaches 0
     out = torch.empty(len(theta), dtype=torch.float64)
     for k in range(len(theta)):
-        keep = ~bad[k]  # an overflowing sample kills: its mass is left out of the law that survives
+        p, q = ~bad_p[k], ~bad_q[k]  # an overflowing sample kills: its mass is left out of the law that survives
         spread = _scale(a_p[k], w_p[k], a_q[k], w_q[k])
         jump = batch * float(kill[k] - mean[k]) + JUMP_SPREAD * math.sqrt(2 * batch) * spread
-        out[k] = 1.0 - _survival(a_p[k][keep], w_p[k][keep], a_q[k][keep], w_q[k][keep], jump,
-                                 batch * float(kill[k]), batch)
+        out[k] = 1.0 - _survival(a_p[k][p], w_p[k][p], a_q[k][q], w_q[k][q], jump, batch * float(kill[k]), batch)
     return torch.nan_to_num(out, nan=1.0).clamp(0.0, 1.0)
 
 

@@ -68,6 +68,7 @@ from ...toy_models import mlp, toy2d
 from ..report import RunStatus
 from . import arrival
 from .cells import DEAD_CLASS, CellClass, OperatingPoint, Outcome, classify
+from .hazard import link_overflows
 from .toy2d_sampler import grid_centres
 from .toy2d_training import Run, Toy2DConfig, train_batch
 
@@ -345,10 +346,10 @@ def step_death(links, data, config: Toy2DConfig, theta, omega, batches) -> dict:
     with torch.no_grad():
         E = mlp.forward_batched(th, x.expand(len(th), -1, -1), config.sizes, config.activation)
         H = mlp.forward_batched(om, x.expand(len(om), -1, -1), config.sizes, config.activation)
-    r = (H if config.critic == "residual" else H + E).detach().requires_grad_(True)
+    r = H if config.critic == "residual" else H + E
     m = len(nodes.x)
-    bad_p = _not_finite(g, r[:, :m])
-    bad_q = _not_finite(h, r[:, m:])
+    bad_p = link_overflows(g, r[:, :m]).double()
+    bad_q = link_overflows(h, r[:, m:]).double()
     w_q = torch.softmax(-E[:, m:].double(), dim=-1)
     mass_p = (nodes.w.double() * bad_p).sum(-1)
     mass_q = torch.where(torch.isfinite(w_q), w_q, 0.0).mul(bad_q).sum(-1)
@@ -357,14 +358,6 @@ def step_death(links, data, config: Toy2DConfig, theta, omega, batches) -> dict:
         survive = (torch.log1p(-mass_p.clamp(max=1)) + torch.log1p(-mass_q.clamp(max=1))) * b
         out[b] = (-torch.expm1(survive)).tolist()
     return out
-
-
-def _not_finite(link, r) -> torch.Tensor:
-    """Where link(r) or link'(r) is not finite (float64 0/1 per point)."""
-    r = r.detach().requires_grad_(True)
-    y = link(r)
-    (dy,) = torch.autograd.grad(y.sum(), r, allow_unused=True, materialize_grads=True)
-    return (~(torch.isfinite(y) & torch.isfinite(dy))).double()
 
 
 def require_toy_arm(setup_name: str, critic_spec) -> ToyArm:

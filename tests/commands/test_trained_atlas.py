@@ -48,6 +48,28 @@ def test_a_vanishing_sigma_is_a_certain_death_not_a_nan():
     assert torch.isfinite(p).all() and float(p[0]) == 1.0
 
 
+def test_a_sample_meets_only_its_own_link():
+    """reverse KL's g = −e^(−r) overflows float32 below r ≈ −88 and its h = r − 1 never does. With q far
+    from the data (μ = −30, σ = 0.5) and a critic at −150, r ≈ −150 on q's mass and > 1000 on p's: the
+    q-samples meet only h, so a step is safe, and 1,000 one-step runs all survive (a mask shared by p
+    and q predicted certain death here)."""
+    d = resolve("reverse_kl").validate()
+    cfg = replace(arrival.config(1e-3, 1, (1, 8, 8, 1)), batch=100)
+    one = BatchedGaussianFEBM([d], paper_mixture(), cfg, seed=0)
+    theta = torch.tensor([[-30.0, math.log(0.5)]], dtype=one.theta.dtype)
+    omega = torch.zeros_like(one.omega)
+    omega[:, -1] = -150.0  # the critic's output bias
+    x, _ = hazard._grid(one, theta.double())
+    r = one.critic(omega.double(), x) + one.energy(theta.double(), x)
+    (g, h), _ = one.groups["reverse_kl"]
+    assert hazard.link_overflows(g, r.float()).any() and not hazard.link_overflows(h, r.float()).any()
+    assert float(hazard.step_death(one, theta, omega, [100], 1e-3)[100][0]) < 1e-6
+    runs = 1000
+    many = BatchedGaussianFEBM([d] * runs, paper_mixture(), replace(cfg, steps=1), seed=5)
+    many.theta, many.omega = theta.expand(runs, 2).clone(), omega.expand(runs, -1).clone()
+    assert all(s.ok for s in many.train().status)
+
+
 @pytest.mark.parametrize("name, batch", [("jensen_shannon", 100), ("reverse_kl", 100), ("pearson_chi2", 10)])
 def test_step_death_chance_agrees_with_minibatch_steps(name, batch):
     """At the standard start (σ = 1, a random 1-8-8-1 critic) and a step where the predicted chance
