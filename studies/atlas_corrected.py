@@ -29,7 +29,7 @@ def _fmt(x) -> str:
 
 def table(result: dict, measured: dict) -> str:
     """Per f: the corrected predictions, the measured error and class; then the confusion and scores."""
-    lines = [f"| f | η_max | η_ms (batch {result['batch']}) | η_ms / η_max | margin (sd) | κ on the path | "
+    lines = [f"| f | η_max | η_ms (batch {result['batch']}) | η_ms / η_max | margin (sd) | tail index on the path | "
              "flow error at T | prediction | measured error | measured |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in result["rows"]:
