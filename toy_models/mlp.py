@@ -74,6 +74,33 @@ def forward_batched(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...
     return h.squeeze(-1)
 
 
+def param_grad_norms(params: torch.Tensor, x: torch.Tensor, sizes: tuple[int, ...],
+                     activation: str = "tanh") -> torch.Tensor:
+    """|∇_params H(x)| of each of R batched MLPs (`forward_batched`'s layout) at each of its points,
+    (R, n). One point's gradient in a layer's weights is the outer product of the error δ back-propagated
+    to that layer and the layer's input a, so |∇|² = Σ_layers |δ|²(|a|² + 1); points do not interact,
+    so one backward pass of Σ H gives every point's δ."""
+    h = x.unsqueeze(-1) if x.dim() == 2 else x
+    k, inputs, pre = 0, [], []
+    with torch.enable_grad():
+        for layer, (i, o) in enumerate(zip(sizes[:-1], sizes[1:])):
+            w = params[:, k : k + i * o].reshape(-1, i, o).detach()
+            b = params[:, k + i * o : k + i * o + o].unsqueeze(1).detach()
+            k += i * o + o
+            inputs.append(h.detach())
+            z = torch.baddbmm(b, h, w)
+            if layer == 0:
+                z.requires_grad_(True)
+            pre.append(z)
+            if layer < len(sizes) - 2:
+                h = torch.tanh(z) if activation == "tanh" else torch.nn.functional.silu(z)
+            else:
+                h = z
+        deltas = torch.autograd.grad(h.sum(), pre)
+    total = sum((d**2).sum(-1) * ((a**2).sum(-1) + 1) for d, a in zip(deltas, inputs))
+    return total.sqrt()
+
+
 def fast_tanh(h: torch.Tensor) -> torch.Tensor:
     """tanh(h) = 2σ(2h) − 1, exactly: torch's CPU tanh is ~4x slower than this form on the pinned
     torch. `forward_batched` folds its factors into the weights; this unfolded form is the

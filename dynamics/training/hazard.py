@@ -15,9 +15,16 @@ r = H_ω + E_θ, integrated on a fine grid against p's and q_θ's densities (1-D
   (Lugannani–Rice) formula on their exact cumulant generating function: no central limit, whose
   symmetric tails put 2–10× too many deaths on the skewed terms of a small batch;
 * overflow: a p-sample where g or g' is not finite in float32, or a q-sample where h or h' is (each
-  sample meets only its own link).
+  sample meets only its own link);
+* a thrown critic: the critic steps first, on the same samples. One sample's term moves ω by
+  η|g'(r)|·|∇_ω H(x)|/B (p) or η|h'(r)|·|∇_ω H(x)|/B (q); where that reaches `THROW`, about the size of
+  the critic's weights, the critic lands far from where it was and the σ-step at the new critic
+  takes σ past 0. (Measured on (t log t − t + 1) + (t − 1)²/(t + 3), whose h' grows like e^r: at lr
+  10⁻² every run that died had just taken a critic step of 1.5–4.3, while steps of the runs that
+  lived stayed below 1.5; at the step's start, r at the sample that then killed was 0–5, after the
+  critic's step 9–17.)
 
-P(step kills) = 1 − P(no overflow, no jump, sum below). Every threshold is fixed here.
+P(step kills) = 1 − P(no overflow, no jump, sum below) · P(no throw). Every threshold is fixed here.
 """
 
 from __future__ import annotations
@@ -26,9 +33,12 @@ import math
 
 import torch
 
+from ...toy_models import mlp
+
 GRID = 8001  # grid points per run
 SPAN_SD = 12.0  # q_θ's grid reaches μ ± 12σ (mass beyond: < 1e-32)
 DATA_QUANTILE = 1e-15  # p's grid reaches its 1e-15 and 1 − 1e-15 quantiles
+THROW = 2.0  # a critic step at least this long (its weights are about 1) throws the critic (see the module)
 JUMP_SPREAD = 6.0  # a term above B(σ²/η − ḡ) + 6·√(2B)·(its spread) kills alone: the rest cannot offset it
 
 
@@ -58,12 +68,44 @@ def step_death(trainer, theta: torch.Tensor, omega: torch.Tensor, batches, lr: f
     w_q = _masses(-trainer.energy(theta, x) - theta[:, 1:], dx)
     r = (trainer.critic(omega, x) + trainer.energy(theta, x)).detach()
     e = -(((x - theta[:, :1]) * torch.exp(-theta[:, 1:])) ** 2)
+    # the σ-step meets the new critic only when the critic steps first (the reference code's order)
+    reach = _critic_reach(trainer, omega, x) if trainer.config.update == "alternating" else None
     out = {b: torch.empty(len(theta), dtype=torch.float64) for b in batches}
     for (g, h), index in trainer.groups.values():
         terms = _terms(g, h, r[index], e[index], w_p[index], w_q[index])
+        pulls = None if reach is None else _pulls(g, h, r[index], reach[index])
         for b in batches:
-            out[b][index] = _death(*terms, theta[index], b, lr)
+            thrown = 0.0 if pulls is None else _throw(*pulls, *terms[2:], b, lr)
+            out[b][index] = 1 - (1 - _death(*terms, theta[index], b, lr)) * (1 - thrown)
     return out
+
+
+def _critic_reach(trainer, omega, x):
+    """|∇_ω H(x)| on the grid: how far one sample's term moves the critic, per unit of its link's slope."""
+    cfg = trainer.config
+    if not cfg.quadratic_skip:
+        return mlp.param_grad_norms(omega, x, cfg.critic_sizes)
+    square = mlp.param_grad_norms(omega[:, :-2], x, cfg.critic_sizes) ** 2 + x**2 + x**4  # the skip's a x + b x²
+    return square.sqrt()
+
+
+def _pulls(g, h, r, reach):
+    """(p-sample, q-sample) length of one sample's term of ∇_ω L (times B/η): |g'(r)|·|∇_ω H| and
+    |h'(r)|·|∇_ω H|; nan where a link's slope is not finite (that sample overflows: `_terms`)."""
+    with torch.enable_grad():
+        _, dg = _derivative(g, r)
+        _, dh = _derivative(h, r)
+    return dg.abs() * reach, dh.abs() * reach
+
+
+def _throw(pull_p, pull_q, w_p, w_q, bad_p, bad_q, batch: int, lr: float) -> torch.Tensor:
+    """Per run: the chance that one sample alone moves the critic by at least `THROW` in the step's
+    critic update (η·pull/B ≥ THROW): 1 − (1 − m_p)^B (1 − m_q)^B with m the mass of such samples
+    (overflowing ones are `_death`'s)."""
+    big_p = torch.where(bad_p, 0.0, w_p * (lr * pull_p / batch >= THROW)).sum(1)
+    big_q = torch.where(bad_q, 0.0, w_q * (lr * pull_q / batch >= THROW)).sum(1)
+    survive = batch * (torch.log1p(-big_p.clamp(max=1.0)) + torch.log1p(-big_q.clamp(max=1.0)))
+    return -torch.expm1(survive)
 
 
 def _require_reference_steps(cfg) -> None:

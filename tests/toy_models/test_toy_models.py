@@ -186,3 +186,21 @@ def test_mlp_critic_is_the_functional_mlp_plus_offset():
     x = torch.linspace(-2, 2, 7, dtype=DTYPE)
     assert omega.numel() == critic.dim
     assert torch.allclose(critic.value(omega, x), mlp.forward(omega, x, critic.sizes) - 0.5 * x**2)
+
+
+@pytest.mark.parametrize("activation, sizes", [("tanh", (1, 8, 8, 1)), ("silu", (2, 5, 1))])
+def test_per_point_parameter_gradient_norms_match_per_sample_autodiff(activation, sizes):
+    """`mlp.param_grad_norms` (one backward pass, |∇|² = Σ |δ|²(|a|² + 1)) against torch.func's
+    per-sample gradients of the same MLP, run by run."""
+    from torch.func import grad, vmap
+
+    from febm.toy_models import mlp
+
+    g = torch.Generator().manual_seed(0)
+    params = mlp.init_batched(3, sizes, g, dtype=torch.float64)
+    x = 3 * torch.randn(3, 40, sizes[0], dtype=torch.float64, generator=g)
+    got = mlp.param_grad_norms(params, x if sizes[0] > 1 else x[..., 0], sizes, activation)
+    one = grad(lambda p, xi: mlp.forward(p, xi[None], sizes, activation).sum())
+    for r in range(3):
+        want = vmap(one, in_dims=(None, 0))(params[r], x[r] if sizes[0] > 1 else x[r, :, 0]).norm(dim=1)
+        assert torch.allclose(got[r], want, rtol=1e-12, atol=1e-14)
