@@ -76,7 +76,8 @@ def step_death(trainer, theta: torch.Tensor, omega: torch.Tensor, batches, lr: f
         pulls = None if reach is None else _pulls(g, h, r[index], reach[index])
         for b in batches:
             thrown = 0.0 if pulls is None else _throw(*pulls, *terms[2:], b, lr)
-            out[b][index] = 1 - (1 - _death(*terms, theta[index], b, lr)) * (1 - thrown)
+            dies = 1 - (1 - _death(*terms, theta[index], b, lr)) * (1 - thrown)
+            out[b][index] = torch.nan_to_num(dies, nan=1.0).clamp(0.0, 1.0)  # no law to read: a death
     return out
 
 
