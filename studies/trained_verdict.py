@@ -435,8 +435,14 @@ def paper_1d(d: dict) -> dict:
     by_f = {r.name: [] for r in held}
     for r in held:
         by_f[r.name].append(r.measured["class"] == CellClass.DIES)
+    everywhere = sum(all(v) for v in by_f.values())
+    assert everywhere > len(by_f) / 2, "the prose: most of the hold-out's f die everywhere"
+    missed = [r for r in held if abs(r.predicted["dead_fraction"] - r.measured["dead_fraction"]) > 0.25]
+    high = sum(r.predicted["dead_fraction"] > r.measured["dead_fraction"] for r in missed)
+    assert high > len(missed) / 2, "the prose: the dead fraction's misses are mostly too high"
     return bootstrap(held) | {"f": len(by_f), "gain_points": round(100 * (s["accuracy"] - s["majority"])),
-                              "dying": len(dying), "die_everywhere": sum(all(v) for v in by_f.values())}
+                              "dying": len(dying), "die_everywhere": everywhere, "dead_missed": len(missed),
+                              "dead_high": high}
 
 
 @reads("atlas-trained-paper-1d-round1.json")
@@ -620,7 +626,8 @@ def commands(verbs) -> None:
          "predicted and measured cells of the named f (default: the analysis set and the hold-out)", "out",
          ("names", {"nargs": "*"}), writes="out")
     verb(verbs, "run-hold-out", lambda out, k, names: run(out, names or HOLD_OUTS[int(k)], HOLD_OUTS[int(k)]),
-         "predicted and measured cells of a later hold-out, 2 or 3 (or of the named f among it)", "out", "k",
+         "predicted and measured cells of a later hold-out, 2 or 3 (or of the named f among it)", "out",
+         ("k", {"choices": ["2", "3"]}),
          ("names", {"nargs": "*"}), writes="out")
     verb(verbs, "repredict", repredict, "paper-1d cells predicted again beside runs measured earlier", "out",
          "measured", ("names", {"nargs": "*"}), writes="out")
