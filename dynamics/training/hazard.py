@@ -75,8 +75,9 @@ def step_death(trainer, theta: torch.Tensor, omega: torch.Tensor, batches, lr: f
     reach = _critic_reach(trainer, omega, x) if trainer.config.update == "alternating" else None
     out = {b: torch.empty(len(theta), dtype=torch.float64) for b in batches}
     for (g, h), index in trainer.groups.values():
-        terms = _terms(g, h, r[index], e[index], w_p[index], w_q[index])
-        pulls = None if reach is None else _pulls(g, h, r[index], reach[index])
+        slopes = _slopes(g, h, r[index])
+        terms = _terms(g, h, r[index], e[index], w_p[index], w_q[index], slopes)
+        pulls = None if reach is None else (slopes[1].abs() * reach[index], slopes[2].abs() * reach[index])
         for b in batches:
             thrown = 0.0 if pulls is None else _throw(*pulls, *terms[2:], b, lr)
             dies = 1 - (1 - _death(*terms, theta[index], b, lr)) * (1 - thrown)
@@ -93,18 +94,18 @@ def _critic_reach(trainer, omega, x):
     return square.sqrt()
 
 
-def _pulls(g, h, r, reach):
-    """(p-sample, q-sample) length of one sample's term of ∇_ω L (times B/η): |g'(r)|·|∇_ω H| and
-    |h'(r)|·|∇_ω H|; not finite where the link's slope is not (that sample overflows: `_terms`)."""
+def _slopes(g, h, r):
+    """(h(r), g'(r), h'(r)) on the grid, for the σ-step's terms and the critic step's pulls."""
     with torch.enable_grad():
         _, dg = _derivative(g, r)
-        _, dh = _derivative(h, r)
-    return dg.abs() * reach, dh.abs() * reach
+        hv, dh = _derivative(h, r)
+    return hv, dg, dh
 
 
 def _throw(pull_p, pull_q, w_p, w_q, bad_p, bad_q, batch: int, lr: float) -> torch.Tensor:
     """Per run: the chance that one sample alone moves the critic by at least `THROW` in the step's
-    critic update (η·pull/B ≥ THROW): 1 − (1 − m_p)^B (1 − m_q)^B with m the mass of such samples
+    critic update (η·pull/B ≥ THROW; a pull is |g'(r)|·|∇_ω H(x)| for a p-sample, |h'(r)|·|∇_ω H(x)|
+    for a q-sample, one sample's term of ∇_ω L times B): 1 − (1 − m_p)^B (1 − m_q)^B with m the mass of such samples
     (overflowing ones are `_death`'s)."""
     big_p = torch.where(bad_p, 0.0, w_p * (lr * pull_p / batch >= THROW)).sum(1)
     big_q = torch.where(bad_q, 0.0, w_q * (lr * pull_q / batch >= THROW)).sum(1)
@@ -129,13 +130,11 @@ def _derivative(link, r):
     return value.detach(), d
 
 
-def _terms(g, h, r, e, w_p, w_q):
+def _terms(g, h, r, e, w_p, w_q, slopes):
     """(a_p, a_q, w_p, w_q, bad_p, bad_q): the per-sample terms of ĝ on the grid, and where a p-sample
     (g or g' not finite in float32) or a q-sample (h or h') would overflow the trainer's step. A
-    p-sample meets only g and a q-sample only h, so each has its own mask."""
-    with torch.enable_grad():
-        _, dg = _derivative(g, r)
-        hv, dh = _derivative(h, r)
+    p-sample meets only g and a q-sample only h, so each has its own mask. ``slopes``: `_slopes`."""
+    hv, dg, dh = slopes
     bad_p = link_overflows(g, r.float()) | ~torch.isfinite(dg)
     bad_q = link_overflows(h, r.float()) | ~torch.isfinite(dh) | ~torch.isfinite(hv)
     dg = torch.where(bad_p, 0.0, dg)
